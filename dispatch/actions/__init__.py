@@ -1,0 +1,25 @@
+"""Named actions: the only way important state changes (BRIEF decision 3).
+
+Each action runs in one transaction, writes the change and its event row, and rings the
+doorbell after commit. Views, webhooks, the admin, commands and tests call these.
+"""
+
+from .base import ActionError
+from .fleet import create_station, create_unit, end_shift, set_unit_status, start_shift
+from .hospitals import create_hospital, set_beds, set_diversion
+from .incidents import close_incident, create_incident, dispatch_unit
+
+__all__ = [
+    "ActionError",
+    "close_incident",
+    "create_hospital",
+    "create_incident",
+    "create_station",
+    "create_unit",
+    "dispatch_unit",
+    "end_shift",
+    "set_beds",
+    "set_diversion",
+    "set_unit_status",
+    "start_shift",
+]

@@ -1,0 +1,114 @@
+"""The event log (the record) and the doorbell that tells screens to look (BRIEF decision 4).
+
+`record_event` must run inside the action's transaction: it takes the next number from the
+counter row (whose lock orders commits by number) and rings the doorbell only after commit.
+Screens read what they missed from the table, so a lost doorbell costs latency, never data.
+"""
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+
+from .models import Event, Role, User
+
+log = logging.getLogger(__name__)
+
+EVENTS_GROUP = "events"
+
+
+def next_seq() -> int:
+    with connection.cursor() as cursor:
+        # An upsert, so a missing row (a flushed test database) restarts the count at 1.
+        cursor.execute(
+            "INSERT INTO dispatch_eventcounter (id, last_seq) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET last_seq = dispatch_eventcounter.last_seq + 1 "
+            "RETURNING last_seq"
+        )
+        return cursor.fetchone()[0]
+
+
+def record_event(
+    kind: str,
+    *,
+    actor: User | None = None,
+    incident=None,
+    unit=None,
+    hospital=None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append an event in the caller's transaction; ring the doorbell after it commits."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the action's transaction")
+    event = Event.objects.create(
+        seq=next_seq(),
+        kind=kind,
+        actor=actor if actor and actor.pk else None,
+        incident=incident,
+        unit=unit,
+        hospital=hospital,
+        data=data or {},
+    )
+    payload = serialize_event(event)
+    transaction.on_commit(lambda: ring_doorbell(payload))
+    return event
+
+
+def serialize_event(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "actor": event.actor_id,
+        "incident": event.incident_id,
+        "unit": event.unit_id,
+        "hospital": event.hospital_id,
+        "data": event.data,
+    }
+
+
+def ring_doorbell(payload: dict[str, Any]) -> None:
+    """Tell every live screen an event exists. Failure is logged, never raised: the write
+    has committed and screens catch up from the table on their next heartbeat."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(EVENTS_GROUP, {"type": "event.ring", "event": payload})
+    except Exception:  # Redis down or failing over: screens resync by sequence number.
+        log.warning("doorbell failed for event %s", payload["seq"], exc_info=True)
+
+
+def last_seq() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_seq FROM dispatch_eventcounter WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def visible_events(user: User) -> QuerySet[Event]:
+    """Events this user may receive: control room all; hospital staff their hospital's;
+    a crew its own unit's."""
+    events = Event.objects.all()
+    if user.is_control_room:
+        return events
+    if user.role == Role.HOSPITAL and user.hospital_id:
+        return events.filter(hospital_id=user.hospital_id)
+    if user.role == Role.CREW:
+        unit_ids = user.shifts.current().values("unit_id")
+        return events.filter(Q(unit_id__in=unit_ids))
+    return events.none()
+
+
+def is_visible(user: User, payload: dict[str, Any], crew_unit_id: int | None = None) -> bool:
+    """The same rule as visible_events, for one serialized event already in hand."""
+    if user.is_control_room:
+        return True
+    if user.role == Role.HOSPITAL:
+        return payload["hospital"] is not None and payload["hospital"] == user.hospital_id
+    if user.role == Role.CREW:
+        return crew_unit_id is not None and payload["unit"] == crew_unit_id
+    return False

@@ -1,0 +1,335 @@
+"""Users and roles, calls, incidents, assignments, the gazetteer, the event log and the outbox.
+
+Important rows change only through the named actions in dispatch/actions/ (BRIEF decision 3).
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fleet.models import Unit
+from hospitals.models import Hospital
+
+
+class Role(models.TextChoices):
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    CREW = "crew", _("Ambulance crew")
+    HOSPITAL = "hospital", _("Hospital staff")
+    ADMIN = "admin", _("Administrator")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DISPATCHER)
+    hospital = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text=_("Hospital staff see only this hospital's patients."),
+    )
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="hospital") | Q(hospital__isnull=False),
+                name="hospital_staff_have_a_hospital",
+            )
+        ]
+
+    @property
+    def is_control_room(self) -> bool:
+        """Dispatchers, supervisors and admins see every incident."""
+        return self.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN) or self.is_superuser
+
+
+class PlaceKind(models.TextChoices):
+    ADDRESS = "address", _("Address")
+    LANDMARK = "landmark", _("Landmark")
+    COMPOUND = "compound", _("Residential compound (小区)")
+    INTERSECTION = "intersection", _("Intersection")
+    ROAD = "road", _("Road")
+    HOSPITAL = "hospital", _("Hospital")
+    STATION = "station", _("Ambulance station")
+
+
+class Place(models.Model):
+    """A gazetteer entry: what a caller names, and where it is."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=PlaceKind.choices)
+    point = models.PointField(geography=True, srid=4326)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    # Search keys filled by dispatch.gazetteer from the name: full pinyin and initials.
+    pinyin = models.CharField(max_length=400, blank=True)
+    initials = models.CharField(max_length=120, blank=True)
+    source = models.CharField(max_length=40, default="admin")
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["name"], name="place_name_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["pinyin"], name="place_pinyin_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["name_en"], name="place_name_en_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallStatus(models.TextChoices):
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "answered", _("Answered")
+    ENDED = "ended", _("Ended")
+    MISSED = "missed", _("Missed")
+
+
+class Call(models.Model):
+    provider = models.CharField(max_length=20, default="console")
+    provider_call_id = models.CharField(max_length=64)
+    caller_number = models.CharField(_("caller number"), max_length=32, blank=True)
+    called_number = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=10, choices=CallStatus.choices, default=CallStatus.RINGING)
+    ringing_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recording_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_call_id"], name="one_call_per_provider_id")
+        ]
+
+
+class Priority(models.IntegerChoices):
+    I = 1, _("I Critical (危重)")  # noqa: E741
+    II = 2, _("II Emergency (急重)")
+    III = 3, _("III Urgent (紧急)")
+    IV = 4, _("IV Non-urgent (非紧急)")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LocationSource(models.TextChoices):
+    PIN = "pin", _("Map pin")
+    GAZETTEER = "gazetteer", _("Gazetteer")
+    SMS_LINK = "sms_link", _("Caller's phone (SMS link)")
+    AML = "aml", _("Advanced Mobile Location")
+    GEOCODER = "geocoder", _("Geocoder")
+    CELL = "cell", _("Carrier cell location")
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self) -> "IncidentQuerySet":
+        """Incidents still being handled."""
+        return self.filter(status=IncidentStatus.OPEN)
+
+    def bound_for(self, hospital: Hospital) -> "IncidentQuerySet":
+        """Incidents with a live assignment whose destination is this hospital."""
+        return self.filter(assignments__hospital=hospital, assignments__cancelled_at__isnull=True).distinct()
+
+    def visible_to(self, user: User) -> "IncidentQuerySet":
+        """What this user may see: control room all; a hospital its own; a crew its unit's."""
+        if user.is_control_room:
+            return self
+        if user.role == Role.HOSPITAL and user.hospital_id:
+            return self.filter(assignments__hospital_id=user.hospital_id).distinct()
+        if user.role == Role.CREW:
+            return self.filter(
+                assignments__unit__shifts__user=user, assignments__unit__shifts__ended_at__isnull=True
+            ).distinct()
+        return self.none()
+
+
+class Incident(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    status = models.CharField(max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents")
+    caller_number = models.CharField(_("caller number"), max_length=32, blank=True)
+    caller_name = models.CharField(_("caller name"), max_length=60, blank=True)
+    location = models.PointField(_("location"), geography=True, srid=4326, null=True, blank=True)
+    location_source = models.CharField(max_length=12, choices=LocationSource.choices, blank=True)
+    location_accuracy_m = models.FloatField(null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    place = models.ForeignKey(Place, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
+    chief_complaint = models.CharField(_("chief complaint"), max_length=200, blank=True)
+    capability_needed = models.CharField(max_length=20, blank=True)
+    triage_answers = models.JSONField(default=dict, blank=True)
+    patient_name = models.CharField(_("patient name"), max_length=60, blank=True)
+    patient_sex = models.CharField(_("sex"), max_length=1, blank=True, choices=[("M", _("Male")), ("F", _("Female"))])
+    patient_age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    patient_count = models.PositiveSmallIntegerField(_("patients"), default=1)
+    notes = models.TextField(_("notes"), blank=True, max_length=4000)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    linked_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The timeline (BRIEF.md). The first unit's times are copied here for the reports.
+    call_received_at = models.DateTimeField(null=True, blank=True)
+    call_answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    location_confirmed_at = models.DateTimeField(null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    patient_contact_at = models.DateTimeField(null=True, blank=True)
+    transport_started_at = models.DateTimeField(null=True, blank=True)
+    at_hospital_at = models.DateTimeField(null=True, blank=True)
+    handover_at = models.DateTimeField(null=True, blank=True)
+    unit_available_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="incident_status_created"),
+            models.Index(fields=["caller_number", "-created_at"], name="incident_caller_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def live(self) -> "AssignmentQuerySet":
+        """Assignments not cancelled and not finished."""
+        return self.filter(cancelled_at__isnull=True, cleared_at__isnull=True)
+
+
+class Assignment(models.Model):
+    """One unit sent to one incident, with its own clocks."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments")
+    hospital = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the dispatcher was shown, kept for quality review.
+    recommended_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    eta_at_dispatch_s = models.FloatField(null=True, blank=True)
+    hospital_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    override_reason = models.CharField(_("override reason"), max_length=200, blank=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    patient_contact_at = models.DateTimeField(null=True, blank=True)
+    transport_started_at = models.DateTimeField(null=True, blank=True)
+    at_hospital_at = models.DateTimeField(null=True, blank=True)
+    handover_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True, help_text="unit available again")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dispatched_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=Q(cancelled_at__isnull=True, cleared_at__isnull=True),
+                name="one_live_assignment_per_unit",
+            )
+        ]
+
+
+class EventCounter(models.Model):
+    """The single row whose UPDATE hands out gap-free event numbers (BRIEF decision 4).
+
+    A bare sequence would hand out numbers that can commit out of order; the row lock makes
+    every event-writing transaction take its number and commit in order.
+    """
+
+    last_seq = models.BigIntegerField(default=0)
+
+
+class Event(models.Model):
+    """The record: every change screens see, numbered without gaps."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=40)  # dotted: "incident.created", "unit.status"
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Audience: the hospital whose staff may see this event (null: control room only
+    # unless the incident is theirs); see dispatch.events.visible_events.
+    hospital = models.ForeignKey(Hospital, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["incident", "seq"], name="event_incident_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed for good")
+
+
+class OutboxQuerySet(models.QuerySet):
+    def due(self, now=None) -> "OutboxQuerySet":
+        """Pending messages whose next attempt time has come."""
+        return self.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now or timezone.now())
+
+
+class Outbox(models.Model):
+    """Outbound messages, written in the same transaction as the change (BRIEF decision 8)."""
+
+    channel = models.CharField(max_length=20)  # "sms", "fhir", "crew_alert", ...
+    recipient = models.CharField(max_length=300)
+    payload = models.JSONField(default=dict)
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+
+class IdempotencyKey(models.Model):
+    """A write already applied: a retry with the same key returns the stored answer."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(default=200)
+    response = models.JSONField(default=dict)

@@ -1,0 +1,277 @@
+"""Stations, ambulances (units), crews on shift, positions, and the road network.
+
+Fleet models never import dispatch (BRIEF: dependency direction); state changes that screens
+must see go through dispatch's named actions.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import GeometryDistance
+from django.contrib.gis.geos import Point
+from django.contrib.postgres.fields import ArrayField
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Station(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    location = models.PointField(_("location"), geography=True, srid=4326)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitKind(models.TextChoices):
+    ALS = "als", _("ALS (监护型)")
+    BLS = "bls", _("BLS (普通型)")
+    NEGATIVE_PRESSURE = "negative_pressure", _("Negative pressure (负压)")
+    NEONATAL = "neonatal", _("Neonatal (新生儿)")
+
+
+class UnitCapability(models.TextChoices):
+    ALS = "als", _("Advanced life support")
+    BLS = "bls", _("Basic life support")
+    NEGATIVE_PRESSURE = "negative_pressure", _("Negative-pressure cabin")
+    NEONATAL = "neonatal", _("Neonatal incubator")
+    DEFIBRILLATOR = "defib", _("Defibrillator")
+    VENTILATOR = "ventilator", _("Ventilator")
+    BARIATRIC = "bariatric", _("Bariatric stretcher")
+
+
+# What each kind of vehicle can do unless the unit says otherwise.
+KIND_CAPABILITIES = {
+    UnitKind.ALS: ["als", "bls", "defib", "ventilator"],
+    UnitKind.BLS: ["bls", "defib"],
+    UnitKind.NEGATIVE_PRESSURE: ["negative_pressure", "als", "bls", "defib", "ventilator"],
+    UnitKind.NEONATAL: ["neonatal", "als", "bls", "ventilator"],
+}
+
+
+class UnitStatus(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    PATIENT_CONTACT = "patient_contact", _("Patient contact")
+    TRANSPORTING = "transporting", _("Transporting")
+    AT_HOSPITAL = "at_hospital", _("At hospital")
+    RETURNING = "returning", _("Returning")
+    OUT_OF_SERVICE = "out_of_service", _("Out of service")
+
+
+BUSY_STATUSES = [
+    UnitStatus.DISPATCHED,
+    UnitStatus.ACKNOWLEDGED,
+    UnitStatus.EN_ROUTE,
+    UnitStatus.ON_SCENE,
+    UnitStatus.PATIENT_CONTACT,
+    UnitStatus.TRANSPORTING,
+    UnitStatus.AT_HOSPITAL,
+]
+
+
+class UnitQuerySet(models.QuerySet):
+    def in_service(self) -> "UnitQuerySet":
+        """Units that are not out of service."""
+        return self.exclude(status=UnitStatus.OUT_OF_SERVICE)
+
+    def available(self) -> "UnitQuerySet":
+        """Units free to take a new job now (at station or returning)."""
+        return self.filter(status__in=[UnitStatus.AVAILABLE, UnitStatus.RETURNING])
+
+    def with_capability(self, capability: str) -> "UnitQuerySet":
+        """Units that carry this capability."""
+        return self.filter(capabilities__contains=[capability])
+
+    def located(self) -> "UnitQuerySet":
+        """Units that have reported a position."""
+        return self.filter(position__isnull=False)
+
+    def nearest_to(self, point: Point) -> "UnitQuerySet":
+        """Ordered by straight-line distance (KNN on the GiST index; slice it)."""
+        return self.located().order_by(GeometryDistance("position", point))
+
+
+class Unit(models.Model):
+    call_sign = models.CharField(_("call sign"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
+    capabilities = ArrayField(
+        models.CharField(max_length=20, choices=UnitCapability.choices), default=list, blank=True
+    )
+    home_station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, related_name="units", null=True, blank=True
+    )
+    plate = models.CharField(_("licence plate"), max_length=20, blank=True)
+    phone = models.CharField(_("vehicle phone (E.164)"), max_length=20, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    position = models.PointField(_("position"), geography=True, srid=4326, null=True, blank=True)
+    position_at = models.DateTimeField(_("position time"), null=True, blank=True)
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+    tracker_id = models.CharField(
+        _("tracker device id"), max_length=64, unique=True, null=True, blank=True
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["call_sign"]
+
+    def __str__(self) -> str:
+        return self.call_sign
+
+    def position_age(self, now=None) -> timedelta | None:
+        if self.position_at is None:
+            return None
+        return (now or timezone.now()) - self.position_at
+
+    def is_position_stale(self, now=None) -> bool:
+        age = self.position_age(now)
+        return age is None or age.total_seconds() > settings.STALE_POSITION_SECONDS
+
+    @property
+    def is_available(self) -> bool:
+        return self.status in (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+
+
+class CrewRole(models.TextChoices):
+    DOCTOR = "doctor", _("Doctor")
+    NURSE = "nurse", _("Nurse")
+    DRIVER = "driver", _("Driver")
+    STRETCHER = "stretcher", _("Stretcher bearer")
+
+
+class CrewShiftQuerySet(models.QuerySet):
+    def current(self) -> "CrewShiftQuerySet":
+        """Shifts that have started and not ended."""
+        return self.filter(ended_at__isnull=True)
+
+
+class CrewShift(models.Model):
+    """A crew member bound to a unit for a shift; the binding ends with the shift."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="shifts")
+    role = models.CharField(max_length=20, choices=CrewRole.choices, default=CrewRole.DOCTOR)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CrewShiftQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(ended_at__isnull=True), name="one_open_shift_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit}"
+
+
+class PositionSource(models.TextChoices):
+    TABLET = "tablet", _("Crew tablet")
+    TRACKER = "tracker", _("Tracker (OsmAnd)")
+    SIMULATOR = "simulator", _("Simulator")
+    MANUAL = "manual", _("Manual")
+
+
+class PositionReport(models.Model):
+    """Position history, for replay and reports (positions are state, not events)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="positions")
+    at = models.DateTimeField(_("fix time"))
+    received_at = models.DateTimeField(default=timezone.now)
+    position = models.PointField(geography=True, srid=4326)
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=PositionSource.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "-at"], name="position_unit_time")]
+
+
+class RoadNetworkQuerySet(models.QuerySet):
+    def active(self) -> "RoadNetwork | None":
+        """The network routing uses now (at most one)."""
+        return self.filter(is_active=True).first()
+
+
+class RoadNetwork(models.Model):
+    """One imported road network; exactly one is active, swapped atomically on import."""
+
+    name = models.CharField(max_length=120)
+    source = models.CharField(max_length=300, help_text="file or generator it came from")
+    is_demo = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=False)
+    vertex_count = models.PositiveIntegerField(default=0)
+    arc_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoadNetworkQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_network"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vertex_count} vertices, {self.arc_count} arcs)"
+
+
+class RoadClass(models.IntegerChoices):
+    MOTORWAY = 1, _("Motorway")
+    TRUNK = 2, _("Trunk")
+    PRIMARY = 3, _("Primary")
+    SECONDARY = 4, _("Secondary")
+    TERTIARY = 5, _("Tertiary")
+    LINK = 6, _("Link")
+    UNCLASSIFIED = 7, _("Unclassified")
+    RESIDENTIAL = 8, _("Residential")
+    SERVICE = 9, _("Service")
+    LIVING_STREET = 10, _("Living street")
+
+
+class RoadVertex(models.Model):
+    network = models.ForeignKey(RoadNetwork, on_delete=models.CASCADE, related_name="vertices")
+    idx = models.IntegerField()
+    point = models.PointField(srid=4326)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "idx"], name="vertex_idx_per_network")
+        ]
+
+
+class RoadArc(models.Model):
+    """A directed road segment; a two-way street is two arcs."""
+
+    network = models.ForeignKey(RoadNetwork, on_delete=models.CASCADE, related_name="arcs")
+    idx = models.IntegerField()
+    source = models.IntegerField(help_text="tail vertex idx")
+    target = models.IntegerField(help_text="head vertex idx")
+    length_m = models.FloatField()
+    time_s = models.FloatField()
+    road_class = models.SmallIntegerField(choices=RoadClass.choices)
+    name = models.CharField(max_length=120, blank=True)
+    oneway = models.BooleanField(default=False)
+    geom = models.LineStringField(srid=4326)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["network", "idx"], name="arc_idx_per_network")]

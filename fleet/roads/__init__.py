@@ -1,0 +1,1 @@
+"""The road network: reading files, storing networks in PostGIS, and the in-memory router."""

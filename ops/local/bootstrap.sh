@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install what the project needs and is missing: Debian packages, the Python venv, browser
+# libraries from npm. Safe to run again; does nothing when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
+  libgeos-c1v5 libproj25 redis-server gettext nodejs npm)
+BROWSER_PACKAGES=(chromium)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+install_apt() {
+  local wanted=("${APT_PACKAGES[@]}")
+  [ "${WITH_BROWSER:-0}" = 1 ] && wanted+=("${BROWSER_PACKAGES[@]}")
+  # node/npm may come from elsewhere (nvm, the image): only ask apt when the command is absent.
+  command -v node >/dev/null && wanted=("${wanted[@]/nodejs}")
+  command -v npm >/dev/null && wanted=("${wanted[@]/npm}")
+  local missing
+  missing=$(missing_packages ${wanted[@]})
+  if [ -n "$missing" ]; then
+    echo "== installing Debian packages: $missing"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q $missing
+  fi
+}
+
+install_venv() {
+  local stamp=.venv/.requirements.sha
+  local want
+  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    python3 -m venv .venv
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== installing Python packages (requirements.txt)"
+    .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_npm() {
+  local stamp=node_modules/.package-lock.sha
+  local want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== installing browser libraries (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_apt
+install_venv
+install_npm
