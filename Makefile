@@ -31,6 +31,7 @@ lint:
 	.venv/bin/ruff format --check .
 
 test: export WITH_BROWSER=1
+test: export CHANNEL_PREFIX=d120test
 test: setup messages lint
 	$(ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(ENV) .venv/bin/pytest $(PYTEST_ARGS)

@@ -166,12 +166,16 @@ class Incident(models.Model):
     location_accuracy_m = models.FloatField(null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     place = models.ForeignKey(Place, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, null=True, blank=True
+    )
     chief_complaint = models.CharField(_("chief complaint"), max_length=200, blank=True)
     capability_needed = models.CharField(max_length=20, blank=True)
     triage_answers = models.JSONField(default=dict, blank=True)
     patient_name = models.CharField(_("patient name"), max_length=60, blank=True)
-    patient_sex = models.CharField(_("sex"), max_length=1, blank=True, choices=[("M", _("Male")), ("F", _("Female"))])
+    patient_sex = models.CharField(
+        _("sex"), max_length=1, blank=True, choices=[("M", _("Male")), ("F", _("Female"))]
+    )
     patient_age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     patient_count = models.PositiveSmallIntegerField(_("patients"), default=1)
     notes = models.TextField(_("notes"), blank=True, max_length=4000)
@@ -276,7 +280,9 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Audience: the hospital whose staff may see this event (null: control room only
     # unless the incident is theirs); see dispatch.events.visible_events.

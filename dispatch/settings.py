@@ -118,9 +118,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch120")
-    )
+    "default": database_from_url(env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch120"))
 }
 # ASGI: no persistent connections; Django's psycopg pool instead (BRIEF decision 1).
 if env_bool("DB_POOL", True):

@@ -275,3 +275,25 @@ class RoadArc(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["network", "idx"], name="arc_idx_per_network")]
+
+
+def road_geojson_by_class(
+    network_id: int, bbox: tuple[float, float, float, float], max_class: int
+) -> list[dict]:
+    """Roads in a box as one GeoJSON MultiLineString per road class, for drawing the map
+    from our own data. Each two-way street is drawn once (the arc with source < target)."""
+    from django.db import connection
+
+    sql = """
+        SELECT road_class, ST_AsGeoJSON(ST_Collect(geom), 5)
+        FROM fleet_roadarc
+        WHERE network_id = %s
+          AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
+          AND road_class <= %s
+          AND (oneway OR source < target)
+        GROUP BY road_class
+        ORDER BY road_class DESC
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [network_id, *bbox, max_class])
+        return [{"road_class": row[0], "geometry": row[1]} for row in cursor.fetchall()]

@@ -46,5 +46,13 @@ def world(db):
     w.carol = User.objects.create_user("carol", password="pw-carol-120", role=Role.CREW)
     w.dave = User.objects.create_user("dave", password="pw-dave-120", role=Role.HOSPITAL, hospital=w.city)
     w.erin = User.objects.create_user("erin", password="pw-erin-120", role=Role.ADMIN, is_staff=True)
-    w.frank = User.objects.create_user("frank", password="pw-frank-120", role=Role.HOSPITAL, hospital=w.county)
+    w.frank = User.objects.create_user(
+        "frank", password="pw-frank-120", role=Role.HOSPITAL, hospital=w.county
+    )
     return w
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs seconds per test world; tests don't need it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,7 +12,9 @@ from dispatch.models import Event
 def create_incidents(count: int, errors: list) -> None:
     try:
         for i in range(count):
-            actions.create_incident(actor=None, caller_number=f"+8613800000{i:03d}", chief_complaint="chest pain")
+            actions.create_incident(
+                actor=None, caller_number=f"+8613800000{i:03d}", chief_complaint="chest pain"
+            )
     except Exception as exc:  # surfaced by the test below
         errors.append(exc)
     finally:

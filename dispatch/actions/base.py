@@ -20,9 +20,7 @@ def checked_point(lon: float, lat: float) -> Point:
     except (TypeError, ValueError) as exc:
         raise ActionError("Coordinates must be numbers.", "bad_coordinates") from exc
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ActionError(
-            f"Coordinates out of range: longitude {lon}, latitude {lat}.", "bad_coordinates"
-        )
+        raise ActionError(f"Coordinates out of range: longitude {lon}, latitude {lat}.", "bad_coordinates")
     if lon == 0 and lat == 0:
         raise ActionError("Coordinates 0,0 are a GPS fault, not a place.", "bad_coordinates")
     return Point(lon, lat, srid=4326)

@@ -82,7 +82,9 @@ def claim_status(unit: Unit, expected: str, new: str) -> bool:
 
 
 @transaction.atomic
-def set_unit_status(unit: Unit, status: str, *, actor: User | None = None, expected: str | None = None) -> Unit:
+def set_unit_status(
+    unit: Unit, status: str, *, actor: User | None = None, expected: str | None = None
+) -> Unit:
     """Move a unit to a new status if the job order allows it (race-safe)."""
     if status not in UnitStatus.values:
         raise ActionError(f"Unknown status {status!r}.", "bad_status")

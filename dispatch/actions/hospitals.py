@@ -12,7 +12,9 @@ from .base import ActionError, checked_text
 
 
 @transaction.atomic
-def create_hospital(name: str, location: Point, *, capabilities: list[str] | None = None, **fields) -> Hospital:
+def create_hospital(
+    name: str, location: Point, *, capabilities: list[str] | None = None, **fields
+) -> Hospital:
     unknown = set(capabilities or []) - set(Capability.values)
     if unknown:
         raise ActionError(f"Unknown capabilities: {', '.join(sorted(unknown))}.", "bad_capability")
@@ -24,7 +26,9 @@ def create_hospital(name: str, location: Point, *, capabilities: list[str] | Non
 
 
 @transaction.atomic
-def set_diversion(hospital: Hospital, categories: list[str], *, actor: User | None, reason: str = "") -> Hospital:
+def set_diversion(
+    hospital: Hospital, categories: list[str], *, actor: User | None, reason: str = ""
+) -> Hospital:
     """Open (no categories) or divert the named categories; every console re-ranks on it."""
     unknown = set(categories) - set(DiversionCategory.values)
     if unknown:

@@ -101,7 +101,9 @@ def dispatch_unit(
         raise ActionError("Say why you chose another unit than the first recommended.", "override_reason")
     unit.refresh_from_db(fields=["status"])
     if not unit.is_available or not claim_status(unit, unit.status, UnitStatus.DISPATCHED):
-        raise ActionError(f"{unit.call_sign} is not available ({unit.get_status_display()}).", "unit_busy", 409)
+        raise ActionError(
+            f"{unit.call_sign} is not available ({unit.get_status_display()}).", "unit_busy", 409
+        )
     now = timezone.now()
     assignment = Assignment.objects.create(
         incident=incident,

@@ -1,0 +1,73 @@
+// The live socket every screen uses: reconnects with backoff and resumes from the last
+// event number it saw, so a dropped connection or a restarted server loses nothing.
+"use strict";
+
+export class LiveSocket {
+  constructor({ after = 0, onEvent, onPositions, onResync, onState }) {
+    this.cursor = after;
+    this.onEvent = onEvent || (() => {});
+    this.onPositions = onPositions || (() => {});
+    this.onResync = onResync || (() => location.reload());
+    this.onState = onState || (() => {});
+    this.attempt = 0;
+    this.connect();
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${location.host}/ws/live/?after=${this.cursor}`;
+  }
+
+  connect() {
+    this.onState("connecting");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => { this.attempt = 0; this.onState("live"); };
+    ws.onmessage = (msg) => this.handle(JSON.parse(msg.data));
+    ws.onclose = (ev) => {
+      if (ev.code === 4401) { this.onState("signed-out"); return; }
+      this.onState("reconnecting");
+      // Backoff with jitter: 0.5 s, 1 s, 2 s ... capped at 10 s.
+      const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() / 2);
+      this.attempt += 1;
+      setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  handle(message) {
+    switch (message.type) {
+      case "event":
+        if (message.event.seq > this.cursor) {
+          this.cursor = message.event.seq;
+          this.onEvent(message.event);
+        }
+        break;
+      case "cursor":
+        this.cursor = Math.max(this.cursor, message.seq);
+        break;
+      case "positions":
+        this.onPositions(message.units);
+        break;
+      case "resync":
+        this.onResync(message.seq);
+        break;
+      case "error":
+        this.onState("error", message.reason);
+        break;
+    }
+  }
+}
+
+export function showConnectionState(element) {
+  const labels = {
+    connecting: element.dataset.connecting,
+    live: element.dataset.live,
+    reconnecting: element.dataset.reconnecting,
+    "signed-out": element.dataset.signedOut,
+    error: element.dataset.error,
+  };
+  return (state) => {
+    element.textContent = labels[state] || state;
+    element.className = `conn conn-${state}`;
+  };
+}
