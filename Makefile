@@ -17,7 +17,7 @@ stop:
 	bash ops/local/services.sh stop
 
 messages:
-	cd dispatch && ../$(PY) ../manage.py compilemessages -v 0 --ignore='.venv/*'
+	$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules --ignore=var
 
 demo: setup messages
 	$(ENV) $(PY) manage.py migrate --noinput -v 0
