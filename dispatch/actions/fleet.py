@@ -1,5 +1,7 @@
 """Actions on stations, units and crew shifts."""
 
+from datetime import datetime
+
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
@@ -7,7 +9,7 @@ from django.utils import timezone
 from fleet.models import KIND_CAPABILITIES, CrewShift, Station, Unit, UnitKind, UnitStatus
 
 from ..events import record_event
-from ..models import Role, User
+from ..models import Assignment, Incident, Role, User
 from .base import ActionError, checked_text
 
 
@@ -56,13 +58,14 @@ def create_unit(
     return unit
 
 
-# Which status may follow which: the order a job goes in (crews may skip patient contact
-# and the hospital when there is no transport).
+# Which status may follow which: the order a job goes in. A unit still on its way goes back to
+# available only through cancel_assignment (which asks for a reason); from the scene it may
+# clear without transport (treated on scene, refused, dead on arrival).
 ALLOWED_NEXT = {
     UnitStatus.AVAILABLE: {UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE},
-    UnitStatus.DISPATCHED: {UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.AVAILABLE},
-    UnitStatus.ACKNOWLEDGED: {UnitStatus.EN_ROUTE, UnitStatus.AVAILABLE},
-    UnitStatus.EN_ROUTE: {UnitStatus.ON_SCENE, UnitStatus.AVAILABLE},
+    UnitStatus.DISPATCHED: {UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE},
+    UnitStatus.ACKNOWLEDGED: {UnitStatus.EN_ROUTE},
+    UnitStatus.EN_ROUTE: {UnitStatus.ON_SCENE},
     UnitStatus.ON_SCENE: {UnitStatus.PATIENT_CONTACT, UnitStatus.TRANSPORTING, UnitStatus.AVAILABLE},
     UnitStatus.PATIENT_CONTACT: {UnitStatus.TRANSPORTING, UnitStatus.AVAILABLE},
     UnitStatus.TRANSPORTING: {UnitStatus.AT_HOSPITAL},
@@ -70,6 +73,17 @@ ALLOWED_NEXT = {
     UnitStatus.RETURNING: {UnitStatus.AVAILABLE, UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE},
     UnitStatus.OUT_OF_SERVICE: {UnitStatus.AVAILABLE},
 }
+
+# The clock each status starts, on the assignment and (first unit only) on the incident.
+STATUS_CLOCKS = {
+    UnitStatus.ACKNOWLEDGED: "acknowledged_at",
+    UnitStatus.EN_ROUTE: "en_route_at",
+    UnitStatus.ON_SCENE: "on_scene_at",
+    UnitStatus.PATIENT_CONTACT: "patient_contact_at",
+    UnitStatus.TRANSPORTING: "transport_started_at",
+    UnitStatus.AT_HOSPITAL: "at_hospital_at",
+}
+FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
 
 
 def claim_status(unit: Unit, expected: str, new: str) -> bool:
@@ -81,14 +95,37 @@ def claim_status(unit: Unit, expected: str, new: str) -> bool:
     return won == 1
 
 
+def stamp_clocks(assignment: Assignment, current: str, new: str, now) -> list[str]:
+    """Write the times this status change starts or ends; return the assignment fields set."""
+    fields: dict[str, object] = {}
+    if new in STATUS_CLOCKS:
+        fields[STATUS_CLOCKS[new]] = now
+    if new in FREE_STATUSES:
+        if current == UnitStatus.AT_HOSPITAL:
+            fields["handover_at"] = now
+        fields["cleared_at"] = now
+    unset = {name: value for name, value in fields.items() if getattr(assignment, name) is None}
+    if unset:
+        Assignment.objects.filter(pk=assignment.pk).update(**unset)
+        for name, value in unset.items():
+            setattr(assignment, name, value)
+    incident_fields = {
+        {"cleared_at": "unit_available_at"}.get(name, name): value for name, value in unset.items()
+    }
+    for name, value in incident_fields.items():
+        first_time = {f"{name}__isnull": True}
+        Incident.objects.filter(pk=assignment.incident_id, **first_time).update(**{name: value})
+    return list(unset)
+
+
 @transaction.atomic
 def set_unit_status(
-    unit: Unit, status: str, *, actor: User | None = None, expected: str | None = None
+    unit: Unit, status: str, *, actor: User | None = None, client_time: datetime | None = None
 ) -> Unit:
-    """Move a unit to a new status if the job order allows it (race-safe)."""
+    """Move a unit to the next status of its job (race-safe) and start that status's clock."""
     if status not in UnitStatus.values:
         raise ActionError(f"Unknown status {status!r}.", "bad_status")
-    current = expected or Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
+    current = Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
     if status not in ALLOWED_NEXT[current]:
         raise ActionError(
             f"{unit.call_sign} cannot go from {UnitStatus(current).label} to {UnitStatus(status).label}.",
@@ -97,7 +134,24 @@ def set_unit_status(
         )
     if not claim_status(unit, current, status):
         raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
-    record_event("unit.status", actor=actor, unit=unit, data={"from": current, "to": status})
+    assignment = Assignment.objects.live().filter(unit=unit).select_related("incident", "hospital").first()
+    now = unit.status_changed_at
+    stamped = stamp_clocks(assignment, current, status, now) if assignment else []
+    record_event(
+        "unit.status",
+        actor=actor,
+        unit=unit,
+        incident=assignment.incident if assignment else None,
+        hospital=assignment.hospital if assignment else None,
+        data={
+            "from": current,
+            "to": status,
+            "call_sign": unit.call_sign,
+            "assignment": assignment.pk if assignment else None,
+            "clocks": stamped,
+            "client_time": client_time.isoformat() if client_time else None,
+        },
+    )
     return unit
 
 

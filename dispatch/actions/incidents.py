@@ -95,8 +95,7 @@ def dispatch_unit(
 ) -> Assignment:
     """Send a unit: claim it with a conditional update so two dispatchers cannot both win."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.status != IncidentStatus.OPEN:
-        raise ActionError(f"Incident {incident.number} is {incident.status}.", "incident_closed", 409)
+    refuse_unless_open(incident)
     if recommended_rank not in (None, 1) and not override_reason.strip():
         raise ActionError("Say why you chose another unit than the first recommended.", "override_reason")
     unit.refresh_from_db(fields=["status"])
@@ -158,4 +157,196 @@ def close_incident(incident: Incident, *, actor: User | None, outcome: str) -> I
         raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
     incident.refresh_from_db()
     record_event("incident.closed", actor=actor, incident=incident, data={"outcome": outcome})
+    return incident
+
+
+def refuse_unless_open(incident: Incident) -> None:
+    if incident.status != IncidentStatus.OPEN:
+        raise ActionError(f"Incident {incident.number} is {incident.status}.", "incident_closed", 409)
+
+
+@transaction.atomic
+def locate_incident(
+    incident: Incident,
+    location: Point,
+    *,
+    actor: User | None,
+    source: str,
+    accuracy_m: float | None = None,
+    address: str = "",
+    place=None,
+) -> Incident:
+    """Set or correct where the patient is; the first confirmation starts its clock."""
+    if source not in LocationSource.values:
+        raise ActionError(f"Unknown location source {source!r}.", "bad_location_source")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    incident.location = location
+    incident.location_source = source
+    incident.location_accuracy_m = accuracy_m
+    incident.address = checked_text(address, "address", 200) or incident.address
+    incident.place = place
+    incident.location_confirmed_at = incident.location_confirmed_at or timezone.now()
+    incident.save(
+        update_fields=[
+            "location",
+            "location_source",
+            "location_accuracy_m",
+            "address",
+            "place",
+            "location_confirmed_at",
+        ]
+    )
+    record_event("incident.located", actor=actor, incident=incident, data=incident_summary(incident))
+    return incident
+
+
+@transaction.atomic
+def triage_incident(
+    incident: Incident,
+    *,
+    actor: User | None,
+    priority: int,
+    chief_complaint: str,
+    capability: str = "",
+    answers: dict | None = None,
+) -> Incident:
+    """Record the triage result; the first one starts the triage clock."""
+    if priority not in Priority.values:
+        raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    incident.priority = priority
+    incident.chief_complaint = checked_text(chief_complaint, "chief complaint", 200)
+    incident.capability_needed = checked_text(capability, "capability", 20)
+    incident.triage_answers = answers or {}
+    incident.triaged_at = incident.triaged_at or timezone.now()
+    incident.save(
+        update_fields=["priority", "chief_complaint", "capability_needed", "triage_answers", "triaged_at"]
+    )
+    record_event("incident.triaged", actor=actor, incident=incident, data=incident_summary(incident))
+    return incident
+
+
+PATIENT_FIELDS = {"patient_name": 60, "patient_sex": 1, "caller_name": 60, "notes": 4000, "caller_number": 32}
+
+
+@transaction.atomic
+def update_incident_details(incident: Incident, *, actor: User | None, **fields) -> Incident:
+    """Patient and caller details and notes typed by the dispatcher."""
+    unknown = set(fields) - set(PATIENT_FIELDS) - {"patient_age", "patient_count"}
+    if unknown:
+        raise ActionError(f"Unknown fields: {', '.join(sorted(unknown))}.", "bad_field")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    for name, value in fields.items():
+        if name in PATIENT_FIELDS:
+            value = checked_text(value, name.replace("_", " "), PATIENT_FIELDS[name])
+        elif value is not None and not (isinstance(value, int) and 0 <= value <= 150):
+            raise ActionError(f"{name.replace('_', ' ')} must be a whole number from 0 to 150.", "bad_number")
+        setattr(incident, name, value)
+    if incident.patient_sex not in ("", "M", "F"):
+        raise ActionError("Sex must be M, F or empty.", "bad_sex")
+    incident.save(update_fields=list(fields))
+    record_event("incident.updated", actor=actor, incident=incident, data={"fields": sorted(fields)})
+    return incident
+
+
+@transaction.atomic
+def cancel_assignment(assignment: Assignment, *, actor: User | None, reason: str) -> Assignment:
+    """Stand a unit down with a reason; it becomes available again."""
+    reason = checked_text(reason, "reason", 200)
+    if not reason:
+        raise ActionError("Say why the unit is stood down.", "reason_required")
+    now = timezone.now()
+    won = Assignment.objects.live().filter(pk=assignment.pk).update(cancelled_at=now, cancel_reason=reason)
+    if not won:
+        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+    assignment.refresh_from_db()
+    unit = assignment.unit
+    unit.refresh_from_db(fields=["status"])
+    if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE):
+        previous = unit.status
+        if not claim_status(unit, previous, UnitStatus.AVAILABLE):
+            raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
+    record_event(
+        "assignment.cancelled",
+        actor=actor,
+        incident=assignment.incident,
+        unit=unit,
+        hospital=assignment.hospital,
+        data={"assignment": assignment.pk, "unit": unit.call_sign, "reason": reason},
+    )
+    return assignment
+
+
+@transaction.atomic
+def reassign(
+    assignment: Assignment,
+    new_unit: Unit,
+    *,
+    actor: User | None,
+    reason: str,
+    recommended_rank: int | None = None,
+    eta_s: float | None = None,
+) -> Assignment:
+    """Stand one unit down and send another, in one transaction (both or neither)."""
+    cancel_assignment(assignment, actor=actor, reason=reason)
+    return dispatch_unit(
+        assignment.incident,
+        new_unit,
+        actor=actor,
+        hospital=assignment.hospital,
+        recommended_rank=recommended_rank,
+        eta_s=eta_s,
+        override_reason=reason if recommended_rank not in (None, 1) else "",
+    )
+
+
+@transaction.atomic
+def set_destination(
+    assignment: Assignment, hospital: Hospital, *, actor: User | None, hospital_rank: int | None = None
+) -> Assignment:
+    """Choose or change the receiving hospital. The old hospital's board is told too."""
+    assignment = (
+        Assignment.objects.select_for_update().select_related("incident", "unit").get(pk=assignment.pk)
+    )
+    if assignment.cancelled_at or assignment.cleared_at:
+        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+    old = assignment.hospital
+    if old == hospital:
+        return assignment
+    assignment.hospital = hospital
+    assignment.hospital_rank = hospital_rank
+    assignment.save(update_fields=["hospital", "hospital_rank"])
+    data = {"assignment": assignment.pk, "from": old.pk if old else None, "to": hospital.pk}
+    if old is not None:
+        record_event(
+            "assignment.redirected", actor=actor, incident=assignment.incident, hospital=old, data=data
+        )
+    record_event(
+        "assignment.destination",
+        actor=actor,
+        incident=assignment.incident,
+        unit=assignment.unit,
+        hospital=hospital,
+        data={**data, "incident": incident_summary(assignment.incident), "unit": assignment.unit.call_sign},
+    )
+    return assignment
+
+
+@transaction.atomic
+def link_incident(incident: Incident, to: Incident, *, actor: User | None) -> Incident:
+    """Mark a call as a duplicate of an open incident and close it into that one."""
+    if incident.pk == to.pk:
+        raise ActionError("An incident cannot be linked to itself.", "bad_link")
+    if incident.assignments.live().exists():
+        raise ActionError("Stand its units down before linking it.", "units_still_assigned", 409)
+    won = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.CLOSED, linked_to=to, outcome="duplicate", closed_at=timezone.now()
+    )
+    if not won:
+        raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
+    incident.refresh_from_db()
+    record_event("incident.linked", actor=actor, incident=incident, data={"to": to.pk, "number": to.number})
     return incident
