@@ -1,4 +1,5 @@
-"""Incidents: create, list, read, dispatch a unit, close; and the event log over HTTP."""
+"""Incidents: create, list, read, locate, triage, details, link, close; the timeline and the
+event log over HTTP."""
 
 from datetime import datetime
 
@@ -8,19 +9,148 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from fleet.models import Unit, UnitStatus
-from hospitals.models import Hospital
-
 from .. import actions
 from ..actions.base import checked_point
 from ..events import serialize_event, visible_events
-from ..models import Incident, LocationSource, Role
+from ..models import Assignment, Incident, LocationSource, Place, Role
 from .main import CONTROL_ROOM, require_role
 
 router = Router(tags=["incidents"])
 
-# Who may send units and change their status from the console.
+# Who may open, change and close incidents and send units.
 DISPATCHERS = (Role.DISPATCHER, Role.SUPERVISOR)
+
+
+class AssignmentOut(Schema):
+    id: int
+    unit: int
+    unit_call_sign: str
+    unit_status: str
+    hospital: int | None
+    hospital_name: str | None
+    dispatched_at: datetime
+    recommended_rank: int | None
+    eta_at_dispatch_s: float | None
+    override_reason: str
+    acknowledged_at: datetime | None
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    transport_started_at: datetime | None
+    at_hospital_at: datetime | None
+    handover_at: datetime | None
+    cleared_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+
+
+class IncidentOut(Schema):
+    id: int
+    number: str
+    status: str
+    caller_number: str
+    caller_name: str
+    lon: float | None
+    lat: float | None
+    location_source: str
+    location_accuracy_m: float | None
+    address: str
+    priority: int | None
+    chief_complaint: str
+    capability_needed: str
+    triage: dict
+    patient_name: str
+    patient_sex: str
+    patient_age: int | None
+    notes: str
+    outcome: str
+    call_received_at: datetime | None
+    created_at: datetime
+    location_confirmed_at: datetime | None
+    triaged_at: datetime | None
+    dispatched_at: datetime | None
+    on_scene_at: datetime | None
+    closed_at: datetime | None
+    assignments: list[AssignmentOut]
+
+
+def assignment_out(a: Assignment) -> dict:
+    return {
+        "id": a.pk,
+        "unit": a.unit_id,
+        "unit_call_sign": a.unit.call_sign,
+        "unit_status": a.unit.status,
+        "hospital": a.hospital_id,
+        "hospital_name": a.hospital.name if a.hospital else None,
+        **{
+            name: getattr(a, name)
+            for name in (
+                "dispatched_at",
+                "recommended_rank",
+                "eta_at_dispatch_s",
+                "override_reason",
+                "acknowledged_at",
+                "en_route_at",
+                "on_scene_at",
+                "transport_started_at",
+                "at_hospital_at",
+                "handover_at",
+                "cleared_at",
+                "cancelled_at",
+                "cancel_reason",
+            )
+        },
+    }
+
+
+INCIDENT_FIELDS = (
+    "number",
+    "status",
+    "caller_number",
+    "caller_name",
+    "location_source",
+    "location_accuracy_m",
+    "address",
+    "priority",
+    "chief_complaint",
+    "capability_needed",
+    "patient_name",
+    "patient_sex",
+    "patient_age",
+    "notes",
+    "outcome",
+    "call_received_at",
+    "created_at",
+    "location_confirmed_at",
+    "triaged_at",
+    "dispatched_at",
+    "on_scene_at",
+    "closed_at",
+)
+
+
+def incident_out(incident: Incident) -> dict:
+    return {
+        "id": incident.pk,
+        "lon": incident.location.x if incident.location else None,
+        "lat": incident.location.y if incident.location else None,
+        "triage": incident.triage_answers,
+        **{name: getattr(incident, name) for name in INCIDENT_FIELDS},
+        "assignments": [assignment_out(a) for a in incident.assignments.all()],
+    }
+
+
+def incidents_with_assignments():
+    return Incident.objects.prefetch_related("assignments__unit", "assignments__hospital")
+
+
+def dispatcher_incident(request: HttpRequest, incident_id: int) -> Incident:
+    """The incident, for a user allowed to change it (403 otherwise, 404 if unknown)."""
+    require_role(request, *DISPATCHERS)
+    return get_object_or_404(Incident, pk=incident_id)
+
+
+def fresh(incident: Incident) -> dict:
+    return incident_out(incidents_with_assignments().get(pk=incident.pk))
 
 
 class IncidentIn(Schema):
@@ -33,67 +163,6 @@ class IncidentIn(Schema):
     priority: int | None = Field(None, ge=1, le=4)
     chief_complaint: str = Field("", max_length=200)
     notes: str = Field("", max_length=4000)
-
-
-class AssignmentOut(Schema):
-    id: int
-    unit: int
-    unit_call_sign: str
-    hospital: int | None
-    dispatched_at: datetime
-    recommended_rank: int | None
-    eta_at_dispatch_s: float | None
-    override_reason: str
-    cancelled_at: datetime | None
-    cleared_at: datetime | None
-
-
-class IncidentOut(Schema):
-    id: int
-    number: str
-    status: str
-    caller_number: str
-    lon: float | None
-    lat: float | None
-    location_source: str
-    address: str
-    priority: int | None
-    chief_complaint: str
-    created_at: datetime
-    dispatched_at: datetime | None
-    assignments: list[AssignmentOut]
-
-
-def incident_out(incident: Incident) -> dict:
-    return {
-        "id": incident.pk,
-        "number": incident.number,
-        "status": incident.status,
-        "caller_number": incident.caller_number,
-        "lon": incident.location.x if incident.location else None,
-        "lat": incident.location.y if incident.location else None,
-        "location_source": incident.location_source,
-        "address": incident.address,
-        "priority": incident.priority,
-        "chief_complaint": incident.chief_complaint,
-        "created_at": incident.created_at,
-        "dispatched_at": incident.dispatched_at,
-        "assignments": [
-            {
-                "id": a.pk,
-                "unit": a.unit_id,
-                "unit_call_sign": a.unit.call_sign,
-                "hospital": a.hospital_id,
-                "dispatched_at": a.dispatched_at,
-                "recommended_rank": a.recommended_rank,
-                "eta_at_dispatch_s": a.eta_at_dispatch_s,
-                "override_reason": a.override_reason,
-                "cancelled_at": a.cancelled_at,
-                "cleared_at": a.cleared_at,
-            }
-            for a in incident.assignments.all()
-        ],
-    }
 
 
 @router.post("/incidents", response={201: IncidentOut}, summary="Open a new incident")
@@ -115,66 +184,102 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Status:
         chief_complaint=payload.chief_complaint,
         notes=payload.notes,
     )
-    return Status(201, incident_out(incident))
+    return Status(201, fresh(incident))
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="Open incidents this user may see")
 def list_incidents(request: HttpRequest) -> list[dict]:
-    incidents = (
-        Incident.objects.open()
-        .visible_to(request.user)
-        .prefetch_related("assignments__unit")
-        .order_by("created_at")
-    )
+    incidents = incidents_with_assignments().open().visible_to(request.user).order_by("created_at")
     return [incident_out(i) for i in incidents]
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut, summary="One incident")
 def get_incident(request: HttpRequest, incident_id: int) -> dict:
-    incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=incident_id)
+    incident = get_object_or_404(incidents_with_assignments().visible_to(request.user), pk=incident_id)
     return incident_out(incident)
 
 
-class DispatchIn(Schema):
-    unit: int
-    hospital: int | None = None
-    recommended_rank: int | None = Field(None, ge=1, le=10_000)
-    eta_s: float | None = Field(None, ge=0, le=86_400)
-    hospital_rank: int | None = Field(None, ge=1, le=10_000)
-    override_reason: str = Field("", max_length=200)
+class LocateIn(Schema):
+    lon: float = Field(..., ge=-180, le=180)
+    lat: float = Field(..., ge=-90, le=90)
+    source: LocationSource
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    address: str = Field("", max_length=200)
+    place: int | None = None
 
 
-@router.post("/incidents/{incident_id}/dispatch", response={201: AssignmentOut}, summary="Send a unit")
-def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Status:
-    require_role(request, *DISPATCHERS)
-    incident = get_object_or_404(Incident, pk=incident_id)
-    unit = get_object_or_404(Unit, pk=payload.unit)
-    hospital = get_object_or_404(Hospital, pk=payload.hospital) if payload.hospital else None
-    a = actions.dispatch_unit(
+@router.post("/incidents/{incident_id}/locate", response=IncidentOut, summary="Set or correct the location")
+def locate(request: HttpRequest, incident_id: int, payload: LocateIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    place = get_object_or_404(Place, pk=payload.place) if payload.place else None
+    actions.locate_incident(
         incident,
-        unit,
+        checked_point(payload.lon, payload.lat),
         actor=request.user,
-        hospital=hospital,
-        recommended_rank=payload.recommended_rank,
-        eta_s=payload.eta_s,
-        hospital_rank=payload.hospital_rank,
-        override_reason=payload.override_reason,
+        source=payload.source,
+        accuracy_m=payload.accuracy_m,
+        address=payload.address or (place.name if place else ""),
+        place=place,
     )
-    return Status(
-        201,
-        {
-            "id": a.pk,
-            "unit": unit.pk,
-            "unit_call_sign": unit.call_sign,
-            "hospital": a.hospital_id,
-            "dispatched_at": a.dispatched_at,
-            "recommended_rank": a.recommended_rank,
-            "eta_at_dispatch_s": a.eta_at_dispatch_s,
-            "override_reason": a.override_reason,
-            "cancelled_at": None,
-            "cleared_at": None,
+    return fresh(incident)
+
+
+class TriageIn(Schema):
+    priority: int = Field(..., ge=1, le=4)
+    chief_complaint: str = Field(..., min_length=1, max_length=200)
+    capability: str = Field("", max_length=20)
+    protocol: str = Field("", max_length=50)
+    answers: list[int] = Field(default_factory=list, max_length=50)
+    hospital_capability: str = Field("", max_length=20)
+    instruction: str = Field("", max_length=50)
+
+
+@router.post("/incidents/{incident_id}/triage", response=IncidentOut, summary="Record the triage result")
+def triage(request: HttpRequest, incident_id: int, payload: TriageIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.triage_incident(
+        incident,
+        actor=request.user,
+        priority=payload.priority,
+        chief_complaint=payload.chief_complaint,
+        capability=payload.capability,
+        answers={
+            "protocol": payload.protocol,
+            "answers": payload.answers,
+            "hospital_capability": payload.hospital_capability,
+            "instruction": payload.instruction,
         },
     )
+    return fresh(incident)
+
+
+class DetailsIn(Schema):
+    caller_number: str | None = Field(None, max_length=32)
+    caller_name: str | None = Field(None, max_length=60)
+    patient_name: str | None = Field(None, max_length=60)
+    patient_sex: str | None = Field(None, pattern="^(M|F|)$")
+    patient_age: int | None = Field(None, ge=0, le=150)
+    patient_count: int | None = Field(None, ge=1, le=150)
+    notes: str | None = Field(None, max_length=4000)
+
+
+@router.post("/incidents/{incident_id}/details", response=IncidentOut, summary="Caller and patient details")
+def details(request: HttpRequest, incident_id: int, payload: DetailsIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.update_incident_details(incident, actor=request.user, **payload.dict(exclude_unset=True))
+    return fresh(incident)
+
+
+class LinkIn(Schema):
+    to: int
+
+
+@router.post("/incidents/{incident_id}/link", response=IncidentOut, summary="Close as a duplicate of another")
+def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    target = get_object_or_404(Incident, pk=payload.to)
+    actions.link_incident(incident, target, actor=request.user)
+    return fresh(incident)
 
 
 class CloseIn(Schema):
@@ -183,21 +288,9 @@ class CloseIn(Schema):
 
 @router.post("/incidents/{incident_id}/close", response=IncidentOut, summary="Close with an outcome")
 def close(request: HttpRequest, incident_id: int, payload: CloseIn) -> dict:
-    require_role(request, *DISPATCHERS)
-    incident = get_object_or_404(Incident, pk=incident_id)
-    return incident_out(actions.close_incident(incident, actor=request.user, outcome=payload.outcome))
-
-
-class StatusIn(Schema):
-    status: UnitStatus
-
-
-@router.post("/units/{unit_id}/status", summary="Change a unit's status (control room)")
-def unit_status(request: HttpRequest, unit_id: int, payload: StatusIn) -> dict:
-    require_role(request, *DISPATCHERS)
-    unit = get_object_or_404(Unit, pk=unit_id)
-    actions.set_unit_status(unit, payload.status, actor=request.user)
-    return {"id": unit.pk, "status": unit.status}
+    incident = dispatcher_incident(request, incident_id)
+    actions.close_incident(incident, actor=request.user, outcome=payload.outcome)
+    return fresh(incident)
 
 
 class EventOut(Schema):
@@ -209,6 +302,15 @@ class EventOut(Schema):
     unit: int | None
     hospital: int | None
     data: dict
+
+
+@router.get(
+    "/incidents/{incident_id}/timeline", response=list[EventOut], summary="Everything that happened, in order"
+)
+def timeline(request: HttpRequest, incident_id: int) -> list[dict]:
+    incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=incident_id)
+    rows = visible_events(request.user).filter(incident=incident).order_by("seq")
+    return [serialize_event(e) for e in rows]
 
 
 class EventsQuery(Schema):

@@ -70,8 +70,9 @@ def object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespo
     return json_error(404, str(exc) or "Not found.", "not_found")
 
 
-from . import fleet, incidents, me  # noqa: E402  (routers register on the api above)
+from . import assignments, fleet, incidents, me  # noqa: E402  (routers register on the api above)
 
 api.add_router("/", me.router)
 api.add_router("/", fleet.router)
 api.add_router("/", incidents.router)
+api.add_router("/", assignments.router)
