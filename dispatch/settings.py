@@ -178,6 +178,16 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Domain settings.
 STALE_POSITION_SECONDS = env_int("STALE_POSITION_SECONDS", 120)
+# Console clocks turn red past these (ANCHORS.md): call to dispatch (受理+派车), dispatch to
+# rolling (出车), and call to on scene by priority I..IV.
+TARGET_PROCESSING_SECONDS = env_int("TARGET_PROCESSING_SECONDS", 60)
+TARGET_TURNOUT_SECONDS = env_int("TARGET_TURNOUT_SECONDS", 180)
+TARGET_RESPONSE_SECONDS = {
+    1: env_int("TARGET_RESPONSE_P1_SECONDS", 900),
+    2: env_int("TARGET_RESPONSE_P2_SECONDS", 1200),
+    3: env_int("TARGET_RESPONSE_P3_SECONDS", 1800),
+    4: env_int("TARGET_RESPONSE_P4_SECONDS", 3600),
+}
 DEMO_MODE = env_bool("DEMO_MODE", False)
 
 # GDAL 3.6 (Debian 12) cannot block file and network access in spatial references; we never

@@ -7,6 +7,7 @@ from .api.main import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("console/", views.console, name="console"),
     path("map/", views.city_map, name="map"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),

@@ -23,6 +23,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def landing_links(user) -> list[dict]:
     """Where each role goes from its landing page: only screens that exist."""
     links = []
+    if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
+        links.append({"url": "/console/", "title": _("Dispatch console"), "text": _("Take incidents, locate, triage, send units, follow every job.")})
     if user.is_control_room:
         links.append(
             {
@@ -92,5 +94,31 @@ def city_map(request: HttpRequest) -> HttpResponse:
             "hospital_count": Hospital.objects.count(),
             "stale_seconds": settings.STALE_POSITION_SECONDS,
             "map_i18n": map_labels(),
+        },
+    )
+
+
+def console_targets() -> dict:
+    return {
+        "processing_s": settings.TARGET_PROCESSING_SECONDS,
+        "turnout_s": settings.TARGET_TURNOUT_SECONDS,
+        "response_s": settings.TARGET_RESPONSE_SECONDS,
+        "stale_s": settings.STALE_POSITION_SECONDS,
+    }
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """The dispatcher's console. The page carries the event number its data will be read at;
+    the socket then sends everything after it."""
+    if request.user.role not in (Role.DISPATCHER, Role.SUPERVISOR) and not request.user.is_superuser:
+        raise PermissionDenied(_("The console is for dispatchers and supervisors."))
+    return render(
+        request,
+        "console.html",
+        {
+            "last_seq": last_seq(),
+            "network": RoadNetwork.objects.active(),
+            "config": {"targets": console_targets(), "labels": map_labels()},
         },
     )

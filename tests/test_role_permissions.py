@@ -77,3 +77,12 @@ def test_hospital_staff_and_crews_cannot_create_or_dispatch(client, world, incid
         )
         assert response.status_code in (403, 404)
     assert to_city.assignments.count() == 1
+
+
+@pytest.mark.parametrize("user, status", [("alice", 200), ("bob", 200), ("carol", 403), ("dave", 403)])
+def test_console_is_for_dispatchers_and_supervisors(client, world, user, status):
+    client.force_login(getattr(world, user))
+    response = client.get("/console/")
+    assert response.status_code == status
+    if status == 200:
+        assert b'id="console"' in response.content and b"data-last-seq" in response.content

@@ -1,0 +1,725 @@
+// The dispatcher console: open incidents with their clocks, the intake (caller, location,
+// triage, recommendation, dispatch), each incident's detail and timeline, the unit board and a
+// live map. Keyboard first; every change arrives through the event socket, so two consoles
+// always agree and a dropped connection loses nothing.
+"use strict";
+import { CityMap, STATUS_COLOR, escapeHtml, getJSON, isStale } from "./citymap.js";
+import { LiveSocket, showConnectionState } from "./live.js";
+import { chime } from "./sound.js";
+
+const root = document.getElementById("console");
+const config = JSON.parse(document.getElementById("console-config").textContent);
+const lang = root.dataset.lang;
+const en = lang === "en";
+const L10N = config.labels;
+const targets = config.targets;
+const $ = (id) => document.getElementById(id);
+
+const T = (zh, english) => (en ? english : zh);
+const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
+
+const state = {
+  incidents: new Map(),
+  units: new Map(),
+  hospitals: [],
+  selected: null, // incident id shown in detail
+  intake: null, // the incident being taken
+};
+
+// ---------------------------------------------------------------- API
+
+function csrfToken() {
+  return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch { /* empty */ }
+  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- clocks
+
+function since(iso) {
+  if (!iso) return null;
+  return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+}
+
+function mmss(seconds) {
+  if (seconds == null) return "—";
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+}
+
+function overdue(incident) {
+  const sinceCall = since(incident.call_received_at || incident.created_at);
+  if (!incident.dispatched_at) return sinceCall > targets.processing_s;
+  if (!incident.on_scene_at) return sinceCall > (targets.response_s[incident.priority || 4] || 3600);
+  return false;
+}
+
+// ---------------------------------------------------------------- incident list
+
+function sortedIncidents() {
+  return [...state.incidents.values()]
+    .filter((i) => i.status === "open")
+    .sort((a, b) => (a.priority || 9) - (b.priority || 9) || Date.parse(a.created_at) - Date.parse(b.created_at));
+}
+
+function unitChips(incident) {
+  return incident.assignments
+    .filter((a) => !a.cancelled_at && !a.cleared_at)
+    .map((a) => `<span class="chip" style="border-color:${STATUS_COLOR[a.unit_status]}">${escapeHtml(a.unit_call_sign)} · ${L10N.status[a.unit_status] || a.unit_status}</span>`)
+    .join("");
+}
+
+function incidentRow(incident) {
+  const li = document.createElement("li");
+  li.id = `incident-${incident.id}`;
+  li.className = `incident p${incident.priority || 0}` + (incident.id === state.selected ? " selected" : "") + (overdue(incident) ? " overdue" : "");
+  li.tabIndex = -1;
+  li.innerHTML = `
+    <div class="line1"><span class="prio">${incident.priority ? PRIORITY[incident.priority] : T("未分级", "Not triaged")}</span>
+      <b>${escapeHtml(incident.chief_complaint || T("（主诉未填）", "(no complaint yet)"))}</b>
+      <span class="num">${escapeHtml(incident.number)}</span></div>
+    <div class="line2">${escapeHtml(incident.address || T("位置未定", "Location unknown"))}</div>
+    <div class="line3"><span class="clock-call" title="${T("距来电", "since the call")}">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span>
+      <span class="clock-dispatch" title="${T("距派车", "since dispatch")}">${incident.dispatched_at ? "🚑 " + mmss(since(incident.dispatched_at)) : T("未派车", "not dispatched")}</span></div>
+    <div class="chips">${unitChips(incident)}</div>`;
+  li.onclick = () => showDetail(incident.id);
+  return li;
+}
+
+function renderIncidents() {
+  const rows = sortedIncidents();
+  $("incident-count").textContent = rows.length;
+  const list = $("incident-list");
+  if (!rows.length) {
+    list.innerHTML = `<li class="empty">${T("没有处理中的事件。", "No open incidents.")}</li>`;
+    return;
+  }
+  list.replaceChildren(...rows.map(incidentRow));
+}
+
+function tickClocks() {
+  for (const incident of sortedIncidents()) {
+    const li = $(`incident-${incident.id}`);
+    if (!li) continue;
+    li.querySelector(".clock-call").textContent = `☎ ${mmss(since(incident.call_received_at || incident.created_at))}`;
+    if (incident.dispatched_at) li.querySelector(".clock-dispatch").textContent = `🚑 ${mmss(since(incident.dispatched_at))}`;
+    li.classList.toggle("overdue", overdue(incident));
+  }
+  if (state.intake?.incident) $("intake-clock").textContent = mmss(since(state.intake.incident.call_received_at));
+  $("clock").textContent = new Date().toLocaleTimeString(en ? "en-GB" : "zh-CN");
+}
+
+// ---------------------------------------------------------------- units
+
+function renderUnits() {
+  const board = $("unit-board");
+  const counts = {};
+  const order = ["available", "returning", "dispatched", "acknowledged", "en_route", "on_scene", "patient_contact", "transporting", "at_hospital", "out_of_service"];
+  const rows = [...state.units.values()].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.call_sign.localeCompare(b.call_sign));
+  board.replaceChildren(...rows.map((u) => {
+    counts[u.status] = (counts[u.status] || 0) + 1;
+    const li = document.createElement("li");
+    li.id = `unit-${u.id}`;
+    const stale = isStale(u, targets.stale_s);
+    li.innerHTML = `<span class="unit-dot${stale ? " stale" : ""}" style="background:${STATUS_COLOR[u.status]}"></span>` +
+      `<b>${escapeHtml(u.call_sign)}</b><span class="muted">${L10N.kind[u.kind] || u.kind}</span>` +
+      (stale ? `<span class="stale-flag">${L10N.stale}</span>` : "") +
+      `<span class="status">${L10N.status[u.status] || u.status}</span>`;
+    li.onclick = () => u.lon != null && city.map.setView([u.lat, u.lon], 15);
+    return li;
+  }));
+  $("unit-summary").textContent = [["available", "🟢"], ["dispatched", "🔴"], ["transporting", "🔵"]]
+    .map(([s, icon]) => `${icon} ${L10N.status[s]} ${counts[s] || 0}`).join("  ");
+}
+
+async function loadUnits() {
+  for (const unit of await getJSON("/api/units")) {
+    state.units.set(unit.id, unit);
+    city.drawUnit(unit);
+  }
+  renderUnits();
+}
+
+// ---------------------------------------------------------------- incidents from the server
+
+const pending = new Map();
+function refreshIncident(id) {
+  // Several events about one incident often arrive together: fetch it once.
+  clearTimeout(pending.get(id));
+  pending.set(id, setTimeout(async () => {
+    pending.delete(id);
+    try {
+      const incident = await getJSON(`/api/incidents/${id}`);
+      state.incidents.set(id, incident);
+      if (state.intake?.incident?.id === id) state.intake.incident = incident;
+    } catch {
+      state.incidents.delete(id);
+    }
+    renderIncidents();
+    if (state.selected === id) renderDetail();
+  }, 80));
+}
+
+async function loadIncidents() {
+  state.incidents.clear();
+  for (const incident of await getJSON("/api/incidents")) state.incidents.set(incident.id, incident);
+  renderIncidents();
+}
+
+// ---------------------------------------------------------------- intake
+
+function resetIntake() {
+  state.intake = { incident: null, location: null, outcome: null, recommendation: null, unitIndex: 0, hospitalIndex: 0 };
+  $("intake").reset();
+  $("intake-number").textContent = "";
+  $("intake-clock").textContent = "";
+  $("location-line").textContent = T("尚无位置：请选择地点或在地图上点击。", "No location yet: pick a place or click the map.");
+  $("location-line").className = "location-line muted";
+  $("duplicates").hidden = true;
+  $("triage-line").textContent = "";
+  $("recommendation").innerHTML = `<p class="muted">${T("定位并分级后显示最佳车辆。", "Locate and triage to see the best units.")}</p>`;
+  $("override-box").hidden = true;
+  $("dispatch-button").disabled = true;
+  $("intake-error").textContent = "";
+  if (pinMarker) { pinMarker.remove(); pinMarker = null; }
+}
+
+function openIntake() {
+  state.selected = null;
+  $("detail").hidden = true;
+  $("work-empty").hidden = true;
+  $("intake").hidden = false;
+  resetIntake();
+  startTriagePane();
+  $("caller-number").focus();
+  renderIncidents();
+}
+
+function closeIntake() {
+  $("intake").hidden = true;
+  state.intake = null;
+  if (!state.selected) $("work-empty").hidden = false;
+  if (pinMarker) { pinMarker.remove(); pinMarker = null; }
+}
+
+function showError(error) {
+  $("intake-error").textContent = error.message || String(error);
+}
+
+async function ensureIncident() {
+  // The record exists from the moment the dispatcher has something to write down.
+  const intake = state.intake;
+  if (intake.incident) return intake.incident;
+  if (!intake.creating) {
+    intake.creating = post("/api/incidents", { caller_number: $("caller-number").value.trim() });
+  }
+  intake.incident = await intake.creating;
+  state.incidents.set(intake.incident.id, intake.incident);
+  $("intake-number").textContent = intake.incident.number;
+  renderIncidents();
+  return intake.incident;
+}
+
+async function callerNumberDone() {
+  if (!state.intake || !$("caller-number").value.trim()) return;
+  try {
+    const incident = await ensureIncident();
+    if (incident.caller_number !== $("caller-number").value.trim()) {
+      state.intake.incident = await post(`/api/incidents/${incident.id}/details`, { caller_number: $("caller-number").value.trim() });
+    }
+    checkDuplicates();
+  } catch (error) { showError(error); }
+}
+
+// Location search (gazetteer) --------------------------------------------
+
+let searchTimer = null;
+let results = [];
+let highlighted = -1;
+
+function renderResults() {
+  const list = $("place-results");
+  list.hidden = !results.length;
+  $("place-search").setAttribute("aria-expanded", String(results.length > 0));
+  list.replaceChildren(...results.map((place, i) => {
+    const li = document.createElement("li");
+    li.role = "option";
+    li.className = i === highlighted ? "active" : "";
+    li.innerHTML = `<b>${escapeHtml(place.name)}</b> <span class="muted">${escapeHtml(place.name_en || "")}</span>` +
+      `<span class="kind">${escapeHtml(place.district || "")} ${escapeHtml(place.kind)}</span>`;
+    li.onmousedown = (e) => { e.preventDefault(); pickPlace(place); };
+    return li;
+  }));
+}
+
+async function searchPlaces(text) {
+  if (!text.trim()) { results = []; renderResults(); return; }
+  try {
+    results = await getJSON(`/api/places/search?q=${encodeURIComponent(text.trim())}&limit=8`);
+  } catch (error) {
+    results = [];
+    $("location-line").textContent = error.message;
+  }
+  highlighted = results.length ? 0 : -1;
+  renderResults();
+}
+
+async function pickPlace(place) {
+  results = [];
+  renderResults();
+  $("place-search").value = place.name;
+  await setLocation({ lon: place.lon, lat: place.lat, source: "gazetteer", place: place.id, address: place.name });
+  $("triage").focus();
+}
+
+let pinMarker = null;
+
+async function setLocation({ lon, lat, source, place = null, address = "" }) {
+  try {
+    const incident = await ensureIncident();
+    state.intake.incident = await post(`/api/incidents/${incident.id}/locate`, { lon, lat, source, place, address });
+    state.intake.location = { lon, lat };
+    placePin(lon, lat);
+    describeLocation(lon, lat, address);
+    checkDuplicates();
+    loadRecommendation();
+  } catch (error) { showError(error); }
+}
+
+function placePin(lon, lat) {
+  if (!pinMarker) {
+    pinMarker = L.marker([lat, lon], { draggable: true, keyboard: false, icon: L.divIcon({ className: "pin-icon", html: "📍", iconSize: [26, 26], iconAnchor: [13, 24] }) }).addTo(city.map);
+    pinMarker.on("dragend", () => {
+      const p = pinMarker.getLatLng();
+      setLocation({ lon: p.lng, lat: p.lat, source: "pin" });
+    });
+  } else {
+    pinMarker.setLatLng([lat, lon]);
+  }
+  city.map.setView([lat, lon], Math.max(city.map.getZoom(), 15));
+}
+
+async function describeLocation(lon, lat, address) {
+  const line = $("location-line");
+  line.className = "location-line";
+  line.textContent = `📍 ${address || `${lat.toFixed(5)}, ${lon.toFixed(5)}`}`;
+  try {
+    const near = await getJSON(`/api/places/reverse?lon=${lon}&lat=${lat}`);
+    const parts = [];
+    if (near.place) parts.push(`${T("最近地点", "nearest place")}: ${near.place.name} (${Math.round(near.place.distance_m ?? near.distance_m ?? 0)} m)`);
+    if (near.snap) parts.push(`${T("距道路", "to the road")} ${Math.round(near.snap.distance_m)} m`);
+    if (parts.length) line.textContent += ` · ${parts.join(" · ")}`;
+  } catch { /* the pin alone is enough to dispatch */ }
+}
+
+async function checkDuplicates() {
+  const intake = state.intake;
+  if (!intake?.incident) return;
+  const params = new URLSearchParams({ caller_number: intake.incident.caller_number || "" });
+  if (intake.location) { params.set("lon", intake.location.lon); params.set("lat", intake.location.lat); }
+  let rows = [];
+  try { rows = await getJSON(`/api/incidents/duplicates?${params}`); } catch { return; }
+  rows = rows.filter((r) => r.id !== intake.incident.id);
+  const box = $("duplicates");
+  box.hidden = !rows.length;
+  box.innerHTML = rows.length ? `<b>${T("可能重复：", "Possible duplicate:")}</b>` + rows.map((r) =>
+    `<div class="dup">${escapeHtml(r.number)} · ${escapeHtml(r.chief_complaint || "")} · ${escapeHtml(r.address || "")} · <i>${escapeHtml(r.reason)}</i>
+     <button type="button" class="link-dup" data-id="${r.id}">${T("合并到此事件", "Link to this one")}</button></div>`).join("") : "";
+  box.querySelectorAll(".link-dup").forEach((b) => (b.onclick = () => linkTo(Number(b.dataset.id))));
+}
+
+async function linkTo(targetId) {
+  try {
+    await post(`/api/incidents/${state.intake.incident.id}/link`, { to: targetId });
+    closeIntake();
+    showDetail(targetId);
+  } catch (error) { showError(error); }
+}
+
+// Triage ------------------------------------------------------------------
+
+let protocols = null;
+let triageModule = null;
+
+async function startTriagePane() {
+  const pane = $("triage");
+  pane.tabIndex = -1;
+  try {
+    triageModule = triageModule || (await import("./triage.js"));
+    protocols = protocols || (await getJSON("/api/triage/protocols"));
+    triageModule.startTriage(pane, protocols, { lang, onOutcome: triageDone });
+  } catch (error) {
+    pane.innerHTML = `<p class="error">${T("分级问答无法加载：", "Triage could not load: ")}${escapeHtml(error.message)}</p>`;
+  }
+}
+
+async function triageDone(outcome) {
+  state.intake.outcome = outcome;
+  const protocol = protocols.find((p) => p.code === outcome.protocol) || {};
+  $("triage-line").innerHTML = `<span class="prio-badge p${outcome.priority}">${PRIORITY[outcome.priority]}</span> ` +
+    `${escapeHtml(en ? protocol.name_en || protocol.name : protocol.name)} · ${T("需要", "needs")} ${escapeHtml((outcome.capability || "").toUpperCase())}`;
+  try {
+    const incident = await ensureIncident();
+    state.intake.incident = await post(`/api/incidents/${incident.id}/triage`, {
+      priority: outcome.priority,
+      chief_complaint: protocol.name || outcome.protocol,
+      capability: outcome.capability || "",
+      protocol: outcome.protocol,
+      answers: outcome.answers || [],
+      hospital_capability: outcome.hospital_capability || "",
+      instruction: outcome.instruction || "",
+    });
+    await loadRecommendation();
+    $("dispatch-button").focus();
+  } catch (error) { showError(error); }
+}
+
+// Recommendation ------------------------------------------------------------
+
+function fmtMinutes(seconds) {
+  if (seconds == null || !isFinite(seconds)) return "—";
+  const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
+  return en ? `${m} min ${s} s` : `${m}分${s}秒`;
+}
+
+async function loadRecommendation() {
+  const intake = state.intake;
+  if (!intake?.incident?.lon && !intake?.location) return;
+  const params = new URLSearchParams();
+  const hospitalCapability = intake.outcome?.hospital_capability || intake.incident?.triage?.hospital_capability;
+  if (hospitalCapability) params.set("hospital_capability", hospitalCapability);
+  const box = $("recommendation");
+  box.classList.add("loading");
+  try {
+    intake.recommendation = await getJSON(`/api/incidents/${intake.incident.id}/recommendation?${params}`);
+    intake.unitIndex = 0;
+    intake.hospitalIndex = 0;
+    renderRecommendation();
+  } catch (error) {
+    box.innerHTML = `<p class="error">${escapeHtml(error.message)}</p>`;
+  } finally {
+    box.classList.remove("loading");
+  }
+}
+
+function reasonsText(row) {
+  const reasons = row.reasons || [];
+  return reasons.map((r) => escapeHtml(typeof r === "string" ? r : en ? r.en : r.zh)).join(" · ");
+}
+
+function renderRecommendation() {
+  const rec = state.intake.recommendation;
+  const units = rec.units || [];
+  const hospitals = rec.hospitals || [];
+  const unitRows = units.slice(0, 8).map((u, i) => `
+    <tr class="${i === state.intake.unitIndex ? "chosen" : ""}${u.stale ? " stale" : ""}${u.has_capability === false ? " lacks" : ""}" data-i="${i}">
+      <td class="rank">${i + 1}</td><td><b>${escapeHtml(u.call_sign)}</b></td>
+      <td>${L10N.kind[u.kind] || u.kind}</td><td class="eta">${fmtMinutes(u.eta_s)}</td>
+      <td>${u.road_m != null && isFinite(u.road_m) ? (u.road_m / 1000).toFixed(1) + " km" : "—"}</td>
+      <td class="why">${reasonsText(u)}</td></tr>`).join("");
+  const hospitalRows = hospitals.slice(0, 5).map((h, i) => `
+    <tr class="${i === state.intake.hospitalIndex ? "chosen" : ""}${h.diverting ? " diverting" : ""}" data-i="${i}">
+      <td class="rank">${i + 1}</td><td><b>${escapeHtml(h.name)}</b></td><td class="eta">${fmtMinutes(h.eta_s)}</td>
+      <td class="why">${reasonsText(h)}</td></tr>`).join("");
+  const shortfall = rec.shortfall ? `<p class="shortfall">⚠ ${escapeHtml(typeof rec.shortfall === "string" ? rec.shortfall : en ? rec.shortfall.en : rec.shortfall.zh)}</p>` : "";
+  $("recommendation").innerHTML = `${shortfall}
+    <table class="rec units"><caption>${T("推荐车辆", "Recommended units")} <small class="muted">Alt+1…9</small></caption>
+      <thead><tr><th>#</th><th>${T("呼号", "Unit")}</th><th>${T("类型", "Kind")}</th><th>ETA</th><th>${T("路程", "Road")}</th><th>${T("理由", "Why")}</th></tr></thead>
+      <tbody>${unitRows || `<tr><td colspan="6" class="muted">${T("没有可派车辆", "No unit to send")}</td></tr>`}</tbody></table>
+    <table class="rec hospitals"><caption>${T("推荐医院", "Recommended hospitals")} <small class="muted">Shift+1…5</small></caption>
+      <thead><tr><th>#</th><th>${T("医院", "Hospital")}</th><th>ETA</th><th>${T("理由", "Why")}</th></tr></thead>
+      <tbody>${hospitalRows || `<tr><td colspan="4" class="muted">—</td></tr>`}</tbody></table>`;
+  $("recommendation").querySelectorAll("table.units tbody tr[data-i]").forEach((tr) => (tr.onclick = () => chooseUnit(Number(tr.dataset.i))));
+  $("recommendation").querySelectorAll("table.hospitals tbody tr[data-i]").forEach((tr) => (tr.onclick = () => chooseHospital(Number(tr.dataset.i))));
+  $("override-box").hidden = state.intake.unitIndex === 0;
+  $("dispatch-button").disabled = !units.length;
+}
+
+function chooseUnit(i) {
+  const units = state.intake?.recommendation?.units || [];
+  if (i >= units.length) return;
+  state.intake.unitIndex = i;
+  renderRecommendation();
+  if (i > 0) $("override-reason").focus();
+}
+
+function chooseHospital(i) {
+  const hospitals = state.intake?.recommendation?.hospitals || [];
+  if (i >= hospitals.length) return;
+  state.intake.hospitalIndex = i;
+  renderRecommendation();
+}
+
+async function dispatchChosen(event) {
+  event?.preventDefault();
+  const intake = state.intake;
+  const units = intake?.recommendation?.units || [];
+  if (!units.length) return;
+  const unit = units[intake.unitIndex];
+  const hospital = (intake.recommendation.hospitals || [])[intake.hospitalIndex];
+  $("dispatch-button").disabled = true;
+  try {
+    await post(`/api/incidents/${intake.incident.id}/dispatch`, {
+      unit: unit.id,
+      hospital: hospital ? hospital.id : null,
+      recommended_rank: intake.unitIndex + 1,
+      eta_s: isFinite(unit.eta_s) ? unit.eta_s : null,
+      hospital_rank: hospital ? intake.hospitalIndex + 1 : null,
+      override_reason: $("override-reason").value.trim(),
+    });
+    const id = intake.incident.id;
+    closeIntake();
+    showDetail(id);
+    chime("dispatched");
+  } catch (error) {
+    showError(error);
+    $("dispatch-button").disabled = false;
+    if (/available|not available|不可/.test(error.message)) loadRecommendation();
+  }
+}
+
+// ---------------------------------------------------------------- detail of one incident
+
+function showDetail(id) {
+  state.selected = id;
+  if (state.intake) closeIntake();
+  $("work-empty").hidden = true;
+  $("detail").hidden = false;
+  renderIncidents();
+  renderDetail();
+  const incident = state.incidents.get(id);
+  if (incident?.lon != null) city.map.setView([incident.lat, incident.lon], 15);
+}
+
+const EVENT_TEXT = {
+  "incident.created": T("建立事件", "incident opened"),
+  "incident.located": T("确认位置", "location confirmed"),
+  "incident.triaged": T("完成分级", "triaged"),
+  "incident.updated": T("更新信息", "details updated"),
+  "incident.closed": T("结案", "closed"),
+  "incident.linked": T("合并为重复", "linked as duplicate"),
+  "assignment.created": T("派车", "unit dispatched"),
+  "assignment.cancelled": T("撤回车辆", "unit stood down"),
+  "assignment.destination": T("指定医院", "destination set"),
+  "assignment.redirected": T("改送其他医院", "redirected"),
+  "unit.status": T("车辆状态", "unit status"),
+};
+
+async function renderDetail() {
+  const incident = state.incidents.get(state.selected);
+  const box = $("detail");
+  if (!incident) {
+    box.innerHTML = `<p class="muted">${T("该事件已结案。", "This incident is closed.")}</p>`;
+    return;
+  }
+  const live = incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at);
+  box.innerHTML = `
+    <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : T("未分级", "Not triaged")}</span>
+      ${escapeHtml(incident.chief_complaint || "")}</h2><span class="incident-number">${escapeHtml(incident.number)}</span>
+      <span class="big-clock">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span></header>
+    <dl class="facts"><dt>${T("地址", "Address")}</dt><dd>${escapeHtml(incident.address || "—")}</dd>
+      <dt>${T("来电", "Caller")}</dt><dd>${escapeHtml(incident.caller_number || "—")}</dd>
+      <dt>${T("需要", "Needs")}</dt><dd>${escapeHtml((incident.capability_needed || "—").toUpperCase())}</dd></dl>
+    <h3>${T("车辆", "Units")}</h3>
+    <ul class="assignments">${incident.assignments.map((a) => `
+      <li class="${a.cancelled_at ? "cancelled" : a.cleared_at ? "cleared" : ""}">
+        <span class="unit-dot" style="background:${STATUS_COLOR[a.unit_status]}"></span><b>${escapeHtml(a.unit_call_sign)}</b>
+        <span>${a.cancelled_at ? T("已撤回", "stood down") + ": " + escapeHtml(a.cancel_reason) : a.cleared_at ? T("已完成", "cleared") : L10N.status[a.unit_status]}</span>
+        <span class="muted">→ ${escapeHtml(a.hospital_name || T("未定医院", "no hospital yet"))}</span>
+        ${!a.cancelled_at && !a.cleared_at ? `<button type="button" data-cancel="${a.id}">${T("撤回", "Stand down")}</button>` : ""}
+      </li>`).join("") || `<li class="muted">${T("尚未派车", "No unit sent yet")}</li>`}</ul>
+    <div class="row">
+      <button type="button" id="add-unit">${T("增派车辆", "Send another unit")}</button>
+      <select id="close-outcome" ${live.length ? "disabled" : ""}>
+        <option value="">${T("结案结果…", "Outcome…")}</option>
+        <option value="transported">${T("已送医", "Transported")}</option>
+        <option value="treated_on_scene">${T("现场处置", "Treated on scene")}</option>
+        <option value="refused">${T("拒绝送医", "Refused transport")}</option>
+        <option value="dead_on_arrival">${T("到达时已死亡", "Dead on arrival")}</option>
+        <option value="false_call">${T("虚假/误报", "False call")}</option>
+        <option value="cancelled">${T("来电取消", "Cancelled by caller")}</option></select>
+      <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${T("结案", "Close")}</button>
+    </div>
+    <p id="detail-error" class="error" role="alert"></p>
+    <h3>${T("时间线", "Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
+  box.querySelectorAll("[data-cancel]").forEach((b) => (b.onclick = () => standDown(Number(b.dataset.cancel))));
+  $("add-unit").onclick = () => addUnit(incident);
+  $("close-incident").onclick = () => closeIncident(incident);
+  loadTimeline(incident.id);
+}
+
+async function loadTimeline(id) {
+  try {
+    const events = await getJSON(`/api/incidents/${id}/timeline`);
+    if (state.selected !== id) return;
+    $("timeline").innerHTML = events.map((e) => {
+      const time = new Date(e.at).toLocaleTimeString(en ? "en-GB" : "zh-CN");
+      let text = EVENT_TEXT[e.kind] || e.kind;
+      if (e.kind === "unit.status") text = `${e.data.call_sign || ""} ${L10N.status[e.data.to] || e.data.to}`;
+      if (e.kind === "assignment.created") text += ` ${e.data.unit || ""}`;
+      if (e.kind === "assignment.cancelled") text += ` ${e.data.unit || ""}: ${e.data.reason || ""}`;
+      return `<li><time>${time}</time> ${escapeHtml(text)}</li>`;
+    }).join("");
+  } catch (error) {
+    $("timeline").innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
+  }
+}
+
+async function standDown(assignmentId) {
+  const reason = prompt(T("撤回理由？", "Why is the unit stood down?"));
+  if (!reason) return;
+  try { await post(`/api/assignments/${assignmentId}/cancel`, { reason }); } catch (error) { $("detail-error").textContent = error.message; }
+}
+
+function addUnit(incident) {
+  openIntake();
+  state.intake.incident = incident;
+  $("intake-title").textContent = T("增派车辆", "Send another unit");
+  $("intake-number").textContent = incident.number;
+  $("caller-number").value = incident.caller_number;
+  if (incident.lon != null) {
+    state.intake.location = { lon: incident.lon, lat: incident.lat };
+    placePin(incident.lon, incident.lat);
+    describeLocation(incident.lon, incident.lat, incident.address);
+  }
+  loadRecommendation().then(() => $("dispatch-button").focus());
+}
+
+async function closeIncident(incident) {
+  const outcome = $("close-outcome").value;
+  if (!outcome) { $("detail-error").textContent = T("请选择结案结果。", "Choose the outcome first."); return; }
+  try {
+    await post(`/api/incidents/${incident.id}/close`, { outcome });
+    state.incidents.delete(incident.id);
+    state.selected = null;
+    $("detail").hidden = true;
+    $("work-empty").hidden = false;
+    renderIncidents();
+  } catch (error) { $("detail-error").textContent = error.message; }
+}
+
+// ---------------------------------------------------------------- keyboard
+
+function typing(target) {
+  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
+}
+
+function walkIncidents(step) {
+  const rows = sortedIncidents();
+  if (!rows.length) return;
+  const at = rows.findIndex((i) => i.id === state.selected);
+  const next = rows[(at + step + rows.length) % rows.length];
+  showDetail(next.id);
+  $(`incident-${next.id}`)?.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (event) => {
+  const intakeOpen = state.intake && !$("intake").hidden;
+  if (event.key === "Escape") {
+    if ($("shortcuts").open) return;
+    if (results.length) { results = []; renderResults(); return; }
+    if (intakeOpen) { closeIntake(); return; }
+  }
+  if (event.key === "F2") { event.preventDefault(); if (!intakeOpen) openIntake(); $("place-search").focus(); return; }
+  if (intakeOpen && event.altKey && /^[1-9]$/.test(event.key)) { event.preventDefault(); chooseUnit(Number(event.key) - 1); return; }
+  if (intakeOpen && event.shiftKey && /^Digit[1-5]$/.test(event.code) && !typing(event.target)) {
+    event.preventDefault(); chooseHospital(Number(event.code.slice(5)) - 1); return;
+  }
+  if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "n" || event.key === "N") { event.preventDefault(); openIntake(); }
+  else if (event.key === "j" || event.key === "J") walkIncidents(1);
+  else if (event.key === "k" || event.key === "K") walkIncidents(-1);
+  else if (event.key === "?") $("shortcuts").showModal();
+  else if (event.key === "Enter" && intakeOpen && !$("dispatch-button").disabled && event.target.closest?.("#triage") === null) {
+    event.preventDefault(); dispatchChosen();
+  }
+});
+
+$("new-incident").onclick = openIntake;
+$("shortcuts-button").onclick = () => $("shortcuts").showModal();
+$("intake").onsubmit = dispatchChosen;
+$("caller-number").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") { event.preventDefault(); $("place-search").focus(); }
+});
+$("caller-number").addEventListener("change", callerNumberDone);
+$("place-search").addEventListener("input", (event) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => searchPlaces(event.target.value), 120);
+});
+$("place-search").addEventListener("keydown", (event) => {
+  if (event.key === "ArrowDown" && results.length) { event.preventDefault(); highlighted = (highlighted + 1) % results.length; renderResults(); }
+  else if (event.key === "ArrowUp" && results.length) { event.preventDefault(); highlighted = (highlighted - 1 + results.length) % results.length; renderResults(); }
+  else if (event.key === "Enter") {
+    event.preventDefault();
+    if (results.length) pickPlace(results[Math.max(0, highlighted)]);
+  }
+});
+$("override-reason").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") { event.preventDefault(); dispatchChosen(); }
+});
+
+// ---------------------------------------------------------------- start
+
+const city = new CityMap("console-map", {
+  labels: L10N,
+  staleSeconds: targets.stale_s,
+  onMapClick: (latlng) => { if (state.intake) setLocation({ lon: latlng.lng, lat: latlng.lat, source: "pin" }); },
+});
+
+function onEvent(event) {
+  if (event.incident) {
+    if (event.kind === "incident.created" && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
+    refreshIncident(event.incident);
+  }
+  if (event.kind.startsWith("unit.") || event.kind.startsWith("assignment.")) {
+    const unit = state.units.get(event.unit);
+    if (unit && event.kind === "unit.status") { unit.status = event.data.to; city.drawUnit(unit); renderUnits(); }
+    else if (event.kind === "unit.created") loadUnits();
+    else if (event.kind === "assignment.created" && unit) { unit.status = "dispatched"; city.drawUnit(unit); renderUnits(); }
+    else if (event.kind === "assignment.cancelled") loadUnits();
+  }
+  if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
+}
+
+async function start() {
+  try {
+    await city.start();
+    const [stations, hospitals] = await Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
+    state.hospitals = hospitals;
+    city.drawStations(stations);
+    city.drawHospitals(hospitals);
+  } catch (error) {
+    $("console-map").insertAdjacentHTML("afterbegin", `<p class="map-status error">${escapeHtml(error.message)}</p>`);
+  }
+  await Promise.all([loadIncidents(), loadUnits()]);
+  new LiveSocket({
+    after: Number(root.dataset.lastSeq),
+    onState: showConnectionState($("conn")),
+    onEvent,
+    onPositions: (rows) => {
+      for (const row of rows) {
+        const unit = state.units.get(row.id);
+        if (unit) { Object.assign(unit, row); city.drawUnit(unit); }
+      }
+    },
+    onResync: () => Promise.all([loadIncidents(), loadUnits()]),
+  });
+  setInterval(tickClocks, 1000);
+  setInterval(renderUnits, 15000);
+  tickClocks();
+  root.dataset.ready = "1";
+}
+
+start();

@@ -1,0 +1,36 @@
+// Sounds made with the Web Audio API (no files to ship): a distinct pattern per kind, so a
+// dispatcher can tell a new incident from a confirmation without looking.
+"use strict";
+
+const PATTERNS = {
+  incident: [[880, 0.12], [0, 0.06], [880, 0.12], [0, 0.06], [1175, 0.2]],
+  call: [[660, 0.3], [0, 0.15], [660, 0.3]],
+  notice: [[523, 0.15], [784, 0.25]],
+  dispatched: [[784, 0.08], [1047, 0.12]],
+  alert: [[440, 0.2], [330, 0.2], [440, 0.2], [330, 0.2]],
+};
+
+let context = null;
+
+export function chime(kind = "notice", volume = 0.2) {
+  try {
+    context = context || new AudioContext();
+    let at = context.currentTime + 0.02;
+    for (const [frequency, seconds] of PATTERNS[kind] || PATTERNS.notice) {
+      if (frequency) {
+        const osc = context.createOscillator();
+        const gain = context.createGain();
+        osc.frequency.value = frequency;
+        gain.gain.setValueAtTime(volume, at);
+        gain.gain.exponentialRampToValueAtTime(0.001, at + seconds);
+        osc.connect(gain).connect(context.destination);
+        osc.start(at);
+        osc.stop(at + seconds);
+      }
+      at += seconds;
+    }
+    document.dispatchEvent(new CustomEvent("chime", { detail: kind })); // lets tests and screens see it
+  } catch {
+    /* no audio device: the screen still shows everything */
+  }
+}
