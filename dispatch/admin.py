@@ -76,3 +76,6 @@ class EventAdmin(ReadOnlyAdmin):
 class OutboxAdmin(ReadOnlyAdmin):
     list_display = ["channel", "recipient", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["channel", "status"]
+
+
+from . import admin_triage  # noqa: E402, F401  (triage protocols and caller instructions)

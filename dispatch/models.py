@@ -349,7 +349,9 @@ class CallerInstruction(models.Model):
     title_en = models.CharField(_("English title"), max_length=120, blank=True)
     steps = models.JSONField(_("steps"), default=list, help_text=_("One sentence per step, in Chinese."))
     steps_en = models.JSONField(_("English steps"), default=list, blank=True)
-    cpr = models.BooleanField(_("telephone CPR"), default=False, help_text=_("Shows the metronome and timer."))
+    cpr = models.BooleanField(
+        _("telephone CPR"), default=False, help_text=_("Shows the metronome and timer.")
+    )
 
     def __str__(self) -> str:
         return self.title
@@ -358,9 +360,12 @@ class CallerInstruction(models.Model):
 class TriageProtocol(models.Model):
     """Question-driven triage for one chief complaint, as data an admin edits.
 
-    `questions` is {"start": id, "questions": {id: {"text", "text_en", "answers": [{"label",
-    "label_en", "next": id} or {"label", "label_en", "outcome": {"priority", "capability",
-    "instruction"}}]}}}; dispatch.triage validates and evaluates it.
+    `questions` is {"start": id, "questions": {id: {"text", "text_en", "hint"?, "hint_en"?,
+    "answers": [{"label", "label_en", "next": id} or {"label", "label_en", "outcome": {"priority":
+    1-4, "capability": a fleet UnitCapability, "instruction": CallerInstruction code or null,
+    "hospital_capability"?: a hospitals Capability}}]}}}. At most 9 answers per question (keys
+    1-9); English texts may be left out (screens fall back to Chinese). dispatch.triage
+    validates and evaluates it.
     """
 
     code = models.SlugField(unique=True)

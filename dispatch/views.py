@@ -24,7 +24,13 @@ def landing_links(user) -> list[dict]:
     """Where each role goes from its landing page: only screens that exist."""
     links = []
     if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
-        links.append({"url": "/console/", "title": _("Dispatch console"), "text": _("Take incidents, locate, triage, send units, follow every job.")})
+        links.append(
+            {
+                "url": "/console/",
+                "title": _("Dispatch console"),
+                "text": _("Take incidents, locate, triage, send units, follow every job."),
+            }
+        )
     if user.is_control_room:
         links.append(
             {

@@ -70,9 +70,12 @@ def object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespo
     return json_error(404, str(exc) or "Not found.", "not_found")
 
 
-from . import assignments, fleet, incidents, me  # noqa: E402  (routers register on the api above)
+from . import assignments, fleet, incidents, me, triage  # noqa: E402  (routers register on the api above)
+from .recommend import router as recommend_router  # noqa: E402
 
 api.add_router("/", me.router)
 api.add_router("/", fleet.router)
 api.add_router("/", incidents.router)
+api.add_router("/", triage.router)
 api.add_router("/", assignments.router)
+api.add_router("/", recommend_router)

@@ -1,0 +1,560 @@
+// Question-driven triage (分级) on the dispatcher console, run client-side from the protocols
+// that GET /api/triage/protocols returns. Keys 1-9 pick an answer, Backspace goes back.
+// Outcomes with telephone CPR show a 110/min metronome, an elapsed timer and a compression count.
+"use strict";
+
+const LABELS = {
+  "zh-hans": {
+    choose: "选择主诉",
+    filter: "输入主诉、拼音或英文（如 胸痛、xiongtong）",
+    noMatch: "没有匹配的主诉",
+    change: "更换主诉",
+    back: "返回上一步",
+    restart: "重新分级",
+    keys: "数字键 1-9 选择答案 · Backspace 返回上一步",
+    asked: "已问",
+    capability: "所需车辆",
+    hospital: "送往",
+    nearest: "就近医院",
+    tell: "指导呼救者",
+    start: "开始节拍",
+    stop: "停止节拍",
+    elapsed: "按压时间",
+    compressions: "按压",
+    cycle: (n) => `第 ${n} 轮`,
+    rate: "110 次/分",
+    breathsOption: "30:2 人工呼吸提示",
+    breathsNow: "给予 2 次人工呼吸",
+    swap: "已满 2 分钟：如有人可替换，换人按压",
+    noAudio: "无法播放声音，请跟随闪烁的节拍",
+    priority: { 1: "I级 危重", 2: "II级 急重", 3: "III级 紧急", 4: "IV级 非紧急" },
+    capabilities: {
+      als: "高级生命支持（ALS）",
+      bls: "基础生命支持（BLS）",
+      negative_pressure: "负压救护车",
+      neonatal: "新生儿转运（保温箱）",
+      defib: "除颤仪",
+      ventilator: "呼吸机",
+      bariatric: "大体重担架",
+    },
+    hospitals: {
+      chest_pain: "胸痛中心",
+      stroke: "卒中中心",
+      trauma: "创伤中心",
+      maternal: "危重孕产妇救治中心",
+      neonatal: "危重新生儿救治中心",
+      pci: "PCI（导管室）",
+      ct: "CT",
+      burns: "烧伤科",
+      paediatric: "儿科",
+    },
+  },
+  en: {
+    choose: "Choose the chief complaint",
+    filter: "Type the complaint (e.g. chest, 胸痛)",
+    noMatch: "No matching complaint",
+    change: "Change complaint",
+    back: "Back",
+    restart: "Start again",
+    keys: "Keys 1-9 pick an answer · Backspace goes back",
+    asked: "Asked",
+    capability: "Unit needed",
+    hospital: "Take to",
+    nearest: "Nearest suitable hospital",
+    tell: "Tell the caller",
+    start: "Start beat",
+    stop: "Stop beat",
+    elapsed: "CPR time",
+    compressions: "Compressions",
+    cycle: (n) => `Cycle ${n}`,
+    rate: "110 per minute",
+    breathsOption: "30:2 rescue-breath prompts",
+    breathsNow: "Give 2 rescue breaths",
+    swap: "2 minutes: swap rescuers if someone can take over",
+    noAudio: "No sound available: follow the flashing beat",
+    priority: { 1: "I Critical", 2: "II Emergency", 3: "III Urgent", 4: "IV Non-urgent" },
+    capabilities: {
+      als: "Advanced life support (ALS)",
+      bls: "Basic life support (BLS)",
+      negative_pressure: "Negative-pressure ambulance",
+      neonatal: "Neonatal transport (incubator)",
+      defib: "Defibrillator",
+      ventilator: "Ventilator",
+      bariatric: "Bariatric stretcher",
+    },
+    hospitals: {
+      chest_pain: "Chest pain centre",
+      stroke: "Stroke centre",
+      trauma: "Trauma centre",
+      maternal: "Maternal critical care centre",
+      neonatal: "Neonatal critical care centre",
+      pci: "PCI (cath lab)",
+      ct: "CT",
+      burns: "Burns unit",
+      paediatric: "Paediatrics",
+    },
+  },
+};
+
+const BPM = 110;
+const CYCLE = 30; // compressions per cycle (30:2)
+const BREATHS_PAUSE_S = 4; // time for two rescue breaths before compressions resume
+const SWAP_EVERY_S = 120;
+
+// Start triage in `container`. `protocols` is the list from GET /api/triage/protocols.
+// Options: lang ("zh-hans" or "en"), onOutcome(result), protocol (a code to start with, else
+// the complaint picker), suggest(text) -> Promise of protocol codes (pinyin search on the server;
+// see serverSuggest). Returns a controller: choose(code), back(), reset(), destroy().
+export function startTriage(container, protocols, { lang = "zh-hans", onOutcome, protocol, suggest } = {}) {
+  const triage = new Triage(container, protocols, { lang, onOutcome, suggest });
+  if (protocol) triage.choose(protocol);
+  else triage.render();
+  return triage;
+}
+
+// A suggest function for startTriage that asks the server (which also matches pinyin).
+export function serverSuggest(url = "/api/triage/suggest") {
+  return async (text) => {
+    const response = await fetch(`${url}?q=${encodeURIComponent(text)}`, { credentials: "same-origin" });
+    return response.ok ? (await response.json()).map((p) => p.code) : [];
+  };
+}
+
+class Triage {
+  constructor(container, protocols, { lang, onOutcome, suggest }) {
+    this.container = container;
+    this.protocols = protocols;
+    this.byCode = new Map(protocols.map((p) => [p.code, p]));
+    this.en = lang === "en";
+    this.t = LABELS[this.en ? "en" : "zh-hans"];
+    this.onOutcome = onOutcome || (() => {});
+    this.suggest = suggest;
+    this.protocol = null;
+    this.answers = [];
+    this.query = "";
+    this.cpr = null;
+    container.classList.add("triage");
+    if (!container.hasAttribute("tabindex")) container.tabIndex = -1;
+    this.onKey = (event) => this.key(event);
+    container.addEventListener("keydown", this.onKey);
+  }
+
+  // The text in the console's language, falling back to Chinese where English is missing.
+  say(obj, key) {
+    return (this.en && obj[`${key}_en`]) || obj[key] || "";
+  }
+
+  choose(code) {
+    const protocol = this.byCode.get(code);
+    if (!protocol) throw new Error(`Unknown triage protocol ${code}`);
+    this.protocol = protocol;
+    this.answers = [];
+    this.render();
+  }
+
+  answer(index) {
+    this.answers.push(index);
+    const where = this.walk();
+    this.render();
+    if (where.outcome) this.onOutcome(this.result(where));
+  }
+
+  back() {
+    if (this.answers.length) this.answers.pop();
+    else this.protocol = null;
+    this.render();
+  }
+
+  goTo(step) {
+    this.answers = this.answers.slice(0, step);
+    this.render();
+  }
+
+  reset() {
+    this.protocol = null;
+    this.answers = [];
+    this.query = "";
+    this.render();
+  }
+
+  destroy() {
+    this.stopCpr();
+    this.container.removeEventListener("keydown", this.onKey);
+    this.container.replaceChildren();
+  }
+
+  // Follow the answers from the start: the path so far and the next question or the outcome.
+  walk() {
+    const { start, questions } = this.protocol;
+    const path = [];
+    let id = start;
+    for (const index of this.answers) {
+      const question = questions[id];
+      const answer = question.answers[index];
+      path.push({ id, question, answer, index });
+      if (answer.outcome) return { path, outcome: answer.outcome };
+      id = answer.next;
+    }
+    return { path, id, question: questions[id] };
+  }
+
+  result({ path, outcome }) {
+    return {
+      protocol: this.protocol.code,
+      priority: outcome.priority,
+      capability: outcome.capability,
+      hospital_capability: outcome.hospital_capability || null,
+      instruction: outcome.instruction || null,
+      answers: [...this.answers],
+      path: path.map((s) => ({ question: s.id, text: s.question.text, answer: s.index, label: s.answer.label })),
+    };
+  }
+
+  key(event) {
+    if (event.isComposing || event.keyCode === 229 || event.altKey || event.ctrlKey || event.metaKey) return;
+    const inField = event.target.closest("input, textarea, select, [contenteditable]");
+    if (/^[1-9]$/.test(event.key) && (!inField || event.target === this.filterInput)) {
+      const button = this.container.querySelector(`[data-key="${event.key}"]`);
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    } else if (event.key === "Backspace" && !inField && !this.cpr?.running) {
+      // While the metronome runs a stray Backspace must not throw away the CPR screen.
+      event.preventDefault();
+      if (this.protocol) this.back();
+    }
+  }
+
+  render() {
+    this.stopCpr();
+    this.filterInput = null;
+    let view;
+    if (!this.protocol) view = this.pickerView();
+    else {
+      const where = this.walk();
+      view = where.outcome ? this.outcomeView(where) : this.questionView(where);
+    }
+    this.container.replaceChildren(view);
+    const focus = this.filterInput || this.container.querySelector(".cpr-toggle") || this.container;
+    focus.focus({ preventScroll: true });
+  }
+
+  // --- Views ---------------------------------------------------------------------------------
+
+  pickerView() {
+    const list = el("div", { class: "triage-answers" });
+    this.filterInput = el("input", {
+      type: "search",
+      class: "triage-filter",
+      placeholder: this.t.filter,
+      value: this.query,
+      autocomplete: "off",
+    });
+    this.filterInput.addEventListener("input", () => {
+      this.query = this.filterInput.value;
+      this.fillPicker(list);
+    });
+    this.filterInput.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.isComposing) list.querySelector("button")?.click();
+    });
+    this.fillPicker(list);
+    return el("section", { class: "triage-picker" }, el("h3", {}, this.t.choose), this.filterInput, list);
+  }
+
+  async fillPicker(list) {
+    const query = this.query.trim().toLowerCase();
+    const found = this.protocols.filter((p) => matches(p, query));
+    this.showProtocols(list, found);
+    if (!query || !this.suggest) return;
+    try {
+      const codes = await this.suggest(query);
+      if (this.query.trim().toLowerCase() !== query) return; // the dispatcher typed on
+      const ranked = codes.map((c) => this.byCode.get(c)).filter(Boolean);
+      this.showProtocols(list, [...new Set([...ranked, ...found])]);
+    } catch {
+      // The local match already shows; the server search is a bonus.
+    }
+  }
+
+  showProtocols(list, protocols) {
+    const buttons = protocols.map((p, i) =>
+      choice(i, this.say(p, "name"), () => this.choose(p.code), this.en ? p.name : p.name_en),
+    );
+    list.replaceChildren(...(buttons.length ? buttons : [el("p", { class: "triage-muted" }, this.t.noMatch)]));
+  }
+
+  questionView({ path, id, question }) {
+    const answers = question.answers.map((a, i) => choice(i, this.say(a, "label"), () => this.answer(i)));
+    const hint = this.say(question, "hint");
+    return el(
+      "section",
+      { class: "triage-question", "data-question": id },
+      this.header(),
+      this.pathView(path),
+      el("h3", { class: "triage-text" }, this.say(question, "text")),
+      hint ? el("p", { class: "triage-hint" }, hint) : "",
+      el("div", { class: "triage-answers" }, ...answers),
+      el("p", { class: "triage-muted triage-keys" }, this.t.keys),
+    );
+  }
+
+  outcomeView(where) {
+    const { outcome } = where;
+    const hospital = outcome.hospital_capability;
+    const instruction = outcome.instruction && this.protocol.instructions?.[outcome.instruction];
+    return el(
+      "section",
+      { class: "triage-outcome" },
+      this.header(),
+      this.pathView(where.path),
+      el("p", { class: `triage-priority triage-p${outcome.priority}` }, this.t.priority[outcome.priority]),
+      el(
+        "dl",
+        { class: "triage-needs" },
+        el("dt", {}, this.t.capability),
+        el("dd", {}, this.t.capabilities[outcome.capability] || outcome.capability),
+        el("dt", {}, this.t.hospital),
+        el("dd", {}, hospital ? this.t.hospitals[hospital] || hospital : this.t.nearest),
+      ),
+      instruction ? this.instructionView(instruction) : "",
+    );
+  }
+
+  header() {
+    const back = button(this.t.back, "triage-back", () => this.back());
+    const change = button(this.t.change, "triage-change", () => this.reset());
+    const actions = el("span", { class: "triage-actions" }, back, change);
+    return el("header", { class: "triage-header" }, el("h2", {}, this.say(this.protocol, "name")), actions);
+  }
+
+  pathView(path) {
+    if (!path.length) return "";
+    const items = path.map((step, i) => {
+      const item = el(
+        "li",
+        {},
+        el("span", { class: "triage-q" }, this.say(step.question, "text")),
+        el("b", { class: "triage-a" }, this.say(step.answer, "label")),
+      );
+      item.addEventListener("click", () => this.goTo(i));
+      return item;
+    });
+    return el("ol", { class: "triage-path", "aria-label": this.t.asked }, ...items);
+  }
+
+  instructionView(instruction) {
+    const steps = this.en && instruction.steps_en?.length ? instruction.steps_en : instruction.steps;
+    return el(
+      "section",
+      { class: "triage-instruction" },
+      el("h3", {}, `${this.t.tell}: ${this.say(instruction, "title")}`),
+      instruction.cpr ? this.cprView() : "",
+      el("ol", { class: "triage-steps" }, ...steps.map((s) => el("li", {}, s))),
+    );
+  }
+
+  cprView() {
+    this.cpr = new CprPanel(this.t);
+    return this.cpr.element;
+  }
+
+  stopCpr() {
+    this.cpr?.destroy();
+    this.cpr = null;
+  }
+}
+
+// --- Telephone CPR ---------------------------------------------------------------------------
+
+class CprPanel {
+  constructor(t) {
+    this.t = t;
+    this.count = 0;
+    this.elapsedMs = 0;
+    this.startedAt = null;
+    this.metronome = new Metronome(BPM, () => this.beat());
+    this.beatDot = el("span", { class: "cpr-beat", "aria-hidden": "true" });
+    this.countView = el("span", { class: "cpr-count" }, "0");
+    this.cycleView = el("span", { class: "cpr-cycle" }, t.cycle(1));
+    this.timeView = el("span", { class: "cpr-time" }, "00:00");
+    this.prompt = el("p", { class: "cpr-prompt", role: "status" });
+    this.toggle = button(t.start, "cpr-toggle", () => (this.running ? this.stop() : this.start()));
+    this.breaths = el("input", { type: "checkbox", class: "cpr-breaths" });
+    this.element = el(
+      "div",
+      { class: "cpr" },
+      el(
+        "div",
+        { class: "cpr-dials" },
+        this.beatDot,
+        dial(t.compressions, el("span", {}, this.countView, ` / ${CYCLE}`), this.cycleView),
+        dial(t.elapsed, this.timeView),
+        dial("", el("span", { class: "cpr-rate" }, t.rate)),
+      ),
+      el("div", { class: "cpr-controls" }, this.toggle, el("label", {}, this.breaths, t.breathsOption)),
+      this.prompt,
+    );
+  }
+
+  get running() {
+    return this.startedAt !== null;
+  }
+
+  start() {
+    this.startedAt = performance.now();
+    this.clock = setInterval(() => this.tick(), 250);
+    if (!this.metronome.start()) this.say(this.t.noAudio);
+    this.toggle.textContent = this.t.stop;
+    this.element.classList.add("cpr-running");
+  }
+
+  stop() {
+    this.metronome.stop();
+    clearInterval(this.clock);
+    this.elapsedMs += performance.now() - this.startedAt;
+    this.startedAt = null;
+    this.toggle.textContent = this.t.start;
+    this.element.classList.remove("cpr-running");
+  }
+
+  destroy() {
+    if (this.running) this.stop();
+    this.metronome.close();
+  }
+
+  beat() {
+    this.count += 1;
+    const inCycle = ((this.count - 1) % CYCLE) + 1;
+    this.countView.textContent = String(inCycle);
+    this.cycleView.textContent = this.t.cycle(Math.floor((this.count - 1) / CYCLE) + 1);
+    this.beatDot.classList.add("on");
+    setTimeout(() => this.beatDot.classList.remove("on"), 120);
+    if (inCycle === 1 && this.prompt.dataset.kind === "breaths") this.say("");
+    if (inCycle === CYCLE && this.breaths.checked) {
+      this.metronome.rest(BREATHS_PAUSE_S);
+      this.say(this.t.breathsNow, "breaths");
+    }
+  }
+
+  tick() {
+    const seconds = Math.floor((this.elapsedMs + performance.now() - this.startedAt) / 1000);
+    this.timeView.textContent = mmss(seconds);
+    if (seconds > 0 && seconds % SWAP_EVERY_S === 0) this.say(this.t.swap, "swap");
+    else if (this.prompt.dataset.kind === "swap" && seconds % SWAP_EVERY_S >= 10) this.say("");
+  }
+
+  say(text, kind = "") {
+    this.prompt.textContent = text;
+    this.prompt.dataset.kind = kind;
+  }
+}
+
+// A click at `bpm`, scheduled on the audio clock (setTimeout alone drifts and stutters when the
+// tab is busy); `onBeat` runs as each click sounds, for the visible beat and the count.
+class Metronome {
+  constructor(bpm, onBeat) {
+    this.interval = 60 / bpm;
+    this.onBeat = onBeat;
+    this.ctx = null;
+    this.timer = null;
+    this.generation = 0;
+  }
+
+  // Returns false when the browser has no Web Audio: the beat then runs on timers, silently.
+  start() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (Context && !this.ctx) this.ctx = new Context();
+    this.ctx?.resume();
+    this.generation += 1;
+    this.next = this.now() + 0.05;
+    this.timer = setInterval(() => this.schedule(), 25);
+    this.schedule();
+    return Boolean(this.ctx);
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.generation += 1; // beats already queued for the screen are dropped
+  }
+
+  rest(seconds) {
+    this.next += seconds;
+  }
+
+  close() {
+    this.stop();
+    this.ctx?.close();
+    this.ctx = null;
+  }
+
+  now() {
+    return this.ctx ? this.ctx.currentTime : performance.now() / 1000;
+  }
+
+  schedule() {
+    const generation = this.generation;
+    while (this.next < this.now() + 0.1) {
+      if (this.ctx) this.click(this.next);
+      const delay = Math.max(0, (this.next - this.now()) * 1000);
+      setTimeout(() => generation === this.generation && this.onBeat(), delay);
+      this.next += this.interval;
+    }
+  }
+
+  click(at) {
+    const osc = this.ctx.createOscillator();
+    const gain = this.ctx.createGain();
+    osc.frequency.value = 1500;
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.7, at + 0.002);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.035);
+    osc.connect(gain).connect(this.ctx.destination);
+    osc.start(at);
+    osc.stop(at + 0.04);
+  }
+}
+
+// --- Small helpers ---------------------------------------------------------------------------
+
+function matches(protocol, query) {
+  if (!query) return true;
+  const words = [protocol.code, protocol.name, protocol.name_en, protocol.keywords].join(" ").toLowerCase();
+  return query.split(/\s+/).every((q) => words.includes(q));
+}
+
+function mmss(seconds) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;
+}
+
+function choice(index, label, onClick, subtitle) {
+  const key = index < 9 ? String(index + 1) : "";
+  const b = button("", "triage-choice", onClick);
+  if (key) b.dataset.key = key;
+  b.append(el("kbd", {}, key), el("span", { class: "triage-label" }, label));
+  if (subtitle) b.append(el("small", {}, subtitle));
+  return b;
+}
+
+function dial(label, ...value) {
+  return el("div", { class: "cpr-dial" }, el("span", { class: "cpr-dial-label" }, label), ...value);
+}
+
+function button(text, className, onClick) {
+  const b = el("button", { type: "button", class: className }, text);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// Elements from data with textContent only: protocol texts are admin-edited, never HTML.
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "value") node.value = value;
+    else node.setAttribute(name, value);
+  }
+  node.append(...children.filter((c) => c !== "" && c != null));
+  return node;
+}

@@ -1,0 +1,96 @@
+"""Browser tests: a real daphne serving the test database, driven by Playwright in Debian's
+Chromium (never a downloaded browser). Import the fixtures from here in a test module."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def free_port() -> int:
+    sys.path.insert(0, str(Path(settings.BASE_DIR) / "ops" / "local"))
+    from free_port import free_port as pick
+
+    return pick(0)
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    host, port = db["HOST"].split(",")[0], str(db["PORT"]).split(",")[0]
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, django_db_blocker) -> str:
+    """A daphne process on a free port, reading the test database and the test Redis."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("browser tests need Debian's chromium (make test installs it)")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "DB_POOL": "0"}
+    daphne = Path(sys.executable).with_name("daphne")
+    log = open(Path(settings.BASE_DIR) / "var" / f"browser-daphne-{port}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "dispatch.asgi:application"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("daphne did not start; see var/browser-daphne-*.log")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls our tests make
+    # between page actions are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in_page(browser, live_url: str, user, **context_options):
+    """A new browser context signed in as `user` (the session cookie from Django's own login)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="zh-CN", **context_options)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
