@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
   libgeos-c1v5 libproj25 redis-server gettext nodejs npm)
-BROWSER_PACKAGES=(chromium)
+BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
