@@ -151,20 +151,21 @@ def walk(code: str, *labels_en: str) -> TriageStep:
 
 def test_first_step_is_the_start_question(defaults):
     step = evaluate(TriageProtocol.objects.get(code="cardiac-arrest"), [])
-    assert step.question_id == "responsive" and not step.done and step.path == []
+    assert step.question_id == "arrest" and not step.done and step.path == []
 
 
 def test_cardiac_arrest_is_priority_one_als_with_telephone_cpr(defaults):
-    step = walk("cardiac-arrest", "No response", "Not breathing, or only occasional gasps", "No")
+    step = walk("cardiac-arrest", "No response, not breathing normally (or not sure)")
     assert step.done
     assert (step.outcome.priority, step.outcome.capability) == (1, "als")
     assert step.outcome.instruction.code == "cpr" and step.outcome.instruction.cpr
     assert "每分钟100-120次" in " ".join(step.outcome.instruction.steps)
-    assert [p.question for p in step.path] == ["responsive", "breathing", "infant"]
+    # One question: every second before compressions start counts.
+    assert [p.question for p in step.path] == ["arrest"]
 
 
-def test_unsure_about_breathing_is_treated_as_not_breathing(defaults):
-    step = walk("cardiac-arrest", "No response", "Not sure", "Yes, under 1 year")
+def test_an_infant_gets_infant_cpr(defaults):
+    step = walk("cardiac-arrest", "No response, not breathing normally, a baby under 1 year")
     assert step.outcome.priority == 1 and step.outcome.instruction.code == "cpr-infant"
     assert step.outcome.instruction.cpr
 
@@ -196,7 +197,7 @@ def test_newborn_transfer_needs_a_neonatal_unit_and_centre(defaults):
     assert step.outcome.instruction is None
 
 
-@pytest.mark.parametrize("answers", [[9], [-1], [0, 0, 5]], ids=["too big", "negative", "deep"])
+@pytest.mark.parametrize("answers", [[9], [-1], [4]], ids=["too big", "negative", "just past"])
 def test_answer_index_out_of_range_is_refused(defaults, answers):
     protocol = TriageProtocol.objects.get(code="cardiac-arrest")
     with pytest.raises(TriageError, match="is not one of them"):
@@ -206,7 +207,7 @@ def test_answer_index_out_of_range_is_refused(defaults, answers):
 def test_answers_past_the_outcome_are_refused(defaults):
     protocol = TriageProtocol.objects.get(code="cardiac-arrest")
     with pytest.raises(TriageError, match="1 answers too many"):
-        evaluate(protocol, [0, 0, 0, 0])
+        evaluate(protocol, [0, 0])
 
 
 def test_a_protocol_broken_behind_the_admin_raises_a_clear_error(db):
@@ -263,7 +264,8 @@ def test_every_default_protocol_validates(defaults):
     assert len(protocols) >= 17
     for protocol in protocols:
         validate_protocol(protocol.questions, codes)
-        assert 2 <= len(protocol.questions["questions"]) <= 4, protocol.code
+        # Short: cardiac arrest is one combined question so CPR instructions start at once.
+        assert 1 <= len(protocol.questions["questions"]) <= 4, protocol.code
         assert protocol.name_en, protocol.code
 
 
@@ -339,8 +341,8 @@ def test_admin_change_page_outlines_the_tree(client, defaults, django_user_model
     )
     protocol = TriageProtocol.objects.get(code="cardiac-arrest")
     page = client.get(f"/admin/dispatch/triageprotocol/{protocol.pk}/change/").content.decode()
-    assert "患者是1岁以下的婴儿吗？" in page and "⇒ <b>I</b> als" in page
-    assert "&quot;start&quot;: &quot;responsive&quot;" in page  # pretty JSON, Chinese unescaped
+    assert "在正常呼吸吗？" in page and "⇒ <b>I</b> als" in page
+    assert "&quot;start&quot;: &quot;arrest&quot;" in page  # pretty JSON, Chinese unescaped
     assert "没有反应" in page
 
 

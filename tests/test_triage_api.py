@@ -59,15 +59,16 @@ def test_suggest_refuses_an_overlong_query(dispatcher):
 
 
 def test_evaluate_asks_the_next_question(dispatcher):
-    status, body = evaluate(dispatcher, {"protocol": "cardiac-arrest", "answers": [0]})
+    status, body = evaluate(dispatcher, {"protocol": "chest-pain", "answers": [2]})
     assert status == 200
     assert body["done"] is False and body["outcome"] is None
-    assert body["question"]["id"] == "breathing" and body["question"]["hint"]
-    assert body["path"][0]["question"] == "responsive" and body["path"][0]["label_en"] == "No response"
+    assert body["question"]["id"] != "responsive" and body["question"]["text"]
+    assert body["path"][0]["question"] == "responsive"
+    assert body["path"][0]["label_en"] == "Awake, breathing normally"
 
 
 def test_evaluate_gives_the_outcome_with_the_script(dispatcher):
-    status, body = evaluate(dispatcher, {"protocol": "cardiac-arrest", "answers": [0, 0, 0]})
+    status, body = evaluate(dispatcher, {"protocol": "cardiac-arrest", "answers": [0]})
     assert status == 200 and body["done"] is True and body["question"] is None
     outcome = body["outcome"]
     assert (outcome["priority"], outcome["capability"]) == (1, "als")
@@ -90,7 +91,7 @@ def test_unknown_or_inactive_protocol_is_json_404(dispatcher):
 @pytest.mark.parametrize(
     "answers, status, words",
     [
-        ([5], 400, "has answers 0 to 1"),
+        ([5], 400, "has answers 0 to 3"),
         ([0, 0, 0, 0], 400, "answers too many"),
         ([-1], 422, "answers.0"),
         ([9], 422, "answers.0"),
