@@ -121,9 +121,7 @@ class Unit(models.Model):
     position_at = models.DateTimeField(_("position time"), null=True, blank=True)
     speed_kmh = models.FloatField(null=True, blank=True)
     heading = models.FloatField(null=True, blank=True)
-    tracker_id = models.CharField(
-        _("tracker device id"), max_length=64, unique=True, null=True, blank=True
-    )
+    tracker_id = models.CharField(_("tracker device id"), max_length=64, unique=True, null=True, blank=True)
 
     objects = UnitQuerySet.as_manager()
 
@@ -254,9 +252,7 @@ class RoadVertex(models.Model):
     point = models.PointField(srid=4326)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["network", "idx"], name="vertex_idx_per_network")
-        ]
+        constraints = [models.UniqueConstraint(fields=["network", "idx"], name="vertex_idx_per_network")]
 
 
 class RoadArc(models.Model):

@@ -70,12 +70,9 @@ def object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespo
     return json_error(404, str(exc) or "Not found.", "not_found")
 
 
-from . import assignments, fleet, incidents, me, triage  # noqa: E402  (routers register on the api above)
-from .recommend import router as recommend_router  # noqa: E402
+# Routers register on the api above. Order matters where paths overlap: locate's
+# /incidents/duplicates must come before incidents' /incidents/{incident_id}.
+from . import assignments, fleet, incidents, locate, me, recommend, triage  # noqa: E402
 
-api.add_router("/", me.router)
-api.add_router("/", fleet.router)
-api.add_router("/", incidents.router)
-api.add_router("/", triage.router)
-api.add_router("/", assignments.router)
-api.add_router("/", recommend_router)
+for module in (me, fleet, locate, incidents, triage, assignments, recommend):
+    api.add_router("/", module.router)
