@@ -125,6 +125,6 @@ def console(request: HttpRequest) -> HttpResponse:
         {
             "last_seq": last_seq(),
             "network": RoadNetwork.objects.active(),
-            "config": {"targets": console_targets(), "labels": map_labels()},
+            "config": {"targets": console_targets(), "labels": map_labels(), "time_zone": settings.TIME_ZONE},
         },
     )

@@ -72,17 +72,23 @@ def live_url(django_db_setup, django_db_blocker) -> str:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    this thread while it is open, which would break the async tests of later modules, so
+    it is closed (and the loop with it) at the end of each module."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls our tests make
-    # between page actions are still plain synchronous calls.
+    # The ORM calls our tests make between page actions are plain synchronous calls, but
+    # Django sees the running loop and would refuse them without this.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 def signed_in_page(browser, live_url: str, user, **context_options):

@@ -91,3 +91,37 @@ def test_busy_unit_cannot_be_dispatched_twice(dispatcher_client, world):
     )
     assert status == 409 and "T-ALS-1" in error["error"]
     assert Incident.objects.get(pk=second["id"]).assignments.count() == 0
+
+
+def test_stale_form_on_an_incident_closed_meanwhile_is_409_and_changes_nothing(dispatcher_client, world):
+    """Alice's form is still open on an incident Bob has just linked as a duplicate."""
+    from dispatch import actions
+
+    _, original = post_json(dispatcher_client, "/api/incidents", {"chief_complaint": "chest pain"})
+    _, duplicate = post_json(dispatcher_client, "/api/incidents", {"chief_complaint": "chest pain"})
+    actions.link_incident(
+        Incident.objects.get(pk=duplicate["id"]), Incident.objects.get(pk=original["id"]), actor=world.bob
+    )
+    before = Event.objects.count()
+    for url, body in [
+        ("dispatch", {"unit": world.als1.pk}),
+        ("triage", {"priority": 1, "chief_complaint": "arrest"}),
+        ("locate", {"lon": 119.6, "lat": 24.9, "source": "pin"}),
+    ]:
+        status, error = post_json(dispatcher_client, f"/api/incidents/{duplicate['id']}/{url}", body)
+        assert status == 409, url
+        assert duplicate["number"] in error["error"]
+    assert Event.objects.count() == before
+    world.als1.refresh_from_db()
+    assert world.als1.status == "available"
+    assert Incident.objects.get(pk=duplicate["id"]).priority is None
+
+
+def test_oversized_override_reason_is_refused_and_the_unit_stays_free(dispatcher_client, world):
+    _, incident = post_json(dispatcher_client, "/api/incidents", {"chief_complaint": "fall"})
+    body = {"unit": world.als1.pk, "recommended_rank": 2, "override_reason": "x" * 201}
+    status, error = post_json(dispatcher_client, f"/api/incidents/{incident['id']}/dispatch", body)
+    assert 400 <= status < 500 and "override" in error["error"]
+    world.als1.refresh_from_db()
+    assert world.als1.status == "available"
+    assert Incident.objects.get(pk=incident["id"]).assignments.count() == 0

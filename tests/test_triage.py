@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
+from django.utils import translation
 
 from dispatch.admin_triage import CallerInstructionForm, TriageProtocolForm
 from dispatch.models import CallerInstruction, TriageProtocol
@@ -355,5 +356,7 @@ def test_admin_refuses_instruction_steps_that_are_not_sentences(db, steps):
 def test_admin_refuses_renaming_an_instruction_protocols_use(defaults):
     cpr = CallerInstruction.objects.get(code="cpr")
     data = {"code": "cpr-adult", "title": cpr.title, "steps": json.dumps(cpr.steps), "steps_en": "[]"}
-    form = CallerInstructionForm(data=data, instance=cpr)
-    assert not form.is_valid() and "Protocols still use code cpr" in form.errors["code"][0]
+    for language, words in [("en", "Protocols still use code cpr"), ("zh-hans", "仍有分级规程使用代码 cpr")]:
+        with translation.override(language):
+            form = CallerInstructionForm(data=data, instance=cpr)
+            assert not form.is_valid() and words in form.errors["code"][0]

@@ -14,7 +14,8 @@ def is_free(port: int) -> bool:
 
 
 def free_port(preferred: int) -> int:
-    for port in range(preferred, preferred + 200):
+    """A free port: the preferred one or one of the next 199, else any (0: any at once)."""
+    for port in range(preferred, preferred + 200) if preferred else ():
         if is_free(port):
             return port
     with socket.socket() as sock:

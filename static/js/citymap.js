@@ -34,11 +34,13 @@ export class CityMap {
   constructor(element, { labels, staleSeconds, onMapClick } = {}) {
     this.labels = labels;
     this.staleSeconds = staleSeconds;
-    this.map = L.map(element, { preferCanvas: true, attributionControl: true });
+    this.map = L.map(element, { preferCanvas: true, attributionControl: true, zoomSnap: 0.25 });
+    this.map.on("zoomend", () => this.toggleLabels());
     this.map.attributionControl.setPrefix(false);
     this.roads = L.geoJSON(null, { style: (f) => ROAD_STYLE[f.properties.road_class] || MINOR, interactive: false })
       .addTo(this.map);
     this.places = L.layerGroup().addTo(this.map);
+    this.incidentLayer = L.layerGroup().addTo(this.map);
     this.unitLayer = L.layerGroup().addTo(this.map);
     this.unitMarkers = new Map();
     this.roadRequest = 0;
@@ -48,6 +50,7 @@ export class CityMap {
   async start() {
     const net = await getJSON("/api/roads/network");
     this.map.fitBounds([[net.south, net.west], [net.north, net.east]]);
+    this.toggleLabels();
     L.control.scale({ imperial: false }).addTo(this.map);
     this.map.attributionControl.addAttribution(net.is_demo ? this.labels.demo_attribution : this.labels.osm_attribution);
     this.map.on("moveend", () => this.loadRoads().catch(() => {}));
@@ -55,9 +58,13 @@ export class CityMap {
     return net;
   }
 
+  toggleLabels() {
+    this.map.getContainer().classList.toggle("labels-off", this.map.getZoom() < 13);
+  }
+
   async loadRoads() {
     const b = this.map.getBounds(), mine = ++this.roadRequest;
-    const q = `west=${b.getWest()}&south=${b.getSouth()}&east=${b.getEast()}&north=${b.getNorth()}&zoom=${this.map.getZoom()}`;
+    const q = `west=${b.getWest()}&south=${b.getSouth()}&east=${b.getEast()}&north=${b.getNorth()}&zoom=${Math.round(this.map.getZoom())}`;
     const data = await getJSON(`/api/roads?${q}`);
     if (mine !== this.roadRequest) return; // a newer view superseded this one
     this.roads.clearLayers();
@@ -76,6 +83,19 @@ export class CityMap {
       const cls = h.diverting.length ? "hospital-icon diverting" : "hospital-icon";
       L.marker([h.lat, h.lon], { icon: L.divIcon({ className: cls, html: "✚", iconSize: [20, 20] }), keyboard: false })
         .bindTooltip(escapeHtml(h.name) + (h.diverting.length ? ` · ${this.labels.diverting}` : "")).addTo(this.places);
+    }
+  }
+
+  // Open incidents as numbered priority markers; the selected one stands out.
+  drawIncidents(incidents, selectedId) {
+    this.incidentLayer.clearLayers();
+    for (const i of incidents) {
+      if (i.lon == null) continue;
+      const cls = `incident-icon p${i.priority || 0}${i.id === selectedId ? " selected" : ""}`;
+      const roman = ["?", "I", "II", "III", "IV"][i.priority || 0];
+      L.marker([i.lat, i.lon], { icon: L.divIcon({ className: cls, html: roman, iconSize: [24, 24] }), keyboard: false })
+        .bindTooltip(`${escapeHtml(i.number)} · ${escapeHtml(i.chief_complaint || "")} · ${escapeHtml(i.address || "")}`)
+        .addTo(this.incidentLayer);
     }
   }
 

@@ -18,6 +18,12 @@ const $ = (id) => document.getElementById(id);
 const T = (zh, english) => (en ? english : zh);
 const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
 
+const SENT = T("派车 ", "sent ");
+const PIN_SVG = '<svg viewBox="0 0 26 34" width="26" height="34" aria-hidden="true"><path d="M13 33C13 33 2 19.5 2 12a11 11 0 0 1 22 0c0 7.5-11 21-11 21z" fill="#c8102e" stroke="#fff" stroke-width="2"/><circle cx="13" cy="12" r="4" fill="#fff"/></svg>';
+// Times are the centre's (settings.TIME_ZONE), whatever the PC's own zone is.
+const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const centreTime = (date) => timeFormat.format(date);
+
 const state = {
   incidents: new Map(),
   units: new Map(),
@@ -92,7 +98,7 @@ function incidentRow(incident) {
       <span class="num">${escapeHtml(incident.number)}</span></div>
     <div class="line2">${escapeHtml(incident.address || T("位置未定", "Location unknown"))}</div>
     <div class="line3"><span class="clock-call" title="${T("距来电", "since the call")}">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span>
-      <span class="clock-dispatch" title="${T("距派车", "since dispatch")}">${incident.dispatched_at ? "🚑 " + mmss(since(incident.dispatched_at)) : T("未派车", "not dispatched")}</span></div>
+      <span class="clock-dispatch" title="${T("距派车", "since dispatch")}">${incident.dispatched_at ? SENT + mmss(since(incident.dispatched_at)) : T("未派车", "not dispatched")}</span></div>
     <div class="chips">${unitChips(incident)}</div>`;
   li.onclick = () => showDetail(incident.id);
   return li;
@@ -100,6 +106,7 @@ function incidentRow(incident) {
 
 function renderIncidents() {
   const rows = sortedIncidents();
+  city.drawIncidents(rows, state.selected);
   $("incident-count").textContent = rows.length;
   const list = $("incident-list");
   if (!rows.length) {
@@ -114,11 +121,11 @@ function tickClocks() {
     const li = $(`incident-${incident.id}`);
     if (!li) continue;
     li.querySelector(".clock-call").textContent = `☎ ${mmss(since(incident.call_received_at || incident.created_at))}`;
-    if (incident.dispatched_at) li.querySelector(".clock-dispatch").textContent = `🚑 ${mmss(since(incident.dispatched_at))}`;
+    if (incident.dispatched_at) li.querySelector(".clock-dispatch").textContent = SENT + mmss(since(incident.dispatched_at));
     li.classList.toggle("overdue", overdue(incident));
   }
   if (state.intake?.incident) $("intake-clock").textContent = mmss(since(state.intake.incident.call_received_at));
-  $("clock").textContent = new Date().toLocaleTimeString(en ? "en-GB" : "zh-CN");
+  $("clock").textContent = centreTime(new Date());
 }
 
 // ---------------------------------------------------------------- units
@@ -140,8 +147,9 @@ function renderUnits() {
     li.onclick = () => u.lon != null && city.map.setView([u.lat, u.lon], 15);
     return li;
   }));
-  $("unit-summary").textContent = [["available", "🟢"], ["dispatched", "🔴"], ["transporting", "🔵"]]
-    .map(([s, icon]) => `${icon} ${L10N.status[s]} ${counts[s] || 0}`).join("  ");
+  // Drawn dots, not emoji: a control-room PC may have no colour-emoji font.
+  $("unit-summary").innerHTML = ["available", "dispatched", "transporting"]
+    .map((s) => `<span class="unit-dot" style="background:${STATUS_COLOR[s]}"></span> ${L10N.status[s]} ${counts[s] || 0}`).join(" ");
 }
 
 async function loadUnits() {
@@ -300,7 +308,7 @@ async function setLocation({ lon, lat, source, place = null, address = "" }) {
 
 function placePin(lon, lat) {
   if (!pinMarker) {
-    pinMarker = L.marker([lat, lon], { draggable: true, keyboard: false, icon: L.divIcon({ className: "pin-icon", html: "📍", iconSize: [26, 26], iconAnchor: [13, 24] }) }).addTo(city.map);
+    pinMarker = L.marker([lat, lon], { draggable: true, keyboard: false, icon: L.divIcon({ className: "pin-icon", html: PIN_SVG, iconSize: [26, 34], iconAnchor: [13, 33] }) }).addTo(city.map);
     pinMarker.on("dragend", () => {
       const p = pinMarker.getLatLng();
       setLocation({ lon: p.lng, lat: p.lat, source: "pin" });
@@ -314,7 +322,7 @@ function placePin(lon, lat) {
 async function describeLocation(lon, lat, address) {
   const line = $("location-line");
   line.className = "location-line";
-  line.textContent = `📍 ${address || `${lat.toFixed(5)}, ${lon.toFixed(5)}`}`;
+  line.textContent = `${T("位置", "Location")}: ${address || `${lat.toFixed(5)}, ${lon.toFixed(5)}`}`;
   try {
     const near = await getJSON(`/api/places/reverse?lon=${lon}&lat=${lat}`);
     const parts = [];
@@ -565,7 +573,7 @@ async function loadTimeline(id) {
     const events = await getJSON(`/api/incidents/${id}/timeline`);
     if (state.selected !== id) return;
     $("timeline").innerHTML = events.map((e) => {
-      const time = new Date(e.at).toLocaleTimeString(en ? "en-GB" : "zh-CN");
+      const time = centreTime(new Date(e.at));
       let text = EVENT_TEXT[e.kind] || e.kind;
       if (e.kind === "unit.status") text = `${e.data.call_sign || ""} ${L10N.status[e.data.to] || e.data.to}`;
       if (e.kind === "assignment.created") text += ` ${e.data.unit || ""}`;

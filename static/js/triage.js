@@ -235,7 +235,11 @@ class Triage {
       const where = this.walk();
       view = where.outcome ? this.outcomeView(where) : this.questionView(where);
     }
+    // Keep the keyboard where the dispatcher is: move focus only when it was already in the
+    // triage pane (an answer was just picked), never steal it from the caller or place fields.
+    const hadFocus = this.container.contains(document.activeElement);
     this.container.replaceChildren(view);
+    if (!hadFocus) return;
     const focus = this.filterInput || this.container.querySelector(".cpr-toggle") || this.container;
     focus.focus({ preventScroll: true });
   }
