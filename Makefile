@@ -23,8 +23,13 @@ demo: setup messages
 	$(ENV) $(PY) manage.py migrate --noinput -v 0
 	$(ENV) $(PY) manage.py make_demo_city --if-missing
 	$(ENV) $(PY) manage.py create_demo_users
-	@echo "== serving on http://127.0.0.1:$(DEMO_PORT)  (Ctrl-C stops)"
-	$(ENV) DEMO_MODE=1 .venv/bin/daphne -b 127.0.0.1 -p $(DEMO_PORT) dispatch.asgi:application
+	@echo "== serving on http://127.0.0.1:$(DEMO_PORT), the simulator makes the city live (Ctrl-C stops all)"
+	$(ENV) export DEMO_MODE=1 && \
+	  { $(PY) manage.py run_workers > var/workers.log 2>&1 & echo $$! > var/workers.pid; } && \
+	  { $(PY) manage.py simulate --base-url http://127.0.0.1:$(DEMO_PORT) --pace 4 > var/simulator.log 2>&1 & \
+	    echo $$! > var/simulator.pid; } && \
+	  trap 'kill $$(cat var/simulator.pid var/workers.pid) 2>/dev/null' EXIT && \
+	  .venv/bin/daphne --access-log var/access.log -b 127.0.0.1 -p $(DEMO_PORT) dispatch.asgi:application
 
 lint:
 	.venv/bin/ruff check .
@@ -35,3 +40,11 @@ test: export CHANNEL_PREFIX=d120test
 test: setup messages lint
 	$(ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(ENV) .venv/bin/pytest $(PYTEST_ARGS)
+
+# The failover drill (ops/ha/drill.py, ops/ha/RUNBOOK.md): installs etcd, HAProxy, Redis Sentinel
+# and Patroni if missing, starts the whole HA topology under a temporary directory, kills each
+# part in turn and prints one line per scenario and one JSON line last. Exit 1 if anything
+# acknowledged was lost or doubled.
+drill:
+	bash ops/local/bootstrap.sh ha
+	$(PY) ops/ha/drill.py $(DRILL_ARGS)

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .events import EVENTS_GROUP, is_visible, last_seq, serialize_event, visible_events
 from .models import Role
+from .position_batches import POSITIONS_GROUP, receives_positions
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.crew_unit_id = await crew_unit_id(user)
         self.cursor = self.after_from_query()
         self.lock = asyncio.Lock()
-        await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
+        self.groups_joined = [EVENTS_GROUP]
+        if receives_positions(user):
+            self.groups_joined.append(POSITIONS_GROUP)
+        await self.join_groups()
         await self.catch_up()
         self.heartbeat_task = asyncio.create_task(self.heartbeat())
+
+    async def join_groups(self) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     def after_from_query(self) -> int:
         query = dict(
@@ -75,8 +83,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         task = getattr(self, "heartbeat_task", None)
         if task:
             task.cancel()
-        if hasattr(self, "user"):
-            await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         if content.get("type") == "ping":
@@ -106,8 +114,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.send_json({"type": "event", "event": event})
 
     async def positions_batch(self, message: dict) -> None:
-        """Vehicle positions: state, pushed in batches (BRIEF decision 5)."""
-        await self.send_json({"type": "positions", "units": message["units"]})
+        """Vehicle positions: state, pushed in batches (BRIEF decision 5); only control-room
+        sockets are in the positions group (position_batches.receives_positions). The frame
+        comes encoded, once for every console (position_batches.batch_frame)."""
+        await self.send(text_data=message["frame"])
 
     async def heartbeat(self) -> None:
         while True:
@@ -115,7 +125,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             try:
                 # Group membership expires in Redis; re-join, and read anything a lost
                 # doorbell did not announce.
-                await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
+                await self.join_groups()
+                # A crew may have started or ended a shift since it connected.
+                self.crew_unit_id = await crew_unit_id(self.user)
                 await self.catch_up()
             except Exception:
                 log.warning("heartbeat failed; will retry", exc_info=True)

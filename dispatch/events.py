@@ -11,7 +11,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+
+from fleet.models import CrewShift
 
 from .models import Event, Role, User
 
@@ -91,15 +93,18 @@ def last_seq() -> int:
 
 def visible_events(user: User) -> QuerySet[Event]:
     """Events this user may receive: control room all; hospital staff their hospital's;
-    a crew its own unit's."""
+    a crew its own unit's since its shift began."""
     events = Event.objects.all()
     if user.is_control_room:
         return events
     if user.role == Role.HOSPITAL and user.hospital_id:
         return events.filter(hospital_id=user.hospital_id)
     if user.role == Role.CREW:
-        unit_ids = user.shifts.current().values("unit_id")
-        return events.filter(Q(unit_id__in=unit_ids))
+        # From the shift's start only: a unit's earlier events carry earlier crews' patients.
+        on_shift = CrewShift.objects.current().filter(
+            user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")
+        )
+        return events.filter(Exists(on_shift))
     return events.none()
 
 

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fleet.models import Unit
+from fleet.models import CrewShift, Unit
 from hospitals.models import Hospital
 
 
@@ -91,6 +91,20 @@ class CallStatus(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
+class CallQuerySet(models.QuerySet):
+    def ringing(self) -> "CallQuerySet":
+        """Calls waiting for a dispatcher, oldest first."""
+        return self.filter(status=CallStatus.RINGING).order_by("ringing_at")
+
+    def unanswered_since(self, before) -> "CallQuerySet":
+        """Ringing calls that began before `before` and are not escalated yet."""
+        return self.filter(status=CallStatus.RINGING, ringing_at__lte=before, escalated_at__isnull=True)
+
+    def on_line_with(self, user) -> "CallQuerySet":
+        """Calls this dispatcher has taken and that have not ended."""
+        return self.filter(status=CallStatus.ANSWERED, answered_by=user)
+
+
 class Call(models.Model):
     provider = models.CharField(max_length=20, default="console")
     provider_call_id = models.CharField(max_length=64)
@@ -104,11 +118,22 @@ class Call(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recording_url = models.URLField(max_length=500, blank=True)
+    # Set once by dispatch.actions.calls.escalate_unanswered_calls (a conditional update, so
+    # several app nodes running the loop escalate each call once).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CallQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_call_id"], name="one_call_per_provider_id")
         ]
+        indexes = [models.Index(fields=["status", "ringing_at"], name="call_status_ringing")]
+
+    @property
+    def is_live(self) -> bool:
+        """Still ringing or being talked on."""
+        return self.status in (CallStatus.RINGING, CallStatus.ANSWERED)
 
 
 class Priority(models.IntegerChoices):
@@ -149,9 +174,7 @@ class IncidentQuerySet(models.QuerySet):
         if user.role == Role.HOSPITAL and user.hospital_id:
             return self.filter(assignments__hospital_id=user.hospital_id).distinct()
         if user.role == Role.CREW:
-            return self.filter(
-                assignments__unit__shifts__user=user, assignments__unit__shifts__ended_at__isnull=True
-            ).distinct()
+            return self.filter(assignments__in=Assignment.objects.for_crew(user)).distinct()
         return self.none()
 
 
@@ -219,6 +242,17 @@ class AssignmentQuerySet(models.QuerySet):
         """Assignments not cancelled and not finished."""
         return self.filter(cancelled_at__isnull=True, cleared_at__isnull=True)
 
+    def for_crew(self, user: User) -> "AssignmentQuerySet":
+        """What a crew member on shift may see and document: their unit's live assignment and
+        the ones that unit finished during this shift (a record is often completed after
+        clearing, and a tablet's offline queue may arrive later still), never another crew's."""
+        on_shift = CrewShift.objects.current().filter(user=user, unit=OuterRef("unit"))
+        finished_in_shift = on_shift.filter(
+            Q(started_at__lte=OuterRef("cleared_at")) | Q(started_at__lte=OuterRef("cancelled_at"))
+        )
+        live = Q(cancelled_at__isnull=True, cleared_at__isnull=True)
+        return self.filter((live & Exists(on_shift)) | Exists(finished_in_shift))
+
 
 class Assignment(models.Model):
     """One unit sent to one incident, with its own clocks."""
@@ -247,6 +281,9 @@ class Assignment(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True, help_text="unit available again")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # The tablet's own clock for each time above that a crew tapped, as it sent it: the server
+    # time is the record, the client's shows what a tablet that was offline saw.
+    client_times = models.JSONField(default=dict, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -332,13 +369,21 @@ class Outbox(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A write already applied: a retry with the same key returns the stored answer."""
+    """A write already applied: a retry with the same key returns the stored answer
+    (dispatch.idempotency)."""
 
     key = models.CharField(max_length=80, primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     status_code = models.PositiveSmallIntegerField(default=200)
     response = models.JSONField(default=dict)
+    operation = models.CharField(max_length=40, blank=True)
+    # SHA-256 of the request: the same key with another body is refused, not answered.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # A retry writes these rather than only reading, so its commit waits for the synchronous
+    # standby like the first one did (NOTES: Patroni).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    replays = models.PositiveIntegerField(default=0)
 
 
 class CallerInstruction(models.Model):
@@ -381,3 +426,295 @@ class TriageProtocol(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --------------------------------------------------------------------------------------------
+# The crew tablet: the patient record filled on the way, vital signs, and the message line.
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class PatientRecord(models.Model):
+    """What the crew finds and does, one per assignment; the receiving ER reads it ahead."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="patient_record")
+    name = models.CharField(_("patient name"), max_length=60, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    chief_complaint = models.CharField(_("chief complaint"), max_length=200, blank=True)
+    findings = models.TextField(_("findings"), max_length=4000, blank=True)
+    interventions = models.TextField(_("interventions"), max_length=2000, blank=True)
+    # [{"name", "dose", "route", "given_at"}]: checked by dispatch.actions.crew.
+    drugs = models.JSONField(_("drugs given"), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_time = models.DateTimeField(
+        null=True, blank=True, help_text="the tablet's time of the last change"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(age__lte=150), name="patient_age_at_most_150"),
+        ]
+
+
+# Plausible readings (inclusive) and their units. Wider than normal on purpose: a heart rate of
+# 0 is an arrest, not a typo; 350 is a typo. Outside these the crew is asked to check.
+VITAL_RANGES: dict[str, tuple[float, float, str]] = {
+    "heart_rate": (0, 300, "/min"),
+    "systolic_bp": (20, 300, "mmHg"),
+    "diastolic_bp": (10, 200, "mmHg"),
+    "spo2": (30, 100, "%"),
+    "respiratory_rate": (0, 80, "/min"),
+    "temperature_c": (25, 45, "°C"),
+    "gcs": (3, 15, ""),
+    "glucose_mmol": (0.5, 60, "mmol/L"),
+}
+
+
+def _vital_range_constraints() -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": low, f"{name}__lte": high}),
+            name=f"vital_{name}_in_range",
+        )
+        for name, (low, high, _unit) in VITAL_RANGES.items()
+    ]
+
+
+class VitalSign(models.Model):
+    """One set of readings; each value optional, at least one present."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="vitals")
+    taken_at = models.DateTimeField(_("taken at"))
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_time = models.DateTimeField(null=True, blank=True)
+    heart_rate = models.PositiveSmallIntegerField(_("heart rate (/min)"), null=True, blank=True)
+    systolic_bp = models.PositiveSmallIntegerField(_("systolic BP (mmHg)"), null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField(_("diastolic BP (mmHg)"), null=True, blank=True)
+    spo2 = models.PositiveSmallIntegerField(_("SpO2 (%)"), null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(_("respiratory rate (/min)"), null=True, blank=True)
+    temperature_c = models.FloatField(_("temperature (°C)"), null=True, blank=True)
+    gcs = models.PositiveSmallIntegerField(_("GCS"), null=True, blank=True)
+    glucose_mmol = models.FloatField(_("blood glucose (mmol/L)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["taken_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(heart_rate__isnull=False)
+                | Q(systolic_bp__isnull=False)
+                | Q(diastolic_bp__isnull=False)
+                | Q(spo2__isnull=False)
+                | Q(respiratory_rate__isnull=False)
+                | Q(temperature_c__isnull=False)
+                | Q(gcs__isnull=False)
+                | Q(glucose_mmol__isnull=False),
+                name="vital_at_least_one_reading",
+            ),
+            *_vital_range_constraints(),
+        ]
+
+
+class MessageDirection(models.TextChoices):
+    TO_CREW = "to_crew", _("Control room to crew")
+    TO_CONTROL = "to_control", _("Crew to control room")
+
+
+class MessageQuerySet(models.QuerySet):
+    def for_crew(self, user: User) -> "MessageQuerySet":
+        """A crew member's line: their unit's messages since the shift began, and those on an
+        assignment they may see."""
+        since_shift = CrewShift.objects.current().filter(
+            user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("sent_at")
+        )
+        return self.filter(Q(assignment__in=Assignment.objects.for_crew(user)) | Exists(since_shift))
+
+
+class Message(models.Model):
+    """One line between the control room and a unit's crew."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="messages")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    direction = models.CharField(max_length=10, choices=MessageDirection.choices)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(_("text"), max_length=500)
+    sent_at = models.DateTimeField(default=timezone.now)
+    client_time = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["unit", "sent_at"], name="message_unit_sent")]
+
+
+# --------------------------------------------------------------------------------------------
+# Caller location: positions the caller's own phone reports (the SMS-link page, AML).
+
+
+class CallerLocationSource(models.TextChoices):
+    SMS_LINK = "sms_link", _("Caller's phone (SMS link)")
+    AML = "aml", _("Advanced Mobile Location")
+
+
+class CallerLocationQuerySet(models.QuerySet):
+    def for_number(self, number: str, since) -> "CallerLocationQuerySet":
+        """Fixes from this number received since `since`, newest first."""
+        return self.filter(caller_number=number, received_at__gte=since).order_by("-received_at")
+
+
+class CallerLocation(models.Model):
+    """One position from the caller's handset, as received; adopting it as the incident's
+    location goes through locate_incident."""
+
+    source = models.CharField(max_length=10, choices=CallerLocationSource.choices)
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="locations")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="caller_locations"
+    )
+    caller_number = models.CharField(max_length=32, blank=True)
+    point = models.PointField(geography=True, srid=4326)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True, help_text="the handset's time of the fix")
+    received_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=20, blank=True)  # AML: gnss, wifi, cell; page: browser
+    raw = models.JSONField(default=dict, blank=True)
+
+    objects = CallerLocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["caller_number", "-received_at"], name="callerloc_number_received")]
+
+
+class LocationLink(models.Model):
+    """A one-time link sent to the caller by SMS; only the token's hash is stored, so the
+    database alone cannot be used to post a position."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    phone = models.CharField(max_length=32)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Hospital handoff (上车即入院): the pre-arrival notice, its acknowledgement by the receiving ER,
+# and each attempt to deliver it to the hospital's FHIR endpoint (Hospital.fhir_endpoint is the
+# endpoint's one address). Arrival and handover are the assignment's own clocks.
+
+
+class NoticeQuerySet(models.QuerySet):
+    def on_board(self) -> "NoticeQuerySet":
+        """Notices of patients still to be handed over, on jobs neither cancelled, cleared (a
+        crew that cleared from the scene brings nobody) nor withdrawn."""
+        return self.filter(
+            withdrawn_at__isnull=True,
+            assignment__cancelled_at__isnull=True,
+            assignment__cleared_at__isnull=True,
+            assignment__handover_at__isnull=True,
+        )
+
+    def for_hospital(self, hospital_id: int) -> "NoticeQuerySet":
+        """Notices sent to this hospital."""
+        return self.filter(hospital_id=hospital_id)
+
+    def visible_to(self, user: User) -> "NoticeQuerySet":
+        """Control room all; hospital staff their own hospital's; everyone else none."""
+        if user.is_control_room:
+            return self
+        if user.role == Role.HOSPITAL and user.hospital_id:
+            return self.for_hospital(user.hospital_id)
+        return self.none()
+
+    def unacknowledged(self) -> "NoticeQuerySet":
+        """Notices nobody at their current hospital has acknowledged."""
+        acks = NoticeAcknowledgement.objects.filter(notice=OuterRef("pk"), hospital=OuterRef("hospital"))
+        return self.filter(~Exists(acks))
+
+
+class PreArrivalNotice(models.Model):
+    """What the receiving ER is told before the ambulance arrives: one per assignment. Its
+    content is read live from the assignment (patient record, vitals, the unit's position);
+    `revision` counts the sends and updates, so a delivery can say which one it carried."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="notice")
+    # The hospital it was sent to: the assignment's destination when last sent.
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="notices")
+    revision = models.PositiveIntegerField(default=1)
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    # The road ETA when last sent or updated (the board recomputes it from the live position).
+    eta_s = models.FloatField(null=True, blank=True)
+    eta_at = models.DateTimeField(null=True, blank=True)
+    # Set once by alert_unacknowledged_notices (a conditional update: one alert per sending).
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["hospital", "sent_at"], name="notice_hospital_sent")]
+
+
+class NoticeAcknowledgement(models.Model):
+    """Someone at the receiving hospital has read the notice (or a dispatcher phoned them).
+    One per notice and hospital: a patient redirected elsewhere needs the new ER's own."""
+
+    notice = models.ForeignKey(PreArrivalNotice, on_delete=models.CASCADE, related_name="acknowledgements")
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField()
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    by_phone = models.BooleanField(default=False, help_text="recorded by a dispatcher who phoned the ER")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "hospital"], name="one_ack_per_notice_and_hospital")
+        ]
+
+
+class FhirDeliveryAttempt(models.Model):
+    """One try at POSTing a notice's FHIR Bundle to the hospital's endpoint, kept whatever the
+    outcome so the dispatcher sees why a notice has not arrived."""
+
+    outbox = models.ForeignKey(Outbox, on_delete=models.SET_NULL, null=True, related_name="+")
+    notice = models.ForeignKey(PreArrivalNotice, on_delete=models.CASCADE, related_name="deliveries")
+    revision = models.PositiveIntegerField()
+    url = models.URLField(max_length=300)
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["started_at", "pk"]

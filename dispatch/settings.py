@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.api.errors.JsonErrorsForApiMiddleware",
+    # Last: retries a request that met a database failover, only when that is safe.
+    "dispatch.failover.FailoverRetryMiddleware",
 ]
 
 ROOT_URLCONF = "dispatch.urls"
@@ -128,6 +130,8 @@ if env_bool("DB_POOL", True):
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# How long a safe request keeps retrying while the database fails over (dispatch/failover.py).
+FAILOVER_RETRY_SECONDS = float(env_str("FAILOVER_RETRY_SECONDS", "10"))
 # The test database is named explicitly so daphne child processes of live-server tests find it.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_dispatch120")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -189,6 +193,51 @@ TARGET_RESPONSE_SECONDS = {
     4: env_int("TARGET_RESPONSE_P4_SECONDS", 3600),
 }
 DEMO_MODE = env_bool("DEMO_MODE", False)
+# Response-time report targets (dispatch.reports, ANCHORS.md): interval -> ((within s, goal %), ...).
+# REPORT_TARGETS="response=720:90;handover=900:65,1800:95" replaces the named intervals' targets.
+REPORT_TARGETS = {
+    "answer": ((10, 95),),
+    "processing": ((60, 90),),
+    "turnout": ((180, 95),),  # 3分钟出车率 from the dispatch order
+    "departure": ((180, 95),),  # ... and from call acceptance
+    "travel": ((480, 90),),
+    "response": ((900, 90),),
+    "handover": ((900, 65), (1800, 95), (3600, 100)),
+}
+REPORT_TARGETS_OVERRIDE = env_str("REPORT_TARGETS", "")
+# A year report runs its percentiles in this many parts at once (PostgreSQL workers, one per core).
+REPORT_WORKERS = env_int("REPORT_WORKERS", 2)
+
+# Calls in: telephony, SMS, caller location and the fallback geocoder (dispatch/telephony/,
+# dispatch/sms.py, dispatch/geocoding.py). Empty values switch a provider off.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# The <Client> identity every dispatcher's softphone registers with (all ring at once).
+TWILIO_AGENT_CLIENT = env_str("TWILIO_AGENT_CLIENT", "dispatch")
+# Where the REST client sends what it would send to *.twilio.com: an egress proxy, or a local
+# server in tests. Twilio's edge/region settings cannot point anywhere else.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL").rstrip("/")
+SMS_PROVIDER = env_str("SMS_PROVIDER", "twilio")  # dispatch.sms.PROVIDERS
+PBX_SHARED_SECRET = env_str("PBX_SHARED_SECRET")
+AML_SHARED_SECRET = env_str("AML_SHARED_SECRET")
+# The address callers and Twilio see (https://120.example.cn): webhook signatures are checked
+# against it, and SMS links point at it. Empty: the request's own scheme and host.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+CALL_ESCALATION_SECONDS = env_int("CALL_ESCALATION_SECONDS", 10)
+LOCATION_LINK_MINUTES = env_int("LOCATION_LINK_MINUTES", 30)
+# An AML message is matched to the call from the same number within this window.
+AML_MATCH_MINUTES = env_int("AML_MATCH_MINUTES", 30)
+GEOCODER = env_str("GEOCODER")  # "", "nominatim", "amap" or "baidu"
+GEOCODER_URL = env_str("GEOCODER_URL")
+GEOCODER_KEY = env_str("GEOCODER_KEY")
+GEOCODER_TIMEOUT_MS = env_int("GEOCODER_TIMEOUT_MS", 1500)
+
+# Hospital handoff (dispatch/actions/handoff.py, hospitals/fhir.py): a pre-arrival notice
+# nobody at the ER has acknowledged after this many seconds alerts the console to phone them.
+NOTICE_ACK_ALERT_SECONDS = env_int("NOTICE_ACK_ALERT_SECONDS", 120)
+# One POST of a FHIR Bundle to a hospital's endpoint gives up after this (then the outbox retries).
+FHIR_TIMEOUT_SECONDS = float(env_str("FHIR_TIMEOUT_SECONDS", "10"))
 
 # GDAL 3.6 (Debian 12) cannot block file and network access in spatial references; we never
 # parse spatial references from users, only EPSG:4326 points.

@@ -42,6 +42,30 @@ def landing_links(user) -> list[dict]:
         links.append(
             {"url": "/api/docs/", "title": _("API"), "text": _("The JSON API and its OpenAPI document.")}
         )
+    if user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser:
+        links.append(
+            {
+                "url": "/reports/",
+                "title": _("Response-time reports"),
+                "text": _("Percentiles and compliance with targets, charts, drill-down and exports."),
+            }
+        )
+    if user.role == Role.HOSPITAL or user.is_control_room:
+        links.append(
+            {
+                "url": "/er/",
+                "title": _("ER board"),
+                "text": _("Patients on the way, their ETA and vital signs; notices, diversion and beds."),
+            }
+        )
+    if user.role == Role.CREW:
+        links.append(
+            {
+                "url": "/tablet/",
+                "title": _("Crew tablet"),
+                "text": _("Your unit's job: status taps, navigation, patient record, messages."),
+            }
+        )
     if user.role == Role.ADMIN or user.is_staff:
         links.append(
             {
@@ -125,6 +149,11 @@ def console(request: HttpRequest) -> HttpResponse:
         {
             "last_seq": last_seq(),
             "network": RoadNetwork.objects.active(),
-            "config": {"targets": console_targets(), "labels": map_labels(), "time_zone": settings.TIME_ZONE},
+            "config": {
+                "targets": console_targets(),
+                "labels": map_labels(),
+                "time_zone": settings.TIME_ZONE,
+                "geocoder": bool(settings.GEOCODER),
+            },
         },
     )

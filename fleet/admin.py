@@ -4,7 +4,7 @@ behind the actions' backs."""
 
 from django.contrib import admin
 
-from .models import CrewShift, PositionReport, RoadNetwork, Station, Unit
+from .models import CrewShift, PositionReport, RejectedFix, RoadNetwork, Station, Unit
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -39,6 +39,13 @@ class CrewShiftAdmin(ViewOnlyAdmin):
 class PositionReportAdmin(ViewOnlyAdmin):
     list_display = ["unit", "at", "received_at", "source", "speed_kmh"]
     list_filter = ["source"]
+
+
+@admin.register(RejectedFix)
+class RejectedFixAdmin(ViewOnlyAdmin):
+    list_display = ["device", "reason", "unit", "count", "last_at", "last_message"]
+    list_filter = ["reason"]
+    search_fields = ["device"]
 
 
 @admin.register(RoadNetwork)

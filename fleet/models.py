@@ -193,7 +193,9 @@ class PositionReport(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="positions")
     at = models.DateTimeField(_("fix time"))
     received_at = models.DateTimeField(default=timezone.now)
-    position = models.PointField(geography=True, srid=4326)
+    # No spatial index: history is read by unit and time (the index below), and a GiST entry per
+    # fix would be the costliest part of the busiest insert in the system.
+    position = models.PointField(geography=True, srid=4326, spatial_index=False)
     speed_kmh = models.FloatField(null=True, blank=True)
     heading = models.FloatField(null=True, blank=True)
     accuracy_m = models.FloatField(null=True, blank=True)
@@ -201,6 +203,48 @@ class PositionReport(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["unit", "-at"], name="position_unit_time")]
+
+
+class RejectedFixQuerySet(models.QuerySet):
+    def count_one(self, device: str, reason: str, message: str, unit_id: int | None = None) -> None:
+        """Add one to the (device, reason) counter in a single upsert, so concurrent refusals from
+        one tracker never race each other into a unique-constraint error."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO fleet_rejectedfix "
+                "(device, reason, unit_id, count, first_at, last_at, last_message) "
+                "VALUES (%s, %s, %s, 1, now(), now(), %s) "
+                "ON CONFLICT (device, reason) DO UPDATE SET count = fleet_rejectedfix.count + 1, "
+                "last_at = EXCLUDED.last_at, last_message = EXCLUDED.last_message, "
+                "unit_id = coalesce(EXCLUDED.unit_id, fleet_rejectedfix.unit_id)",
+                [device[:64], reason[:40], unit_id, message[:300]],
+            )
+
+
+class RejectedFix(models.Model):
+    """Refused position fixes, counted per device and reason: one row per (device, reason), not
+    one per fix, so a tracker stuck sending 0,0 every five seconds costs a counter, not a table."""
+
+    device = models.CharField(_("device"), max_length=64, help_text=_("tracker id, or <source>:<call sign>"))
+    reason = models.CharField(_("reason"), max_length=40)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    count = models.PositiveIntegerField(_("count"), default=0)
+    first_at = models.DateTimeField(_("first refused"), default=timezone.now)
+    last_at = models.DateTimeField(_("last refused"), default=timezone.now)
+    last_message = models.CharField(_("last message"), max_length=300, blank=True)
+
+    objects = RejectedFixQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "reason"], name="one_counter_per_device_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.reason} x{self.count}"
 
 
 class RoadNetworkQuerySet(models.QuerySet):

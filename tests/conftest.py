@@ -56,3 +56,14 @@ def world(db):
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs seconds per test world; tests don't need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def triage_defaults(db) -> None:
+    """The default triage protocols. A data migration puts them in, but the flush after any
+    transactional test empties the table, so tests that triage load them again."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("dispatch.migrations.0005_default_triage_protocols").load_defaults(apps, None)

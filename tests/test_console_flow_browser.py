@@ -36,7 +36,7 @@ class CountedKeyboard:
 
 
 @pytest.fixture
-def demo_city() -> Place:
+def demo_city(triage_defaults) -> Place:
     call_command("make_demo_city", verbosity=0)
     return Place.objects.get(name="明湾体育中心")
 

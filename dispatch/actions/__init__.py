@@ -5,7 +5,28 @@ doorbell after commit. Views, webhooks, the admin, commands and tests call these
 """
 
 from .base import ActionError
+from .calls import (
+    adopt_caller_location,
+    escalate_unanswered_calls,
+    queue_sms,
+    record_aml,
+    record_call_event,
+    record_caller_location,
+    send_location_link,
+    take_call,
+    use_location_link,
+)
+from .crew import mark_read, record_vitals, send_message, update_patient_record
 from .fleet import create_station, create_unit, end_shift, set_unit_status, start_shift
+from .handoff import (
+    acknowledge_notice,
+    alert_unacknowledged_notices,
+    record_arrival,
+    record_handover,
+    refresh_notices,
+    send_due_notices,
+    send_notice,
+)
 from .hospitals import create_hospital, set_beds, set_diversion
 from .incidents import (
     cancel_assignment,
@@ -19,9 +40,32 @@ from .incidents import (
     triage_incident,
     update_incident_details,
 )
+from .positions import (
+    Fix,
+    PositionResult,
+    count_rejected_fix,
+    record_position,
+    record_tracker_fix,
+    tracker_unit,
+)
 
 __all__ = [
     "ActionError",
+    "adopt_caller_location",
+    "escalate_unanswered_calls",
+    "queue_sms",
+    "record_aml",
+    "record_call_event",
+    "record_caller_location",
+    "send_location_link",
+    "take_call",
+    "use_location_link",
+    "Fix",
+    "PositionResult",
+    "count_rejected_fix",
+    "record_position",
+    "record_tracker_fix",
+    "tracker_unit",
     "cancel_assignment",
     "link_incident",
     "locate_incident",
@@ -38,6 +82,17 @@ __all__ = [
     "end_shift",
     "set_beds",
     "set_diversion",
+    "acknowledge_notice",
+    "alert_unacknowledged_notices",
+    "record_arrival",
+    "record_handover",
+    "refresh_notices",
+    "send_due_notices",
+    "send_notice",
     "set_unit_status",
     "start_shift",
+    "mark_read",
+    "record_vitals",
+    "send_message",
+    "update_patient_record",
 ]

@@ -118,6 +118,13 @@ def stamp_clocks(assignment: Assignment, current: str, new: str, now) -> list[st
     return list(unset)
 
 
+def keep_client_times(assignment: Assignment, clocks: list[str], client_time: datetime) -> None:
+    """Beside each server clock just stamped, the tablet's own time for it. The unit's status
+    claim serializes this with every other status change of the same assignment."""
+    assignment.client_times = {**assignment.client_times, **dict.fromkeys(clocks, client_time.isoformat())}
+    Assignment.objects.filter(pk=assignment.pk).update(client_times=assignment.client_times)
+
+
 @transaction.atomic
 def set_unit_status(
     unit: Unit, status: str, *, actor: User | None = None, client_time: datetime | None = None
@@ -137,6 +144,8 @@ def set_unit_status(
     assignment = Assignment.objects.live().filter(unit=unit).select_related("incident", "hospital").first()
     now = unit.status_changed_at
     stamped = stamp_clocks(assignment, current, status, now) if assignment else []
+    if stamped and client_time:
+        keep_client_times(assignment, stamped, client_time)
     record_event(
         "unit.status",
         actor=actor,

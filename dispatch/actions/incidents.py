@@ -1,5 +1,7 @@
 """Actions on incidents: create, dispatch a unit, close."""
 
+from datetime import datetime
+
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
@@ -305,9 +307,15 @@ def reassign(
 
 @transaction.atomic
 def set_destination(
-    assignment: Assignment, hospital: Hospital, *, actor: User | None, hospital_rank: int | None = None
+    assignment: Assignment,
+    hospital: Hospital,
+    *,
+    actor: User | None,
+    hospital_rank: int | None = None,
+    client_time: datetime | None = None,
 ) -> Assignment:
-    """Choose or change the receiving hospital. The old hospital's board is told too."""
+    """Choose or change the receiving hospital. The old hospital's board is told too.
+    `client_time` is the crew tablet's clock when the crew chose it."""
     assignment = (
         Assignment.objects.select_for_update().select_related("incident", "unit").get(pk=assignment.pk)
     )
@@ -319,7 +327,12 @@ def set_destination(
     assignment.hospital = hospital
     assignment.hospital_rank = hospital_rank
     assignment.save(update_fields=["hospital", "hospital_rank"])
-    data = {"assignment": assignment.pk, "from": old.pk if old else None, "to": hospital.pk}
+    data = {
+        "assignment": assignment.pk,
+        "from": old.pk if old else None,
+        "to": hospital.pk,
+        "client_time": client_time.isoformat() if client_time else None,
+    }
     if old is not None:
         record_event(
             "assignment.redirected", actor=actor, incident=assignment.incident, hospital=old, data=data

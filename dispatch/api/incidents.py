@@ -3,7 +3,7 @@ event log over HTTP."""
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.responses import Status
@@ -12,6 +12,7 @@ from pydantic import Field
 from .. import actions
 from ..actions.base import checked_point
 from ..events import serialize_event, visible_events
+from ..idempotency import run_once
 from ..models import Assignment, Incident, LocationSource, Place, Role
 from .main import CONTROL_ROOM, require_role
 
@@ -165,15 +166,47 @@ class IncidentIn(Schema):
     notes: str = Field("", max_length=4000)
 
 
-@router.post("/incidents", response={201: IncidentOut}, summary="Open a new incident")
-def create_incident(request: HttpRequest, payload: IncidentIn) -> Status:
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 80},
+    "description": "Send the same key again to get the first answer back; the incident is opened once.",
+}
+
+
+@router.post(
+    "/incidents",
+    response={201: IncidentOut},
+    summary="Open a new incident",
+    openapi_extra={"parameters": [IDEMPOTENCY_HEADER]},
+)
+def create_incident(request: HttpRequest, payload: IncidentIn) -> Status | JsonResponse:
+    """With an Idempotency-Key header the incident is opened once however often the request is
+    sent (a retry after a lost answer or a database failover gets the first answer again, with
+    `Idempotent-Replay: true`)."""
     require_role(request, *CONTROL_ROOM)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return Status(201, fresh(open_incident(request, payload)))
+
+    def apply() -> tuple[int, dict]:
+        body = IncidentOut.model_validate(fresh(open_incident(request, payload))).model_dump(mode="json")
+        return 201, body
+
+    outcome = run_once(request.user, key, "incident.create", payload.model_dump(mode="json"), apply)
+    response = JsonResponse(outcome.body, status=outcome.status, json_dumps_params={"ensure_ascii": False})
+    response["Idempotent-Replay"] = "true" if outcome.replayed else "false"
+    return response
+
+
+def open_incident(request: HttpRequest, payload: IncidentIn) -> Incident:
     location = None
     if (payload.lon is None) != (payload.lat is None):
         raise actions.ActionError("Give both longitude and latitude, or neither.", "bad_coordinates")
     if payload.lon is not None:
         location = checked_point(payload.lon, payload.lat)
-    incident = actions.create_incident(
+    return actions.create_incident(
         actor=request.user,
         caller_number=payload.caller_number,
         location=location,
@@ -184,7 +217,6 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Status:
         chief_complaint=payload.chief_complaint,
         notes=payload.notes,
     )
-    return Status(201, fresh(incident))
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="Open incidents this user may see")

@@ -72,7 +72,37 @@ def object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespo
 
 # Routers register on the api above. Order matters where paths overlap: locate's
 # /incidents/duplicates must come before incidents' /incidents/{incident_id}.
-from . import assignments, fleet, incidents, locate, me, recommend, triage  # noqa: E402
+from . import (  # noqa: E402
+    assignments,
+    call_webhooks,
+    calls,
+    crew,
+    fleet,
+    geocode,
+    handoff,
+    incidents,
+    locate,
+    me,
+    positions,
+    recommend,
+    reports,
+    triage,
+)
 
-for module in (me, fleet, locate, incidents, triage, assignments, recommend):
+for module in (
+    me,
+    fleet,
+    locate,
+    incidents,
+    triage,
+    assignments,
+    recommend,
+    positions,
+    crew,
+    calls,
+    call_webhooks,
+    geocode,
+    reports,
+    handoff,
+):
     api.add_router("/", module.router)

@@ -103,25 +103,38 @@ def checked_needs(needs: Needs) -> tuple[str | None, str | None]:
     )
 
 
+def hospital_recommendation(point: Point, hospital_capability: str) -> dict:
+    """The ranked destinations for a point: the hospital half of RecommendationOut (the crew
+    tablet asks for this half alone)."""
+    hospitals = recommend_hospitals(point, hospital_capability)
+    shortfall = hospital_shortfall(hospitals, hospital_capability or None)
+    return {
+        "hospital_capability": hospital_capability or None,
+        "diversion_category": diversion_category_for(hospital_capability),
+        "hospitals": [asdict(h) for h in hospitals],
+        "hospital_shortfall": asdict(shortfall) if shortfall else None,
+    }
+
+
+def incident_hospital_capability(incident: Incident) -> str:
+    """What triage said the receiving hospital must offer ("" for nothing in particular)."""
+    return (incident.triage_answers or {}).get("hospital_capability") or ""
+
+
 def recommendation(point: Point, capability: str, hospital_capability: str, limit: int) -> dict:
     """Both ranked lists for a point, as RecommendationOut."""
     units = recommend_units(point, capability, limit=limit)
-    hospitals = recommend_hospitals(point, hospital_capability)
-    shortfall = hospital_shortfall(hospitals, hospital_capability or None)
     return {
         "incident": None,
         "lon": point.x,
         "lat": point.y,
         "capability": capability or None,
-        "hospital_capability": hospital_capability or None,
-        "diversion_category": diversion_category_for(hospital_capability),
         "by_road": units.by_road,
         "network": units.network_id,
         "scene_off_road_m": units.scene_off_road_m,
         "units": [asdict(u) for u in units.units],
         "shortfall": asdict(units.shortfall) if units.shortfall else None,
-        "hospitals": [asdict(h) for h in hospitals],
-        "hospital_shortfall": asdict(shortfall) if shortfall else None,
+        **hospital_recommendation(point, hospital_capability),
     }
 
 
@@ -140,7 +153,7 @@ def for_incident(request: HttpRequest, incident_id: int, needs: Query[Needs]) ->
     if capability is None:
         capability = incident.capability_needed
     if hospital_capability is None:
-        hospital_capability = (incident.triage_answers or {}).get("hospital_capability") or ""
+        hospital_capability = incident_hospital_capability(incident)
     answer = recommendation(incident.location, capability, hospital_capability, needs.limit)
     return {**answer, "incident": incident.pk}
 

@@ -58,6 +58,36 @@ install_npm() {
   fi
 }
 
+# --- high availability (make drill): etcd, HAProxy, Redis Sentinel from Debian; Patroni 4 from PyPI
+# in its own venv, since Debian's Patroni 3.0.2 lacks a data-loss fix (NOTES.md). Only on request
+# (`bootstrap.sh ha`), so `make test` installs none of it.
+HA_APT_PACKAGES=(etcd-server etcd-client haproxy redis-sentinel)
+HA_VENV=var/ha-venv
+
+install_ha() {
+  local missing
+  missing=$(missing_packages "${HA_APT_PACKAGES[@]}")
+  if [ -n "$missing" ]; then
+    echo "== installing Debian packages for the HA cluster: $missing"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends $missing
+  fi
+  local stamp=$HA_VENV/.requirements.sha want
+  want=$(sha256sum ops/ha/requirements.txt | cut -d' ' -f1)
+  # Debian's own Python, not a per-user one (pyenv under /root): Patroni runs as `postgres`,
+  # which must be able to read the interpreter.
+  if [ ! -x $HA_VENV/bin/python ] || { [ "$(id -u)" = 0 ] && ! runuser -u postgres -- $HA_VENV/bin/python -c ''; }; then
+    rm -rf $HA_VENV
+    /usr/bin/python3 -m venv $HA_VENV
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== installing Patroni (ops/ha/requirements.txt) into $HA_VENV"
+    $HA_VENV/bin/pip install -q --disable-pip-version-check -r ops/ha/requirements.txt
+    echo "$want" > "$stamp"
+  fi
+}
+
 install_apt
 install_venv
 install_npm
+if [ "${1:-}" = ha ]; then install_ha; fi

@@ -6,6 +6,7 @@
 import { CityMap, STATUS_COLOR, escapeHtml, getJSON, isStale } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import { chime } from "./sound.js";
+import { handleCallEvent } from "./calls.js";
 
 const root = document.getElementById("console");
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -148,8 +149,10 @@ function renderUnits() {
     return li;
   }));
   // Drawn dots, not emoji: a control-room PC may have no colour-emoji font.
-  $("unit-summary").innerHTML = ["available", "dispatched", "transporting"]
-    .map((s) => `<span class="unit-dot" style="background:${STATUS_COLOR[s]}"></span> ${L10N.status[s]} ${counts[s] || 0}`).join(" ");
+  const free = (counts.available || 0) + (counts.returning || 0), off = counts.out_of_service || 0;
+  const groups = [["available", T("可派", "free"), free], ["dispatched", T("任务中", "busy"), rows.length - free - off], ["out_of_service", T("停用", "out"), off]];
+  $("unit-summary").innerHTML = groups
+    .map(([s, label, n]) => `<span class="unit-dot" style="background:${STATUS_COLOR[s]}"></span> ${label} ${n}`).join(" ");
 }
 
 async function loadUnits() {
@@ -282,13 +285,25 @@ async function searchPlaces(text) {
   }
   highlighted = results.length ? 0 : -1;
   renderResults();
+  if (!results.length && config.geocoder && text.trim().length >= 2) geocodeFallback(text.trim());
+}
+
+// The gazetteer found nothing: ask the external geocoder, without ever making the dispatcher
+// wait for it (the server cuts a slow one off; the map pin always works).
+async function geocodeFallback(text) {
+  let found = null;
+  try { found = (await getJSON(`/api/geocode?q=${encodeURIComponent(text)}`)).result; } catch { return; }
+  if (!found || $("place-search").value.trim() !== text || results.length) return;
+  results = [{ id: null, geocoded: true, name: found.address, name_en: "", kind: T("地理编码", "geocoder"), district: found.provider, lon: found.lon, lat: found.lat }];
+  highlighted = 0;
+  renderResults();
 }
 
 async function pickPlace(place) {
   results = [];
   renderResults();
   $("place-search").value = place.name;
-  await setLocation({ lon: place.lon, lat: place.lat, source: "gazetteer", place: place.id, address: place.name });
+  await setLocation({ lon: place.lon, lat: place.lat, source: place.geocoded ? "geocoder" : "gazetteer", place: place.id, address: place.name });
   $("triage").focus();
 }
 
@@ -523,7 +538,43 @@ const EVENT_TEXT = {
   "assignment.destination": T("指定医院", "destination set"),
   "assignment.redirected": T("改送其他医院", "redirected"),
   "unit.status": T("车辆状态", "unit status"),
+  "message.sent": T("消息", "message"),
+  "message.read": T("消息已读", "message read"),
+  "patient.updated": T("车组更新患者记录", "patient record updated"),
+  "vitals.recorded": T("车组记录生命体征", "vital signs recorded"),
+  "call.ringing": T("来电振铃", "call ringing"),
+  "call.answered": T("接听来电", "call answered"),
+  "call.ended": T("通话结束", "call ended"),
+  "call.escalated": T("来电未接，已上报值班主任", "unanswered call escalated"),
+  "call.recording": T("通话录音", "call recording"),
+  "call.location_link": T("已发送定位短信", "location link sent"),
+  "caller.location": T("收到来电人位置", "caller's position received"),
+  "sms.queued": T("短信待发", "SMS queued"),
+  "notice.sent": T("已发送预到院通知", "pre-arrival notice sent"),
+  "notice.updated": T("预到院通知已更新", "pre-arrival notice updated"),
+  "notice.acknowledged": T("医院已确认预到院通知", "hospital acknowledged the notice"),
+  "notice.withdrawn": T("预到院通知已撤回", "pre-arrival notice withdrawn"),
+  "notice.unacknowledged": T("预到院通知未确认：请电话通知医院", "notice not acknowledged: phone the hospital"),
+  "handover.arrived": T("到达医院（已记录）", "arrival at hospital recorded"),
+  "handover.completed": T("交接完成", "handover complete"),
+  "outbox.failed": T("外发消息发送失败", "outbound message failed"),
 };
+
+// One timeline line; the kinds that carry words say them.
+function timelineText(e) {
+  const text = EVENT_TEXT[e.kind] || e.kind;
+  const d = e.data || {};
+  switch (e.kind) {
+    case "unit.status": return `${d.call_sign || ""} ${L10N.status[d.to] || d.to}`;
+    case "assignment.created": return `${text} ${d.unit || ""}`;
+    case "assignment.cancelled": return `${text} ${d.unit || ""}: ${d.reason || ""}`;
+    case "notice.sent": case "notice.updated": case "notice.acknowledged":
+      return `${text}: ${d.hospital_name || ""} · ${d.call_sign || ""}`;
+    case "notice.unacknowledged": return (en ? d.text_en : d.text) || text;
+    case "message.sent": return `${text} ${d.direction === "to_crew" ? T("调度→车组", "control → crew") : T("车组→调度", "crew → control")}: ${d.text || ""}`;
+    default: return text;
+  }
+}
 
 async function renderDetail() {
   const incident = state.incidents.get(state.selected);
@@ -561,11 +612,71 @@ async function renderDetail() {
       <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${T("结案", "Close")}</button>
     </div>
     <p id="detail-error" class="error" role="alert"></p>
+    ${live.length ? `<h3>${T("车组消息", "Crew messages")}</h3><div id="messages" class="messages"></div>` : ""}
     <h3>${T("时间线", "Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
   box.querySelectorAll("[data-cancel]").forEach((b) => (b.onclick = () => standDown(Number(b.dataset.cancel))));
   $("add-unit").onclick = () => addUnit(incident);
   $("close-incident").onclick = () => closeIncident(incident);
   loadTimeline(incident.id);
+  loadMessages(live);
+}
+
+// A pre-arrival notice nobody at the hospital acknowledged: phone them (one banner each).
+function showNoticeAlert(event) {
+  const d = event.data;
+  if ($(`notice-alert-${d.notice}`)) return;
+  chime("alert");
+  const box = document.createElement("div");
+  box.id = `notice-alert-${d.notice}`;
+  box.className = "notice-alert";
+  box.role = "alert";
+  box.innerHTML = `<b>⚠ ${escapeHtml((en ? d.text_en : d.text) || "")}</b> · ${escapeHtml(d.incident_number || "")} · ${escapeHtml(d.call_sign || "")}
+    ${d.hospital_phone ? `<a href="tel:${escapeHtml(d.hospital_phone)}">☎ ${escapeHtml(d.hospital_phone)}</a>` : ""}
+    <button type="button" class="phoned">${T("已电话通知", "Phoned: recorded")}</button>
+    <button type="button" class="dismiss" aria-label="${T("关闭", "Dismiss")}">×</button>`;
+  box.querySelector(".phoned").onclick = async () => {
+    try { await post(`/api/er/notices/${d.notice}/acknowledge`, {}); box.remove(); }
+    catch (error) { box.querySelector("b").textContent = error.message; }
+  };
+  box.querySelector(".dismiss").onclick = () => box.remove();
+  $("alerts").append(box);
+}
+
+// Crew messages ------------------------------------------------------------------
+
+async function loadMessages(live) {
+  const box = $("messages");
+  if (!box) return;
+  const threads = await Promise.all(live.map(async (a) => {
+    try { return { a, rows: await getJSON(`/api/units/${a.unit}/messages?limit=20`) }; }
+    catch (error) { return { a, error }; }
+  }));
+  if (!$("messages")) return;
+  box.replaceChildren(...threads.map(({ a, rows, error }) => {
+    const thread = document.createElement("div");
+    thread.className = "thread";
+    const lines = error ? `<p class="error">${escapeHtml(error.message)}</p>` : (rows || []).map((m) => `
+      <li class="${m.direction}${m.direction === "to_control" && !m.read_at ? " unread" : ""}">
+        <time>${centreTime(new Date(m.sent_at))}</time> <b>${escapeHtml(m.direction === "to_crew" ? T("调度", "Control") : a.unit_call_sign)}</b>
+        ${escapeHtml(m.text)}</li>`).join("") || `<li class="muted">${T("暂无消息", "No messages yet")}</li>`;
+    thread.innerHTML = `<h4>${escapeHtml(a.unit_call_sign)}</h4><ol>${lines}</ol>
+      <form class="row send-message"><input maxlength="500" placeholder="${T("发给车组…", "To the crew…")}" aria-label="${T("发给车组", "Message to the crew")}">
+      <button type="submit">${T("发送", "Send")}</button></form>`;
+    thread.querySelector("form").onsubmit = (event) => sendMessage(event, a.unit);
+    for (const m of rows || []) if (m.direction === "to_control" && !m.read_at) post(`/api/messages/${m.id}/read`, {}).catch(() => {});
+    return thread;
+  }));
+}
+
+async function sendMessage(event, unitId) {
+  event.preventDefault();
+  const input = event.target.querySelector("input");
+  const text = input.value.trim();
+  if (!text) return;
+  try {
+    await post(`/api/units/${unitId}/messages`, { text, idempotency_key: crypto.randomUUID() });
+    input.value = "";
+  } catch (error) { $("detail-error").textContent = error.message; }
 }
 
 async function loadTimeline(id) {
@@ -573,12 +684,8 @@ async function loadTimeline(id) {
     const events = await getJSON(`/api/incidents/${id}/timeline`);
     if (state.selected !== id) return;
     $("timeline").innerHTML = events.map((e) => {
-      const time = centreTime(new Date(e.at));
-      let text = EVENT_TEXT[e.kind] || e.kind;
-      if (e.kind === "unit.status") text = `${e.data.call_sign || ""} ${L10N.status[e.data.to] || e.data.to}`;
-      if (e.kind === "assignment.created") text += ` ${e.data.unit || ""}`;
-      if (e.kind === "assignment.cancelled") text += ` ${e.data.unit || ""}: ${e.data.reason || ""}`;
-      return `<li><time>${time}</time> ${escapeHtml(text)}</li>`;
+      if (e.kind === "message.read") return "";
+      return `<li><time>${centreTime(new Date(e.at))}</time> ${escapeHtml(timelineText(e))}</li>`;
     }).join("");
   } catch (error) {
     $("timeline").innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
@@ -687,6 +794,7 @@ const city = new CityMap("console-map", {
 });
 
 function onEvent(event) {
+  handleCallEvent(event, city.map); // calls, the location link, the caller's position
   if (event.incident) {
     if (event.kind === "incident.created" && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
     refreshIncident(event.incident);
@@ -699,6 +807,24 @@ function onEvent(event) {
     else if (event.kind === "assignment.cancelled") loadUnits();
   }
   if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
+  if (event.kind === "notice.unacknowledged") showNoticeAlert(event);
+  if (event.kind === "notice.acknowledged") $(`notice-alert-${event.data.notice}`)?.remove();
+  if (event.kind === "message.sent") {
+    if (event.data.direction === "to_control") chime("notice");
+    const incident = state.incidents.get(state.selected);
+    if (incident?.assignments.some((a) => a.unit === event.unit)) loadMessages(incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at));
+  }
+}
+
+// Events missed while away are replayed by number; positions are state, not events, so
+// after a reconnect the unit board is read afresh.
+function reloadUnitsOnReconnect(show) {
+  let wasLive = false;
+  return (state, reason) => {
+    show(state, reason);
+    if (state === "live" && wasLive) loadUnits().catch(() => {});
+    if (state === "live") wasLive = true;
+  };
 }
 
 async function start() {
@@ -714,7 +840,7 @@ async function start() {
   await Promise.all([loadIncidents(), loadUnits()]);
   new LiveSocket({
     after: Number(root.dataset.lastSeq),
-    onState: showConnectionState($("conn")),
+    onState: reloadUnitsOnReconnect(showConnectionState($("conn"))),
     onEvent,
     onPositions: (rows) => {
       for (const row of rows) {

@@ -15,6 +15,8 @@ let context = null;
 export function chime(kind = "notice", volume = 0.2) {
   try {
     context = context || new AudioContext();
+    // Created before the first tap, the context starts suspended: resume it once there was one.
+    if (context.state === "suspended") context.resume();
     let at = context.currentTime + 0.02;
     for (const [frequency, seconds] of PATTERNS[kind] || PATTERNS.notice) {
       if (frequency) {

@@ -1,0 +1,44 @@
+"""Run every background loop of an app node in one process, each in its own thread.
+
+    python manage.py run_workers            # outbox, call escalation, pre-arrival notices
+
+Each loop is also its own command (run_outbox, run_call_escalation, run_handoff) for operators
+who would rather supervise them one by one. Every loop is safe on every node at once.
+"""
+
+import signal
+import threading
+from argparse import ArgumentParser
+
+from django.core.management import load_command_class
+from django.core.management.base import BaseCommand
+
+LOOPS = {"outbox": "dispatch", "call_escalation": "dispatch", "handoff": "hospitals"}
+
+
+class Command(BaseCommand):
+    help = "Run the outbox, call escalation and pre-arrival notice loops together (Ctrl-C stops)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--only", nargs="*", choices=sorted(LOOPS), help="run just these loops")
+
+    def handle(self, *args, only: list[str] | None = None, **options) -> None:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        threads = []
+        for name in only or LOOPS:
+            loop = load_command_class(LOOPS[name], f"run_{name}")
+            loop.stdout, loop.stderr = self.stdout, self.stderr
+            defaults = loop.create_parser("manage.py", f"run_{name}").parse_args([])
+            options = {k: v for k, v in vars(defaults).items() if k not in ("once", "interval")}
+            thread = threading.Thread(
+                target=loop.loop, args=(stop, defaults.interval), kwargs=options, name=name, daemon=True
+            )
+            thread.start()
+            threads.append(thread)
+        self.stdout.write(f"running {', '.join(t.name for t in threads)} (Ctrl-C stops)")
+        while not stop.wait(1):
+            pass
+        for thread in threads:
+            thread.join(timeout=10)

@@ -1,0 +1,61 @@
+"""Response-time reports for supervisors and admins (read only: nothing here writes).
+
+Intervals between the incident clocks (intervals.INTERVALS: answer, processing, turnout and
+departure from the call, travel, response, on scene, transport, handover, job cycle) as
+count, mean, median, exact 90th percentile and "X% within Y" against targets, computed in SQL
+over the incidents of a period; the figures behind the charts; the incidents behind each
+figure and their timelines; the data-quality list; CSV and Excel exports.
+
+Decisions:
+- Percentile: percentile_disc, nearest rank (numpy method="inverted_cdf"), over every incident
+  of the period, never from daily figures. Values are milliseconds rounded up, so compliance
+  ("<= 10 s") is exact and a percentile is exact to the millisecond.
+- The intervals are stored by PostgreSQL beside each incident (generated columns, migration
+  0008) with a covering index on created_at: a report sorts small integers instead of
+  subtracting timestamps. A year's summary runs as UNION ALL parts that PostgreSQL's parallel
+  workers take one each (settings.REPORT_WORKERS).
+- Data quality: an interval whose clocks are out of order or over a day is impossible; a clock
+  missing while a later one is set is missing. Such incidents are listed and counted, and left
+  out of only the intervals they would distort (an unanswered call is not a 0 s answer).
+- Targets: settings.REPORT_TARGETS (ANCHORS.md defaults), overridden by the REPORT_TARGETS
+  environment variable (see intervals.targets).
+- Period and hour of day go by when the incident was created (local time); unit, station,
+  district (the station's) and hospital filters match the units sent and not stood down.
+"""
+
+from ..models import Role, User
+from .figures import areas, distribution, summary, trend
+from .filters import ReportError, ReportFilter, period
+from .incidents import Drill, all_incidents, incidents, timeline
+from .intervals import BY_KEY, INTERVALS, targets
+from .resources import handovers, utilisation
+
+# Who may see reports, in the API, the pages and the exports.
+REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def may_see_reports(user: User) -> bool:
+    """Supervisors and admins (and superusers): the people who judge the centre by these numbers."""
+    return user.is_authenticated and (user.is_superuser or user.role in REPORT_ROLES)
+
+
+__all__ = [
+    "REPORT_ROLES",
+    "may_see_reports",
+    "BY_KEY",
+    "INTERVALS",
+    "Drill",
+    "ReportError",
+    "ReportFilter",
+    "period",
+    "all_incidents",
+    "areas",
+    "distribution",
+    "handovers",
+    "incidents",
+    "summary",
+    "targets",
+    "timeline",
+    "trend",
+    "utilisation",
+]

@@ -1,0 +1,150 @@
+"""CSV and Excel exports of a report: the summary, every incident, the data-quality list."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from .figures import summary
+from .filters import ReportFilter
+from .incidents import Drill, all_incidents
+from .intervals import INTERVALS
+
+CSV_TABLES = ("summary", "incidents", "quality")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A workbook is built in memory: past this many incidents, export the CSV (which streams).
+XLSX_MAX_INCIDENTS = 100_000
+
+
+def filename(f: ReportFilter, table: str, extension: str) -> str:
+    last = timezone.localtime(f.end).date()
+    return f"120-{table}-{timezone.localtime(f.start):%Y%m%d}-{last:%Y%m%d}.{extension}"
+
+
+def summary_header() -> list[str]:
+    return [
+        _("interval"),
+        _("name"),
+        _("count"),
+        _("impossible"),
+        _("mean (s)"),
+        _("median (s)"),
+        _("90th percentile (s)"),
+        _("target (s)"),
+        _("goal (%)"),
+        _("within target"),
+        _("within target (%)"),
+        _("goal met"),
+    ]
+
+
+def summary_rows(f: ReportFilter) -> Iterator[list]:
+    """One row per interval and target (an interval without a target has one row)."""
+    for iv in summary(f)["intervals"]:
+        head = [
+            iv["key"],
+            iv["label"],
+            iv["count"],
+            iv["impossible"],
+            iv["mean_s"],
+            iv["median_s"],
+            iv["p90_s"],
+        ]
+        for target in iv["targets"] or [None]:
+            if target is None:
+                yield [*head, None, None, None, None, None]
+            else:
+                yield [
+                    *head,
+                    target["within_s"],
+                    target["goal_pct"],
+                    target["within"],
+                    target["pct"],
+                    target["met"],
+                ]
+
+
+def incident_header() -> list[str]:
+    return [
+        _("id"),
+        _("number"),
+        _("created"),
+        _("priority"),
+        _("status"),
+        _("units"),
+        _("hospitals"),
+        *(f"{iv.key} (s)" for iv in INTERVALS),
+        _("data problems"),
+    ]
+
+
+def incident_rows(f: ReportFilter, drill: Drill, cap: int | None = None) -> Iterator[list]:
+    for row in all_incidents(f, drill, cap=cap):
+        yield [
+            row["id"],
+            row["number"],
+            timezone.localtime(row["created_at"]).replace(tzinfo=None),
+            row["priority"],
+            row["status"],
+            row["units"],
+            row["hospitals"],
+            *(row["intervals"][iv.key] for iv in INTERVALS),
+            "; ".join(p["text"] for p in row["problems"]),
+        ]
+
+
+def table_rows(f: ReportFilter, table: str) -> tuple[list[str], Iterable[list]]:
+    if table == "summary":
+        return summary_header(), summary_rows(f)
+    return incident_header(), incident_rows(f, Drill(problems=table == "quality"))
+
+
+def csv_lines(f: ReportFilter, table: str) -> Iterator[str]:
+    """The CSV text, line by line (streamed: a year of incidents is a million lines). A byte
+    order mark first, so spreadsheet programs read the Chinese as UTF-8."""
+    header, rows = table_rows(f, table)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield "\ufeff" + pop(buffer)
+    for row in rows:
+        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+        yield pop(buffer)
+
+
+def pop(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def workbook_bytes(f: ReportFilter) -> bytes:
+    """An .xlsx with three sheets: Summary, Incidents (at most XLSX_MAX_INCIDENTS) and Data quality."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Summary"))
+    sheet.append([_("From"), timezone.localtime(f.start).replace(tzinfo=None)])
+    sheet.append([_("Until"), timezone.localtime(f.end).replace(tzinfo=None)])
+    sheet.append([])
+    fill(sheet, summary_header(), summary_rows(f))
+    sheet = book.create_sheet(_("Incidents"))
+    count = fill(sheet, incident_header(), incident_rows(f, Drill(), cap=XLSX_MAX_INCIDENTS + 1))
+    if count > XLSX_MAX_INCIDENTS:
+        sheet.append([_("More incidents than fit here: export the CSV for all of them.")])
+    fill(book.create_sheet(_("Data quality")), incident_header(), incident_rows(f, Drill(problems=True)))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def fill(sheet, header: list[str], rows: Iterable[list]) -> int:
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        count += 1
+        if count <= XLSX_MAX_INCIDENTS:
+            sheet.append(row)
+    return count

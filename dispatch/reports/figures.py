@@ -1,0 +1,306 @@
+"""The report's figures, each computed in SQL over the incident rows of the period.
+
+The percentile is PostgreSQL's percentile_disc (nearest rank): the smallest observed value that
+at least p of the incidents are at or below, so "90% were reached within the 90th percentile"
+holds exactly (numpy: method="inverted_cdf"). The median uses the same definition (the lower of
+the two middle values when the count is even). Values are milliseconds rounded up (migration
+0008), so a percentile is the exact one rounded up to the millisecond. Nothing is averaged
+from daily figures: a month's or a year's percentile sorts all of its incidents.
+"""
+
+import math
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .filters import ReportError, ReportFilter
+from .intervals import BY_KEY, INTERVALS, Interval, Target, targets
+from .sql import fetch, fetch_one
+
+# Above this many incidents (PostgreSQL's estimate) a summary runs in parts side by side.
+SPLIT_ABOVE_ROWS = 200_000
+
+
+def seconds(ms: int | float | None) -> float | None:
+    return None if ms is None else round(ms / 1000, 3)
+
+
+def interval_values(interval: Interval, goals: tuple[Target, ...]) -> str:
+    """One interval's figures as a float8 array: count, mean, median, p90, then the count
+    within each target (all exact in float8: counts and milliseconds are far below 2**53)."""
+    c = interval.column
+    within = "".join(f", count(*) FILTER (WHERE {c} <= {goal.within_s * 1000})" for goal in goals)
+    return (
+        f"ARRAY[count({c}), avg({c})]::float8[] "
+        f"|| coalesce(percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c})::float8[], "
+        # NULL || array is the array, so a missing percentile keeps its two places; the NULL
+        # before the target counts keeps the layout for an interval with no target.
+        f"ARRAY[NULL, NULL]::float8[]) || ARRAY[NULL{within}]::float8[]"
+    )
+
+
+def interval_figures(interval: Interval, goals: tuple[Target, ...], values: list, impossible: int) -> dict:
+    count, mean, median, p90, _null, *within = values
+    count = int(count)
+    return {
+        "key": interval.key,
+        "label": str(interval.label),
+        "note": str(interval.note),
+        "count": count,
+        "impossible": impossible,
+        "mean_s": seconds(mean),
+        "median_s": seconds(median),
+        "p90_s": seconds(p90),
+        "targets": [target_figures(goal, int(hits), count) for goal, hits in zip(goals, within, strict=True)],
+    }
+
+
+def target_figures(goal: Target, hits: int, count: int) -> dict:
+    pct = round(100 * hits / count, 2) if count else None
+    return {
+        "within_s": goal.within_s,
+        "goal_pct": goal.goal_pct,
+        "within": hits,
+        "pct": pct,
+        "met": pct is not None and pct >= goal.goal_pct,
+    }
+
+
+def summary(f: ReportFilter) -> dict:
+    """Every interval: count, mean, median, exact 90th percentile and compliance.
+
+    One query. A big period is split into a few parts of UNION ALL, a share of the intervals
+    each, because an ordered-set aggregate (percentile_disc) cannot be split across
+    PostgreSQL's parallel workers but whole parts can: Parallel Append runs one per worker,
+    all in the query's one snapshot.
+    """
+    goals = targets()
+    sql, params, groups = summary_query(f, goals)
+    rows = sorted(fetch(sql, params, workers=len(groups), index_only=f.index_only()))
+    where, where_params = f.where()
+    bits = problem_bits(where, where_params)
+    figures = []
+    for group, (_part, _total, values) in zip(groups, rows, strict=True):
+        figures += unpack(group, goals, values, bits)
+    return {"incidents": rows[0][1], "with_problems": sum(bits.values()), "intervals": figures}
+
+
+def summary_query(f: ReportFilter, goals: dict) -> tuple[str, list, list[list[Interval]]]:
+    """The summary's SQL, its parameters, and which intervals each UNION ALL part holds."""
+    where, params = f.where()
+    # PostgreSQL's own estimate decides the split: counting first would cost a pass of its own.
+    big = estimated_rows(where, params) > SPLIT_ABOVE_ROWS
+    groups = split(list(INTERVALS), max(settings.REPORT_WORKERS, 1) if big else 1)
+    parts = []
+    for n, group in enumerate(groups):
+        arrays = " || ".join(interval_values(iv, goals.get(iv.key, ())) for iv in group)
+        parts.append(
+            f"SELECT {n} AS part, count(*) AS total, {arrays} FROM dispatch_incident i WHERE {where}"
+        )
+    return " UNION ALL ".join(parts), params * len(parts), groups
+
+
+def problem_bits(where: str, params: list) -> dict[int, int]:
+    """How many incidents carry each combination of problem bits (a partial index holds them)."""
+    return dict(
+        fetch(
+            f"SELECT i.report_problems, count(*) FROM dispatch_incident i WHERE {where} "
+            "AND i.report_problems <> 0 GROUP BY 1",
+            params,
+        )
+    )
+
+
+def impossible(bits: dict[int, int], interval: Interval) -> int:
+    bit = 1 << INTERVALS.index(interval)
+    return sum(count for value, count in bits.items() if value & bit)
+
+
+def estimated_rows(where: str, params: list) -> float:
+    (plan,) = fetch_one(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM dispatch_incident i WHERE {where}", params)
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def split(items: list, n: int) -> list[list]:
+    size = math.ceil(len(items) / n)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def unpack(group: list[Interval], goals: dict, row: list, bits: dict[int, int]) -> list[dict]:
+    figures, at = [], 0
+    for interval in group:
+        mine = goals.get(interval.key, ())
+        width = 5 + len(mine)
+        figures.append(interval_figures(interval, mine, row[at : at + width], impossible(bits, interval)))
+        at += width
+    return figures
+
+
+def interval_or_error(key: str) -> Interval:
+    if key not in BY_KEY:
+        raise ReportError(f"Unknown interval {key!r}; use one of {', '.join(BY_KEY)}.")
+    return BY_KEY[key]
+
+
+def first_target_ms(key: str) -> int | None:
+    goals = targets().get(key, ())
+    return goals[0].within_s * 1000 if goals else None
+
+
+def trend(f: ReportFilter, key: str, bucket: str) -> list[dict]:
+    """Per local day (every day of the period, empty ones too) or per hour of day: count,
+    median, 90th percentile and compliance with the interval's first target."""
+    interval = interval_or_error(key)
+    if bucket not in ("day", "hour"):
+        raise ReportError("Bucket must be day or hour.")
+    where, params = f.where()
+    expr = (
+        "(i.created_at AT TIME ZONE %s)::date"
+        if bucket == "day"
+        else "extract(hour FROM i.created_at AT TIME ZONE %s)::int"
+    )
+    c, target = interval.column, first_target_ms(key)
+    within = f"count(*) FILTER (WHERE {c} <= {target})" if target else "NULL::bigint"
+    rows = fetch(
+        f"SELECT {expr} AS b, count(*), count({c}), "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within} "
+        f"FROM dispatch_incident i WHERE {where} GROUP BY b ORDER BY b",
+        [settings.TIME_ZONE, *params],
+        index_only=f.index_only(),
+    )
+    found = {row[0]: row for row in rows}
+    return [bucket_figures(b, found.get(b)) for b in buckets(f, bucket)]
+
+
+def buckets(f: ReportFilter, bucket: str) -> list:
+    if bucket == "hour":
+        return list(range(24))
+    day, last = local_date(f.start), local_date(f.end - timedelta(microseconds=1))
+    days = []
+    while day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def bucket_figures(b, row: tuple | None) -> dict:
+    label = b.isoformat() if isinstance(b, date) else b
+    if row is None:
+        return {"bucket": label, "incidents": 0, "count": 0, "median_s": None, "p90_s": None, "pct": None}
+    _b, incidents, count, pcts, within = row
+    median, p90 = pcts or (None, None)
+    pct = round(100 * within / count, 2) if count and within is not None else None
+    return {
+        "bucket": label,
+        "incidents": incidents,
+        "count": count,
+        "median_s": seconds(median),
+        "p90_s": seconds(p90),
+        "pct": pct,
+    }
+
+
+def nice_step(raw: float) -> float:
+    """The 1, 2 or 5 times a power of ten at or above raw (seconds)."""
+    if raw <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
+
+
+def distribution(f: ReportFilter, key: str, bins: int = 30) -> dict:
+    """A histogram of one interval, wide enough for its targets and 95% of the incidents;
+    the last bin holds everything beyond. One pass: exact counts per tenth of a second
+    (a hash aggregate, no sort), binned here."""
+    interval = interval_or_error(key)
+    where, params = f.where()
+    c = interval.column
+    tenths = fetch(
+        f"SELECT {c} / 100 AS t, count(*) FROM dispatch_incident i "
+        f"WHERE {where} AND {c} IS NOT NULL GROUP BY t",
+        params,
+        index_only=f.index_only(),
+    )
+    goals = targets().get(key, ())
+    upper_s = max([tenth_at_rank(tenths, 0.95) / 10, *(1.2 * g.within_s for g in goals), 1.0])
+    width_s = max(nice_step(upper_s / bins), 0.1)
+    width_tenths = round(width_s * 10)
+    counts: dict[int, int] = {}
+    for tenth, count in tenths:
+        b = min(tenth // width_tenths, bins)
+        counts[b] = counts.get(b, 0) + count
+    return {
+        "interval": key,
+        "bin_s": width_s,
+        "bins": [
+            {
+                "from_s": round(b * width_s, 1),
+                "to_s": None if b == bins else round((b + 1) * width_s, 1),
+                "count": counts.get(b, 0),
+            }
+            for b in range(bins + 1)
+        ],
+        "targets": [{"within_s": g.within_s, "goal_pct": g.goal_pct} for g in goals],
+    }
+
+
+def tenth_at_rank(tenths: list[tuple[int, int]], share: float) -> int:
+    """The tenth of a second that holds the incident at this share of the sorted counts."""
+    total = sum(count for _tenth, count in tenths)
+    seen = 0
+    for tenth, count in sorted(tenths):
+        seen += count
+        if seen >= share * total:
+            return tenth + 1
+    return 0
+
+
+def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
+    """Incidents by square area (a grid of about `cells` across the incidents' extent): how
+    many, and the median and 90th percentile of the interval in each."""
+    interval = interval_or_error(key)
+    where, params = f.where()
+    box = fetch_one(
+        "SELECT min(ST_X(i.location::geometry)), min(ST_Y(i.location::geometry)), "
+        "max(ST_X(i.location::geometry)), max(ST_Y(i.location::geometry)) "
+        f"FROM dispatch_incident i WHERE {where} AND i.location IS NOT NULL",
+        params,
+    )
+    if box[0] is None:
+        return {"interval": key, "cell_deg": None, "box": None, "cells": [], "target_s": None}
+    size = nice_step(max(box[2] - box[0], box[3] - box[1], 0.001) / cells)
+    c, target = interval.column, first_target_ms(key)
+    within = f"count(*) FILTER (WHERE {c} <= {target})" if target else "NULL::bigint"
+    rows = fetch(
+        f"SELECT floor(ST_X(i.location::geometry) / {size})::int AS gx, "
+        f"floor(ST_Y(i.location::geometry) / {size})::int AS gy, count(*), count({c}), "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within} "
+        f"FROM dispatch_incident i WHERE {where} AND i.location IS NOT NULL GROUP BY gx, gy",
+        params,
+    )
+    return {
+        "interval": key,
+        "cell_deg": size,
+        "box": [float(v) for v in box],
+        "target_s": target / 1000 if target else None,
+        "cells": [cell_figures(row, size) for row in rows],
+    }
+
+
+def cell_figures(row: tuple, size: float) -> dict:
+    gx, gy, incidents, count, pcts, within = row
+    median, p90 = pcts or (None, None)
+    return {
+        "lon": round(gx * size, 6),
+        "lat": round(gy * size, 6),
+        "incidents": incidents,
+        "count": count,
+        "median_s": seconds(median),
+        "p90_s": seconds(p90),
+        "pct": round(100 * within / count, 2) if count and within is not None else None,
+    }

@@ -1,0 +1,135 @@
+"""Units and hospitals over the period: unit-hour utilisation, handover times, diversion hours."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from ..models import Event
+from .figures import seconds, target_figures
+from .filters import ReportFilter
+from .intervals import targets
+from .sql import fetch
+
+
+def elapsed_s(f: ReportFilter, now: datetime | None = None) -> float:
+    """How much of the period has happened (a month still running counts up to now)."""
+    end = min(f.end, now or timezone.now())
+    return max((end - f.start).total_seconds(), 0.0)
+
+
+def utilisation(f: ReportFilter, now: datetime | None = None) -> list[dict]:
+    """Unit-hour utilisation per unit: the share of the period it was committed to a job
+    (dispatched until cleared or stood down), busiest first. Units are counted as staffed
+    the whole period; the unit, station and district filters apply, the others do not."""
+    now = now or timezone.now()
+    unit_filter, unit_params = unit_condition(f)
+    rows = fetch(
+        "SELECT fu.id, fu.call_sign, coalesce(fs.name, ''), count(a.id), coalesce(sum(extract(epoch FROM "
+        "least(coalesce(a.cleared_at, a.cancelled_at, %s), %s) - greatest(a.dispatched_at, %s))) "
+        # greatest() and least() skip NULLs: a unit without jobs would count the whole period.
+        "FILTER (WHERE a.id IS NOT NULL), 0) "
+        "FROM fleet_unit fu LEFT JOIN fleet_station fs ON fs.id = fu.home_station_id "
+        "LEFT JOIN dispatch_assignment a ON a.unit_id = fu.id AND a.dispatched_at < %s "
+        "AND coalesce(a.cleared_at, a.cancelled_at, %s) > %s "
+        f"WHERE {unit_filter} GROUP BY fu.id, fu.call_sign, fs.name ORDER BY 5 DESC, fu.call_sign",
+        [now, f.end, f.start, f.end, now, f.start, *unit_params],
+    )
+    period = elapsed_s(f, now)
+    return [
+        {
+            "id": pk,
+            "unit": call_sign,
+            "station": station,
+            "jobs": jobs,
+            "busy_h": round(float(busy) / 3600, 2),
+            "uhu": round(float(busy) / period, 4) if period else None,
+        }
+        for pk, call_sign, station, jobs, busy in rows
+    ]
+
+
+def unit_condition(f: ReportFilter) -> tuple[str, list]:
+    clauses, params = ["TRUE"], []
+    for column, value in (
+        ("fu.id", f.unit),
+        ("fu.home_station_id", f.station),
+        ("fs.district", f.district or None),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def handovers(f: ReportFilter) -> list[dict]:
+    """Per receiving hospital, each unit's handover (at hospital to handover complete) over the
+    incidents of the filter: count, median, exact 90th percentile, and the handover targets."""
+    where, params = f.where()
+    goals = targets().get("handover", ())
+    value = "ceil(extract(epoch FROM a.handover_at - a.at_hospital_at) * 1000)"
+    within = "".join(f", count(*) FILTER (WHERE {value} <= {g.within_s * 1000})" for g in goals)
+    rows = fetch(
+        f"SELECT h.id, h.name, count(*), avg({value}), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP "
+        f"(ORDER BY {value}){within} FROM dispatch_assignment a "
+        "JOIN dispatch_incident i ON i.id = a.incident_id JOIN hospitals_hospital h ON h.id = a.hospital_id "
+        f"WHERE {where} AND a.handover_at >= a.at_hospital_at "
+        "AND a.handover_at - a.at_hospital_at <= interval '1 day' "
+        "GROUP BY h.id, h.name ORDER BY h.name",
+        params,
+    )
+    diverted = diversion_hours(f)
+    found = []
+    for pk, name, count, mean, pcts, *hits in rows:
+        median, p90 = pcts or (None, None)
+        found.append(
+            {
+                "hospital": pk,
+                "name": name,
+                "count": count,
+                "mean_s": seconds(float(mean)) if mean is not None else None,
+                "median_s": seconds(median),
+                "p90_s": seconds(p90),
+                "targets": [target_figures(g, n, count) for g, n in zip(goals, hits, strict=True)],
+                "diversion_h": diverted.pop(pk, 0.0),
+            }
+        )
+    return found + [
+        {"hospital": pk, "name": name, "count": 0, "diversion_h": hours}
+        for pk, (name, hours) in diverted_names(diverted).items()
+    ]
+
+
+def diversion_hours(f: ReportFilter, now: datetime | None = None) -> dict[int, float]:
+    """Hours each hospital diverted any category during the period, from its diversion
+    events (the record): the state before the period starts carries into it."""
+    end = min(f.end, now or timezone.now())
+    events = Event.objects.filter(kind="hospital.diversion", hospital__isnull=False, at__lt=end).order_by(
+        "seq"
+    )
+    since: dict[int, datetime | None] = {}
+    hours: dict[int, float] = {}
+    for event in events.only("hospital_id", "at", "data"):
+        diverting = bool(event.data.get("to"))
+        started = since.get(event.hospital_id)
+        if started is not None and not diverting:
+            add_hours(hours, event.hospital_id, max(started, f.start), event.at)
+        if diverting and started is None:
+            since[event.hospital_id] = event.at
+        elif not diverting:
+            since[event.hospital_id] = None
+    for pk, started in since.items():
+        if started is not None:
+            add_hours(hours, pk, max(started, f.start), end)
+    return {pk: round(h, 2) for pk, h in hours.items() if h > 0}
+
+
+def add_hours(hours: dict[int, float], pk: int, start: datetime, end: datetime) -> None:
+    if end > start:
+        hours[pk] = hours.get(pk, 0.0) + (end - start).total_seconds() / 3600
+
+
+def diverted_names(diverted: dict[int, float]) -> dict[int, tuple[str, float]]:
+    from hospitals.models import Hospital
+
+    names = dict(Hospital.objects.filter(pk__in=diverted).values_list("pk", "name"))
+    return {pk: (names.get(pk, ""), hours) for pk, hours in diverted.items()}

@@ -1,0 +1,211 @@
+"""The reports pages: the interactive report (its figures come from /api/reports/...) and the
+printable month report, rendered on the server. Supervisors and admins only."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fleet.models import Station, Unit
+from hospitals.models import Hospital
+
+from . import reports
+from .models import Priority
+
+
+def require_reports(request: HttpRequest) -> None:
+    if not reports.may_see_reports(request.user):
+        raise PermissionDenied(_("Reports are for supervisors and administrators."))
+
+
+def filter_from(params) -> reports.ReportFilter:
+    """The report filter from a page's query string (ReportError or ValueError when bad)."""
+
+    def number(name: str) -> int | None:
+        value = params.get(name, "").strip()
+        return int(value) if value else None
+
+    def day(name: str) -> date | None:
+        value = params.get(name, "").strip()
+        return date.fromisoformat(value) if value else None
+
+    start, end = reports.period(day("start"), day("end"), params.get("month", "").strip())
+    return reports.ReportFilter(
+        start=start,
+        end=end,
+        priority=number("priority"),
+        unit=number("unit"),
+        station=number("station"),
+        district=params.get("district", "").strip(),
+        hospital=number("hospital"),
+        hour=number("hour"),
+    )
+
+
+def choices() -> dict:
+    """What the filter lists offer."""
+    stations = list(Station.objects.order_by("code"))
+    return {
+        "stations": stations,
+        "districts": sorted({s.district for s in stations if s.district}),
+        "units": Unit.objects.order_by("call_sign"),
+        "hospitals": Hospital.objects.order_by("name"),
+        "priorities": Priority.choices,
+        "hours": range(24),
+    }
+
+
+def page_config() -> dict:
+    """The intervals, targets and words the page's script needs, in the page's language."""
+    goals = reports.targets()
+    return {
+        "intervals": [
+            {
+                "key": iv.key,
+                "label": str(iv.label),
+                "note": str(iv.note),
+                "targets": [{"within_s": g.within_s, "goal_pct": g.goal_pct} for g in goals.get(iv.key, ())],
+            }
+            for iv in reports.INTERVALS
+        ],
+        "labels": script_labels(),
+        "priorities": {value: str(label) for value, label in Priority.choices},
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+def script_labels() -> dict:
+    return {
+        "loading": _("Loading…"),
+        "failed": _("Could not load the report"),
+        "none": _("No incidents in this period."),
+        "incidents": _("incidents"),
+        "count": _("measured"),
+        "median": _("median"),
+        "p90": _("90th percentile"),
+        "mean": _("mean"),
+        "target": _("target"),
+        "within": _("within"),
+        "goal": _("goal"),
+        "met": _("met"),
+        "missed": _("missed"),
+        "day": _("by day"),
+        "hour": _("by hour of day"),
+        "seconds": _("s"),
+        "minutes": _("min"),
+        "over_target": _("over target"),
+        "number": _("Number"),
+        "created": _("Created"),
+        "priority": _("Priority"),
+        "units": _("Units"),
+        "hospitals": _("Hospitals"),
+        "value": _("Value"),
+        "problems": _("Data problems"),
+        "timeline": _("Timeline"),
+        "clocks": _("Clocks"),
+        "events": _("Who did what"),
+        "close": _("Close"),
+        "more": _("Show more"),
+        "jobs": _("jobs"),
+        "busy_h": _("busy hours"),
+        "uhu": _("utilisation"),
+        "handover": _("handover"),
+        "diversion_h": _("diversion hours"),
+        "hospital": _("Hospital"),
+        "unit": _("Unit"),
+        "station": _("Station"),
+        "cell": _("area"),
+        # The map's legend: how an area's times compare with the interval's first target.
+        "area_ok": _("90% within target"),
+        "area_warn": _("median within"),
+        "area_bad": _("median over"),
+    }
+
+
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    require_reports(request)
+    try:
+        f = filter_from(request.GET)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(
+        request,
+        "reports.html",
+        {
+            "filter": f,
+            "start": timezone.localtime(f.start).date(),
+            "last": timezone.localtime(f.end).date() - date.resolution,
+            "config": page_config(),
+            **choices(),
+        },
+    )
+
+
+def readable(seconds: float | None) -> str:
+    """Seconds as the page's script shows them: "8.4 s" under two minutes, "12:05 min" above."""
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.1f} {_('s')}"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d} {_('min')}"
+
+
+def readable_rows(rows: list[dict]) -> list[dict]:
+    """The rows with mean, median and 90th percentile as text for the printed page."""
+    return [
+        {
+            **row,
+            **{f"{name}_text": readable(row.get(f"{name}_s")) for name in ("mean", "median", "p90")},
+            "targets": [{**t, "within_text": short(t["within_s"])} for t in row.get("targets", ())],
+            "uhu_pct": round(100 * row["uhu"], 1) if row.get("uhu") is not None else None,
+        }
+        for row in rows
+    ]
+
+
+def short(seconds: int) -> str:
+    """A target as people say it: 10 s, 3 min, 15 min."""
+    return f"{seconds // 60} {_('min')}" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} {_('s')}"
+
+
+@login_required
+def month_report(request: HttpRequest) -> HttpResponse:
+    """One month on paper: every interval, the days, hospitals, units and the data problems."""
+    require_reports(request)
+    params = request.GET.copy()
+    params.setdefault("month", f"{timezone.localdate():%Y-%m}")
+    try:
+        f = filter_from(params)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    summary = reports.summary(f)
+    return render(
+        request,
+        "reports_month.html",
+        {
+            "filter": f,
+            "month": params["month"],
+            "summary": summary,
+            "intervals": readable_rows(summary["intervals"]),
+            "days": readable_rows(reports.trend(f, "response", "day")),
+            "hospitals": readable_rows(reports.handovers(f)),
+            "units": readable_rows(reports.utilisation(f)[:30]),
+            "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),
+            "generated_at": timezone.now(),
+        },
+    )
+
+
+# Included from dispatch/urls.py under /reports/.
+urlpatterns = [
+    path("", reports_page, name="reports"),
+    path("month/", month_report, name="reports_month"),
+]

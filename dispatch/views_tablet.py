@@ -1,0 +1,36 @@
+"""The ambulance crew's tablet page. The page is a shell: everything on it is read from and
+written to the crew API (dispatch/api/crew.py), through an offline queue in the browser."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from fleet.models import UnitKind, UnitStatus
+
+from . import crew
+from .events import last_seq
+from .models import VITAL_RANGES, Role
+
+
+def tablet_config(request: HttpRequest) -> dict:
+    """What tablet.js needs before its first API call. `next` is the server's own rule, so a
+    tap made offline moves the screen exactly as the server will move the unit."""
+    return {
+        "user": request.user.username,
+        "last_seq": last_seq(),
+        "time_zone": settings.TIME_ZONE,
+        "status": {value: str(label) for value, label in UnitStatus.choices},
+        "kind": {value: str(label) for value, label in UnitKind.choices},
+        "next": {value: crew.next_statuses(value) for value in UnitStatus.values},
+        "vital_ranges": {name: [low, high, unit] for name, (low, high, unit) in VITAL_RANGES.items()},
+    }
+
+
+@login_required
+def tablet(request: HttpRequest) -> HttpResponse:
+    if request.user.role != Role.CREW:
+        raise PermissionDenied(_("The tablet is for ambulance crews."))
+    return render(request, "tablet.html", {"config": tablet_config(request)})

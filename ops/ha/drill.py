@@ -1,0 +1,756 @@
+#!/usr/bin/env python3
+"""The failover drill: start the whole topology (ops/ha/cluster.py) on this machine, keep a
+steady load of keyed writes and several console sockets going through HAProxy, break one part
+at a time, restore it, and prove that nothing acknowledged was lost or applied twice.
+
+  make drill            (or: .venv/bin/python ops/ha/drill.py [--keep] [--only 1,4])
+
+The load, all through HAProxy and each write retried with the same key until it is answered:
+- incident creations: POST /api/incidents with an Idempotency-Key (a dispatcher's session);
+- crew status changes: POST /api/crew/status with an Idempotency-Key (one crew per unit,
+  toggling available / out of service);
+- GPS fixes: the OsmAnd endpoint (/api/osmand), whose key is the device id and the fix time.
+An acknowledged write is a 2xx with the created id (stored: true for a fix). Console sockets on
+/ws/live/ reconnect with backoff and resume from the last sequence number they saw, as
+static/js/live.js does.
+
+Scenarios, each from a healthy cluster, each restored and checked healthy afterwards:
+1 db_primary_kill: the primary's Patroni, its postmaster and every postgres child, and its etcd
+  member, SIGKILL; 2 db_sync_standby_kill: the synchronous standby's Patroni and postgres;
+3 db_primary_freeze: SIGSTOP the primary's Patroni and postgres processes past the leader ttl,
+  then SIGCONT; 4 redis_master_kill; 5 app_node_kill, then app_node_freeze (SIGSTOP for 8 s).
+
+One line per scenario on stdout, then one JSON line: scenarios, acked_writes (and by kind),
+lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles),
+max_write_gap_s per scenario (the longest stretch from the fault to the healthy cluster with no
+write acknowledged), max_write_latency_s per scenario (the slowest single write, from its first
+attempt to its answer), console_lag_s per scenario (after the cluster was healthy again, until
+every console had every event), and the Patroni timings used. Exit status 1 unless lost,
+duplicates, missing console events and writes given up are all 0. Progress goes to stderr.
+The load is bounded (MAX_WRITES, MAX_LOAD_S) and the whole drill stops itself after
+DRILL_LIMIT_S. Everything lives in a temporary directory that is removed at the end (kept with
+--keep or on failure); every process is stopped by its pid, even on failure or SIGTERM.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import partial
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cluster  # noqa: E402  (ops/ha/cluster.py, beside this file)
+from cluster import HOST, Topology  # noqa: E402
+
+ROOT = cluster.ROOT
+DISPATCHER = ("drill-dispatcher", "drill-dispatcher-120-pw")
+CREWS = 3
+TRACKERS = 3
+CONSOLES = 4
+INCIDENT_WRITERS = 2
+ATTEMPT_TIMEOUT_S = 15  # longer than the app's own failover retries (FAILOVER_RETRY_SECONDS)
+# A tracker waits longer before it resends (Traccar Client's classic app: every 30 s). The OsmAnd
+# path's duplicate check reads before it inserts, so a resend racing an attempt still queued or
+# running stores the fix twice: seen in a run with 15 s here (RUNBOOK.md, "Known gaps").
+TRACKER_TIMEOUT_S = 30
+GIVE_UP_S = 90  # one write that cannot be answered in this long fails the drill
+FREEZE_APP_S = 8
+# The load is bounded in count and in time, and the whole drill in time (CI allows 8 minutes).
+MAX_WRITES = 6000
+MAX_LOAD_S = 420
+DRILL_LIMIT_S = 470
+BOX = (119.55, 24.85, 119.65, 24.95)
+
+SEED = """
+import json, os
+from django.contrib.gis.geos import Point
+from dispatch import actions
+from dispatch.events import last_seq
+from dispatch.models import Role, User
+from fleet.models import Unit
+name, pw = os.environ["DRILL_DISPATCHER"].split(":")
+User.objects.create_user(name, password=pw, role=Role.DISPATCHER)
+crews, trackers = [], []
+for k in range(int(os.environ["DRILL_CREWS"])):
+    unit = actions.create_unit(f"DR-C{k}", "als", position=Point(119.6, 24.9, srid=4326))
+    user = User.objects.create_user(f"drill-crew{k}", password=pw, role=Role.CREW)
+    actions.start_shift(user, unit)
+    crews.append({"user": user.username, "unit": unit.pk})
+for k in range(int(os.environ["DRILL_TRACKERS"])):
+    unit = actions.create_unit(f"DR-T{k}", "bls", tracker_id=f"drill-dev{k}")
+    trackers.append({"device": f"drill-dev{k}", "unit": unit.pk})
+print("DRILL_SEED=" + json.dumps({"crews": crews, "trackers": trackers, "seq": last_seq()}))
+"""
+
+
+MARKS: dict[str, float] = {}  # what happened when (monotonic), for the scenario line
+
+
+def mark(name: str) -> None:
+    MARKS[name] = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"drill: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP through HAProxy (standard library only)
+
+
+class Session:
+    """A signed-in user: cookies and the CSRF token for unsafe requests."""
+
+    def __init__(self, port: int, timeout: float = ATTEMPT_TIMEOUT_S) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.jar: dict[str, str] = {}
+
+    def remember(self, headers: list[str]) -> None:
+        for header in headers:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            self.jar.update({name: morsel.value for name, morsel in cookie.items()})
+
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.jar.items())
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        conn = HTTPConnection(HOST, self.port, timeout=self.timeout)
+        try:
+            base = {"Cookie": self.cookie(), "Origin": f"http://{HOST}:{self.port}"}
+            if "csrftoken" in self.jar:
+                base["X-CSRFToken"] = self.jar["csrftoken"]
+            conn.request(method, path, body=body, headers={**base, **(headers or {})})
+            response = conn.getresponse()
+            raw = response.read()
+            self.remember(response.headers.get_all("Set-Cookie") or [])
+        finally:
+            conn.close()
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = {"raw": raw[:200].decode(errors="replace")}
+        return response.status, data if isinstance(data, dict) else {"list": data}
+
+    def sign_in(self, username: str, password: str) -> "Session":
+        self.request("GET", "/login/")
+        form = urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": self.jar["csrftoken"]}
+        )
+        status, _ = self.request(
+            "POST", "/login/", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302 or "sessionid" not in self.jar:
+            raise RuntimeError(f"sign-in of {username} failed ({status})")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# the load: writers that retry each write with its key until it is answered
+
+
+@dataclass
+class Ack:
+    kind: str
+    at: float  # monotonic time the client got the 2xx
+    key: str
+    value: Any  # incident id / status / fix (device, ms)
+    sent: float  # monotonic time of the first attempt
+
+
+@dataclass
+class Load:
+    stop: threading.Event = field(default_factory=threading.Event)
+    ends_at: float = field(default_factory=lambda: time.monotonic() + MAX_LOAD_S)
+    acks: list[Ack] = field(default_factory=list)
+    attempts: int = 0
+    retries: int = 0
+    failures: list[str] = field(default_factory=list)  # writes given up, answers we did not expect
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ack(self, kind: str, key: str, value: Any, sent: float) -> None:
+        with self.lock:
+            self.acks.append(Ack(kind, time.monotonic(), key, value, sent))
+            if len(self.acks) >= MAX_WRITES or time.monotonic() > self.ends_at:
+                self.stop.set()  # bounded: the writers finish the write in hand and stop
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            self.failures.append(message)
+        log(f"WRITE FAILED: {message}")
+
+
+def until_answered(load: Load, send: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict]:
+    """Send the same write (same key) until it gets an answer that is not a failover error."""
+    deadline = time.monotonic() + GIVE_UP_S
+    delay = 0.2
+    while True:
+        with load.lock:
+            load.attempts += 1
+        try:
+            status, body = send()
+            if status < 500:
+                return status, body
+            problem = f"{status} {str(body)[:120]}"
+        except OSError as exc:  # refused, reset, timed out: the request may or may not have run
+            problem = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() > deadline:
+            return 0, {"error": f"gave up after {GIVE_UP_S} s: {problem}"}
+        with load.lock:
+            load.retries += 1
+        time.sleep(delay)
+        delay = min(1.0, delay * 1.5)
+
+
+def incident_writer(load: Load, session: Session, writer: int) -> None:
+    k = 0
+    while not load.stop.is_set():
+        key = f"drill-inc-{writer}-{k}-{uuid.uuid4().hex[:8]}"
+        payload = {
+            "caller_number": f"+86139{writer:02d}{k:06d}",
+            "lon": random.uniform(BOX[0], BOX[2]),
+            "lat": random.uniform(BOX[1], BOX[3]),
+            "chief_complaint": "drill",
+            "notes": f"drill:{key}",
+        }
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        sent = time.monotonic()
+        status, answer = until_answered(
+            load, partial(session.request, "POST", "/api/incidents", body, headers)
+        )
+        if status == 201 and answer.get("id"):
+            load.ack("incident", key, answer["id"], sent)
+        else:
+            load.fail(f"incident {key}: {status} {str(answer)[:200]}")
+        k += 1
+        load.stop.wait(0.4)
+
+
+def crew_writer(load: Load, session: Session, crew: dict[str, Any]) -> None:
+    current = "available"
+    k = 0
+    while not load.stop.is_set():
+        wanted = "out_of_service" if current == "available" else "available"
+        key = f"drill-st-{crew['unit']}-{k}-{uuid.uuid4().hex[:8]}"
+        body = json.dumps({"status": wanted}).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        sent = time.monotonic()
+        status, answer = until_answered(
+            load, partial(session.request, "POST", "/api/crew/status", body, headers)
+        )
+        if status == 200 and answer.get("unit", {}).get("status") == wanted:
+            load.ack("status", key, wanted, sent)
+            current = wanted
+        else:
+            load.fail(f"status {key} -> {wanted}: {status} {str(answer)[:200]}")
+            return  # the unit's state is unknown now; this crew stops
+        k += 1
+        load.stop.wait(0.5)
+
+
+def tracker_writer(load: Load, port: int, tracker: dict[str, Any], index: int) -> None:
+    session = Session(port, TRACKER_TIMEOUT_S)  # trackers carry no session
+    lon, lat = 119.6 + index * 0.01, 24.9
+    while not load.stop.is_set():
+        lon += 0.0001  # about 10 m a fix: a plausible ambulance
+        at_ms = int(time.time() * 1000)
+        query = urlencode(
+            {"id": tracker["device"], "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "timestamp": at_ms}
+        )
+        sent = time.monotonic()
+        status, answer = until_answered(load, partial(session.request, "GET", f"/api/osmand?{query}"))
+        if status == 200 and answer.get("stored"):
+            load.ack("fix", f"{tracker['device']}@{at_ms}", (tracker["unit"], at_ms), sent)
+        else:
+            load.fail(f"fix {tracker['device']}@{at_ms}: {status} {str(answer)[:200]}")
+        load.stop.wait(0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# consoles: reconnect with backoff, resume from the last sequence number
+
+
+@dataclass
+class Console:
+    index: int
+    seen: set[int] = field(default_factory=set)
+    cursor: int = 0
+    connects: int = 0
+    last_error: str = ""
+
+
+async def run_console(console: Console, port: int, session: Session, stop: asyncio.Event) -> None:
+    from websockets.asyncio.client import connect
+
+    attempt = 0
+    headers = {"Cookie": f"sessionid={session.jar['sessionid']}"}
+    while not stop.is_set():
+        uri = f"ws://{HOST}:{port}/ws/live/?after={console.cursor}"
+        try:
+            async with connect(
+                uri,
+                origin=f"http://{HOST}:{port}",
+                additional_headers=headers,
+                open_timeout=5,
+                close_timeout=1,
+                proxy=None,
+                max_size=2**22,
+            ) as ws:
+                console.connects += 1
+                attempt = 0
+                async for raw in ws:
+                    message = json.loads(raw)
+                    if message.get("type") == "event":
+                        seq = message["event"]["seq"]
+                        console.seen.add(seq)
+                        console.cursor = max(console.cursor, seq)
+                    elif message.get("type") == "cursor":
+                        console.cursor = max(console.cursor, message["seq"])
+                    elif message.get("type") == "resync":
+                        console.last_error = "resync asked (too far behind)"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (closed, refused, 1011 in a Redis failover: reconnect)
+            console.last_error = f"{type(exc).__name__}: {exc}"
+        # The browser's backoff (live.js) starts at 0.5 s and caps at 10 s; the drill caps at 2 s.
+        delay = min(2.0, 0.25 * 2**attempt) * (0.75 + random.random() / 2)
+        attempt += 1
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+class Consoles:
+    """The console sockets, on an event loop of their own in a background thread."""
+
+    def __init__(self, port: int, session: Session, after: int, count: int) -> None:
+        self.start = after  # events after this number must reach every console
+        self.consoles = [Console(k, cursor=after) for k in range(count)]
+        self.loop = asyncio.new_event_loop()
+        self.stop_event: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self.run, args=(port, session), daemon=True)
+        self.thread.start()
+
+    def run(self, port: int, session: Session) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            self.stop_event = asyncio.Event()
+            await asyncio.gather(*(run_console(c, port, session, self.stop_event) for c in self.consoles))
+
+        self.loop.run_until_complete(main())
+
+    def behind(self, seq: int) -> int:
+        return sum(1 for c in self.consoles if c.cursor < seq)
+
+    def close(self) -> None:
+        if self.stop_event is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# the database, read through the current primary
+
+
+def primary_query(topo: Topology, sql: str, params: tuple = ()) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(topo.database_url(), connect_timeout=3) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def db_last_seq(topo: Topology) -> int:
+    return primary_query(topo, "SELECT coalesce(max(seq), 0) FROM dispatch_event")[0][0]
+
+
+def seed(topo: Topology) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        **topo.app_env(),
+        "DRILL_DISPATCHER": ":".join(DISPATCHER),
+        "DRILL_CREWS": str(CREWS),
+        "DRILL_TRACKERS": str(TRACKERS),
+    }
+    done = subprocess.run(
+        [str(cluster.APP_PYTHON), "manage.py", "shell", "-c", SEED],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("DRILL_SEED=")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"seeding failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("DRILL_SEED="))
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+
+def pg_node(topo: Topology, name: str) -> dict[str, Any]:
+    return next(n for n in topo.pg if n["name"] == name)
+
+
+def etcd_of(topo: Topology, node: dict[str, Any]) -> dict[str, Any]:
+    """pgN shares a machine with etcdN."""
+    return topo.etcd[topo.pg.index(node)]
+
+
+def kill_db_node(topo: Topology, node: dict[str, Any], with_etcd: bool) -> list[str]:
+    cluster.signal_pid(topo.pids[node["name"]], signal.SIGKILL)
+    postmaster = cluster.signal_postgres(topo, node, signal.SIGKILL)
+    killed = [f"{node['name']} patroni {topo.pids[node['name']]}", f"postmaster {postmaster}"]
+    if with_etcd:
+        member = etcd_of(topo, node)
+        cluster.signal_pid(topo.pids[member["name"]], signal.SIGKILL)
+        killed.append(f"{member['name']} {topo.pids[member['name']]}")
+    cluster.wait_gone(topo.pids[node["name"]], 5)
+    return killed
+
+
+def restart_db_node(topo: Topology, node: dict[str, Any], with_etcd: bool) -> None:
+    if with_etcd:
+        cluster.restart(topo, etcd_of(topo, node)["name"])
+    # The postmaster's children may outlive it by a moment; a new one needs them gone.
+    cluster.wait_for("old postmaster gone", lambda: cluster.postmaster_pid(topo, node) is None, 15)
+    cluster.restart(topo, node["name"])
+
+
+def scenario_db_primary_kill(topo: Topology) -> str:
+    node = cluster.leader(topo)
+    killed = kill_db_node(topo, node, with_etcd=True)
+    new = cluster.wait_for(
+        "a new leader", lambda: (lead := cluster.leader(topo)) and lead is not node and lead, 90
+    )
+    mark("promoted")
+    restart_db_node(topo, node, with_etcd=True)
+    return f"killed {', '.join(killed)}; {new['name']} promoted; {node['name']} restarted"
+
+
+def scenario_db_sync_standby_kill(topo: Topology) -> str:
+    node = cluster.sync_standby(topo)
+    killed = kill_db_node(topo, node, with_etcd=False)
+    other = cluster.wait_for(
+        "another sync standby", lambda: (s := cluster.sync_standby(topo)) and s is not node and s, 60
+    )
+    restart_db_node(topo, node, with_etcd=False)
+    return f"killed {', '.join(killed)}; {other['name']} became sync standby; {node['name']} restarted"
+
+
+def scenario_db_primary_freeze(topo: Topology) -> str:
+    node = cluster.leader(topo)
+    patroni = topo.pids[node["name"]]
+    cluster.signal_pid(patroni, signal.SIGSTOP)
+    postmaster = cluster.signal_postgres(topo, node, signal.SIGSTOP)
+    frozen_at = time.monotonic()
+    try:
+        new = cluster.wait_for(
+            "a new leader", lambda: (lead := cluster.leader(topo)) and lead is not node and lead, 90
+        )
+        mark("promoted")
+        time.sleep(2)  # past the leader ttl, and a little after the promotion
+    finally:
+        cluster.signal_postgres(topo, node, signal.SIGCONT)
+        cluster.signal_pid(patroni, signal.SIGCONT)
+    held = time.monotonic() - frozen_at
+    frozen = f"froze {node['name']} (patroni {patroni}, postmaster {postmaster} and its children)"
+    return f"{frozen} {held:.0f} s; {new['name']} promoted"
+
+
+def scenario_redis_master_kill(topo: Topology) -> str:
+    port = cluster.redis_master_port(topo)
+    node = next(n for n in topo.redis if n["port"] == port)
+    cluster.signal_pid(topo.pids[node["name"]], signal.SIGKILL)
+    cluster.wait_gone(topo.pids[node["name"]], 5)
+    new = cluster.wait_for(
+        "a new Redis master", lambda: (p := cluster.redis_master_port(topo)) != port and p, 60
+    )
+    cluster.restart(topo, node["name"])
+    return f"killed {node['name']} (port {port}); the Sentinels promoted port {new}; {node['name']} restarted"
+
+
+def scenario_app_node_kill(topo: Topology) -> str:
+    node = topo.apps[0]
+    cluster.signal_pid(topo.pids[node["name"]], signal.SIGKILL)
+    cluster.wait_gone(topo.pids[node["name"]], 5)
+    time.sleep(3)
+    cluster.restart(topo, node["name"])
+    return f"killed {node['name']}; restarted after 3 s"
+
+
+def scenario_app_node_freeze(topo: Topology) -> str:
+    node = topo.apps[-1]
+    cluster.signal_pid(topo.pids[node["name"]], signal.SIGSTOP)
+    time.sleep(FREEZE_APP_S)
+    cluster.signal_pid(topo.pids[node["name"]], signal.SIGCONT)
+    return f"froze {node['name']} for {FREEZE_APP_S} s"
+
+
+SCENARIOS: list[tuple[int, str, Callable[[Topology], str]]] = [
+    (1, "db_primary_kill", scenario_db_primary_kill),
+    (2, "db_sync_standby_kill", scenario_db_sync_standby_kill),
+    (3, "db_primary_freeze", scenario_db_primary_freeze),
+    (4, "redis_master_kill", scenario_redis_master_kill),
+    (5, "app_node_kill", scenario_app_node_kill),
+    (5, "app_node_freeze", scenario_app_node_freeze),
+]
+
+
+def max_gap(acks: list[Ack], start: float, end: float) -> float:
+    """The longest stretch in [start, end] without any acknowledged write."""
+    times = sorted(a.at for a in acks if start < a.at <= end)
+    points = [start, *times]
+    if not times:
+        return round(end - start, 1)
+    return round(max(b - a for a, b in zip(points, points[1:], strict=False)), 1)
+
+
+def console_lag(topo: Topology, consoles: Consoles, seconds: float = 30) -> float:
+    """From now until every console has every event committed by now."""
+    started = time.monotonic()
+    target = db_last_seq(topo)
+    cluster.wait_for("consoles caught up", lambda: consoles.behind(target) == 0, seconds, interval=0.05)
+    return round(time.monotonic() - started, 2)
+
+
+def run_scenario(
+    topo: Topology, load: Load, consoles: Consoles, name: str, act: Callable[[Topology], str]
+) -> dict:
+    cluster.wait_healthy(topo, 120)
+    time.sleep(2)  # a steady load before the fault
+    MARKS.clear()
+    started = time.monotonic()
+    what = act(topo)
+    # A frozen primary, once resumed, sometimes takes about a minute to shut down before it
+    # rewinds (its postmaster outlives SIGKILLed children by ~55 s; cause not pinned down):
+    # 32 to 106 s to healthy observed.
+    cluster.wait_healthy(topo, 180)
+    healthy = time.monotonic()
+    try:
+        lag = console_lag(topo, consoles)
+    except RuntimeError:
+        lag = -1.0
+    time.sleep(1)
+    ended = time.monotonic()
+    gap = max_gap(load.acks, started, ended)
+    latency = max((a.at - a.sent for a in load.acks if started < a.at <= ended), default=0.0)
+    resumed = next(
+        (a.at for a in sorted(load.acks, key=lambda a: a.at) if a.at > MARKS.get("promoted", 1e18)), None
+    )
+    if "promoted" in MARKS:
+        what += f"; promoted {MARKS['promoted'] - started:.1f} s after the fault"
+        if resumed:
+            what += f", first write after it acked {resumed - started:.1f} s after the fault"
+    return {
+        "name": name,
+        "what": what,
+        "gap": gap,
+        "latency": round(latency, 1),
+        "healthy_after": round(healthy - started, 1),
+        "lag": lag,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# verification against the final database
+
+
+def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any]) -> dict[str, int]:
+    acks = {kind: [a for a in load.acks if a.kind == kind] for kind in ("incident", "status", "fix")}
+    lost = 0
+    dups: dict[str, int] = {}
+    # Incidents: every acknowledged id is there, and no request made two.
+    rows = primary_query(topo, "SELECT id, notes FROM dispatch_incident WHERE notes LIKE 'drill:%%'")
+    ids = {r[0] for r in rows}
+    lost += sum(1 for a in acks["incident"] if a.value not in ids)
+    per_key: dict[str, int] = {}
+    for _, notes in rows:
+        per_key[notes] = per_key.get(notes, 0) + 1
+    dups["incident"] = sum(n - 1 for n in per_key.values() if n > 1)
+    # Status changes: each acknowledged key is stored as applied; events = applied changes.
+    keys = [a.key for a in acks["status"]]
+    stored = dict(
+        primary_query(
+            topo, "SELECT key, status_code FROM dispatch_idempotencykey WHERE key = ANY(%s)", (keys,)
+        )
+    )
+    lost += sum(1 for k in keys if stored.get(k) != 200)
+    units = [c["unit"] for c in seeded["crews"]]
+    events = primary_query(
+        topo,
+        "SELECT count(*) FROM dispatch_event WHERE kind = 'unit.status' AND unit_id = ANY(%s) AND seq > %s",
+        (units, seeded["seq"]),
+    )[0][0]
+    applied = primary_query(
+        topo,
+        "SELECT count(*) FROM dispatch_idempotencykey WHERE key LIKE 'drill-st-%%' AND status_code = 200",
+    )[0][0]
+    dups["status"] = max(0, events - applied)
+    # GPS fixes: each acknowledged (unit, time) is stored exactly once.
+    fixes = primary_query(
+        topo,
+        "SELECT unit_id, (extract(epoch FROM at) * 1000)::bigint, count(*) FROM fleet_positionreport "
+        "WHERE unit_id = ANY(%s) GROUP BY 1, 2",
+        ([t["unit"] for t in seeded["trackers"]],),
+    )
+    stored_fixes = {(u, ms): n for u, ms, n in fixes}
+    lost += sum(1 for a in acks["fix"] if stored_fixes.get(tuple(a.value), 0) == 0)
+    dups["fix"] = sum(n - 1 for n in stored_fixes.values() if n > 1)
+    # Consoles: every event after the start reached every console.
+    all_seqs = {
+        r[0] for r in primary_query(topo, "SELECT seq FROM dispatch_event WHERE seq > %s", (consoles.start,))
+    }
+    missing = sum(len(all_seqs - c.seen) for c in consoles.consoles)
+    return {
+        "acked_writes": len(load.acks),
+        "acked_incidents": len(acks["incident"]),
+        "acked_status_changes": len(acks["status"]),
+        "acked_gps_fixes": len(acks["fix"]),
+        "lost_acked_writes": lost,
+        "duplicates": sum(dups.values()),
+        "duplicates_by_kind": dups,
+        "missing_console_events": missing,
+        "console_reconnects": sum(c.connects for c in consoles.consoles) - len(consoles.consoles),
+        "console_events": len(all_seqs),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the run
+
+
+def start_load(topo: Topology, seeded: dict[str, Any]) -> tuple[Load, list[threading.Thread]]:
+    port = topo.haproxy_port
+    load = Load()
+    dispatcher = Session(port).sign_in(*DISPATCHER)
+    threads = [
+        threading.Thread(target=incident_writer, args=(load, dispatcher, w)) for w in range(INCIDENT_WRITERS)
+    ]
+    for crew in seeded["crews"]:
+        session = Session(port).sign_in(crew["user"], DISPATCHER[1])
+        threads.append(threading.Thread(target=crew_writer, args=(load, session, crew)))
+    for k, tracker in enumerate(seeded["trackers"]):
+        threads.append(threading.Thread(target=tracker_writer, args=(load, port, tracker, k)))
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    return load, threads
+
+
+def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
+    seeded = seed(topo)
+    log(f"seeded: {len(seeded['crews'])} crews, {len(seeded['trackers'])} trackers, up to {seeded['seq']}")
+    viewer = Session(topo.haproxy_port).sign_in(*DISPATCHER)
+    after = db_last_seq(topo)
+    consoles = Consoles(topo.haproxy_port, viewer, after, CONSOLES)
+    load, threads = start_load(topo, seeded)
+    results = []
+    try:
+        cluster.wait_for("consoles connected", lambda: all(c.connects for c in consoles.consoles), 30)
+        log(f"{CONSOLES} consoles connected; load running")
+        for number, name, act in SCENARIOS:
+            if only and number not in only:
+                continue
+            log(f"scenario {number} {name}: start")
+            result = run_scenario(topo, load, consoles, name, act)
+            results.append(result)
+            print(
+                f"scenario {number} {name}: ok, max_write_gap_s={result['gap']}, slowest write "
+                f"{result['latency']} s, healthy after "
+                f"{result['healthy_after']} s, consoles complete {result['lag']} s later; {result['what']}",
+                flush=True,
+            )
+    finally:
+        load.stop.set()
+        for thread in threads:
+            thread.join(timeout=GIVE_UP_S + 5)
+    try:
+        lag = console_lag(topo, consoles, 20)
+    except RuntimeError:
+        lag = -1
+    log(f"load stopped; consoles caught up in {lag} s")
+    consoles.close()
+    counts = verify(topo, load, consoles, seeded)
+    return {
+        "scenarios": len(results),
+        **counts,
+        "max_write_gap_s": {r["name"]: r["gap"] for r in results},
+        "max_write_latency_s": {r["name"]: r["latency"] for r in results},
+        "console_lag_s": {r["name"]: r["lag"] for r in results},
+        "write_attempts": load.attempts,
+        "write_retries": load.retries,
+        "write_failures": len(load.failures),
+        "patroni": {
+            "ttl": cluster.TTL,
+            "loop_wait": cluster.LOOP_WAIT,
+            "retry_timeout": cluster.RETRY_TIMEOUT,
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
+    parser.add_argument("--only", help="scenario numbers to run, e.g. 1,4")
+    parser.add_argument("--apps", type=int, default=2, help="daphne app nodes (default 2)")
+    args = parser.parse_args()
+    only = {int(n) for n in args.only.split(",")} if args.only else None
+    # SIGTERM ends like Ctrl-C: through the finally block that stops every process by its pid.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("drill: terminated"))
+    signal.signal(signal.SIGALRM, lambda *_: sys.exit(f"drill: over {DRILL_LIMIT_S} s, stopped"))
+    signal.alarm(DRILL_LIMIT_S)
+    directory = Path(cluster.tempfile.mkdtemp(prefix="d120-drill-"))
+    started = time.monotonic()
+    ok = False
+    topo = None
+    try:
+        log(f"starting the topology in {directory}")
+        topo = cluster.start(directory, args.apps)
+        log(
+            f"topology healthy in {time.monotonic() - started:.0f} s; front http://{HOST}:{topo.haproxy_port}/"
+        )
+        result = drill(topo, only)
+        result["duration_s"] = round(time.monotonic() - started, 1)
+        ok = (
+            result["lost_acked_writes"] == 0
+            and result["duplicates"] == 0
+            and result["missing_console_events"] == 0
+        )
+        ok = ok and result["write_failures"] == 0
+        print(json.dumps(result), flush=True)
+    finally:
+        signal.alarm(0)  # the clean-up itself must not be cut short
+        if topo is None and (directory / "topology.json").exists():
+            topo = Topology.load(directory)
+        if topo is not None:
+            log(f"stopped: {', '.join(cluster.stop(topo))}")
+        if ok and not args.keep:
+            cluster.shutil.rmtree(directory, ignore_errors=True)
+        else:
+            log(f"kept {directory} (logs in {directory}/logs)")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

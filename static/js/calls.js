@@ -1,0 +1,318 @@
+// Calls on the console: a ringing call shows on every free dispatcher's screen with a sound,
+// the number, earlier incidents from it and open incidents near the caller; the first to take
+// it owns it. The one who took it can text the caller a location link and, when the phone
+// answers, sees the point and its accuracy circle on the console map and can adopt it.
+// console.js hands every event to handleCallEvent(event, map); everything else is here.
+"use strict";
+import { escapeHtml, getJSON } from "./citymap.js";
+import { chime } from "./sound.js";
+
+const root = document.getElementById("calls");
+const W = root.dataset; // translated words (templates/calls_panel.html)
+const me = Number(W.user);
+const supervisor = W.role === "supervisor";
+const RANK = { ringing: 0, answered: 1, ended: 2, missed: 2 };
+const RING_REPEAT_MS = 4000;
+
+const calls = new Map(); // id -> call summary, plus .detail, .link, .location, .adopted
+let map = null;
+let positionLayer = null;
+let renderer = null;
+
+// ---------------------------------------------------------------- API
+
+function csrfToken() {
+  return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
+}
+
+async function post(url, body = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- state
+
+function upsert(summary) {
+  const known = calls.get(summary.id);
+  // Events and the first load can cross: never move a call back to an earlier state.
+  if (known && RANK[summary.status] < RANK[known.status]) return known;
+  const call = Object.assign(known || {}, summary);
+  calls.set(call.id, call);
+  return call;
+}
+
+const mine = (call) => call.answered_by === me;
+const myLiveCall = () => [...calls.values()].find((c) => c.status === "answered" && mine(c));
+const ringing = () => [...calls.values()].filter((c) => c.status === "ringing").sort((a, b) => Date.parse(a.ringing_at) - Date.parse(b.ringing_at));
+// A dispatcher on a call is not free: ringing calls go to the others (supervisors always see them).
+const isFree = () => supervisor || !myLiveCall();
+
+async function loadDetail(call) {
+  if (call.detail || call.loading) return;
+  call.loading = true;
+  try {
+    call.detail = await getJSON(`/api/calls/${call.id}`);
+    if (!call.location && call.detail.locations.length) showPosition(call, call.detail.locations[0]);
+  } catch { /* the card still shows the number */ }
+  call.loading = false;
+  render();
+}
+
+// ---------------------------------------------------------------- map
+
+function showPosition(call, location) {
+  call.location = location;
+  if (!map || !mine(call)) return;
+  // SVG, not the console's canvas: the circle is then an element screens and tests can find.
+  renderer = renderer || L.svg();
+  positionLayer = positionLayer || L.layerGroup().addTo(map);
+  positionLayer.clearLayers();
+  const at = L.latLng(location.lat, location.lon);
+  const radius = location.accuracy_m || 10;
+  L.circle(at, { radius, renderer, className: "caller-accuracy", color: "#1d4ed8", weight: 2, fillOpacity: 0.12 }).addTo(positionLayer);
+  L.circleMarker(at, { radius: 7, renderer, className: "caller-point", color: "#fff", weight: 2, fillColor: "#1d4ed8", fillOpacity: 1 })
+    .bindTooltip(`${W.position} ±${Math.round(location.accuracy_m || 0)} m`).addTo(positionLayer);
+  map.fitBounds(at.toBounds(radius * 2), { maxZoom: 17, padding: [40, 40] });
+}
+
+// ---------------------------------------------------------------- rendering
+
+function clock(iso) {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function pastList(title, rows, empty) {
+  if (!rows) return "";
+  if (!rows.length) return empty ? `<p class="muted small">${escapeHtml(empty)}</p>` : "";
+  const items = rows.map((i) => `<li><span class="num">${escapeHtml(i.number)}</span> ${escapeHtml(i.chief_complaint || "—")}` +
+    ` <span class="muted">${escapeHtml(i.address || "")}${i.distance_m != null ? ` · ${Math.round(i.distance_m)} m` : ""}</span></li>`).join("");
+  return `<h4>${escapeHtml(title)}</h4><ul class="past">${items}</ul>`;
+}
+
+function ringingCard(call) {
+  loadDetail(call);
+  const d = call.detail;
+  return `<article class="call-card ringing${call.escalated_at ? " escalated" : ""}" id="call-${call.id}" data-call="${call.id}">
+    <header><span class="call-icon" aria-hidden="true">☎</span><span class="label">${escapeHtml(W.incoming)}</span>
+      <span class="call-clock" data-since="${call.ringing_at}">${clock(call.ringing_at)}</span></header>
+    <p class="caller">${escapeHtml(call.caller_number || W.withheld)}</p>
+    ${call.escalated_at ? `<p class="escalation">${escapeHtml(W.escalated)}</p>` : ""}
+    ${call.location ? `<p class="small">${escapeHtml(W.position)} ±${Math.round(call.location.accuracy_m || 0)} m · ${escapeHtml(sourceName(call.location))}</p>` : ""}
+    ${d ? pastList(W.history, d.history, W.noHistory) + pastList(W.nearby, d.nearby, "") : ""}
+    <button class="primary take" type="button" data-take="${call.id}"><kbd>T</kbd> ${escapeHtml(W.take)}</button>
+    <p class="error" role="alert"></p></article>`;
+}
+
+function linkLine(call) {
+  if (!call.link || (call.location && call.link.state === "sent")) return ""; // the answer came
+  const text = { queued: W.linkQueued, sent: W.linkSent, failed: W.linkFailed }[call.link.state];
+  return `<p class="link-state ${call.link.state}">${escapeHtml(text)}</p>`;
+}
+
+function sourceName(location) {
+  return W[location.source === "sms_link" ? "sourceSms_link" : "sourceAml"] || location.source;
+}
+
+function positionLine(call) {
+  const p = call.location;
+  if (!p) return "";
+  const source = sourceName(p);
+  const adopt = call.adopted
+    ? `<p class="ok">${escapeHtml(W.adopted)}</p>`
+    : `<button class="primary adopt" type="button" data-adopt="${call.id}">${escapeHtml(W.adopt)}</button>`;
+  return `<div class="position"><b>${escapeHtml(W.position)}</b> <span class="coords">${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}</span>
+    <span class="accuracy">${escapeHtml(W.accuracy)} ±${Math.round(p.accuracy_m || 0)} m</span> <span class="muted">${escapeHtml(source)}</span>${adopt}</div>`;
+}
+
+function activeCard(call) {
+  const ended = call.status === "ended";
+  return `<article class="call-card active${ended ? " ended" : ""}" id="call-${call.id}" data-call="${call.id}">
+    <header><span class="call-icon" aria-hidden="true">☎</span><span class="label">${escapeHtml(ended ? W.ended : W.onCall)}</span>
+      <span class="call-clock" data-since="${call.answered_at}">${ended ? "" : clock(call.answered_at)}</span>
+      <button class="link-button close" type="button" data-close="${call.id}" title="${escapeHtml(W.close)}">×</button></header>
+    <p class="caller">${escapeHtml(call.caller_number || W.withheld)}</p>
+    ${call.incident ? `<p>${escapeHtml(W.incident)} <a href="#" data-open="${call.incident}">${escapeHtml(call.incident_number)}</a></p>` : ""}
+    ${call.caller_number ? `<button class="secondary send-link" type="button" data-link="${call.id}" ${call.link && call.link.state !== "failed" ? "disabled" : ""}>✉ ${escapeHtml(W.sendLink)}</button>` : ""}
+    ${linkLine(call)}${positionLine(call)}
+    ${call.caller_number && !ended ? `<form class="sms" data-sms="${call.id}"><input name="body" maxlength="480" placeholder="${escapeHtml(W.smsPlaceholder)}" aria-label="${escapeHtml(W.smsPlaceholder)}"><button class="secondary" type="submit">${escapeHtml(W.smsSend)}</button></form>` : ""}
+    ${call.smsSent ? `<p class="link-state sms-state">${escapeHtml(W.smsQueued)}</p>` : ""}
+    ${call.recording_url ? `<p><a href="${escapeHtml(call.recording_url)}" target="_blank" rel="noopener">${escapeHtml(W.recording)}</a></p>` : ""}
+    <p class="error" role="alert"></p></article>`;
+}
+
+function render() {
+  const cards = [];
+  for (const call of calls.values()) if (mine(call) && (call.status === "answered" || (call.status === "ended" && !call.dismissed))) cards.push(activeCard(call));
+  const waiting = ringing();
+  if (isFree()) cards.push(...waiting.map(ringingCard));
+  else if (waiting.length) cards.push(`<p class="waiting"><b>${waiting.length}</b> ${escapeHtml(W.waiting)}</p>`);
+  // Events re-render the cards: keep what the dispatcher is typing, and the focus.
+  const typed = new Map([...root.querySelectorAll("form.sms")].map((f) => [f.dataset.sms, f.elements.body.value]));
+  const focused = document.activeElement?.closest?.("form.sms")?.dataset.sms;
+  root.innerHTML = cards.join("");
+  for (const form of root.querySelectorAll("form.sms")) {
+    form.elements.body.value = typed.get(form.dataset.sms) || "";
+    if (form.dataset.sms === focused) form.elements.body.focus();
+  }
+  root.hidden = !cards.length;
+}
+
+function tick() {
+  for (const el of root.querySelectorAll(".call-clock[data-since]")) if (el.textContent) el.textContent = clock(el.dataset.since);
+}
+
+let lastRing = 0;
+function ringIfWaiting() {
+  // Supervisors see every ringing call but are only called on by the escalated ones.
+  const due = supervisor ? ringing().filter((c) => c.escalated_at) : ringing();
+  if (!isFree() || !due.length || Date.now() - lastRing < RING_REPEAT_MS - 100) return;
+  lastRing = Date.now();
+  chime(supervisor ? "alert" : "call");
+}
+
+// ---------------------------------------------------------------- actions
+
+function showCardError(id, error) {
+  const el = root.querySelector(`#call-${id} .error`);
+  if (el) el.textContent = error.message || String(error);
+}
+
+async function take(id) {
+  const button = root.querySelector(`[data-take="${id}"]`);
+  if (button) { button.disabled = true; button.textContent = W.taking; }
+  try {
+    const call = upsert(await post(`/api/calls/${id}/take`));
+    render();
+    document.dispatchEvent(new CustomEvent("call:taken", { detail: { call: call.id, incident: call.incident } }));
+  } catch (error) {
+    render();
+    showCardError(id, error);
+  }
+}
+
+async function sendLink(id) {
+  const call = calls.get(id);
+  try {
+    await post(`/api/calls/${id}/location-link`);
+    call.link = call.link || { state: "queued" };
+    render();
+  } catch (error) { showCardError(id, error); }
+}
+
+async function adopt(id) {
+  const call = calls.get(id);
+  try {
+    await post(`/api/caller-locations/${call.location.id}/adopt`, { incident: call.incident });
+    call.adopted = true;
+    render();
+  } catch (error) { showCardError(id, error); }
+}
+
+async function sendSms(id, form) {
+  const call = calls.get(id);
+  const body = form.elements.body.value.trim();
+  if (!body) return;
+  try {
+    await post("/api/sms", { to: call.caller_number, body, incident: call.incident });
+    call.smsSent = true;
+    form.elements.body.value = "";
+    render();
+  } catch (error) { showCardError(id, error); }
+}
+
+root.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-sms]");
+  if (!form) return;
+  event.preventDefault();
+  sendSms(Number(form.dataset.sms), form);
+});
+
+root.addEventListener("click", (event) => {
+  const t = event.target.closest("button, a");
+  if (!t) return;
+  if (t.dataset.take) take(Number(t.dataset.take));
+  else if (t.dataset.link) sendLink(Number(t.dataset.link));
+  else if (t.dataset.adopt) adopt(Number(t.dataset.adopt));
+  else if (t.dataset.close) { calls.get(Number(t.dataset.close)).dismissed = true; render(); }
+  else if (t.dataset.open) { event.preventDefault(); document.getElementById(`incident-${t.dataset.open}`)?.click(); }
+});
+
+document.addEventListener("keydown", (event) => {
+  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName) || event.target.isContentEditable;
+  if (typing || event.ctrlKey || event.metaKey || event.altKey || (event.key !== "t" && event.key !== "T")) return;
+  const first = isFree() && ringing()[0];
+  if (first) { event.preventDefault(); take(first.id); }
+});
+
+// ---------------------------------------------------------------- events
+
+function callOfOutbox(outboxId) {
+  return [...calls.values()].find((c) => c.link && c.link.outbox === outboxId);
+}
+
+export function handleCallEvent(event, leafletMap) {
+  try {
+    applyEvent(event, leafletMap);
+  } catch (error) {
+    console.error("calls panel", error); // never break the console's own event handling
+  }
+}
+
+function applyEvent(event, leafletMap) {
+  if (leafletMap && !map) map = leafletMap;
+  const d = event.data;
+  switch (event.kind) {
+    case "call.ringing":
+    case "call.answered":
+    case "call.ended":
+    case "call.recording":
+      upsert(d);
+      break;
+    case "call.escalated":
+      upsert(d);
+      if (supervisor) { lastRing = 0; chime("alert"); }
+      break;
+    case "call.location_link": {
+      const call = calls.get(d.call);
+      if (call) call.link = { state: "queued", outbox: d.outbox };
+      break;
+    }
+    case "outbox.sent":
+    case "outbox.failed": {
+      const call = callOfOutbox(d.outbox);
+      if (!call) return;
+      call.link.state = event.kind === "outbox.sent" ? "sent" : "failed";
+      break;
+    }
+    case "caller.location": {
+      const call = calls.get(d.call);
+      if (!call) return;
+      showPosition(call, d);
+      break;
+    }
+    default:
+      return;
+  }
+  render();
+  if (event.kind === "call.ringing") ringIfWaiting();
+}
+
+async function start() {
+  try {
+    for (const call of await getJSON("/api/calls/live")) upsert(call);
+  } catch { /* events will fill the panel */ }
+  render();
+  ringIfWaiting();
+  setInterval(() => { tick(); ringIfWaiting(); }, 1000);
+  root.dataset.ready = "1";
+}
+
+start();

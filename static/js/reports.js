@@ -1,0 +1,370 @@
+// The response-time report page: the summary table, hand-drawn SVG charts of the chosen
+// interval (no chart library, no internet), and a drill-down from any figure to its incidents
+// and from an incident to its timeline. Every figure comes from /api/reports/..., computed
+// by the server over the incidents themselves.
+"use strict";
+
+const root = document.getElementById("reports");
+const config = JSON.parse(document.getElementById("reports-config").textContent);
+const L = config.labels;
+const en = root.dataset.lang === "en";
+const $ = (id) => document.getElementById(id);
+const SVG_NS = "http://www.w3.org/2000/svg";
+const INTERVALS = new Map(config.intervals.map((iv) => [iv.key, iv]));
+const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", {
+  timeZone: config.time_zone, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+});
+
+// The filter the page was opened with (the form submits by GET and the page reloads).
+const form = $("report-filter");
+const filter = new URLSearchParams();
+for (const [name, value] of new FormData(form)) if (value) filter.set(name, value);
+
+const state = { interval: "response", drill: null, offset: 0 };
+
+// ---------------------------------------------------------------- helpers
+
+function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function query(extra = {}) {
+  const params = new URLSearchParams(filter);
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === null || value === undefined || value === "") params.delete(name);
+    else params.set(name, value);
+  }
+  return params.toString();
+}
+
+async function getJSON(path, extra) {
+  const response = await fetch(`${path}?${query(extra)}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `${response.status}`);
+  return body;
+}
+
+// Seconds as a supervisor reads them: "8.4 s" below two minutes, "12:05 min" above.
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  if (seconds < 120) return `${seconds.toFixed(1)} ${L.seconds}`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")} ${L.minutes}`;
+}
+
+const shortDuration = (s) => (s < 120 ? `${Math.round(s)}${L.seconds}` : `${Math.round(s / 60)}${L.minutes}`);
+
+function svg(width, height, label) {
+  const el = document.createElementNS(SVG_NS, "svg");
+  el.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", label);
+  return el;
+}
+
+function add(parent, tag, attrs = {}, text = "") {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  if (text) el.textContent = text;
+  parent.appendChild(el);
+  return el;
+}
+
+function tip(el, text) {
+  add(el, "title", {}, text);
+  return el;
+}
+
+function clickable(el, action) {
+  el.classList.add("hit");
+  el.setAttribute("tabindex", "0");
+  el.addEventListener("click", action);
+  el.addEventListener("keydown", (e) => { if (e.key === "Enter") action(); });
+  return el;
+}
+
+function empty(box, text = L.none) {
+  box.innerHTML = `<p class="muted">${escapeHtml(text)}</p>`;
+}
+
+// ---------------------------------------------------------------- summary
+
+function compliance(row) {
+  return row.targets.map((t, n) => {
+    const cls = t.pct === null ? "" : t.met ? "met" : "missed";
+    const text = t.pct === null ? "–" : `${t.pct.toFixed(1)}%`;
+    return `<button type="button" class="badge ${cls}" data-over="${row.key}" data-target="${n}" title="${escapeHtml(L.goal)} ${t.goal_pct}%">${text} ≤ ${shortDuration(t.within_s)} <small>(${escapeHtml(L.goal)} ${t.goal_pct}%)</small></button>`;
+  }).join(" ");
+}
+
+function renderSummary(body) {
+  $("stat-incidents").textContent = body.incidents;
+  $("stat-problems").textContent = body.with_problems;
+  const rows = body.intervals.map((row) => `
+    <tr data-key="${row.key}" class="${row.key === state.interval ? "selected" : ""}">
+      <th scope="row">${escapeHtml(row.label)}<span class="note">${escapeHtml(row.note)}</span></th>
+      <td class="num"><button type="button" class="link-button drill-count" data-key="${row.key}">${row.count}</button></td>
+      <td class="num">${row.impossible ? `<button type="button" class="link-button drill-problems">${row.impossible}</button>` : 0}</td>
+      <td class="num">${duration(row.mean_s)}</td>
+      <td class="num">${duration(row.median_s)}</td>
+      <td class="num strong">${duration(row.p90_s)}</td>
+      <td>${compliance(row)}</td>
+    </tr>`);
+  $("summary").tBodies[0].innerHTML = rows.join("");
+}
+
+$("summary").addEventListener("click", (event) => {
+  const count = event.target.closest(".drill-count");
+  const over = event.target.closest("[data-over]");
+  const problems = event.target.closest(".drill-problems");
+  const row = event.target.closest("tr[data-key]");
+  if (count) return drill({ interval: count.dataset.key }, `${INTERVALS.get(count.dataset.key).label}: ${L.count}`);
+  if (over) return drill({ interval: over.dataset.over, over_target: "true" }, `${INTERVALS.get(over.dataset.over).label}: ${L.over_target}`);
+  if (problems) return drillProblems();
+  if (row) selectInterval(row.dataset.key);
+});
+
+// ---------------------------------------------------------------- charts
+
+const W = 560;
+const H = 240;
+const M = { left: 48, right: 12, top: 14, bottom: 34 };
+
+function distributionChart(body) {
+  const box = $("chart-distribution");
+  const total = body.bins.reduce((sum, b) => sum + b.count, 0);
+  if (!total) return empty(box);
+  const el = svg(W, H, $("dist-title").textContent);
+  const plotW = W - M.left - M.right;
+  const plotH = H - M.top - M.bottom;
+  const most = Math.max(...body.bins.map((b) => b.count));
+  const step = plotW / body.bins.length;
+  const x = (seconds) => M.left + (seconds / body.bin_s) * step;
+  body.bins.forEach((bin, n) => {
+    const h = (bin.count / most) * plotH;
+    const bar = add(el, "rect", { x: M.left + n * step + 1, y: M.top + plotH - h, width: Math.max(step - 2, 1), height: h, class: "bar" });
+    const range = bin.to_s === null ? `≥ ${shortDuration(bin.from_s)}` : `${shortDuration(bin.from_s)}–${shortDuration(bin.to_s)}`;
+    tip(bar, `${range}: ${bin.count}`);
+    if (bin.count) clickable(bar, () => drill({ interval: body.interval, min_s: bin.from_s, max_s: bin.to_s ?? "" }, `${INTERVALS.get(body.interval).label} ${range}`));
+    if (n % 5 === 0 && n < body.bins.length - 2) add(el, "text", { x: M.left + n * step, y: H - 14, class: "axis" }, shortDuration(bin.from_s));
+  });
+  const last = body.bins[body.bins.length - 1];
+  add(el, "text", { x: M.left + body.bins.length * step, y: H - 14, class: "axis end" }, `≥${shortDuration(last.from_s)}`);
+  add(el, "line", { x1: M.left, x2: W - M.right, y1: M.top + plotH, y2: M.top + plotH, class: "base" });
+  add(el, "text", { x: 4, y: M.top + 10, class: "axis" }, String(most));
+  for (const target of body.targets) {
+    const tx = Math.min(x(target.within_s), W - M.right);
+    add(el, "line", { x1: tx, x2: tx, y1: M.top, y2: M.top + plotH, class: "target" });
+    add(el, "text", { x: tx + 3, y: M.top + 10, class: "target-label" }, `${shortDuration(target.within_s)} ${target.goal_pct}%`);
+  }
+  box.replaceChildren(el);
+}
+
+function lineChart(box, rows, { target, onPick, label, xLabel }) {
+  const measured = rows.filter((r) => r.p90_s !== null);
+  if (!measured.length) return empty(box);
+  const el = svg(W, H, label);
+  const plotW = W - M.left - M.right;
+  const plotH = H - M.top - M.bottom;
+  const top = Math.max(...measured.map((r) => r.p90_s), target || 0) * 1.1;
+  const x = (n) => M.left + (rows.length === 1 ? plotW / 2 : (n / (rows.length - 1)) * plotW);
+  const y = (s) => M.top + plotH - (s / top) * plotH;
+  for (const [key, cls] of [["p90_s", "p90"], ["median_s", "median"]]) {
+    const points = rows.map((r, n) => (r[key] === null ? null : `${x(n)},${y(r[key])}`)).filter(Boolean);
+    add(el, "polyline", { points: points.join(" "), class: `line ${cls}` });
+  }
+  rows.forEach((row, n) => {
+    if (row.p90_s === null) return;
+    const dot = add(el, "circle", { cx: x(n), cy: y(row.p90_s), r: 4, class: "dot", "data-bucket": row.bucket });
+    tip(dot, `${xLabel(row)} · ${row.incidents} ${L.incidents} · ${L.median} ${duration(row.median_s)} · ${L.p90} ${duration(row.p90_s)}`);
+    clickable(dot, () => onPick(row));
+  });
+  const every = Math.max(1, Math.ceil(rows.length / 8));
+  rows.forEach((row, n) => { if (n % every === 0) add(el, "text", { x: x(n), y: H - 14, class: "axis mid" }, xLabel(row)); });
+  if (target) {
+    add(el, "line", { x1: M.left, x2: W - M.right, y1: y(target), y2: y(target), class: "target" });
+    add(el, "text", { x: W - M.right, y: y(target) - 4, class: "target-label end" }, `${L.target} ${shortDuration(target)}`);
+  }
+  add(el, "text", { x: 4, y: M.top + 10, class: "axis" }, shortDuration(top));
+  const legend = add(el, "text", { x: M.left, y: H - 2, class: "axis" });
+  legend.innerHTML = `<tspan class="legend-p90">━ ${escapeHtml(L.p90)}</tspan>  <tspan class="legend-median">━ ${escapeHtml(L.median)}</tspan>`;
+  box.replaceChildren(el);
+}
+
+function areasChart(body) {
+  const box = $("chart-areas");
+  if (!body.cells.length) return empty(box);
+  const [x0, y0, x1, y1] = body.box;
+  const size = body.cell_deg;
+  const gx0 = Math.floor(x0 / size) * size;
+  const gy0 = Math.floor(y0 / size) * size;
+  const cols = Math.round((Math.ceil(x1 / size) * size - gx0) / size) + 1;
+  const rowsN = Math.round((Math.ceil(y1 / size) * size - gy0) / size) + 1;
+  const cell = Math.min((W - 150) / cols, (H - 20) / rowsN);
+  const left = (W - 140 - cols * cell) / 2;
+  const el = svg(W, H, L.cell);
+  [["ok", L.area_ok], ["warn", L.area_warn], ["bad", L.area_bad]].forEach(([cls, text], n) => {
+    add(el, "rect", { x: W - 130, y: 20 + n * 22, width: 14, height: 14, class: `cell ${cls}` });
+    add(el, "text", { x: W - 110, y: 31 + n * 22, class: "axis" }, text);
+  });
+  const most = Math.max(...body.cells.map((c) => c.incidents));
+  for (const c of body.cells) {
+    const col = Math.round((c.lon - gx0) / size);
+    const row = Math.round((c.lat - gy0) / size);
+    let cls = "none";
+    if (body.target_s && c.p90_s !== null) cls = c.p90_s <= body.target_s ? "ok" : c.median_s <= body.target_s ? "warn" : "bad";
+    const rect = add(el, "rect", {
+      x: left + col * cell, y: H - 10 - (row + 1) * cell, width: cell - 1, height: cell - 1,
+      class: `cell ${cls}`, "fill-opacity": (0.35 + 0.65 * (c.incidents / most)).toFixed(2),
+    });
+    tip(rect, `${c.incidents} ${L.incidents} · ${L.median} ${duration(c.median_s)} · ${L.p90} ${duration(c.p90_s)}`);
+    clickable(rect, () => drill({ interval: body.interval, lon: c.lon, lat: c.lat, size }, `${INTERVALS.get(body.interval).label}: ${L.cell} ${c.lon.toFixed(3)}, ${c.lat.toFixed(3)}`));
+  }
+  box.replaceChildren(el);
+}
+
+function unitsChart(rows) {
+  const box = $("chart-units");
+  const busy = rows.filter((r) => r.jobs).slice(0, 15);
+  if (!busy.length) return empty(box);
+  const rowH = 20;
+  const el = svg(W, busy.length * rowH + 10, L.uhu);
+  const most = Math.max(...busy.map((r) => r.uhu || 0), 0.01);
+  busy.forEach((r, n) => {
+    const y = 5 + n * rowH;
+    add(el, "text", { x: 0, y: y + 14, class: "axis" }, r.unit);
+    const bar = add(el, "rect", { x: 110, y: y + 3, width: ((r.uhu || 0) / most) * (W - 230), height: rowH - 6, class: "bar" });
+    tip(bar, `${r.unit} · ${r.jobs} ${L.jobs} · ${r.busy_h} ${L.busy_h}`);
+    clickable(bar, () => drill({ unit: r.id, interval: "job_cycle" }, `${r.unit}: ${INTERVALS.get("job_cycle").label}`));
+    add(el, "text", { x: W - 110, y: y + 14, class: "axis" }, `${((r.uhu || 0) * 100).toFixed(1)}% · ${r.jobs} ${L.jobs}`);
+  });
+  box.replaceChildren(el);
+}
+
+function hospitalsTable(rows) {
+  const box = $("hospitals");
+  if (!rows.length) return empty(box);
+  const body = rows.map((h) => `<tr data-hospital="${h.hospital}" class="hit" tabindex="0"><th scope="row">${escapeHtml(h.name)}</th><td class="num">${h.count}</td>
+    <td class="num">${duration(h.median_s)}</td><td class="num">${duration(h.p90_s)}</td>
+    <td>${(h.targets || []).map((t) => `<span class="badge ${t.met ? "met" : "missed"}">${t.pct === null ? "–" : t.pct.toFixed(0) + "%"} ≤ ${shortDuration(t.within_s)}</span>`).join(" ")}</td>
+    <td class="num">${h.diversion_h}</td></tr>`).join("");
+  box.innerHTML = `<table class="report-table"><thead><tr><th>${L.hospital}</th><th class="num">${L.count}</th><th class="num">${L.median}</th>
+    <th class="num">${L.p90}</th><th>${L.handover}</th><th class="num">${L.diversion_h}</th></tr></thead><tbody>${body}</tbody></table>`;
+  for (const tr of box.querySelectorAll("tr[data-hospital]")) {
+    const name = tr.querySelector("th").textContent;
+    clickable(tr, () => drill({ hospital: tr.dataset.hospital, interval: "handover" }, `${name}: ${INTERVALS.get("handover").label}`));
+  }
+}
+
+async function selectInterval(key) {
+  state.interval = key;
+  for (const tr of $("summary").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.key === key);
+  const iv = INTERVALS.get(key);
+  const target = iv.targets.length ? iv.targets[0].within_s : null;
+  $("dist-title").textContent = `${iv.label} · ${iv.note}`;
+  const [dist, days, hours, areas] = await Promise.all([
+    getJSON("/api/reports/distribution", { interval: key }),
+    getJSON("/api/reports/trend", { interval: key, bucket: "day" }),
+    getJSON("/api/reports/trend", { interval: key, bucket: "hour" }),
+    getJSON("/api/reports/areas", { interval: key }),
+  ]);
+  distributionChart(dist);
+  lineChart($("chart-days"), days, {
+    target, label: L.day, xLabel: (r) => r.bucket.slice(5),
+    onPick: (r) => drill({ interval: key, start: r.bucket, end: r.bucket }, `${iv.label}: ${r.bucket}`),
+  });
+  lineChart($("chart-hours"), hours, {
+    target, label: L.hour, xLabel: (r) => `${String(r.bucket).padStart(2, "0")}h`,
+    onPick: (r) => drill({ interval: key, hour: r.bucket }, `${iv.label}: ${String(r.bucket).padStart(2, "0")}:00`),
+  });
+  areasChart(areas);
+}
+
+// ---------------------------------------------------------------- drill-down and timeline
+
+function drillProblems() {
+  return drill({ problems: "true" }, L.problems);
+}
+
+async function drill(params, title, offset = 0) {
+  state.drill = { params, title };
+  const body = await getJSON("/api/reports/incidents", { ...params, offset, limit: 100 });
+  const key = params.interval;
+  $("drill").hidden = false;
+  $("drill-title").textContent = `${title} · ${body.total} ${L.incidents}`;
+  const table = $("drill-table");
+  table.tHead.innerHTML = `<tr><th>${L.number}</th><th>${L.created}</th><th>${L.priority}</th><th>${L.units}</th>
+    <th>${L.hospitals}</th><th class="num">${key ? escapeHtml(INTERVALS.get(key).label) : L.value}</th><th>${L.problems}</th></tr>`;
+  const rows = body.rows.map((r) => `<tr data-id="${r.id}" class="hit" tabindex="0">
+    <td><a href="#timeline" data-id="${r.id}">${escapeHtml(r.number)}</a></td>
+    <td>${timeFormat.format(new Date(r.created_at))}</td><td>${escapeHtml(config.priorities[r.priority] || "–")}</td>
+    <td>${escapeHtml(r.units)}</td><td>${escapeHtml(r.hospitals)}</td>
+    <td class="num">${key ? duration(r.intervals[key]) : duration(r.intervals.response)}</td>
+    <td class="problem">${r.problems.map((p) => escapeHtml(p.text)).join("<br>")}</td></tr>`).join("");
+  if (offset) table.tBodies[0].insertAdjacentHTML("beforeend", rows);
+  else table.tBodies[0].innerHTML = rows;
+  state.offset = offset + body.rows.length;
+  $("drill-more").hidden = state.offset >= body.total;
+  if (!offset) $("drill").scrollIntoView({ block: "start" });
+}
+
+$("drill-more").addEventListener("click", () => drill(state.drill.params, state.drill.title, state.offset));
+$("drill-close").addEventListener("click", () => { $("drill").hidden = true; });
+$("timeline-close").addEventListener("click", () => { $("timeline").hidden = true; });
+$("stat-problems-link").addEventListener("click", (e) => { e.preventDefault(); drillProblems(); });
+$("drill-table").addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-id]");
+  if (row) { event.preventDefault(); showTimeline(row.dataset.id); }
+});
+$("drill-table").addEventListener("keydown", (event) => {
+  const row = event.target.closest("tr[data-id]");
+  if (row && event.key === "Enter") showTimeline(row.dataset.id);
+});
+
+async function showTimeline(id) {
+  const response = await fetch(`/api/reports/incidents/${id}/timeline`, { credentials: "same-origin" });
+  const t = await response.json();
+  $("timeline").hidden = false;
+  $("timeline-title").textContent = `${L.timeline}: ${t.number}`;
+  const clocks = t.clocks.map((c) => `<li><time>${timeFormat.format(new Date(c.at))}</time> ${escapeHtml(c.label)}</li>`).join("");
+  const events = t.events.map((e) => {
+    const detail = Object.entries(e.data).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length)).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(Array.isArray(v) ? v.join(", ") : v)}`).join(" · ");
+    return `<tr><td>${timeFormat.format(new Date(e.at))}</td><td><code>${escapeHtml(e.kind)}</code></td><td>${escapeHtml(e.actor || "–")}</td>
+      <td>${escapeHtml(e.unit)}</td><td class="muted">${detail}</td></tr>`;
+  }).join("");
+  const problems = t.problems.length ? `<p class="warning">${t.problems.map((p) => escapeHtml(p.text)).join("<br>")}</p>` : "";
+  $("timeline-body").innerHTML = `${problems}<div class="timeline-grid"><div><h3>${L.clocks}</h3><ol class="clocks">${clocks}</ol></div>
+    <div><h3>${L.events}</h3><table class="report-table events"><tbody>${events}</tbody></table></div></div>`;
+  $("timeline").scrollIntoView({ block: "start" });
+}
+
+// ---------------------------------------------------------------- start
+
+function exportLinks() {
+  for (const id of ["export-csv", "export-csv-incidents", "export-xlsx"]) {
+    const link = $(id);
+    link.href = `${link.dataset.path}?${query({ table: link.dataset.table || "" })}`;
+  }
+}
+
+async function start() {
+  exportLinks();
+  try {
+    const [summary, units, hospitals] = await Promise.all([
+      getJSON("/api/reports/summary"),
+      getJSON("/api/reports/units"),
+      getJSON("/api/reports/hospitals"),
+    ]);
+    renderSummary(summary);
+    unitsChart(units);
+    hospitalsTable(hospitals);
+    await selectInterval(state.interval);
+    root.dataset.ready = "1";
+  } catch (error) {
+    $("summary").tBodies[0].innerHTML = `<tr><td colspan="7" class="error">${escapeHtml(L.failed)}: ${escapeHtml(error.message)}</td></tr>`;
+    root.dataset.ready = "error";
+  }
+}
+
+start();

@@ -1,0 +1,142 @@
+// The tablet's map: our own roads (CityMap, no tiles), the scene, the hospital, the vehicle,
+// and the road route to the scene and on to the hospital with its ETA (GET /api/roads/route).
+"use strict";
+import { CityMap, getJSON } from "./citymap.js";
+
+const round = (p) => (p ? `${p.lon.toFixed(3)},${p.lat.toFixed(3)}` : "-");
+
+export class TabletMap {
+  constructor(element, statusLine, { T, online, escapeHtml, labels }) {
+    this.element = element;
+    this.statusLine = statusLine;
+    this.T = T;
+    this.online = online;
+    this.escapeHtml = escapeHtml;
+    this.labels = {
+      status: labels.status,
+      stale: T("位置过时", "position stale"),
+      demo_attribution: T("演示城市：虚构道路", "Demo city: fictional roads"),
+      osm_attribution: T("道路 © OpenStreetMap 贡献者", "Roads © OpenStreetMap contributors"),
+    };
+    this.city = null;
+    this.routes = {};
+    this.routeKey = null;
+    this.fitKey = null;
+    this.onRoute = () => {};
+  }
+
+  // Leaflet needs a visible box: start on the first update that finds the map shown.
+  ensure() {
+    if (this.city || !this.element.offsetWidth) return !!this.city;
+    this.city = new CityMap(this.element, { labels: this.labels, staleSeconds: 120 });
+    this.legs = L.layerGroup().addTo(this.city.map);
+    this.marks = L.layerGroup().addTo(this.city.map);
+    this.ready = this.city.start().then(() => {
+      this.started = true;
+      this.update(this.input);
+    }, (error) => this.say(`${this.T("地图无法加载：", "The map could not load: ")}${error.message}`, true));
+    return true;
+  }
+
+  resize() {
+    if (this.city) this.city.map.invalidateSize();
+    this.update(this.input);
+  }
+
+  say(text, isError = false) {
+    this.statusLine.textContent = text;
+    this.statusLine.className = `map-line ${isError ? "error" : "muted"}`;
+  }
+
+  update(input) {
+    this.input = input;
+    if (!input || !this.ensure() || !this.started) return;
+    this.drawMarks();
+    this.plan();
+  }
+
+  drawMarks() {
+    const { scene, hospital, fix } = this.input;
+    this.marks.clearLayers();
+    if (scene) {
+      const icon = L.divIcon({ className: `incident-icon p${scene.priority || 0}`, html: "!", iconSize: [28, 28] });
+      L.marker([scene.lat, scene.lon], { icon, keyboard: false }).bindTooltip(this.escapeHtml(scene.name || "")).addTo(this.marks);
+    }
+    if (hospital) {
+      const icon = L.divIcon({ className: "hospital-icon", html: "✚", iconSize: [24, 24] });
+      L.marker([hospital.lat, hospital.lon], { icon, keyboard: false }).bindTooltip(this.escapeHtml(hospital.name)).addTo(this.marks);
+    }
+    if (fix) {
+      const icon = L.divIcon({ className: "me-icon", html: "", iconSize: [22, 22] });
+      L.marker([fix.lat, fix.lon], { icon, keyboard: false }).addTo(this.marks);
+    }
+  }
+
+  // The legs to draw: "a" from the vehicle to where it drives now, "b" scene to hospital.
+  wantedLegs() {
+    const { scene, hospital, fix, phase } = this.input;
+    const legs = [];
+    if (phase === "to_scene") {
+      if (fix && scene) legs.push(["a", fix, scene]);
+      if (scene && hospital) legs.push(["b", scene, hospital]);
+    } else if (phase === "on_scene") {
+      if (scene && hospital) legs.push(["b", scene, hospital]);
+    } else if (phase === "to_hospital") {
+      if (fix && hospital) legs.push(["a", fix, hospital]);
+      else if (scene && hospital) legs.push(["b", scene, hospital]);
+    }
+    return legs;
+  }
+
+  async plan() {
+    const legs = this.wantedLegs();
+    const key = legs.map(([name, from, to]) => `${name}:${round(from)}>${round(to)}`).join("|");
+    if (key === this.routeKey) return;
+    if (!this.online()) {
+      this.say(this.T("离线：显示的是上次的路线。", "Offline: showing the last route."));
+      return;
+    }
+    this.routeKey = key;
+    const routes = {};
+    try {
+      for (const [name, from, to] of legs) {
+        const q = `from_lon=${from.lon}&from_lat=${from.lat}&to_lon=${to.lon}&to_lat=${to.lat}`;
+        routes[name] = await getJSON(`/api/roads/route?${q}`);
+      }
+    } catch (error) {
+      this.routeKey = null; // try again on the next update
+      this.say(`${this.T("路线无法计算：", "No route: ")}${error.message}`, true);
+      return;
+    }
+    if (key !== this.routeKey) return; // a newer plan superseded this one
+    this.routes = routes;
+    this.legs.clearLayers();
+    const bounds = [];
+    for (const [name, route] of Object.entries(routes)) {
+      const latlngs = route.coordinates.map(([lon, lat]) => [lat, lon]);
+      bounds.push(...latlngs);
+      const style = name === "a" ? { color: "#c8102e", weight: 7, opacity: 0.85 } : { color: "#1d4ed8", weight: 6, opacity: 0.7, dashArray: "10 8" };
+      L.polyline(latlngs, { ...style, interactive: false }).addTo(this.legs);
+    }
+    const { scene, hospital } = this.input;
+    for (const p of [scene, hospital]) if (p) bounds.push([p.lat, p.lon]);
+    const fitKey = `${round(scene)}|${round(hospital)}|${!!routes.a}`;
+    if (bounds.length && fitKey !== this.fitKey) {
+      this.fitKey = fitKey;
+      this.city.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 });
+    }
+    const legend = [routes.a && this.T("红线：从本车出发", "red: from this vehicle"), routes.b && this.T("蓝虚线：现场到医院", "blue dashes: scene to hospital")];
+    this.say(legs.length ? legend.filter(Boolean).join(" · ") : this.T("等待定位以计算到现场的路线。", "Waiting for GPS to route to the scene."));
+    this.onRoute();
+  }
+
+  eta() {
+    const { phase, fix } = this.input || {};
+    const text = (route, where) => `${where} ${Math.max(1, Math.round(route.seconds / 60))} ${this.T("分钟", "min")} · ${(route.metres / 1000).toFixed(1)} km`;
+    const { a, b } = this.routes;
+    if (phase === "to_scene" && a && fix) return text(a, this.T("到现场约", "To the scene about"));
+    if (phase === "to_hospital" && a && fix) return text(a, this.T("到医院约", "To the hospital about"));
+    if ((phase === "on_scene" || phase === "to_hospital") && b) return text(b, this.T("现场到医院约", "Scene to hospital about"));
+    return "";
+  }
+}

@@ -1,0 +1,122 @@
+// The tablet's outbox. Every write is stored in localStorage first, with a fresh idempotency
+// key and the time of the tap, then sent in order through POST /api/crew/sync. A connection
+// that drops mid-request is harmless: the same keys are sent again and the server applies each
+// operation once. A refused operation leaves the queue (it would be refused again forever) and
+// is handed to onRefused so the crew sees why.
+"use strict";
+
+const RETRY_MS = 4000;
+const MAX_BATCH = 200; // the server's limit per sync
+
+export function csrfToken() {
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
+  return cookie || input?.value || "";
+}
+
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return "k-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+}
+
+export class Outbox {
+  constructor(user, { onChange, onApplied, onRefused, onNetwork } = {}) {
+    this.storageKey = `d120.tablet.outbox.${user}`;
+    this.onChange = onChange || (() => {});
+    this.onApplied = onApplied || (() => {});
+    this.onRefused = onRefused || (() => {});
+    this.onNetwork = onNetwork || (() => {});
+    this.items = this.load();
+    this.sending = false;
+    this.again = false;
+    this.timer = null;
+    window.addEventListener("online", () => this.flush());
+  }
+
+  load() {
+    try { return JSON.parse(localStorage.getItem(this.storageKey) || "[]"); } catch { return []; }
+  }
+
+  save() {
+    localStorage.setItem(this.storageKey, JSON.stringify(this.items));
+    this.onChange(this.items);
+  }
+
+  // One user action: kind and data as POST /api/crew/sync takes them; `label` is what the
+  // waiting list shows. Returns the stored operation.
+  add(kind, data, label) {
+    const op = { key: newKey(), kind, client_time: new Date().toISOString(), data, label };
+    this.items.push(op);
+    this.save();
+    this.flush();
+    return op;
+  }
+
+  pending(kind) {
+    return this.items.filter((op) => !kind || op.kind === kind);
+  }
+
+  retryLater() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), RETRY_MS);
+  }
+
+  async flush() {
+    if (this.sending) { this.again = true; return; }
+    if (!this.items.length) return;
+    this.sending = true;
+    try {
+      do {
+        this.again = false;
+        await this.sendBatch(this.items.slice(0, MAX_BATCH));
+      } while ((this.again || this.sentAll) && this.items.length && !this.stalled);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  async sendBatch(batch) {
+    this.sentAll = false;
+    this.stalled = true;
+    let response;
+    try {
+      response = await fetch("/api/crew/sync", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ operations: batch.map(({ key, kind, client_time, data }) => ({ key, kind, client_time, data })) }),
+      });
+    } catch {
+      this.onNetwork(false);
+      this.retryLater();
+      return;
+    }
+    this.onNetwork(true, response.status);
+    let body = null;
+    try { body = await response.json(); } catch { /* a proxy's error page */ }
+    if (!response.ok || !body?.results) {
+      // Signed out, a server or proxy fault: keep everything and try again.
+      this.retryLater();
+      return;
+    }
+    const done = new Set();
+    for (const result of body.results) {
+      const op = batch.find((o) => o.key === result.key);
+      if (!op) continue;
+      if (result.ok) {
+        done.add(op.key);
+        this.onApplied(op, result);
+      } else if (result.status >= 500) {
+        break; // "not applied; send it again": keep it and what follows, in order
+      } else {
+        done.add(op.key);
+        this.onRefused(op, result);
+      }
+    }
+    this.items = this.items.filter((op) => !done.has(op.key));
+    this.save();
+    this.stalled = done.size < batch.length;
+    this.sentAll = !this.stalled;
+    if (this.stalled) this.retryLater();
+  }
+}

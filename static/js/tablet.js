@@ -1,0 +1,806 @@
+// The ambulance crew's tablet: shift, the assignment with its alert, one-tap statuses, the
+// route, the incident, the patient record and vital signs, the destination and the message
+// line. Every write goes through the outbox (tablet-queue.js), so a dropped network loses
+// nothing and applies nothing twice; the screen shows the server's state with the crew's
+// waiting changes laid on top.
+"use strict";
+import { LiveSocket, showConnectionState } from "./live.js";
+import { chime } from "./sound.js";
+import { Outbox, csrfToken } from "./tablet-queue.js";
+import { TabletMap } from "./tablet-map.js";
+import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
+
+const config = JSON.parse(document.getElementById("tablet-config").textContent);
+const root = document.getElementById("tablet");
+const en = root.dataset.lang === "en";
+const T = (zh, english) => (en ? english : zh);
+const $ = (id) => document.getElementById(id);
+const COLON = T("：", ": ");
+
+const POLL_MS = 15000;
+const GPS_MS = 5000;
+const REMIND_MS = 20000;
+// The crew's job in order; the server's next_statuses (config.next offline) say which are open.
+const JOB = [
+  ["acknowledged", T("确认接单", "Acknowledge")],
+  ["en_route", T("出车", "En route")],
+  ["on_scene", T("到达现场", "On scene")],
+  ["patient_contact", T("接触患者", "Patient contact")],
+  ["transporting", T("转运途中", "Transporting")],
+  ["at_hospital", T("到达医院", "At hospital")],
+  ["returning", T("交接完成 · 返回", "Handover done · returning")],
+  ["available", T("空闲可派", "Available")],
+];
+const STATUS_TEXT = {
+  ...config.status,
+  ...Object.fromEntries(JOB),
+  dispatched: T("已派车 · 待确认", "Dispatched · to acknowledge"),
+  acknowledged: T("已确认", "Acknowledged"),
+  en_route: T("出车途中", "En route"),
+  returning: T("返回中", "Returning"),
+  out_of_service: T("暂停服务", "Out of service"),
+};
+const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
+const BEFORE_SCENE = ["dispatched", "acknowledged", "en_route"];
+const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", hour12: false });
+export const hhmm = (iso) => (iso ? timeFormat.format(new Date(iso)) : "—");
+
+export function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+const state = {
+  shift: null,
+  assignment: null,
+  messages: [],
+  recommendation: null,
+  refused: [],
+  alerted: new Set(),
+  readSent: new Set(),
+  seenMessages: null,
+  network: true, // the last request reached the server
+  tab: null,
+  drugs: [],
+  patientDirty: false,
+  fix: null,
+};
+
+// ---------------------------------------------------------------- reading from the server
+
+async function get(url) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch (error) {
+    setNetwork(false);
+    throw new Error(T("无网络连接", "No network connection"));
+  }
+  setNetwork(true);
+  let body = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  if (response.status === 401 || (response.redirected && response.url.includes("/login/"))) location.reload();
+  if (!response.ok) throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+async function post(url, body) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Idempotency-Key": crypto.randomUUID() },
+      body: JSON.stringify({ ...body, client_time: new Date().toISOString() }),
+    });
+  } catch {
+    setNetwork(false);
+    throw new Error(T("无网络连接：请在有信号时再试。", "No network: try again when there is signal."));
+  }
+  setNetwork(true);
+  let data = null;
+  try { data = await response.json(); } catch { /* empty */ }
+  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+let refreshing = null;
+let refreshAgain = false;
+async function refresh() {
+  if (refreshing) { refreshAgain = true; return refreshing; }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      try {
+        const [current, messages] = await Promise.all([get("/api/crew/assignment"), get("/api/crew/messages?limit=60")]);
+        const shiftChanged = (current.shift?.unit.id ?? null) !== (state.shift?.unit.id ?? null);
+        const previous = state.assignment;
+        if (previous && previous.id !== current.assignment?.id && !shiftChanged) noteEnded(previous);
+        keepNewerUnit(current);
+        state.shift = current.shift;
+        state.assignment = current.assignment;
+        state.messages = messages;
+        $("load-error").hidden = true;
+        if (shiftChanged) shiftMoved(!!root.dataset.loaded);
+      } catch (error) {
+        if (state.shift === null && !root.dataset.loaded) {
+          $("load-error").textContent = T("无法加载：", "Could not load: ") + error.message;
+          $("load-error").hidden = false;
+        }
+      }
+    } while (refreshAgain);
+    root.dataset.loaded = "1";
+    render();
+  })();
+  try { await refreshing; } finally { refreshing = null; }
+}
+
+// A read that left before a tap's answer came back must not roll the screen back.
+function keepNewerUnit(current) {
+  const mine = state.shift?.unit;
+  const theirs = current.shift?.unit;
+  if (!mine || !theirs || mine.id !== theirs.id) return;
+  if (Date.parse(mine.status_changed_at) <= Date.parse(theirs.status_changed_at)) return;
+  current.shift.unit = mine;
+  if (current.assignment) current.assignment.unit = mine;
+}
+
+// A job that left the screen: if the control room stood it down, the crew must hear why.
+async function noteEnded(previous) {
+  try {
+    const ended = await get(`/api/crew/assignments/${previous.id}`);
+    if (!ended.clocks.cancelled_at) return;
+    state.ended = { number: ended.incident.number, reason: ended.cancel_reason };
+    chime("alert");
+    render();
+  } catch { /* the poll will tell us next time */ }
+}
+
+let refreshTimer = null;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 150); // several events of one change arrive together
+}
+
+// ---------------------------------------------------------------- the outbox
+
+const outbox = new Outbox(config.user, {
+  onChange: () => render(),
+  onApplied: (op, result) => {
+    if (result.result?.unit && state.shift) {
+      state.shift.unit = result.result.unit;
+      if (state.assignment && state.assignment.id === op.data.assignment) state.assignment.unit = result.result.unit;
+    }
+    refreshSoon();
+  },
+  onRefused: (op, result) => {
+    state.refused.push({ label: op.label, error: result.error || result.code, at: op.client_time });
+    chime("alert");
+    refreshSoon();
+  },
+  onNetwork: (ok) => setNetwork(ok),
+});
+
+function setNetwork(ok) {
+  if (state.network === ok) return;
+  state.network = ok;
+  if (ok) outbox.flush();
+  renderNet();
+}
+
+const online = () => state.network && navigator.onLine;
+window.addEventListener("offline", () => renderNet());
+window.addEventListener("online", () => { outbox.flush(); refresh(); });
+
+function assignmentOps(kind) {
+  const a = state.assignment;
+  return outbox.pending(kind).filter((op) => !a || op.data.assignment === a.id || op.data.assignment == null);
+}
+
+// The unit's status as the crew will see it once the waiting taps are sent.
+function effectiveStatus() {
+  let status = state.assignment?.unit.status || state.shift?.unit.status;
+  for (const op of outbox.pending()) {
+    if (op.kind === "acknowledge") status = "acknowledged";
+    else if (op.kind === "status") status = op.data.status;
+  }
+  return status;
+}
+
+function nextStatuses(status) {
+  const unit = state.shift?.unit;
+  const waiting = outbox.pending().some((op) => op.kind === "status" || op.kind === "acknowledge");
+  if (!waiting && unit && unit.status === status) return unit.next_statuses.map((s) => s.status);
+  return config.next[status] || [];
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render() {
+  const shift = state.shift;
+  $("loading").hidden = !!root.dataset.loaded;
+  $("shift").hidden = !root.dataset.loaded || !!shift;
+  $("work").hidden = !shift;
+  $("end-shift").hidden = !shift;
+  renderBar();
+  renderNet();
+  renderRefused();
+  if (!shift) { if (root.dataset.loaded) loadUnits(); return; }
+  renderSoundHint();
+  renderAlert();
+  renderJob();
+  renderStatuses();
+  renderTabs();
+  renderDetails();
+  renderPatient();
+  renderVitals($("vitals-list"), $("trend"), state.assignment?.vitals || [], assignmentOps("vitals"), { T, hhmm, escapeHtml });
+  renderHospital();
+  renderMessages();
+  map.update(mapInput());
+  renderEta();
+  root.dataset.ready = "1";
+}
+
+function renderBar() {
+  const unit = state.shift?.unit;
+  $("call-sign").textContent = unit ? unit.call_sign : T("未上班", "Not on shift");
+  $("unit-kind").textContent = unit ? config.kind[unit.kind] || unit.kind : "";
+  const status = effectiveStatus();
+  const waiting = unit && status !== unit.status;
+  $("unit-status").innerHTML = unit
+    ? `<span class="status-dot s-${status}"></span>${escapeHtml(STATUS_TEXT[status] || status)}` +
+      (waiting ? ` <span class="waiting">${T("待发送", "waiting to send")}</span>` : "")
+    : "";
+  $("unit-status").className = `unit-status s-${status || "none"}`;
+}
+
+function renderNet() {
+  const items = outbox.pending();
+  const net = $("net");
+  const up = online();
+  net.className = `net ${up ? "net-on" : "net-off"}`;
+  net.textContent = up ? T("在线", "Online") : T("离线", "Offline");
+  if (items.length) net.textContent += ` · ${items.length} ${T("项待发送", "waiting")}`;
+  root.classList.toggle("is-offline", !up);
+  $("conn").hidden = !up; // an emulated or half-dead link may keep the socket "live": say one thing
+  const box = $("offline");
+  box.hidden = up && !items.length;
+  box.className = `offline-box ${up ? "sending" : "off"}`;
+  $("offline-title").textContent = up
+    ? T(`正在发送 ${items.length} 项…`, `Sending ${items.length}…`)
+    : items.length
+      ? T(`离线：${items.length} 项等待发送，恢复网络后按顺序自动发送。`, `Offline: ${items.length} waiting, sent in order when the network is back.`)
+      : T("离线：操作会先保存在本机，恢复网络后自动发送。", "Offline: what you do is kept here and sent when the network is back.");
+  $("queue-list").innerHTML = items.map((op) => `<li><time>${hhmm(op.client_time)}</time> ${escapeHtml(op.label)}</li>`).join("");
+}
+
+function renderRefused() {
+  const box = $("refused");
+  box.hidden = !state.refused.length;
+  $("refused-list").innerHTML = state.refused.map((r) =>
+    `<li><b>${T("未被接受", "Not accepted")}${COLON}${escapeHtml(r.label)}</b> <time>${hhmm(r.at)}</time><br>${escapeHtml(r.error)}</li>`).join("");
+}
+
+function isNewJob() {
+  const a = state.assignment;
+  return !!a && a.live && effectiveStatus() === "dispatched";
+}
+
+function renderAlert() {
+  const a = state.assignment;
+  const fresh = isNewJob();
+  $("alert").hidden = !fresh;
+  root.classList.toggle("alerting", fresh);
+  if (!fresh) return;
+  const i = a.incident;
+  $("alert-what").innerHTML = `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || T("未分级", "Not triaged"))}</span> ${escapeHtml(i.chief_complaint || T("（主诉未填）", "(no complaint yet)"))}`;
+  $("alert-where").textContent = i.address || T("位置未定：请联系调度", "Location not set: call control");
+  if (!state.alerted.has(a.id)) {
+    state.alerted.add(a.id);
+    announce();
+    state.tab = "map";
+  }
+}
+
+function announce() {
+  chime("alert", 0.35);
+  if (navigator.vibrate) navigator.vibrate([500, 200, 500, 200, 800]);
+}
+
+setInterval(() => { if (isNewJob()) announce(); }, REMIND_MS);
+
+function renderSoundHint() {
+  const hint = $("sound-hint");
+  hint.hidden = !!navigator.userActivation?.hasBeenActive || !state.shift;
+}
+document.addEventListener("pointerdown", () => { if (!$("sound-hint").hidden) { $("sound-hint").hidden = true; chime("notice", 0.05); } }, { once: true });
+
+function renderJob() {
+  const a = state.assignment;
+  $("job").hidden = !a;
+  $("idle").hidden = !!a;
+  if (a) state.ended = null;
+  $("stood-down").hidden = !state.ended;
+  if (state.ended) {
+    $("stood-down").textContent = `${T("任务已撤回", "Stood down")} ${state.ended.number}${COLON}${state.ended.reason || "—"}`;
+  }
+  if (!a) return;
+  const i = a.incident;
+  $("job-prio").className = `prio-pill p${i.priority || 0}`;
+  $("job-prio").textContent = PRIORITY[i.priority] || T("未分级", "Not triaged");
+  $("job-complaint").textContent = i.chief_complaint || T("（主诉未填）", "(no complaint yet)");
+  $("job-number").textContent = i.number;
+  $("job-address").textContent = i.address || T("位置未定", "Location not set");
+  const call = $("call-back");
+  call.hidden = !i.caller_number;
+  call.href = `tel:${i.caller_number}`;
+  call.textContent = `☎ ${T("回拨", "Call back")} ${i.caller_number}`;
+  const target = navTarget();
+  const nav = $("navigate");
+  nav.hidden = !target;
+  if (target) {
+    nav.href = `geo:${target.lat},${target.lon}?q=${target.lat},${target.lon}(${encodeURIComponent(target.name)})`;
+    nav.textContent = `➤ ${T("导航至", "Navigate to")} ${target.name}`;
+  }
+  renderNotice(a);
+}
+
+// The pre-arrival notice (上车即入院): sent or not, and who at the ER acknowledged it. The server
+// also sends it by itself once the patient is on board; the button sends it now.
+function renderNotice(a) {
+  const line = $("notice-line");
+  line.hidden = !a.destination;
+  if (!a.destination) return;
+  const n = a.notice;
+  const acked = n && n.acknowledged_at;
+  line.className = `notice-line${acked ? " acked" : n ? " sent" : ""}`;
+  $("notice-text").textContent = !n
+    ? T("预到院通知尚未发送", "Pre-arrival notice not sent yet")
+    : acked
+      ? `${T("急诊已确认", "ER acknowledged")}${COLON}${n.acknowledged_by || ""} ${hhmm(n.acknowledged_at)}`
+      : `${T("预到院通知已发送", "Pre-arrival notice sent")} ${hhmm(n.sent_at)} · ${T("等待急诊确认", "waiting for the ER")}`;
+  $("send-notice").hidden = !!acked;
+  $("send-notice").textContent = n ? T("更新预到院通知", "Update the notice") : T("发送预到院通知", "Send pre-arrival notice");
+  const ackedId = acked ? n.id : null; // a sound when the acknowledgement arrives, not on load
+  if (state.noticeAck !== undefined && ackedId && state.noticeAck !== ackedId) chime("notice");
+  state.noticeAck = ackedId;
+}
+
+async function sendNotice() {
+  const a = state.assignment;
+  if (!a) return;
+  $("send-notice").disabled = true;
+  try {
+    await post(`/api/crew/assignments/${a.id}/notice`, {});
+    await refresh();
+  } catch (error) {
+    $("status-error").textContent = error.message;
+  } finally {
+    $("send-notice").disabled = false;
+  }
+}
+$("send-notice").onclick = sendNotice;
+
+// Where the crew drives now: the scene until they are on it, then the hospital.
+function navTarget() {
+  const a = state.assignment;
+  if (!a) return null;
+  const i = a.incident;
+  const toScene = BEFORE_SCENE.includes(effectiveStatus());
+  if (toScene && i.lon != null) return { lon: i.lon, lat: i.lat, name: i.address || T("现场", "Scene") };
+  const h = a.destination;
+  if (h) return { lon: h.lon, lat: h.lat, name: h.name };
+  return null;
+}
+
+function renderStatuses() {
+  const a = state.assignment;
+  const status = effectiveStatus();
+  const next = nextStatuses(status);
+  const shown = a ? JOB : [["available", STATUS_TEXT.available], ["out_of_service", T("暂停服务", "Out of service")]];
+  // Idle, nothing is expected of the crew but to stay available.
+  const expected = a ? shown.find(([s]) => next.includes(s))?.[0] : next.includes("available") ? "available" : null;
+  const waiting = new Map(outbox.pending().filter((op) => op.kind === "status" || op.kind === "acknowledge")
+    .map((op) => [op.kind === "acknowledge" ? "acknowledged" : op.data.status, op]));
+  const clocks = a?.clocks || {};
+  const clockOf = { acknowledged: "acknowledged_at", en_route: "en_route_at", on_scene: "on_scene_at", patient_contact: "patient_contact_at", transporting: "transport_started_at", at_hospital: "at_hospital_at", returning: "handover_at" };
+  const box = $("status-buttons");
+  box.replaceChildren(...shown.map(([value, label]) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.status = value;
+    button.className = `status-button s-${value}` + (value === expected ? " next" : "") + (waiting.has(value) ? " waiting" : "");
+    button.disabled = !next.includes(value);
+    const at = clocks[clockOf[value]];
+    const mark = waiting.has(value)
+      ? `<small class="wait-mark">${T("待发送", "waiting to send")} ${hhmm(waiting.get(value).client_time)}</small>`
+      : at ? `<small>✓ ${hhmm(at)}</small>` : "";
+    button.innerHTML = `<span>${escapeHtml(label)}</span>${mark}`;
+    button.onclick = () => tapStatus(value, label);
+    return button;
+  }));
+}
+
+function tapStatus(status, label) {
+  $("status-error").textContent = "";
+  const a = state.assignment;
+  if (!nextStatuses(effectiveStatus()).includes(status)) return; // a second tap of a glove
+  if (status === "acknowledged" && a) outbox.add("acknowledge", { assignment: a.id }, label);
+  else outbox.add("status", { status, assignment: a && a.live ? a.id : null }, `${T("状态", "Status")}${COLON}${label}`);
+  if (status === "acknowledged") chime("dispatched");
+}
+
+// ---------------------------------------------------------------- tabs and panels
+
+function renderTabs() {
+  const a = state.assignment;
+  const tabs = [...document.querySelectorAll("#tabs [data-tab]")];
+  for (const tab of tabs) tab.hidden = !a && tab.dataset.tab !== "messages";
+  if (!a) { state.tab = "messages"; state.idleTab = true; }
+  else if (!state.tab || state.idleTab) { state.tab = "map"; state.idleTab = false; }
+  for (const tab of tabs) {
+    tab.setAttribute("aria-selected", String(tab.dataset.tab === state.tab));
+    tab.classList.toggle("active", tab.dataset.tab === state.tab);
+  }
+  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== state.tab;
+  const unread = state.messages.filter((m) => m.direction === "to_crew" && !m.read_at && !state.readSent.has(m.id)).length;
+  $("unread").hidden = !unread;
+  $("unread").textContent = unread;
+}
+
+document.querySelectorAll("#tabs [data-tab]").forEach((tab) => {
+  tab.onclick = () => {
+    state.tab = tab.dataset.tab;
+    state.idleTab = false;
+    render();
+    if (state.tab === "map") map.resize();
+    if (state.tab === "hospital") loadRecommendation();
+  };
+});
+
+function renderDetails() {
+  const a = state.assignment;
+  if (!a) return;
+  const i = a.incident;
+  const sex = { M: T("男", "male"), F: T("女", "female") }[i.patient_sex] || "";
+  const patient = [i.patient_name, sex, i.patient_age != null ? T(`${i.patient_age}岁`, `${i.patient_age} y`) : ""].filter(Boolean).join(" · ");
+  const path = (i.triage.path || []).map((p) =>
+    `<li>${escapeHtml(en ? p.question_en || p.question : p.question)} → <b>${escapeHtml(en ? p.answer_en || p.answer : p.answer)}</b></li>`).join("");
+  const rows = [
+    [T("事件", "Incident"), escapeHtml(i.number)],
+    [T("优先级", "Priority"), `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || T("未分级", "Not triaged"))}</span>`],
+    [T("主诉", "Complaint"), escapeHtml(i.chief_complaint || "—")],
+    [T("地址", "Address"), escapeHtml(i.address || "—")],
+    [T("来电", "Caller"), i.caller_number ? `<a class="tel" href="tel:${escapeHtml(i.caller_number)}">☎ ${escapeHtml(i.caller_number)}</a> ${escapeHtml(i.caller_name || "")}` : "—"],
+    [T("患者", "Patient"), escapeHtml(patient || "—") + (i.patient_count > 1 ? ` · ${T("伤病员", "patients")} ${i.patient_count}` : "")],
+    [T("分级", "Triage"), i.triage.protocol ? `${escapeHtml(en ? i.triage.protocol_name_en || i.triage.protocol_name : i.triage.protocol_name)}<ol class="triage-path">${path}</ol>` : "—"],
+    [T("指导", "Instruction"), escapeHtml(i.triage.instruction || "—")],
+    [T("调度备注", "Dispatcher notes"), escapeHtml(i.notes || "—")],
+  ];
+  $("details").innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
+}
+
+// The patient record ----------------------------------------------------------------------
+
+const patientForm = $("patient-form");
+
+function renderPatient() {
+  const a = state.assignment;
+  if (!a) return;
+  const waiting = assignmentOps("patient");
+  const record = a.patient;
+  if (!state.patientDirty && !waiting.length && state.patientFor !== `${a.id}:${record?.updated_at}`) {
+    state.patientFor = `${a.id}:${record?.updated_at}`;
+    const f = patientForm.elements;
+    f.name.value = record?.name ?? a.incident.patient_name ?? "";
+    f.age.value = record?.age ?? a.incident.patient_age ?? "";
+    f.chief_complaint.value = record?.chief_complaint || a.incident.chief_complaint || "";
+    f.findings.value = record?.findings || "";
+    f.interventions.value = record?.interventions || "";
+    const sex = record ? record.sex : a.incident.patient_sex || "";
+    for (const radio of patientForm.querySelectorAll("input[name=sex]")) radio.checked = radio.value === sex;
+    state.drugs = (record?.drugs || []).map((d) => ({ ...d }));
+  }
+  $("drug-list").innerHTML = state.drugs.map((d, n) =>
+    `<li><b>${escapeHtml(d.name)}</b> ${escapeHtml(d.dose)} ${escapeHtml(d.route)} <time>${hhmm(d.given_at)}</time>
+      <button type="button" class="t-button quiet small" data-drop="${n}" aria-label="${T("删除", "Remove")}">✕</button></li>`).join("")
+    || `<li class="muted">${T("尚未记录用药", "No drugs recorded")}</li>`;
+  $("drug-list").querySelectorAll("[data-drop]").forEach((b) => (b.onclick = () => {
+    state.drugs.splice(Number(b.dataset.drop), 1);
+    state.patientDirty = true;
+    renderPatient();
+  }));
+  const line = $("patient-state");
+  if (waiting.length) line.innerHTML = `<span class="waiting">${T("待发送", "waiting to send")} · ${hhmm(waiting.at(-1).client_time)}</span>`;
+  else if (state.patientDirty) line.textContent = T("有未保存的修改", "Changes not saved yet");
+  else if (record) line.textContent = `✓ ${T("已保存", "Saved")} ${hhmm(record.updated_at)}`;
+  else line.textContent = "";
+}
+
+patientForm.addEventListener("input", () => { state.patientDirty = true; renderPatient(); });
+$("drug-add").onclick = () => {
+  const name = $("drug-name").value.trim();
+  if (!name) { $("drug-name").focus(); return; }
+  state.drugs.push({ name, dose: $("drug-dose").value.trim(), route: $("drug-route").value.trim(), given_at: new Date().toISOString() });
+  for (const id of ["drug-name", "drug-dose", "drug-route"]) $(id).value = "";
+  state.patientDirty = true;
+  renderPatient();
+};
+patientForm.onsubmit = (event) => {
+  event.preventDefault();
+  const a = state.assignment;
+  if (!a) return;
+  const f = patientForm.elements;
+  const age = f.age.value.trim();
+  const data = {
+    assignment: a.id,
+    name: f.name.value.trim(),
+    sex: patientForm.querySelector("input[name=sex]:checked")?.value ?? "",
+    age: age === "" ? null : Number(age),
+    chief_complaint: f.chief_complaint.value.trim(),
+    findings: f.findings.value.trim(),
+    interventions: f.interventions.value.trim(),
+    drugs: state.drugs,
+  };
+  outbox.add("patient", data, T("病历", "Patient record"));
+  state.patientDirty = false;
+};
+
+// Vital signs --------------------------------------------------------------------------------
+
+$("vitals-form").onsubmit = (event) => {
+  event.preventDefault();
+  const a = state.assignment;
+  if (!a) return;
+  const { readings, problem } = vitalsFromForm(event.target, config.vital_ranges, T);
+  $("vitals-error").textContent = problem || "";
+  if (problem) return;
+  const summary = [readings.heart_rate && `${T("心率", "HR")} ${readings.heart_rate}`, readings.systolic_bp && `${T("血压", "BP")} ${readings.systolic_bp}/${readings.diastolic_bp}`,
+    readings.spo2 && `SpO₂ ${readings.spo2}`].filter(Boolean).join(" ");
+  outbox.add("vitals", { assignment: a.id, taken_at: new Date().toISOString(), ...readings }, `${T("生命体征", "Vitals")} ${summary}`);
+  event.target.reset();
+};
+
+// The destination ------------------------------------------------------------------------------
+
+async function loadRecommendation() {
+  const a = state.assignment;
+  if (!a) return;
+  $("hospital-list").innerHTML = `<li class="muted">${T("正在加载推荐医院…", "Loading the recommendation…")}</li>`;
+  try {
+    state.recommendation = await get(`/api/crew/assignments/${a.id}/recommendation`);
+  } catch (error) {
+    state.recommendation = { error: error.message };
+  }
+  renderHospital();
+}
+
+function renderHospital() {
+  const a = state.assignment;
+  if (!a) return;
+  const waiting = assignmentOps("destination").at(-1);
+  const dest = a.destination;
+  $("destination").innerHTML = dest
+    ? `${T("送往", "Taking the patient to")} <b>${escapeHtml(dest.name)}</b>` +
+      (dest.phone ? ` · <a class="tel" href="tel:${escapeHtml(dest.phone)}">☎ ${escapeHtml(dest.phone)}</a>` : "") +
+      (waiting ? ` <span class="waiting">${T("改送待发送", "change waiting to send")}</span>` : "")
+    : `${T("尚未指定医院", "No hospital chosen yet")}` + (waiting ? ` <span class="waiting">${T("待发送", "waiting to send")}</span>` : "");
+  const rec = state.recommendation;
+  if (!rec || rec.assignment !== a.id) {
+    if (!rec?.error) { $("hospital-list").innerHTML = `<li class="muted">${T("打开此页时加载推荐。", "The recommendation loads when this page opens.")}</li>`; }
+    else $("hospital-list").innerHTML = `<li class="error">${escapeHtml(rec.error)}</li>`;
+    return;
+  }
+  const chosen = waiting ? waiting.data.hospital : dest?.id;
+  const rows = rec.hospitals.map((h) => {
+    const reasons = (h.reasons || []).map((r) => escapeHtml(en ? r.en : r.zh)).join(" · ");
+    const mins = h.eta_s != null ? `${Math.round(h.eta_s / 60)} ${T("分钟", "min")}` : "—";
+    const cls = ["hospital"];
+    if (h.id === chosen) cls.push("chosen");
+    if (h.diverting) cls.push("diverting");
+    if (!h.has_capability) cls.push("lacks");
+    const button = h.id === chosen
+      ? `<span class="chosen-mark">✓ ${T("当前目的地", "Current destination")}</span>`
+      : `<button type="button" class="t-button" data-hospital="${h.id}" data-rank="${h.rank}">${dest ? T("改送此院", "Take here instead") : T("送往此院", "Take here")}</button>`;
+    return `<li class="${cls.join(" ")}"><span class="rank">${h.rank}</span><div class="h-main"><b>${escapeHtml(h.name)}</b>
+      <span class="eta">${mins}</span>${h.diverting ? `<span class="flag">${T("分流中", "diverting")}</span>` : ""}<br><small>${reasons}</small></div>${button}</li>`;
+  });
+  const short = rec.hospital_shortfall ? `<li class="shortfall">${escapeHtml(en ? rec.hospital_shortfall.en : rec.hospital_shortfall.zh)}</li>` : "";
+  $("hospital-list").innerHTML = short + (rows.join("") || `<li class="muted">${T("没有可推荐的医院", "No hospital to recommend")}</li>`);
+  $("hospital-list").querySelectorAll("[data-hospital]").forEach((b) => (b.onclick = () => {
+    const h = rec.hospitals.find((x) => x.id === Number(b.dataset.hospital));
+    outbox.add("destination", { assignment: a.id, hospital: h.id, hospital_rank: h.rank }, `${T("改送", "Destination")}${COLON}${h.name}`);
+  }));
+}
+
+// Messages -----------------------------------------------------------------------------------
+
+function renderMessages() {
+  const waiting = outbox.pending("message");
+  const list = $("message-list");
+  const seen = state.seenMessages;
+  const ids = new Set(state.messages.map((m) => m.id));
+  if (seen && state.messages.some((m) => m.direction === "to_crew" && !seen.has(m.id))) {
+    chime("notice");
+    if (navigator.vibrate) navigator.vibrate(200);
+  }
+  state.seenMessages = ids;
+  const rows = state.messages.map((m) =>
+    `<li class="${m.direction}${m.direction === "to_crew" && !m.read_at ? " unread" : ""}"><time>${hhmm(m.sent_at)}</time>
+      <b>${m.direction === "to_crew" ? T("调度", "Control") : escapeHtml(m.sender)}</b> ${escapeHtml(m.text)}</li>`);
+  rows.push(...waiting.map((op) => `<li class="to_control waiting"><time>${hhmm(op.client_time)}</time> <b>${T("我", "Me")}</b> ${escapeHtml(op.data.text)} <span class="waiting">${T("待发送", "waiting to send")}</span></li>`));
+  list.innerHTML = rows.join("") || `<li class="muted">${T("暂无消息。可在下方给调度发消息。", "No messages. Write to the control room below.")}</li>`;
+  if (state.tab === "messages" && !$("work").hidden) {
+    list.scrollTop = list.scrollHeight;
+    for (const m of state.messages) {
+      if (m.direction === "to_crew" && !m.read_at && !state.readSent.has(m.id)) {
+        state.readSent.add(m.id);
+        outbox.add("message_read", { message: m.id }, T("已读消息", "Message read"));
+      }
+    }
+  }
+}
+
+$("message-form").onsubmit = (event) => {
+  event.preventDefault();
+  const text = $("message-text").value.trim();
+  if (!text) return;
+  outbox.add("message", { text }, `${T("消息", "Message")}${COLON}${text.slice(0, 24)}`);
+  $("message-text").value = "";
+};
+
+// ---------------------------------------------------------------- the map and the route
+
+const map = new TabletMap($("tablet-map"), $("map-status"), { T, online, escapeHtml, labels: config });
+
+function mapInput() {
+  const a = state.assignment;
+  if (!a || !a.live) return { scene: null, hospital: null, fix: state.fix, phase: "idle" };
+  const i = a.incident;
+  const status = effectiveStatus();
+  return {
+    scene: i.lon != null ? { lon: i.lon, lat: i.lat, name: i.address, priority: i.priority } : null,
+    hospital: a.destination,
+    fix: state.fix,
+    phase: BEFORE_SCENE.includes(status) ? "to_scene" : status === "at_hospital" ? "arrived" : status === "transporting" ? "to_hospital" : "on_scene",
+  };
+}
+
+function renderEta() {
+  const eta = map.eta();
+  for (const id of ["job-eta", "alert-eta"]) {
+    $(id).hidden = !eta;
+    if (eta) $(id).textContent = eta;
+  }
+}
+map.onRoute = renderEta;
+window.addEventListener("resize", () => map.resize()); // a tablet turned on its side
+
+// ---------------------------------------------------------------- GPS
+
+let watchId = null;
+let lastSent = 0;
+let sentFix = null;
+let sending = false;
+
+function startGps() {
+  if (watchId !== null || !navigator.geolocation) {
+    if (!navigator.geolocation) $("gps").textContent = T("无定位功能", "No GPS");
+    return;
+  }
+  $("gps").textContent = T("正在定位…", "Finding position…");
+  watchId = navigator.geolocation.watchPosition((position) => {
+    const c = position.coords;
+    state.fix = {
+      lon: c.longitude, lat: c.latitude, accuracy: c.accuracy, speed: c.speed, heading: Number.isFinite(c.heading) ? c.heading : null,
+      at: new Date(position.timestamp || Date.now()).toISOString(),
+    };
+    $("gps").textContent = `GPS ±${Math.round(c.accuracy)} m`;
+    sendPosition();
+    map.update(mapInput());
+  }, (error) => {
+    $("gps").textContent = error.code === 1 ? T("定位未授权", "GPS not allowed") : T("定位不可用", "GPS unavailable");
+  }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
+}
+
+function stopGps() {
+  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+  watchId = null;
+  $("gps").textContent = "";
+}
+
+// Positions are state, not events: at most one every 5 s, and only the latest after a gap.
+async function sendPosition() {
+  const fix = state.fix;
+  if (!fix || fix === sentFix || sending || !state.shift || Date.now() - lastSent < GPS_MS) return;
+  sending = true;
+  lastSent = Date.now();
+  try {
+    const response = await fetch("/api/crew/position", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(fix),
+    });
+    setNetwork(true);
+    if (response.ok || response.status === 422) sentFix = fix; // 422: an impossible fix, do not resend it
+  } catch {
+    setNetwork(false);
+  } finally {
+    sending = false;
+  }
+}
+setInterval(sendPosition, 1000);
+
+// ---------------------------------------------------------------- shift
+
+async function loadUnits() {
+  if (state.unitsLoading) return;
+  state.unitsLoading = true;
+  const list = $("unit-pick");
+  try {
+    const units = await get("/api/crew/units");
+    list.innerHTML = units.map((u) =>
+      `<li><button type="button" class="t-button unit-choice" data-unit="${u.id}"><b>${escapeHtml(u.call_sign)}</b>
+        <span>${escapeHtml(config.kind[u.kind] || u.kind)} · ${escapeHtml(u.home_station || "")}</span>
+        <small>${escapeHtml(STATUS_TEXT[u.status] || u.status)}${u.crew.length ? " · " + escapeHtml(u.crew.join(", ")) : ""}</small></button></li>`).join("")
+      || `<li class="muted">${T("没有车辆。请联系管理员。", "No units. Ask an administrator.")}</li>`;
+    list.querySelectorAll("[data-unit]").forEach((b) => (b.onclick = () => startShift(Number(b.dataset.unit))));
+  } catch (error) {
+    list.innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
+  } finally {
+    state.unitsLoading = false;
+  }
+}
+
+async function startShift(unitId) {
+  $("shift-error").textContent = "";
+  const role = document.querySelector("input[name=role]:checked")?.value || "doctor";
+  try {
+    const body = await post("/api/crew/shift", { unit: unitId, role });
+    state.shift = body.shift;
+    shiftMoved();
+    await refresh();
+  } catch (error) {
+    $("shift-error").textContent = error.message;
+  }
+}
+
+$("end-shift").onclick = async () => {
+  if (outbox.pending().length) {
+    alert(T("还有未发送的操作：请等网络恢复、发送完成后再下班。", "Some changes are still waiting to send: end the shift once they are sent."));
+    return;
+  }
+  if (!confirm(T("确定下班并退出此车？", "End your shift on this unit?"))) return;
+  try {
+    await post("/api/crew/shift/end", {});
+    state.shift = null;
+    state.assignment = null;
+    shiftMoved();
+    render();
+  } catch (error) {
+    $("status-error").textContent = error.message;
+  }
+};
+
+// The socket learns the crew's unit when it connects: reconnect when the shift moves.
+function shiftMoved(reconnect = true) {
+  if (state.shift) startGps(); else stopGps();
+  if (reconnect) socket.ws?.close();
+}
+
+$("ack").onclick = () => tapStatus("acknowledged", JOB[0][1]);
+$("refused-ok").onclick = () => { state.refused = []; renderRefused(); };
+
+// ---------------------------------------------------------------- start
+
+const showState = showConnectionState($("conn"));
+const socket = new LiveSocket({
+  after: config.last_seq,
+  onEvent: (event) => {
+    if (/^(assignment|unit|message|patient|vitals|incident)\./.test(event.kind)) refreshSoon();
+  },
+  onResync: () => refresh(),
+  onState: (s) => { showState(s); if (s === "live") { refreshSoon(); outbox.flush(); } },
+});
+setInterval(refresh, POLL_MS);
+refresh().then(() => outbox.flush());

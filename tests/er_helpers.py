@@ -1,0 +1,83 @@
+"""What the hospital handoff tests share: a small road grid around the test world, a patient on
+the way to a hospital, and JSON calls as hospital staff."""
+
+import json
+
+import numpy as np
+from django.test import Client
+
+from dispatch import actions
+from dispatch.models import Assignment, PreArrivalNotice, User
+from fleet.models import RoadClass, UnitStatus
+from fleet.roads.data import RoadData
+from fleet.roads.readers import haversine_m
+from fleet.roads.store import save_network
+from tests.crew_tablet import job
+
+GRID_LONS = [119.56, 119.58, 119.60, 119.62]
+GRID_LATS = [24.85, 24.87, 24.89, 24.91, 24.93, 24.95]
+GRID_SPEED_MPS = 36 / 3.6
+
+
+def grid_city() -> RoadData:
+    """A two-way street grid under the `world` fixture's stations and hospitals."""
+    points = [(lon, lat) for lat in GRID_LATS for lon in GRID_LONS]
+    index = {p: i for i, p in enumerate(points)}
+    pairs = [
+        ((a, lat), (b, lat)) for lat in GRID_LATS for a, b in zip(GRID_LONS, GRID_LONS[1:], strict=False)
+    ]
+    pairs += [
+        ((lon, a), (lon, b)) for lon in GRID_LONS for a, b in zip(GRID_LATS, GRID_LATS[1:], strict=False)
+    ]
+    src = np.array([index[a] for a, b in pairs] + [index[b] for a, b in pairs], np.int32)
+    dst = np.array([index[b] for a, b in pairs] + [index[a] for a, b in pairs], np.int32)
+    lon = np.array([p[0] for p in points])
+    lat = np.array([p[1] for p in points])
+    length = haversine_m(lon[src], lat[src], lon[dst], lat[dst])
+    return RoadData(
+        lon=lon,
+        lat=lat,
+        src=src,
+        dst=dst,
+        length_m=length,
+        time_s=length / GRID_SPEED_MPS,
+        road_class=np.full(len(src), RoadClass.RESIDENTIAL, np.int8),
+        oneway=np.zeros(len(src), bool),
+        names=[],
+    )
+
+
+def load_grid() -> None:
+    save_network(grid_city(), "test grid", "tests/er_helpers.py")
+
+
+def transporting(world, unit, hospital, crew: User, complaint: str = "胸痛") -> Assignment:
+    """A crew on `unit` with a patient on board, bound for `hospital`."""
+    assignment = job(world, unit, hospital=hospital, crew=crew, complaint=complaint)
+    for status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE, UnitStatus.TRANSPORTING):
+        actions.set_unit_status(unit, status, actor=crew)
+    return Assignment.objects.get(pk=assignment.pk)
+
+
+def notified(world, unit, hospital, crew: User, complaint: str = "胸痛", **patient) -> PreArrivalNotice:
+    """`transporting`, with a patient record, one set of vitals and the notice sent."""
+    assignment = transporting(world, unit, hospital, crew, complaint)
+    actions.update_patient_record(assignment, actor=crew, chief_complaint=complaint, **patient)
+    actions.record_vitals(assignment, actor=crew, heart_rate=110, systolic_bp=150, diastolic_bp=90, spo2=94)
+    return actions.send_notice(assignment, actor=crew)
+
+
+def staff_post(user: User, url: str, body: dict | None = None) -> tuple[int, dict]:
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        url, data=json.dumps(body or {}), content_type="application/json", headers={"Accept-Language": "en"}
+    )
+    return response.status_code, response.json()
+
+
+def staff_get(user: User, url: str) -> tuple[int, dict]:
+    client = Client()
+    client.force_login(user)
+    response = client.get(url, headers={"Accept-Language": "en"})
+    return response.status_code, response.json()

@@ -1,0 +1,76 @@
+"""A local HTTP server that plays a hospital's FHIR endpoint: it takes transaction Bundles at its
+base URL, answers a transaction-response Bundle, and can be told to fail or to be slow."""
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class FhirEndpoint:
+    url: str = ""
+    bundles: list[dict] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)
+    # What to do with the next requests before accepting again: an HTTP status, or
+    # ("slow", seconds) to answer 200 only after that long.
+    script: list = field(default_factory=list)
+    requests: int = 0
+
+
+def handler_for(endpoint: FhirEndpoint) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def reply(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (the slow case)
+
+        def do_POST(self) -> None:
+            endpoint.requests += 1
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            step = endpoint.script.pop(0) if endpoint.script else None
+            if isinstance(step, tuple) and step[0] == "slow":
+                time.sleep(step[1])
+            elif isinstance(step, int):
+                outcome = {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "transient"}],
+                }
+                self.reply(step, outcome)
+                return
+            endpoint.bundles.append(body)
+            endpoint.content_types.append(self.headers.get("Content-Type", ""))
+            answer = {
+                "resourceType": "Bundle",
+                "id": f"tx-{len(endpoint.bundles)}",
+                "type": "transaction-response",
+                "entry": [{"response": {"status": "200 OK"}} for _ in body.get("entry", [])],
+            }
+            self.reply(200, answer)
+
+    return Handler
+
+
+@pytest.fixture
+def fhir_endpoint():
+    endpoint = FhirEndpoint()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(endpoint))
+    server.daemon_threads = True
+    endpoint.url = f"http://127.0.0.1:{server.server_port}/fhir"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield endpoint
+    server.shutdown()
+    server.server_close()
