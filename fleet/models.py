@@ -203,6 +203,9 @@ class PositionReport(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["unit", "-at"], name="position_unit_time")]
+        # One fix per unit per instant: a tracker's resend (or two copies racing through two
+        # app nodes) is the same fix, stored once.
+        constraints = [models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")]
 
 
 class RejectedFixQuerySet(models.QuerySet):

@@ -98,5 +98,5 @@ def signed_in_page(browser, live_url: str, user, **context_options):
     context = browser.new_context(locale="zh-CN", **context_options)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}])
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)  # generous: CI machines are shared and a cold router compiles
     return page

@@ -3,16 +3,15 @@ the way to a hospital, and JSON calls as hospital staff."""
 
 import json
 
-import numpy as np
 from django.test import Client
 
 from dispatch import actions
 from dispatch.models import Assignment, PreArrivalNotice, User
-from fleet.models import RoadClass, UnitStatus
+from fleet.models import UnitStatus
 from fleet.roads.data import RoadData
-from fleet.roads.readers import haversine_m
 from fleet.roads.store import save_network
 from tests.crew_tablet import job
+from tests.road_grids import two_way_streets
 
 GRID_LONS = [119.56, 119.58, 119.60, 119.62]
 GRID_LATS = [24.85, 24.87, 24.89, 24.91, 24.93, 24.95]
@@ -22,29 +21,13 @@ GRID_SPEED_MPS = 36 / 3.6
 def grid_city() -> RoadData:
     """A two-way street grid under the `world` fixture's stations and hospitals."""
     points = [(lon, lat) for lat in GRID_LATS for lon in GRID_LONS]
-    index = {p: i for i, p in enumerate(points)}
     pairs = [
         ((a, lat), (b, lat)) for lat in GRID_LATS for a, b in zip(GRID_LONS, GRID_LONS[1:], strict=False)
     ]
     pairs += [
         ((lon, a), (lon, b)) for lon in GRID_LONS for a, b in zip(GRID_LATS, GRID_LATS[1:], strict=False)
     ]
-    src = np.array([index[a] for a, b in pairs] + [index[b] for a, b in pairs], np.int32)
-    dst = np.array([index[b] for a, b in pairs] + [index[a] for a, b in pairs], np.int32)
-    lon = np.array([p[0] for p in points])
-    lat = np.array([p[1] for p in points])
-    length = haversine_m(lon[src], lat[src], lon[dst], lat[dst])
-    return RoadData(
-        lon=lon,
-        lat=lat,
-        src=src,
-        dst=dst,
-        length_m=length,
-        time_s=length / GRID_SPEED_MPS,
-        road_class=np.full(len(src), RoadClass.RESIDENTIAL, np.int8),
-        oneway=np.zeros(len(src), bool),
-        names=[],
-    )
+    return two_way_streets(points, pairs, GRID_SPEED_MPS)
 
 
 def load_grid() -> None:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
@@ -27,11 +26,11 @@ from dispatch.recommend import (
     recommend_units,
     with_road_times,
 )
-from fleet.models import RoadClass, Unit, UnitStatus
+from fleet.models import Unit, UnitStatus
 from fleet.roads.data import RoadData
-from fleet.roads.readers import haversine_m
 from fleet.roads.router import get_router, reset_router
 from fleet.roads.store import save_network
+from tests.road_grids import two_way_streets
 
 LONS = [119.55, 119.60, 119.65, 119.70]
 NORTH_LATS = [24.905, 24.93, 24.95]
@@ -46,27 +45,11 @@ def river_city() -> RoadData:
     points: list[tuple[float, float]] = []
     for lats in (NORTH_LATS, SOUTH_LATS):
         points += [(lon, lat) for lat in lats for lon in LONS]
-    index = {p: i for i, p in enumerate(points)}
     pairs = [BRIDGE]
     for lats in (NORTH_LATS, SOUTH_LATS):
         pairs += [((a, lat), (b, lat)) for lat in lats for a, b in zip(LONS, LONS[1:], strict=False)]
         pairs += [((lon, a), (lon, b)) for lon in LONS for a, b in zip(lats, lats[1:], strict=False)]
-    src = np.array([index[a] for a, b in pairs] + [index[b] for a, b in pairs], np.int32)
-    dst = np.array([index[b] for a, b in pairs] + [index[a] for a, b in pairs], np.int32)
-    lon = np.array([p[0] for p in points])
-    lat = np.array([p[1] for p in points])
-    length = haversine_m(lon[src], lat[src], lon[dst], lat[dst])
-    return RoadData(
-        lon=lon,
-        lat=lat,
-        src=src,
-        dst=dst,
-        length_m=length,
-        time_s=length / SPEED_MPS,
-        road_class=np.full(len(src), RoadClass.RESIDENTIAL, np.int8),
-        oneway=np.zeros(len(src), bool),
-        names=[],
-    )
+    return two_way_streets(points, pairs, SPEED_MPS)
 
 
 @pytest.fixture

@@ -252,6 +252,9 @@ STORE_SQL = """
         VALUES (%(unit)s, %(at)s, %(received)s,
                 ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
                 %(speed)s, %(heading)s, %(accuracy)s, %(source)s)
+        -- a copy of a fix already stored (two resends racing): keep the first, but still write,
+        -- so this answer too waits for the synchronous standby (NOTES: Patroni)
+        ON CONFLICT (unit_id, at) DO UPDATE SET received_at = fleet_positionreport.received_at
         RETURNING id
     ), moved AS (
         UPDATE fleet_unit

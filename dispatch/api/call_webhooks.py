@@ -54,23 +54,21 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
 
 @router.post("/telephony/twilio/status", url_name="twilio_status", summary="Twilio call status callback")
 def twilio_status(request: HttpRequest) -> HttpResponse:
-    try:
-        twilio_adapter.check_signature(request)
-        event = twilio_adapter.call_event(request.POST)
-    except TelephonyError as exc:
-        return refused(exc)
-    if event is not None:
-        record_call_event(event)
-    return empty_twiml()
+    return twilio_callback(request, twilio_adapter.call_event)
 
 
 @router.post(
     "/telephony/twilio/recording", url_name="twilio_recording", summary="Twilio recording status callback"
 )
 def twilio_recording(request: HttpRequest) -> HttpResponse:
+    return twilio_callback(request, twilio_adapter.recording_event)
+
+
+def twilio_callback(request: HttpRequest, parse) -> HttpResponse:
+    """A signed callback: check, normalise, apply (a repeat changes nothing); empty TwiML back."""
     try:
         twilio_adapter.check_signature(request)
-        event = twilio_adapter.recording_event(request.POST)
+        event = parse(request.POST)
     except TelephonyError as exc:
         return refused(exc)
     if event is not None:

@@ -5,6 +5,7 @@
 // console.js hands every event to handleCallEvent(event, map); everything else is here.
 "use strict";
 import { escapeHtml, getJSON } from "./citymap.js";
+import { postJSON as post } from "./http.js";
 import { chime } from "./sound.js";
 
 const root = document.getElementById("calls");
@@ -18,24 +19,6 @@ const calls = new Map(); // id -> call summary, plus .detail, .link, .location, 
 let map = null;
 let positionLayer = null;
 let renderer = null;
-
-// ---------------------------------------------------------------- API
-
-function csrfToken() {
-  return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
-}
-
-async function post(url, body = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
-  return data;
-}
 
 // ---------------------------------------------------------------- state
 

@@ -1,6 +1,9 @@
 // A Leaflet map of the city drawn from our own road data (no tile server, no internet), with
 // stations, hospitals and units. Used by the city map page and the dispatcher console.
 "use strict";
+import { getJSON } from "./http.js";
+
+export { getJSON };
 
 const ROAD_STYLE = {
   1: { color: "#d9822b", weight: 4 }, 2: { color: "#e0a04a", weight: 3.5 },
@@ -13,14 +16,6 @@ export const STATUS_COLOR = {
   en_route: "#e85d04", on_scene: "#7b2cbf", patient_contact: "#7b2cbf", transporting: "#1d4ed8",
   at_hospital: "#0e7490", out_of_service: "#6b7280",
 };
-
-export async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  let body = null;
-  try { body = await response.json(); } catch { /* not JSON */ }
-  if (!response.ok) throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
-  return body;
-}
 
 export function isStale(unit, staleSeconds) {
   return !unit.position_at || (Date.now() - Date.parse(unit.position_at)) / 1000 > staleSeconds;

@@ -5,6 +5,7 @@
 "use strict";
 import { CityMap, STATUS_COLOR, escapeHtml, getJSON, isStale } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
+import { postJSON as post } from "./http.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
 
@@ -32,25 +33,6 @@ const state = {
   selected: null, // incident id shown in detail
   intake: null, // the incident being taken
 };
-
-// ---------------------------------------------------------------- API
-
-function csrfToken() {
-  return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
-}
-
-async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await response.json(); } catch { /* empty */ }
-  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
-  return data;
-}
 
 // ---------------------------------------------------------------- clocks
 

@@ -6,6 +6,7 @@
 "use strict";
 import { escapeHtml, getJSON } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
+import { postJSON as post } from "./http.js";
 import { chime } from "./sound.js";
 
 const root = document.getElementById("er");
@@ -30,25 +31,6 @@ const clockFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: 
 const at = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
 
 const state = { board: null, seen: new Set(), loading: null, again: false, sound: localStorage.getItem("er-sound") !== "off" };
-
-// ---------------------------------------------------------------- API
-
-function csrfToken() {
-  return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
-}
-
-async function post(url, body = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await response.json(); } catch { /* empty */ }
-  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
-  return data;
-}
 
 // One load at a time; events during a load ask for one more afterwards.
 async function load() {

@@ -4,15 +4,12 @@
 // operation once. A refused operation leaves the queue (it would be refused again forever) and
 // is handed to onRefused so the crew sees why.
 "use strict";
+import { csrfToken } from "./http.js";
+
+export { csrfToken };
 
 const RETRY_MS = 4000;
 const MAX_BATCH = 200; // the server's limit per sync
-
-export function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
-  return cookie || input?.value || "";
-}
 
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
