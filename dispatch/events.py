@@ -59,6 +59,19 @@ def record_event(
     return event
 
 
+def record_job_event(kind: str, assignment, *, actor: User | None = None, data: dict | None = None) -> Event:
+    """An event about one unit's job: seen on the incident, by the unit's crew and by the
+    destination hospital's staff."""
+    return record_event(
+        kind,
+        actor=actor,
+        incident=assignment.incident,
+        unit=assignment.unit,
+        hospital=assignment.hospital,
+        data=data,
+    )
+
+
 def serialize_event(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from fleet.models import CrewShift, Unit
 
-from ..events import record_event
+from ..events import record_event, record_job_event
 from ..models import (
     VITAL_RANGES,
     Assignment,
@@ -79,12 +79,10 @@ def update_patient_record(
     record.updated_by = actor if actor and actor.pk else None
     record.client_time = client_time
     record.save()
-    record_event(
+    record_job_event(
         "patient.updated",
+        assignment,
         actor=actor,
-        incident=assignment.incident,
-        unit=assignment.unit,
-        hospital=assignment.hospital,
         data={
             "assignment": assignment.pk,
             "record": record.pk,
@@ -169,12 +167,10 @@ def record_vitals(
         client_time=client_time,
         **readings,
     )
-    record_event(
+    record_job_event(
         "vitals.recorded",
+        assignment,
         actor=actor,
-        incident=assignment.incident,
-        unit=assignment.unit,
-        hospital=assignment.hospital,
         data={
             "assignment": assignment.pk,
             "id": vitals.pk,

@@ -24,7 +24,7 @@ from hospitals.board import sms_summary
 from hospitals.eta import road_eta
 from hospitals.models import Hospital
 
-from ..events import record_event
+from ..events import record_event, record_job_event
 from ..models import (
     Assignment,
     Incident,
@@ -396,12 +396,10 @@ def record_arrival(assignment: Assignment, *, actor: User) -> Assignment:
         assignment.refresh_from_db(fields=["at_hospital_at"])
     else:
         stamp(assignment, "at_hospital_at", timezone.now())
-    record_event(
+    record_job_event(
         "handover.arrived",
+        assignment,
         actor=actor,
-        incident=assignment.incident,
-        unit=assignment.unit,
-        hospital=assignment.hospital,
         data={
             "assignment": assignment.pk,
             "at": iso(assignment.at_hospital_at),
@@ -426,12 +424,10 @@ def record_handover(assignment: Assignment, *, actor: User) -> Assignment:
             _("Record the arrival first: the handover time runs from arrival."), "not_arrived", 409
         )
     stamp(assignment, "handover_at", timezone.now())
-    record_event(
+    record_job_event(
         "handover.completed",
+        assignment,
         actor=actor,
-        incident=assignment.incident,
-        unit=assignment.unit,
-        hospital=assignment.hospital,
         data={
             "assignment": assignment.pk,
             "call_sign": assignment.unit.call_sign,

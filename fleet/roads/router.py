@@ -666,34 +666,18 @@ def _contract_one(
 
 
 @njit(cache=True, nogil=True)
-def _prune_out(u: int, done: np.ndarray, eh: np.ndarray, ofirst: np.ndarray, onext: np.ndarray) -> None:
-    """Unlink u's arcs that lead to contracted vertices."""
+def _prune(v: int, done: np.ndarray, far_end: np.ndarray, first: np.ndarray, nexts: np.ndarray) -> None:
+    """Unlink from v's arc list (outgoing: far_end is the head; incoming: the tail) the arcs
+    whose far end is already contracted."""
     prev = -1
-    e = ofirst[u]
+    e = first[v]
     while e != -1:
-        nxt = onext[e]
-        if done[eh[e]]:
+        nxt = nexts[e]
+        if done[far_end[e]]:
             if prev == -1:
-                ofirst[u] = nxt
+                first[v] = nxt
             else:
-                onext[prev] = nxt
-        else:
-            prev = e
-        e = nxt
-
-
-@njit(cache=True, nogil=True)
-def _prune_in(w: int, done: np.ndarray, et: np.ndarray, ifirst: np.ndarray, inext: np.ndarray) -> None:
-    """Unlink w's arcs that come from contracted vertices."""
-    prev = -1
-    e = ifirst[w]
-    while e != -1:
-        nxt = inext[e]
-        if done[et[e]]:
-            if prev == -1:
-                ifirst[w] = nxt
-            else:
-                inext[prev] = nxt
+                nexts[prev] = nxt
         else:
             prev = e
         e = nxt
@@ -802,11 +786,11 @@ def _contract(
         level += 1
         e = ifirst[v]
         while e != -1:
-            _prune_out(et[e], done, eh, ofirst, onext)
+            _prune(et[e], done, eh, ofirst, onext)
             e = inext[e]
         e = ofirst[v]
         while e != -1:
-            _prune_in(eh[e], done, et, ifirst, inext)
+            _prune(eh[e], done, et, ifirst, inext)
             e = onext[e]
         # neighbours: count the deletion, refresh their priority lazily
         for pass_ in range(2):
