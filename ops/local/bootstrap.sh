@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
+APT_PACKAGES=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
   libgeos-c1v5 libproj25 redis-server gettext nodejs npm)
 BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 
@@ -61,7 +61,7 @@ install_npm() {
 # --- high availability (make drill): etcd, HAProxy, Redis Sentinel from Debian; Patroni 4 from PyPI
 # in its own venv, since Debian's Patroni 3.0.2 lacks a data-loss fix (NOTES.md). Only on request
 # (`bootstrap.sh ha`), so `make test` installs none of it.
-HA_APT_PACKAGES=(etcd-server etcd-client haproxy redis-sentinel)
+HA_APT_PACKAGES=(python3-venv etcd-server etcd-client haproxy redis-sentinel)
 HA_VENV=var/ha-venv
 
 install_ha() {
