@@ -398,8 +398,7 @@ class Simulator:
     # -- calls ---------------------------------------------------------------------------------
 
     def draw_place(self) -> SimPlace:
-        place = self.rng.choices(self.places, weights=[p.weight for p in self.places])[0]
-        return place
+        return self.rng.choices(self.places, weights=[p.weight for p in self.places])[0]
 
     def new_call(self) -> int | None:
         """A caller rings: the dispatcher opens, locates and triages, then (maybe) dispatches."""
@@ -549,9 +548,16 @@ class Simulator:
         elif not scene:
             unit.phase = "idle"
 
+    def arrived(self, unit: SimUnit, now: float, status: str | None = None) -> bool:
+        """True once the drive has ended (and its arrival status, if any, is tapped); the unit
+        then stands at the end of its route."""
+        if not (unit.drive and unit.drive.arrived(now)) or (status and not self.tap(unit, status)):
+            return False
+        unit.position, unit.drive = unit.drive.coordinates[-1], None
+        return True
+
     def step_driving_scene(self, unit: SimUnit, now: float) -> None:
-        if unit.drive and unit.drive.arrived(now) and self.tap(unit, "on_scene"):
-            unit.position, unit.drive = unit.drive.coordinates[-1], None
+        if self.arrived(unit, now, "on_scene"):
             unit.phase, unit.due = "on_scene", now + self.draw(self.pace.patient_contact)
 
     def step_on_scene(self, unit: SimUnit, now: float) -> None:
@@ -573,8 +579,7 @@ class Simulator:
             unit.phase = "driving_hospital"
 
     def step_driving_hospital(self, unit: SimUnit, now: float) -> None:
-        if unit.drive and unit.drive.arrived(now) and self.tap(unit, "at_hospital"):
-            unit.position, unit.drive = unit.drive.coordinates[-1], None
+        if self.arrived(unit, now, "at_hospital"):
             unit.phase, unit.due = "at_hospital", now + self.draw(self.pace.handover)
 
     def step_at_hospital(self, unit: SimUnit, now: float) -> None:
@@ -582,14 +587,13 @@ class Simulator:
             self.finish(unit, now, tap_on_arrival=True)
 
     def step_returning(self, unit: SimUnit, now: float) -> None:
-        if unit.drive and unit.drive.arrived(now):
-            unit.position, unit.drive = unit.drive.coordinates[-1], None
+        if self.arrived(unit, now):
             self.tap(unit, "available")
             unit.phase = "idle"
 
     def step_homing(self, unit: SimUnit, now: float) -> None:
-        if unit.drive and unit.drive.arrived(now):
-            unit.position, unit.drive, unit.phase = unit.drive.coordinates[-1], None, "idle"
+        if self.arrived(unit, now):
+            unit.phase = "idle"
 
     def finish(self, unit: SimUnit, now: float, tap_on_arrival: bool) -> None:
         """The job is over: drive home (tapping available on arrival when still returning)."""

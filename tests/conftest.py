@@ -67,3 +67,14 @@ def triage_defaults(db) -> None:
     from django.apps import apps
 
     importlib.import_module("dispatch.migrations.0005_default_triage_protocols").load_defaults(apps, None)
+
+
+@pytest.fixture
+def fresh_router(settings, tmp_path):
+    """No router left over from another test's network; road caches outside var/."""
+    from fleet.roads.router import reset_router
+
+    settings.ROAD_CACHE_DIR = tmp_path
+    reset_router()
+    yield
+    reset_router()

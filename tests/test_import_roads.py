@@ -2,7 +2,6 @@
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from fleet.models import RoadArc, RoadNetwork, RoadVertex
 from fleet.roads.readers import read_city_files
-from fleet.roads.router import get_router, reset_router
+from fleet.roads.router import get_router
 from fleet.roads.store import load_network, save_network
 
 # A small town: a square of two-way streets about 111 m a side, with a one-block spur.
@@ -53,12 +52,7 @@ def run(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def fresh_router(settings: Settings, tmp_path: Path) -> Iterator[None]:
-    settings.ROAD_CACHE_DIR = tmp_path / "cache"
-    reset_router()
-    yield
-    reset_router()
+pytestmark = pytest.mark.usefixtures("fresh_router")
 
 
 @pytest.mark.django_db(transaction=True)

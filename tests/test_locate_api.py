@@ -10,19 +10,9 @@ from dispatch.models import Place, PlaceKind
 from fleet.models import RoadClass
 from fleet.roads.data import RoadData
 from fleet.roads.readers import haversine_m
-from fleet.roads.router import reset_router
 from fleet.roads.store import save_network
 
 CALLER = "+8613800000001"
-
-
-@pytest.fixture
-def fresh_router(settings, tmp_path):
-    """No router left over from other tests; road caches outside var/."""
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    yield
-    reset_router()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ its east end (119.70 E), a street grid on each bank. The `world` north station (
 on the north bank, the south station (als2, neg1) on the south bank.
 """
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +26,7 @@ from dispatch.recommend import (
 )
 from fleet.models import Unit, UnitStatus
 from fleet.roads.data import RoadData
-from fleet.roads.router import get_router, reset_router
+from fleet.roads.router import get_router
 from fleet.roads.store import save_network
 from tests.road_grids import two_way_streets
 
@@ -50,15 +48,6 @@ def river_city() -> RoadData:
         pairs += [((a, lat), (b, lat)) for lat in lats for a, b in zip(LONS, LONS[1:], strict=False)]
         pairs += [((lon, a), (lon, b)) for lon in LONS for a, b in zip(lats, lats[1:], strict=False)]
     return two_way_streets(points, pairs, SPEED_MPS)
-
-
-@pytest.fixture
-def fresh_router(settings, tmp_path: Path) -> Iterator[None]:
-    """Each test builds the router of its own network (and caches it outside var/)."""
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    yield
-    reset_router()
 
 
 @pytest.fixture

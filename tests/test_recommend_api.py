@@ -1,7 +1,5 @@
 """The recommendation endpoints: control room only, JSON errors, the incident's own needs."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,18 +9,9 @@ from test_recommend import SCENE, river_city
 
 from dispatch import actions
 from dispatch.models import Incident
-from fleet.roads.router import reset_router
 from fleet.roads.store import save_network
 
 POINT_URL = "/api/recommendation"
-
-
-@pytest.fixture
-def fresh_router(settings, tmp_path: Path) -> Iterator[None]:
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    yield
-    reset_router()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ export { csrfToken };
 
 const RETRY_MS = 4000;
 const MAX_BATCH = 200; // the server's limit per sync
+const SYNC_MS = 20000;
 
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -82,6 +83,7 @@ export class Outbox {
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify({ operations: batch.map(({ key, kind, client_time, data }) => ({ key, kind, client_time, data })) }),
+        signal: AbortSignal.timeout(SYNC_MS), // a hung send is resent later with the same keys
       });
     } catch {
       this.onNetwork(false);

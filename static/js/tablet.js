@@ -20,6 +20,9 @@ const COLON = T("：", ": ");
 const POLL_MS = 15000;
 const GPS_MS = 5000;
 const REMIND_MS = 20000;
+// A request that hangs on a bad mobile link is given up, so one stuck read can never freeze the
+// screen's refreshes. (Queued writes have their own timeout and are resent with their keys.)
+const REQUEST_MS = 10000;
 // The crew's job in order; the server's next_statuses (config.next offline) say which are open.
 const JOB = [
   ["acknowledged", T("确认接单", "Acknowledge")],
@@ -70,7 +73,7 @@ const state = {
 async function get(url) {
   let response;
   try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(REQUEST_MS) });
   } catch (error) {
     setNetwork(false);
     throw new Error(T("无网络连接", "No network connection"));
@@ -91,6 +94,7 @@ async function post(url, body) {
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Idempotency-Key": crypto.randomUUID() },
       body: JSON.stringify({ ...body, client_time: new Date().toISOString() }),
+      signal: AbortSignal.timeout(REQUEST_MS),
     });
   } catch {
     setNetwork(false);
