@@ -11,10 +11,11 @@ safe only when a second run cannot apply the change twice:
   synchronous standby before anyone is told "done"). The key row's lock also makes two runs of
   the same write wait for each other.
 
-Tracker fixes (OsmAnd) are NOT retried here: their duplicate check reads before it inserts, so
-two runs of one fix at the same time can both insert (the drill saw it when a tracker's resend
-raced a slow first attempt). The tracker resends by itself. (The ASGI fast path for trackers in
-dispatch.api.positions answers most of them before Django's middleware anyway.)
+Tracker fixes (OsmAnd) are not retried here: the tracker resends by itself after a 503, and a
+fix is stored once however often it arrives (unique unit and fix time, written with ON CONFLICT
+DO UPDATE in dispatch.actions.positions, so a repeat's commit also waits for the standby). The
+ASGI fast path for trackers in dispatch.api.positions answers most of them before Django's
+middleware anyway.
 
 Anything else keeps the usual error handling (a JSON 500 under /api/): nothing is ever retried
 that could apply a change twice. A retryable request that still fails when the time is up gets a
@@ -40,7 +41,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 KEYED_WRITES = (re.compile(r"^/api/incidents$"), re.compile(r"^/api/crew/"))
 # Endpoints that write on GET (trackers): never retried here, see above.
 WRITES_ON_GET = (re.compile(r"^/api/osmand$"),)
-FIRST_DELAY, MAX_DELAY = 0.25, 2.0
+# At most 1 s between attempts: the new primary is found within a second of its promotion.
+FIRST_DELAY, MAX_DELAY = 0.25, 1.0
 
 
 def retry_seconds() -> float:

@@ -91,12 +91,21 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+# What this test opened, and every script error its pages threw: tests/conftest.py closes the
+# contexts after each test (an old page would keep polling the shared daphne) and fails a test
+# whose pages threw, since a screen that threw half-way through drawing shows stale state.
+OPEN_CONTEXTS: list = []
+PAGE_ERRORS: list[str] = []
+
+
 def signed_in_page(browser, live_url: str, user, **context_options):
     """A new browser context signed in as `user` (the session cookie from Django's own login)."""
     client = Client()
     client.force_login(user)
     context = browser.new_context(locale="zh-CN", **context_options)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}])
+    OPEN_CONTEXTS.append(context)
     page = context.new_page()
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}\n{error.stack}"))
     page.set_default_timeout(20_000)  # generous: CI machines are shared and a cold router compiles
     return page

@@ -4,6 +4,8 @@ Real PostgreSQL/PostGIS and Redis from var/env; nothing of ours is mocked.
 """
 
 import os
+import sys
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,21 @@ def world(db):
         "frank", password="pw-frank-120", role=Role.HOSPITAL, hospital=w.county
     )
     return w
+
+
+@pytest.fixture(autouse=True)
+def browser_pages_closed_and_clean():
+    """After a browser test: close its pages and fail it if any of them threw (tests/browser.py)."""
+    yield
+    pages = sys.modules.get("browser")
+    if pages is None:
+        return
+    errors = list(pages.PAGE_ERRORS)
+    pages.PAGE_ERRORS.clear()
+    while pages.OPEN_CONTEXTS:
+        with suppress(Exception):  # the browser may already be gone
+            pages.OPEN_CONTEXTS.pop().close()
+    assert not errors, "the page threw:\n" + "\n".join(errors)
 
 
 @pytest.fixture(autouse=True)

@@ -97,7 +97,7 @@ def test_a_job_through_a_network_drop(browser, live_url, crew_on_shift):  # noqa
     assert eventually(lambda: Assignment.objects.get(pk=assignment.pk).en_route_at)
     page.wait_for_selector("#offline", state="hidden")
     # The route to the scene from our own roads, and the hand-off to the phone's navigation.
-    page.wait_for_selector("#job-eta:not([hidden])")
+    page.wait_for_selector("#job-eta:not(:empty)")
     assert page.get_attribute("#navigate", "href").startswith(f"geo:{place.point.y},{place.point.x}")
 
     page.context.set_offline(True)

@@ -28,6 +28,16 @@ def test_patient_vitals_messages_and_destination(browser, live_url, world):  # n
     page.goto(f"{live_url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1'] #job:not([hidden])")
 
+    # The alert-sound hint goes away at the first tap: it must not move the controls under it.
+    moved = page.evaluate("""() => {
+      const hint = document.getElementById("sound-hint"), tabs = document.getElementById("tabs");
+      const was = hint.hidden;
+      hint.hidden = false; const shown = tabs.getBoundingClientRect().top;
+      hint.hidden = true; const gone = tabs.getBoundingClientRect().top;
+      hint.hidden = was;
+      return shown - gone;
+    }""")
+    assert moved == 0
     page.click("#tabs [data-tab='patient']")
     form = page.locator("#patient-form")
     form.locator("[name=name]").fill("王先生")

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The hot-standby topology on one machine: three etcd members, three Patroni-managed PostgreSQL
-+ PostGIS nodes (synchronous replication, strict), three Redis (one master, two replicas) with
-three Sentinels, N daphne app nodes and HAProxy in front of them. Everything binds to 127.0.0.1
-on free ports and lives under one directory; every process is started by us and stopped by the
-pid we recorded.
++ PostGIS nodes (synchronous replication, strict) each with its leader watch, three Redis (one
+master, two replicas) with three Sentinels, N app nodes (daphne and the background loops) and
+HAProxy in front of them. Everything binds to 127.0.0.1 on free ports and lives under one
+directory; every process is started by us and stopped by the pid we recorded.
 
   var/ha-venv/bin/python ops/ha/cluster.py start [--dir DIR] [--apps 2]
   var/ha-venv/bin/python ops/ha/cluster.py status --dir DIR
@@ -45,6 +45,9 @@ MASTER_NAME = "d120"
 DATABASE = "dispatch120"
 # Patroni refuses ttl < 20 s; loop_wait + 2 * retry_timeout must stay <= ttl (see patroni.yml).
 TTL, LOOP_WAIT, RETRY_TIMEOUT = 20, 1, 5
+# The leader watch's verdict: a primary silent this long (lease, REST API, PostgreSQL) loses its
+# lease, so failover starts after about 2 s instead of TTL.
+WATCH_DEAD_AFTER_S = float(os.environ.get("HA_WATCH_DEAD_AFTER_S", "2"))
 
 
 def log(message: str) -> None:
@@ -79,6 +82,7 @@ class Topology:
     redis: list[dict[str, Any]] = field(default_factory=list)
     sentinels: list[dict[str, Any]] = field(default_factory=list)
     apps: list[dict[str, Any]] = field(default_factory=list)
+    watches: list[dict[str, Any]] = field(default_factory=list)  # ops/ha/leader_watch.py, one per pg node
     haproxy_port: int = 0
     password: str = ""
     replication_password: str = ""
@@ -143,6 +147,7 @@ def plan(directory: Path, apps: int) -> Topology:
     topo.redis = [{"name": f"redis{k}", "port": next(ports)} for k in (1, 2, 3)]
     topo.sentinels = [{"name": f"sentinel{k}", "port": next(ports)} for k in (1, 2, 3)]
     topo.apps = [{"name": f"app{k}", "port": next(ports)} for k in range(1, apps + 1)]
+    topo.watches = [{"name": f"watch{k}"} for k in (1, 2, 3)]
     topo.haproxy_port = next(ports)
     return topo
 
@@ -317,6 +322,22 @@ def start_patroni(topo: Topology, node: dict[str, Any]) -> int:
     return spawn(topo, node["name"], [str(PATRONI), str(config)], env=env, cwd=str(home), **as_postgres())
 
 
+def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
+    """The leader watch beside a Patroni node: it ends a dead primary's lease after
+    WATCH_DEAD_AFTER_S instead of Patroni's 20 s ttl (ops/ha/leader_watch.py says why it is safe)."""
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve().parent / "leader_watch.py"),
+        "--etcd",
+        ",".join(f"{HOST}:{m['client_port']}" for m in topo.etcd),
+        "--scope",
+        SCOPE,
+        "--dead-after",
+        str(WATCH_DEAD_AFTER_S),
+    ]
+    return spawn(topo, watch["name"], argv)
+
+
 def start_redis(topo: Topology, node: dict[str, Any]) -> int:
     home = topo.path / node["name"]
     home.mkdir(exist_ok=True)
@@ -353,8 +374,18 @@ def start_sentinel(topo: Topology, node: dict[str, Any]) -> int:
 
 
 def start_app(topo: Topology, node: dict[str, Any]) -> int:
+    """daphne, and beside it the node's background loops (`manage.py run_workers`: outbox, call
+    escalation, pre-arrival notices), as on every app node: they claim their work with
+    conditional updates, so two nodes never do the same piece at once."""
     argv = [str(DAPHNE), "-b", HOST, "-p", str(node["port"]), "dispatch.asgi:application"]
-    return spawn(topo, node["name"], argv, env=topo.app_env(), cwd=str(ROOT))
+    pid = spawn(topo, node["name"], argv, env=topo.app_env(), cwd=str(ROOT))
+    workers = [str(APP_PYTHON), "manage.py", "run_workers"]
+    spawn(topo, workers_of(node), workers, env=topo.app_env(), cwd=str(ROOT))
+    return pid
+
+
+def workers_of(node: dict[str, Any]) -> str:
+    return f"{node['name']}-workers"
 
 
 def start_haproxy(topo: Topology) -> int:
@@ -379,6 +410,7 @@ def restart(topo: Topology, name: str) -> int:
         ("redis", start_redis),
         ("sentinels", start_sentinel),
         ("apps", start_app),
+        ("watches", start_watch),
     ):
         for node in getattr(topo, group):
             if node["name"] == name:
@@ -501,13 +533,23 @@ def health(topo: Topology) -> dict[str, Any]:
     redis = redis_health(topo)
     apps = apps_health(topo)
     front = http_json(f"http://{HOST}:{topo.haproxy_port}/healthz")[0] == 200
+    watches = {w["name"]: alive(topo.pids.get(w["name"])) for w in topo.watches}
+    workers = {workers_of(a): alive(topo.pids.get(workers_of(a))) for a in topo.apps}
     return {
-        "ok": pg_ok and all(etcd.values()) and redis["ok"] and all(apps.values()) and front,
+        "ok": pg_ok
+        and all(etcd.values())
+        and redis["ok"]
+        and all(apps.values())
+        and front
+        and all(watches.values())
+        and all(workers.values()),
         "postgres": {m["name"]: f"{m['role']}/{m['state']}/tl{m.get('timeline')}" for m in members},
         "etcd": etcd,
         "redis": redis,
         "apps": apps,
         "haproxy": front,
+        "leader_watches": watches,
+        "workers": workers,
     }
 
 
@@ -610,6 +652,8 @@ def start(directory: Path, apps: int) -> Topology:
         start_redis(topo, node)
     # Strict synchronous mode: no write commits until a standby streams and is recorded as sync.
     wait_for("a synchronous standby", lambda: pg_healthy(topo), 120, interval=0.5)
+    for watch in topo.watches:
+        start_watch(topo, watch)
     for node in topo.sentinels:
         start_sentinel(topo, node)
     prepare_database(topo)
@@ -628,7 +672,7 @@ def write_env(topo: Topology) -> None:
 
 
 # Stop order: what depends on others first.
-STOP_ORDER = ("haproxy", "app", "sentinel", "redis", "pg", "etcd")
+STOP_ORDER = ("haproxy", "app", "watch", "sentinel", "redis", "pg", "etcd")
 
 
 def stop(topo: Topology) -> list[str]:

@@ -9,24 +9,30 @@ The load, all through HAProxy and each write retried with the same key until it 
 - incident creations: POST /api/incidents with an Idempotency-Key (a dispatcher's session);
 - crew status changes: POST /api/crew/status with an Idempotency-Key (one crew per unit,
   toggling available / out of service);
-- GPS fixes: the OsmAnd endpoint (/api/osmand), whose key is the device id and the fix time.
+- GPS fixes: the OsmAnd endpoint (/api/osmand), whose key is the device id and the fix time;
+- a crew on the way to hospital: vital signs and the pre-arrival notice, each POST keyed. Every
+  send queues a FHIR Bundle that the app nodes' outbox workers deliver to a hospital endpoint
+  played by this script, which records when each delivery started and ended.
 An acknowledged write is a 2xx with the created id (stored: true for a fix). Console sockets on
 /ws/live/ reconnect with backoff and resume from the last sequence number they saw, as
 static/js/live.js does.
 
 Scenarios, each from a healthy cluster, each restored and checked healthy afterwards:
-1 db_primary_kill: the primary's Patroni, its postmaster and every postgres child, and its etcd
-  member, SIGKILL; 2 db_sync_standby_kill: the synchronous standby's Patroni and postgres;
-3 db_primary_freeze: SIGSTOP the primary's Patroni and postgres processes past the leader ttl,
-  then SIGCONT; 4 redis_master_kill; 5 app_node_kill, then app_node_freeze (SIGSTOP for 8 s).
+1 db_primary_kill: the primary's Patroni, its postmaster and every postgres child, its leader
+  watch and its etcd member, SIGKILL; 2 db_sync_standby_kill: the synchronous standby's Patroni,
+  postgres and watch; 3 db_primary_freeze: SIGSTOP the primary's Patroni, postgres processes and
+  watch until another node is promoted, and 2 s more, then SIGCONT; 4 redis_master_kill;
+  5 app_node_kill (daphne and its workers), then app_node_freeze (both, SIGSTOP for 8 s).
 
 One line per scenario on stdout, then one JSON line: scenarios, acked_writes (and by kind),
 lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles),
 max_write_gap_s per scenario (the longest stretch from the fault to the healthy cluster with no
 write acknowledged), max_write_latency_s per scenario (the slowest single write, from its first
 attempt to its answer), console_lag_s per scenario (after the cluster was healthy again, until
-every console had every event), and the Patroni timings used. Exit status 1 unless lost,
-duplicates, missing console events and writes given up are all 0. Progress goes to stderr.
+every console had every event), the FHIR deliveries (queued, received, resent after a lost
+outcome, sent by two workers at once, undelivered), and the Patroni timings used. Exit status 1
+unless lost, duplicates, missing console events, writes given up, FHIR rows undelivered and
+Bundles sent twice at once are all 0. Progress goes to stderr.
 The load is bounded (MAX_WRITES, MAX_LOAD_S) and the whole drill stops itself after
 DRILL_LIMIT_S. Everything lives in a temporary directory that is removed at the end (kept with
 --keep or on failure); every process is stopped by its pid, even on failure or SIGTERM.
@@ -49,6 +55,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -64,11 +71,13 @@ TRACKERS = 3
 CONSOLES = 4
 INCIDENT_WRITERS = 2
 ATTEMPT_TIMEOUT_S = 15  # longer than the app's own failover retries (FAILOVER_RETRY_SECONDS)
-# A tracker waits longer before it resends (Traccar Client's classic app: every 30 s). The OsmAnd
-# path's duplicate check reads before it inserts, so a resend racing an attempt still queued or
-# running stores the fix twice: seen in a run with 15 s here (RUNBOOK.md, "Known gaps").
-TRACKER_TIMEOUT_S = 30
+# Trackers resend as impatiently as the screens: a resend racing an attempt still queued or
+# running must still store the fix once (it stored it twice before the unique index on unit and
+# fix time; this is the drill's check of that).
+TRACKER_TIMEOUT_S = 15
 GIVE_UP_S = 90  # one write that cannot be answered in this long fails the drill
+# An outbox row whose worker died mid-send waits out its lease (dispatch/outbox.py LEASE, 60 s).
+OUTBOX_DRAIN_S = 90
 FREEZE_APP_S = 8
 # The load is bounded in count and in time, and the whole drill in time (CI allows 8 minutes).
 MAX_WRITES = 6000
@@ -94,7 +103,24 @@ for k in range(int(os.environ["DRILL_CREWS"])):
 for k in range(int(os.environ["DRILL_TRACKERS"])):
     unit = actions.create_unit(f"DR-T{k}", "bls", tracker_id=f"drill-dev{k}")
     trackers.append({"device": f"drill-dev{k}", "unit": unit.pk})
-print("DRILL_SEED=" + json.dumps({"crews": crews, "trackers": trackers, "seq": last_seq()}))
+# A patient on the way to a hospital whose FHIR endpoint is the drill's own HTTP server.
+hospital = actions.create_hospital(
+    "演练医院", Point(119.62, 24.92, srid=4326), fhir_endpoint=os.environ["DRILL_FHIR_URL"], has_board=False
+)
+unit = actions.create_unit("DR-N0", "als", position=Point(119.6, 24.9, srid=4326))
+medic = User.objects.create_user("drill-medic", password=pw, role=Role.CREW)
+actions.start_shift(medic, unit)
+dispatcher = User.objects.get(username=name)
+incident = actions.create_incident(
+    actor=dispatcher, caller_number="+8613900000000", location=Point(119.61, 24.91, srid=4326),
+    location_source="pin", address="drill", priority=1, chief_complaint="胸痛",
+)
+assignment = actions.dispatch_unit(incident, unit, actor=dispatcher, hospital=hospital)
+for status in ("en_route", "on_scene", "transporting"):
+    actions.set_unit_status(unit, status, actor=medic)
+patient = {"user": medic.username, "unit": unit.pk, "assignment": assignment.pk}
+seeded = {"crews": crews, "trackers": trackers, "patient": patient, "seq": last_seq()}
+print("DRILL_SEED=" + json.dumps(seeded))
 """
 
 
@@ -267,6 +293,31 @@ def crew_writer(load: Load, session: Session, crew: dict[str, Any]) -> None:
         load.stop.wait(0.5)
 
 
+def notice_writer(load: Load, session: Session, patient: dict[str, Any]) -> None:
+    """A crew on the way to hospital: vital signs, then the pre-arrival notice updated, over and
+    over. Each send queues a FHIR delivery that the app nodes' outbox workers make."""
+    base = f"/api/crew/assignments/{patient['assignment']}"
+    k = 0
+    while not load.stop.is_set():
+        for kind, path, body in (
+            ("vitals", f"{base}/vitals", {"heart_rate": 80 + k % 60, "spo2": 90 + k % 10}),
+            ("notice", f"{base}/notice", {}),
+        ):
+            key = f"drill-{kind}-{k}-{uuid.uuid4().hex[:8]}"
+            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+            sent = time.monotonic()
+            status, answer = until_answered(
+                load, partial(session.request, "POST", path, json.dumps(body).encode(), headers)
+            )
+            if status in (200, 201):
+                load.ack(kind, key, answer.get("id"), sent)
+            else:
+                load.fail(f"{kind} {key}: {status} {str(answer)[:200]}")
+                return
+        k += 1
+        load.stop.wait(1.0)
+
+
 def tracker_writer(load: Load, port: int, tracker: dict[str, Any], index: int) -> None:
     session = Session(port, TRACKER_TIMEOUT_S)  # trackers carry no session
     lon, lat = 119.6 + index * 0.01, 24.9
@@ -283,6 +334,79 @@ def tracker_writer(load: Load, port: int, tracker: dict[str, Any], index: int) -
         else:
             load.fail(f"fix {tracker['device']}@{at_ms}: {status} {str(answer)[:200]}")
         load.stop.wait(0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# the hospital: a FHIR endpoint that records every Bundle it is sent, and when
+
+
+@dataclass
+class Delivery:
+    identifier: str
+    started: float
+    ended: float = 0.0
+
+
+@dataclass
+class HospitalEndpoint:
+    """Plays the receiving hospital's FHIR server (a transaction Bundle in, a
+    transaction-response out). It keeps when each delivery started and ended, so two outbox
+    workers sending the same row at the same time would show as overlapping deliveries."""
+
+    url: str = ""
+    deliveries: list[Delivery] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: Any = None
+
+    def start(self) -> "HospitalEndpoint":
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                delivery = Delivery("", time.monotonic())
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                delivery.identifier = str((body.get("identifier") or {}).get("value", ""))
+                time.sleep(0.05)  # a hospital's server takes a moment: overlaps would show
+                answer = json.dumps(
+                    {
+                        "resourceType": "Bundle",
+                        "id": f"drill-{delivery.identifier}",
+                        "type": "transaction-response",
+                        "entry": [{"response": {"status": "200 OK"}} for _ in body.get("entry", [])],
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+                delivery.ended = time.monotonic()
+                with endpoint.lock:
+                    endpoint.deliveries.append(delivery)
+
+        self.server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{HOST}:{self.server.server_port}/fhir"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def overlapping(self) -> int:
+        """Deliveries of one Bundle that were in flight at the same time."""
+        by_id: dict[str, list[Delivery]] = {}
+        for d in self.deliveries:
+            by_id.setdefault(d.identifier, []).append(d)
+        overlaps = 0
+        for runs in by_id.values():
+            runs.sort(key=lambda d: d.started)
+            overlaps += sum(1 for a, b in zip(runs, runs[1:], strict=False) if b.started < a.ended)
+        return overlaps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,10 +506,11 @@ def db_last_seq(topo: Topology) -> int:
     return primary_query(topo, "SELECT coalesce(max(seq), 0) FROM dispatch_event")[0][0]
 
 
-def seed(topo: Topology) -> dict[str, Any]:
+def seed(topo: Topology, fhir_url: str) -> dict[str, Any]:
     env = {
         **os.environ,
         **topo.app_env(),
+        "DRILL_FHIR_URL": fhir_url,
         "DRILL_DISPATCHER": ":".join(DISPATCHER),
         "DRILL_CREWS": str(CREWS),
         "DRILL_TRACKERS": str(TRACKERS),
@@ -417,10 +542,22 @@ def etcd_of(topo: Topology, node: dict[str, Any]) -> dict[str, Any]:
     return topo.etcd[topo.pg.index(node)]
 
 
+def watch_of(topo: Topology, node: dict[str, Any]) -> dict[str, Any]:
+    """pgN's machine also runs watchN (ops/ha/leader_watch.py)."""
+    return topo.watches[topo.pg.index(node)]
+
+
 def kill_db_node(topo: Topology, node: dict[str, Any], with_etcd: bool) -> list[str]:
+    """Everything on the node's machine dies at once."""
+    watch = watch_of(topo, node)
     cluster.signal_pid(topo.pids[node["name"]], signal.SIGKILL)
     postmaster = cluster.signal_postgres(topo, node, signal.SIGKILL)
-    killed = [f"{node['name']} patroni {topo.pids[node['name']]}", f"postmaster {postmaster}"]
+    cluster.signal_pid(topo.pids[watch["name"]], signal.SIGKILL)
+    killed = [
+        f"{node['name']} patroni {topo.pids[node['name']]}",
+        f"postmaster {postmaster}",
+        f"{watch['name']} {topo.pids[watch['name']]}",
+    ]
     if with_etcd:
         member = etcd_of(topo, node)
         cluster.signal_pid(topo.pids[member["name"]], signal.SIGKILL)
@@ -435,6 +572,7 @@ def restart_db_node(topo: Topology, node: dict[str, Any], with_etcd: bool) -> No
     # The postmaster's children may outlive it by a moment; a new one needs them gone.
     cluster.wait_for("old postmaster gone", lambda: cluster.postmaster_pid(topo, node) is None, 15)
     cluster.restart(topo, node["name"])
+    cluster.restart(topo, watch_of(topo, node)["name"])
 
 
 def scenario_db_primary_kill(topo: Topology) -> str:
@@ -461,20 +599,23 @@ def scenario_db_sync_standby_kill(topo: Topology) -> str:
 def scenario_db_primary_freeze(topo: Topology) -> str:
     node = cluster.leader(topo)
     patroni = topo.pids[node["name"]]
+    watch = topo.pids[watch_of(topo, node)["name"]]
     cluster.signal_pid(patroni, signal.SIGSTOP)
     postmaster = cluster.signal_postgres(topo, node, signal.SIGSTOP)
+    cluster.signal_pid(watch, signal.SIGSTOP)  # the whole machine hangs
     frozen_at = time.monotonic()
     try:
         new = cluster.wait_for(
             "a new leader", lambda: (lead := cluster.leader(topo)) and lead is not node and lead, 90
         )
         mark("promoted")
-        time.sleep(2)  # past the leader ttl, and a little after the promotion
+        time.sleep(2)  # past the leader watch's verdict, and a little after the promotion
     finally:
         cluster.signal_postgres(topo, node, signal.SIGCONT)
         cluster.signal_pid(patroni, signal.SIGCONT)
+        cluster.signal_pid(watch, signal.SIGCONT)
     held = time.monotonic() - frozen_at
-    frozen = f"froze {node['name']} (patroni {patroni}, postmaster {postmaster} and its children)"
+    frozen = f"froze {node['name']} (patroni {patroni}, postmaster {postmaster} and its children, its watch)"
     return f"{frozen} {held:.0f} s; {new['name']} promoted"
 
 
@@ -490,21 +631,32 @@ def scenario_redis_master_kill(topo: Topology) -> str:
     return f"killed {node['name']} (port {port}); the Sentinels promoted port {new}; {node['name']} restarted"
 
 
+def app_node_pids(topo: Topology, node: dict[str, Any]) -> list[int]:
+    """daphne and the background loops: the whole app machine."""
+    return [topo.pids[node["name"]], topo.pids[cluster.workers_of(node)]]
+
+
 def scenario_app_node_kill(topo: Topology) -> str:
     node = topo.apps[0]
-    cluster.signal_pid(topo.pids[node["name"]], signal.SIGKILL)
-    cluster.wait_gone(topo.pids[node["name"]], 5)
+    pids = app_node_pids(topo, node)
+    for pid in pids:
+        cluster.signal_pid(pid, signal.SIGKILL)
+    for pid in pids:
+        cluster.wait_gone(pid, 5)
     time.sleep(3)
     cluster.restart(topo, node["name"])
-    return f"killed {node['name']}; restarted after 3 s"
+    return f"killed {node['name']} (daphne and workers); restarted after 3 s"
 
 
 def scenario_app_node_freeze(topo: Topology) -> str:
     node = topo.apps[-1]
-    cluster.signal_pid(topo.pids[node["name"]], signal.SIGSTOP)
+    pids = app_node_pids(topo, node)
+    for pid in pids:
+        cluster.signal_pid(pid, signal.SIGSTOP)
     time.sleep(FREEZE_APP_S)
-    cluster.signal_pid(topo.pids[node["name"]], signal.SIGCONT)
-    return f"froze {node['name']} for {FREEZE_APP_S} s"
+    for pid in pids:
+        cluster.signal_pid(pid, signal.SIGCONT)
+    return f"froze {node['name']} (daphne and workers) for {FREEZE_APP_S} s"
 
 
 SCENARIOS: list[tuple[int, str, Callable[[Topology], str]]] = [
@@ -577,7 +729,8 @@ def run_scenario(
 
 
 def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any]) -> dict[str, int]:
-    acks = {kind: [a for a in load.acks if a.kind == kind] for kind in ("incident", "status", "fix")}
+    kinds = ("incident", "status", "fix", "vitals", "notice")
+    acks = {kind: [a for a in load.acks if a.kind == kind] for kind in kinds}
     lost = 0
     dups: dict[str, int] = {}
     # Incidents: every acknowledged id is there, and no request made two.
@@ -617,6 +770,25 @@ def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any
     stored_fixes = {(u, ms): n for u, ms, n in fixes}
     lost += sum(1 for a in acks["fix"] if stored_fixes.get(tuple(a.value), 0) == 0)
     dups["fix"] = sum(n - 1 for n in stored_fixes.values() if n > 1)
+    # Vital signs: each acknowledged key applied, and one row per applied key.
+    vitals_keys = [a.key for a in acks["vitals"]]
+    applied_vitals = dict(
+        primary_query(
+            topo, "SELECT key, status_code FROM dispatch_idempotencykey WHERE key = ANY(%s)", (vitals_keys,)
+        )
+    )
+    lost += sum(1 for k in vitals_keys if applied_vitals.get(k) not in (200, 201))
+    vitals_rows = primary_query(
+        topo,
+        "SELECT count(*) FROM dispatch_vitalsign WHERE assignment_id = %s",
+        (seeded["patient"]["assignment"],),
+    )[0][0]
+    vitals_applied = primary_query(
+        topo,
+        "SELECT count(*) FROM dispatch_idempotencykey "
+        "WHERE key LIKE 'drill-vitals-%%' AND status_code IN (200, 201)",
+    )[0][0]
+    dups["vitals"] = max(0, vitals_rows - vitals_applied)
     # Consoles: every event after the start reached every console.
     all_seqs = {
         r[0] for r in primary_query(topo, "SELECT seq FROM dispatch_event WHERE seq > %s", (consoles.start,))
@@ -627,12 +799,57 @@ def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any
         "acked_incidents": len(acks["incident"]),
         "acked_status_changes": len(acks["status"]),
         "acked_gps_fixes": len(acks["fix"]),
+        "acked_vitals": len(acks["vitals"]),
+        "acked_notice_sends": len(acks["notice"]),
         "lost_acked_writes": lost,
         "duplicates": sum(dups.values()),
         "duplicates_by_kind": dups,
         "missing_console_events": missing,
         "console_reconnects": sum(c.connects for c in consoles.consoles) - len(consoles.consoles),
         "console_events": len(all_seqs),
+    }
+
+
+def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[str, Any]) -> dict[str, int]:
+    """After the load: the outbox drains (a row whose worker died or whose outcome could not be
+    recorded is sent again once its lease runs out), the notice's latest revision reached the
+    hospital, and no Bundle was ever being sent by two workers at once."""
+    waiting_sql = (
+        "SELECT count(*) FROM dispatch_outbox WHERE channel = 'fhir' AND status IN ('pending', 'sending')"
+    )
+    try:
+        cluster.wait_for(
+            "the FHIR outbox drained",
+            lambda: primary_query(topo, waiting_sql)[0][0] == 0,
+            OUTBOX_DRAIN_S,
+            0.5,
+        )
+    except RuntimeError as exc:
+        log(str(exc))
+    by_status = dict(
+        primary_query(topo, "SELECT status, count(*) FROM dispatch_outbox WHERE channel = 'fhir' GROUP BY 1")
+    )
+    notice = primary_query(
+        topo,
+        "SELECT id, revision FROM dispatch_prearrivalnotice WHERE assignment_id = %s",
+        (seeded["patient"]["assignment"],),
+    )
+    received: dict[str, int] = {}
+    for d in hospital.deliveries:
+        received[d.identifier] = received.get(d.identifier, 0) + 1
+    latest_missing = 0
+    if notice:
+        latest_missing = int(received.get(f"{notice[0][0]}-{notice[0][1]}", 0) == 0)
+    not_sent = sum(n for status, n in by_status.items() if status != "sent")
+    return {
+        "fhir_queued": sum(by_status.values()),
+        "fhir_bundles_received": len(hospital.deliveries),
+        "fhir_distinct_bundles": len(received),
+        # Sent again after a lost outcome: the same Bundle identifier, which the hospital's
+        # conditional updates absorb (at-least-once delivery, dispatch/outbox.py).
+        "fhir_resent": sum(n - 1 for n in received.values() if n > 1),
+        "fhir_concurrent_sends": hospital.overlapping(),
+        "fhir_undelivered": not_sent + latest_missing,
     }
 
 
@@ -652,6 +869,8 @@ def start_load(topo: Topology, seeded: dict[str, Any]) -> tuple[Load, list[threa
         threads.append(threading.Thread(target=crew_writer, args=(load, session, crew)))
     for k, tracker in enumerate(seeded["trackers"]):
         threads.append(threading.Thread(target=tracker_writer, args=(load, port, tracker, k)))
+    medic = Session(port).sign_in(seeded["patient"]["user"], DISPATCHER[1])
+    threads.append(threading.Thread(target=notice_writer, args=(load, medic, seeded["patient"])))
     for thread in threads:
         thread.daemon = True
         thread.start()
@@ -659,7 +878,8 @@ def start_load(topo: Topology, seeded: dict[str, Any]) -> tuple[Load, list[threa
 
 
 def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
-    seeded = seed(topo)
+    hospital = HospitalEndpoint().start()
+    seeded = seed(topo, hospital.url)
     log(f"seeded: {len(seeded['crews'])} crews, {len(seeded['trackers'])} trackers, up to {seeded['seq']}")
     viewer = Session(topo.haproxy_port).sign_in(*DISPATCHER)
     after = db_last_seq(topo)
@@ -692,9 +912,12 @@ def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
     log(f"load stopped; consoles caught up in {lag} s")
     consoles.close()
     counts = verify(topo, load, consoles, seeded)
+    deliveries = verify_deliveries(topo, hospital, seeded)
+    hospital.stop()
     return {
         "scenarios": len(results),
         **counts,
+        **deliveries,
         "max_write_gap_s": {r["name"]: r["gap"] for r in results},
         "max_write_latency_s": {r["name"]: r["latency"] for r in results},
         "console_lag_s": {r["name"]: r["lag"] for r in results},
@@ -738,6 +961,7 @@ def main() -> None:
             and result["missing_console_events"] == 0
         )
         ok = ok and result["write_failures"] == 0
+        ok = ok and result["fhir_undelivered"] == 0 and result["fhir_concurrent_sends"] == 0
         print(json.dumps(result), flush=True)
     finally:
         signal.alarm(0)  # the clean-up itself must not be cut short

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
-  libgeos-c1v5 libproj25 redis-server gettext nodejs npm)
+  libgeos-c1v5 libproj25 redis-server gettext nodejs npm
+  etcd-server)  # etcd: tests/test_leader_watch.py runs the leader watch against a real member
 BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -671,10 +671,8 @@ function mapInput() {
 
 function renderEta() {
   const eta = map.eta();
-  for (const id of ["job-eta", "alert-eta"]) {
-    $(id).hidden = !eta;
-    if (eta) $(id).textContent = eta;
-  }
+  // An empty line keeps its height (tablet.css): the buttons below must not move when it fills.
+  for (const id of ["job-eta", "alert-eta"]) $(id).textContent = eta || "";
 }
 map.onRoute = renderEta;
 window.addEventListener("resize", () => map.resize()); // a tablet turned on its side
