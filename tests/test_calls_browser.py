@@ -64,6 +64,13 @@ def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twi
     bobs.wait_for_selector(f"#call-{call.pk}", state="detached")
     call.refresh_from_db()
     assert call.answered_by == alice
+    # Her intake goes on with the call's own incident: its number, the caller's number, and the
+    # cursor in the place search while the caller speaks.
+    opened = Incident.objects.get(call=call)
+    alices.wait_for_selector(f"#intake:not([hidden]) #intake-number:has-text('{opened.number}')")
+    assert alices.inner_text("#intake-title") == "来电受理"
+    assert alices.input_value("#caller-number") == CALLER
+    assert alices.evaluate("document.activeElement.id") == "place-search"
 
     # Alice is on the line, so she is not free: a second call rings on Bob's console only.
     second = off_loop(
@@ -93,6 +100,12 @@ def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twi
     alices.screenshot(path=str(SCREENS / "calls_position.png"))
     alices.click(f"#call-{call.pk} button.adopt")
     alices.wait_for_selector(f"#call-{call.pk} .ok")
+    # The adopted position fills the open intake: the pin, the location line, the best units.
+    alices.wait_for_selector("#location-line:not(.muted)")
+    assert alices.locator(".pin-icon").count() == 1
+    alices.wait_for_function(
+        "!document.querySelector('#recommendation').textContent.includes('定位并分级后显示最佳车辆')"
+    )
 
     # A free-text SMS to the caller goes through the same outbox and provider.
     alices.fill(f"#call-{call.pk} form.sms input", "救护车已出发，请到路口等候。")
@@ -109,6 +122,7 @@ def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twi
     # Bob's console saw the incident arrive in its list without the call card.
     bobs.wait_for_selector(f"#incident-{incident.pk}")
     assert Call.objects.get(pk=call.pk).status == "answered"
+    assert Incident.objects.count() == 2  # the earlier one and this call's: no second record
     phone.context.close()
 
 

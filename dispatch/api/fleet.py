@@ -5,6 +5,7 @@ from datetime import datetime
 from django.contrib.gis.db.models import Extent
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
@@ -119,7 +120,7 @@ class NetworkOut(Schema):
 def network(request: HttpRequest) -> dict:
     active = RoadNetwork.objects.active()
     if active is None:
-        raise HttpError(404, "No road network is loaded. Run make_demo_city or import_roads.")
+        raise HttpError(404, _("No road network is loaded. Run make_demo_city or import_roads."))
     extent = active.vertices.aggregate(extent=Extent("point"))["extent"] or (None,) * 4
     return {
         "id": active.pk,
@@ -141,10 +142,10 @@ MAX_CLASS_BY_ZOOM = [(11, 3), (12, 5), (13, 7), (99, 10)]
 @router.get("/roads", summary="Roads in a box as GeoJSON, one feature per road class")
 def roads(request: HttpRequest, box: Query[BBox]) -> HttpResponse:
     if box.west >= box.east or box.south >= box.north:
-        raise HttpError(400, "The box must have west < east and south < north.")
+        raise HttpError(400, _("The box must have west < east and south < north."))
     active = RoadNetwork.objects.active()
     if active is None:
-        raise HttpError(404, "No road network is loaded.")
+        raise HttpError(404, _("No road network is loaded."))
     max_class = next(limit for zoom, limit in MAX_CLASS_BY_ZOOM if box.zoom <= zoom)
     rows = road_geojson_by_class(active.pk, (box.west, box.south, box.east, box.north), max_class)
     features = ",".join(
@@ -163,7 +164,7 @@ def road_router():
 
     loaded = get_router()
     if loaded is None:
-        raise HttpError(404, "No road network is loaded.")
+        raise HttpError(404, _("No road network is loaded."))
     return loaded
 
 
@@ -200,5 +201,5 @@ def route(
 ) -> dict:
     result = road_router().route((from_lon, from_lat), (to_lon, to_lat))
     if result is None or result.seconds == float("inf"):
-        raise HttpError(422, "No road route connects these points.")
+        raise HttpError(422, _("No road route connects these points."))
     return {"seconds": result.seconds, "metres": result.metres, "coordinates": result.coordinates}

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
@@ -25,7 +26,7 @@ def require_role(request: HttpRequest, *roles: str) -> None:
     """403 unless the signed-in user has one of these roles (superusers pass)."""
     user = request.user
     if not (user.is_superuser or user.role in roles):
-        raise HttpError(403, "Your role may not do this.")
+        raise HttpError(403, _("Your role may not do this."))
 
 
 CONTROL_ROOM = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)

@@ -156,7 +156,11 @@ function refreshIncident(id) {
     try {
       const incident = await getJSON(`/api/incidents/${id}`);
       state.incidents.set(id, incident);
-      if (state.intake?.incident?.id === id) state.intake.incident = incident;
+      if (state.intake?.incident?.id === id) {
+        state.intake.incident = incident;
+        // A position adopted from the caller's phone (calls panel) fills the intake too.
+        if (takeLocation(incident)) { checkDuplicates(); loadRecommendation(); }
+      }
     } catch {
       state.incidents.delete(id);
     }
@@ -176,6 +180,7 @@ async function loadIncidents() {
 function resetIntake() {
   state.intake = { incident: null, location: null, outcome: null, recommendation: null, unitIndex: 0, hospitalIndex: 0 };
   $("intake").reset();
+  $("intake-title").textContent = T("新建事件", "New incident");
   $("intake-number").textContent = "";
   $("intake-clock").textContent = "";
   $("location-line").textContent = T("尚无位置：请选择地点或在地图上点击。", "No location yet: pick a place or click the map.");
@@ -680,19 +685,47 @@ async function standDown(assignmentId) {
   try { await post(`/api/assignments/${assignmentId}/cancel`, { reason }); } catch (error) { $("detail-error").textContent = error.message; }
 }
 
-function addUnit(incident) {
+// The intake, carried on for an incident that already exists.
+function continueIntake(incident, title) {
   openIntake();
   state.intake.incident = incident;
-  $("intake-title").textContent = T("增派车辆", "Send another unit");
+  $("intake-title").textContent = title;
   $("intake-number").textContent = incident.number;
   $("caller-number").value = incident.caller_number;
-  if (incident.lon != null) {
-    state.intake.location = { lon: incident.lon, lat: incident.lat };
-    placePin(incident.lon, incident.lat);
-    describeLocation(incident.lon, incident.lat, incident.address);
-  }
+  takeLocation(incident);
+}
+
+// The incident's own position, unless the dispatcher has already chosen one in this intake.
+function takeLocation(incident) {
+  if (incident.lon == null || state.intake.location) return false;
+  state.intake.location = { lon: incident.lon, lat: incident.lat };
+  placePin(incident.lon, incident.lat);
+  describeLocation(incident.lon, incident.lat, incident.address);
+  return true;
+}
+
+function addUnit(incident) {
+  continueIntake(incident, T("增派车辆", "Send another unit"));
   loadRecommendation().then(() => $("dispatch-button").focus());
 }
+
+// A call taken in the calls panel: the server opened its incident with the caller's number and
+// the ring and answer times, so the intake goes on with that record (no retyping, no second
+// record) and the cursor waits in the place search while the caller speaks.
+document.addEventListener("call:taken", async (event) => {
+  const id = event.detail.incident;
+  if (!id) return;
+  try {
+    const incident = await getJSON(`/api/incidents/${id}`);
+    state.incidents.set(id, incident);
+    continueIntake(incident, T("来电受理", "Call in progress"));
+    $("place-search").focus();
+    checkDuplicates();
+  } catch (error) {
+    openIntake();
+    showError(error);
+  }
+});
 
 async function closeIncident(incident) {
   const outcome = $("close-outcome").value;
