@@ -117,6 +117,8 @@ def script_labels() -> dict:
         "uhu": _("utilisation"),
         "handover": _("handover"),
         "diversion_h": _("diversion hours"),
+        "untriaged": _("Not triaged"),
+        "no_target": _("no target set"),
         "hospital": _("Hospital"),
         "unit": _("Unit"),
         "station": _("Station"),
@@ -171,6 +173,19 @@ def readable_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
+def priority_rows(rows: list[dict]) -> list[dict]:
+    """Response by priority for the printed page: the figures and the targets as text."""
+    return [
+        {
+            **row,
+            "label": row["label"] or _("Not triaged"),
+            "target_mean_text": short(row["target_mean_s"]) if row["target_mean_s"] else None,
+            "target_p90_text": short(row["target_p90_s"]) if row["target_p90_s"] else None,
+        }
+        for row in readable_rows(rows)
+    ]
+
+
 def short(seconds: int) -> str:
     """A target as people say it: 10 s, 3 min, 15 min."""
     return f"{seconds // 60} {_('min')}" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} {_('s')}"
@@ -196,6 +211,7 @@ def month_report(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "intervals": readable_rows(summary["intervals"]),
             "days": readable_rows(reports.trend(f, "response", "day")),
+            "priorities": priority_rows(reports.response_by_priority(f)),
             "hospitals": readable_rows(reports.handovers(f)),
             "units": readable_rows(reports.utilisation(f)[:30]),
             "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),

@@ -32,6 +32,11 @@ def test_month_page_shows_the_figures_and_problems(world, month):
     assert broken.number in html and "on scene missing although later times are set" in html
     assert "css/reports.css" in html and 'onclick="window.print()"' in html
     assert len(response.context["days"]) == 31
+    # Response by priority, as the API gives it: the six jobs are priority II (18 and 40 min).
+    api_priorities = client.get(f"/api/reports/priorities?{MONTH_QUERY}").json()
+    two = next(p for p in response.context["priorities"] if p["priority"] == 2)
+    assert two["p90_s"] == next(p for p in api_priorities if p["priority"] == 2)["p90_s"] == 745
+    assert two["mean_met"] is True and "mean ≤ 18 min" in html and "90th percentile ≤ 40 min" in html
 
 
 def test_a_bad_month_is_refused(world):

@@ -45,6 +45,10 @@ def test_filter_then_drill_down_to_a_timeline(browser, live_url, world, month): 
     assert page.locator("#summary tbody tr").count() == len(INTERVALS)
     assert page.inner_text("#stat-incidents") == "10"
     assert page.locator("#chart-distribution svg rect.bar").count() > 0
+    # Response by priority: one 27-minute critical job puts priority I over both its targets
+    # (mean 7 min, 90th percentile 15 min); priority II's slow one stays within 18 and 40 min.
+    assert page.locator("#priorities tr[data-priority='1'] .badge.missed").count() == 2
+    assert page.locator("#priorities tr[data-priority='2'] .badge.met").count() == 2
 
     page.select_option("select[name=priority]", "1")
     page.click("#report-filter button[type=submit]")
@@ -74,6 +78,14 @@ def test_a_day_on_the_trend_chart_lists_that_days_incidents(browser, live_url, w
     page.wait_for_selector("#drill:not([hidden]) #drill-table tbody tr")
     assert page.locator("#drill-table tbody tr").count() == 1
     assert page.inner_text("#drill-table tbody tr td:first-child") == month[3].number
+    page.context.close()
+
+
+def test_a_priority_row_lists_its_incidents(browser, live_url, world, month):  # noqa: F811
+    page = open_report(browser, live_url, world.erin)
+    page.click("#priorities tr[data-priority='2']")
+    page.wait_for_selector("#drill:not([hidden]) #drill-table tbody tr")
+    assert page.locator("#drill-table tbody tr").count() == 4
     page.context.close()
 
 

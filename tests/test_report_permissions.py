@@ -13,6 +13,7 @@ ENDPOINTS = [
     f"/api/reports/areas?{MONTH_QUERY}&interval=response",
     f"/api/reports/units?{MONTH_QUERY}",
     f"/api/reports/hospitals?{MONTH_QUERY}",
+    f"/api/reports/priorities?{MONTH_QUERY}",
     f"/api/reports/incidents?{MONTH_QUERY}",
     f"/api/reports/export.csv?{MONTH_QUERY}",
     f"/api/reports/export.csv?{MONTH_QUERY}&table=incidents",

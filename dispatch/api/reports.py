@@ -147,6 +147,20 @@ class HospitalOut(Schema):
     diversion_h: float
 
 
+class PriorityOut(Schema):
+    priority: int | None
+    label: str | None
+    incidents: int
+    count: int
+    mean_s: float | None = None
+    median_s: float | None = None
+    p90_s: float | None = None
+    target_mean_s: int | None = None
+    target_p90_s: int | None = None
+    mean_met: bool | None = None
+    p90_met: bool | None = None
+
+
 class ProblemOut(Schema):
     code: str
     text: str
@@ -285,6 +299,13 @@ def units(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
 @router.get("/reports/hospitals", response=list[HospitalOut], summary="Handover times and diversion hours")
 def hospitals(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.handovers(report_filter(request, q))
+
+
+@router.get(
+    "/reports/priorities", response=list[PriorityOut], summary="Response by priority against its own targets"
+)
+def priorities(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+    return reports.response_by_priority(report_filter(request, q))
 
 
 @router.get("/reports/incidents", response=IncidentPageOut, summary="The incidents behind a figure")

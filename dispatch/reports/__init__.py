@@ -28,7 +28,7 @@ from .figures import areas, distribution, summary, trend
 from .filters import ReportError, ReportFilter, period
 from .incidents import Drill, all_incidents, incidents, timeline
 from .intervals import BY_KEY, INTERVALS, targets
-from .resources import handovers, utilisation
+from .resources import handovers, response_by_priority, utilisation
 
 # Who may see reports, in the API, the pages and the exports.
 REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -53,6 +53,7 @@ __all__ = [
     "distribution",
     "handovers",
     "incidents",
+    "response_by_priority",
     "summary",
     "targets",
     "timeline",

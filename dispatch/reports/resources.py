@@ -1,14 +1,56 @@
-"""Units and hospitals over the period: unit-hour utilisation, handover times, diversion hours."""
+"""Units, hospitals and priorities over the period: unit-hour utilisation, handover times,
+diversion hours, and the response time of each priority against its own targets."""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
-from ..models import Event
+from ..models import Event, Priority
 from .figures import seconds, target_figures
 from .filters import ReportFilter
-from .intervals import targets
+from .intervals import BY_KEY, targets
 from .sql import fetch
+
+
+def response_by_priority(f: ReportFilter) -> list[dict]:
+    """Response (call received to on scene) for every priority, and the untriaged when there
+    are any: incidents, measured, mean, median and exact 90th percentile, each judged against
+    the priority's mean and 90th-centile targets (settings.RESPONSE_TARGETS_BY_PRIORITY)."""
+    c = BY_KEY["response"].column
+    where, params = f.where()
+    rows = fetch(
+        f"SELECT i.priority, count(*), count({c}), avg({c}), "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}) "
+        f"FROM dispatch_incident i WHERE {where} GROUP BY 1",
+        params,
+        index_only=f.index_only(),
+    )
+    found = {priority: rest for priority, *rest in rows}
+    wanted = [value for value in Priority.values if f.priority in (None, value)]
+    if None in found and f.priority is None:
+        wanted.append(None)
+    return [priority_figures(p, found.get(p)) for p in wanted]
+
+
+def priority_figures(priority: int | None, row: list | None) -> dict:
+    incidents, count, mean, pcts = row or (0, 0, None, None)
+    median, p90 = pcts or (None, None)
+    target_mean, target_p90 = settings.RESPONSE_TARGETS_BY_PRIORITY.get(priority, (None, None))
+    mean_s, p90_s = seconds(float(mean)) if mean is not None else None, seconds(p90)
+    return {
+        "priority": priority,
+        "label": str(Priority(priority).label) if priority else None,
+        "incidents": incidents,
+        "count": count,
+        "mean_s": mean_s,
+        "median_s": seconds(median),
+        "p90_s": p90_s,
+        "target_mean_s": target_mean,
+        "target_p90_s": target_p90,
+        "mean_met": None if target_mean is None or mean_s is None else mean_s <= target_mean,
+        "p90_met": None if target_p90 is None or p90_s is None else p90_s <= target_p90,
+    }
 
 
 def elapsed_s(f: ReportFilter, now: datetime | None = None) -> float:

@@ -257,6 +257,27 @@ function hospitalsTable(rows) {
   }
 }
 
+// Response per priority: a badge per target, green when the figure is within it.
+function prioritiesTable(rows) {
+  const box = $("priorities");
+  if (!rows.some((r) => r.incidents)) return empty(box);
+  const badge = (name, target, met) => (target === null || target === undefined ? "" :
+    `<span class="badge ${met === null ? "" : met ? "met" : "missed"}">${escapeHtml(name)} ≤ ${shortDuration(target)}</span>`);
+  const body = rows.map((r) => {
+    const goals = badge(L.mean, r.target_mean_s, r.mean_met) + " " + badge(L.p90, r.target_p90_s, r.p90_met);
+    return `<tr data-priority="${r.priority ?? ""}"${r.priority ? ' class="hit" tabindex="0"' : ""}>
+      <th scope="row">${escapeHtml(r.label || L.untriaged)}</th><td class="num">${r.incidents}</td><td class="num">${r.count}</td>
+      <td class="num">${duration(r.mean_s)}</td><td class="num">${duration(r.median_s)}</td><td class="num">${duration(r.p90_s)}</td>
+      <td>${goals.trim() || `<span class="muted">${escapeHtml(L.no_target)}</span>`}</td></tr>`;
+  }).join("");
+  box.innerHTML = `<table class="report-table"><thead><tr><th>${L.priority}</th><th class="num">${L.incidents}</th><th class="num">${L.count}</th>
+    <th class="num">${L.mean}</th><th class="num">${L.median}</th><th class="num">${L.p90}</th><th>${L.target}</th></tr></thead><tbody>${body}</tbody></table>`;
+  for (const tr of box.querySelectorAll("tr.hit")) {
+    const name = tr.querySelector("th").textContent;
+    clickable(tr, () => drill({ priority: tr.dataset.priority, interval: "response" }, `${name}: ${INTERVALS.get("response").label}`));
+  }
+}
+
 async function selectInterval(key) {
   state.interval = key;
   for (const tr of $("summary").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.key === key);
@@ -351,14 +372,16 @@ function exportLinks() {
 async function start() {
   exportLinks();
   try {
-    const [summary, units, hospitals] = await Promise.all([
+    const [summary, units, hospitals, priorities] = await Promise.all([
       getJSON("/api/reports/summary"),
       getJSON("/api/reports/units"),
       getJSON("/api/reports/hospitals"),
+      getJSON("/api/reports/priorities"),
     ]);
     renderSummary(summary);
     unitsChart(units);
     hospitalsTable(hospitals);
+    prioritiesTable(priorities);
     await selectInterval(state.interval);
     root.dataset.ready = "1";
   } catch (error) {
