@@ -1,9 +1,44 @@
 """Admin for hospitals: details are editable; diversion and beds are read here and changed
 only through the audited actions (the ER board, the API)."""
 
+from django import forms
 from django.contrib import admin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import BedAvailability, Hospital
+
+
+def https_by_default(field, **kwargs):
+    """An address typed without a scheme is https (a hospital's endpoints are; Django 6's default)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class HospitalForm(forms.ModelForm):
+    """The FHIR client secret is never shown; a blank field keeps the stored one."""
+
+    fhir_client_secret = forms.CharField(
+        label=_("FHIR client secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave blank to keep the stored secret."),
+    )
+    clear_fhir_client_secret = forms.BooleanField(label=_("Remove the stored secret"), required=False)
+
+    class Meta:
+        model = Hospital
+        formfield_callback = https_by_default
+        fields = "__all__"  # noqa: DJ007  (the admin form shows every field; ModelAdmin narrows it)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("clear_fhir_client_secret"):
+            data["fhir_client_secret"] = ""
+        elif not data.get("fhir_client_secret") and self.instance.pk:
+            data["fhir_client_secret"] = Hospital.objects.get(pk=self.instance.pk).fhir_client_secret
+        return data
 
 
 class BedInline(admin.TabularInline):
@@ -18,6 +53,8 @@ class BedInline(admin.TabularInline):
 
 @admin.register(Hospital)
 class HospitalAdmin(admin.ModelAdmin):
+    form = HospitalForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the admin's own fields
     list_display = ["name", "level", "phone", "has_board", "diverting"]
     search_fields = ["name", "name_en", "short_name"]
     readonly_fields = ["diverting", "diversion_reason", "status_changed_at"]

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from dispatch.models import FhirDeliveryAttempt, Outbox, PreArrivalNotice
 from dispatch.outbox import DeliveryError, register
 
+from . import fhir_auth
 from .board import notice_row_by_id
 from .fhir import FhirError, build_bundle, post_bundle, validated, withdrawal_bundle
 from .models import Hospital
@@ -34,9 +35,12 @@ def deliver_fhir(row: Outbox) -> str:
         attempt(row, notice, revision, ok=False, error=f"invalid Bundle: {exc}"[:2000])
         raise DeliveryError(f"invalid FHIR Bundle: {exc.error_count()} errors", permanent=True) from exc
     started = time.monotonic()
+    hospital = Hospital.objects.filter(fhir_endpoint=row.recipient).first()
     try:
-        delivered = post_bundle(row.recipient, bundle)
+        delivered = post_bundle(row.recipient, bundle, headers=fhir_auth.headers_for(hospital))
     except FhirError as exc:
+        if exc.status == 401:
+            fhir_auth.forget(hospital)  # the next attempt signs in again
         ms = int((time.monotonic() - started) * 1000)
         attempt(row, notice, revision, ok=False, error=str(exc), status=exc.status, ms=ms)
         raise DeliveryError(str(exc), permanent=exc.permanent) from exc

@@ -261,15 +261,21 @@ class Delivered:
     duration_ms: int
 
 
-def post_bundle(url: str, bundle: dict[str, Any], timeout: float | None = None) -> Delivered:
+def post_bundle(
+    url: str, bundle: dict[str, Any], timeout: float | None = None, headers: dict[str, str] | None = None
+) -> Delivered:
     """POST the Bundle to the endpoint's base URL (a FHIR transaction). A 2xx answer is
     delivered; 4xx (but 408 and 429) means the endpoint refuses this Bundle (permanent);
-    anything else, a timeout or a refused connection is worth retrying."""
+    anything else, a timeout or a refused connection is worth retrying. A 401 is retried too:
+    the next attempt signs in afresh (hospitals.fhir_auth)."""
     timeout = settings.FHIR_TIMEOUT_SECONDS if timeout is None else timeout
     started = time.monotonic()
     try:
         response = requests.post(
-            url, json=bundle, headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}, timeout=timeout
+            url,
+            json=bundle,
+            headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, **(headers or {})},
+            timeout=timeout,
         )
     except requests.Timeout as exc:
         raise FhirError(f"no answer within {timeout:g} s") from exc
@@ -278,7 +284,7 @@ def post_bundle(url: str, bundle: dict[str, Any], timeout: float | None = None) 
     elapsed = int((time.monotonic() - started) * 1000)
     if 200 <= response.status_code < 300:
         return Delivered(response.status_code, reference(response), elapsed)
-    permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+    permanent = 400 <= response.status_code < 500 and response.status_code not in (401, 408, 429)
     raise FhirError(f"HTTP {response.status_code}: {response.text[:300]}", permanent, response.status_code)
 
 

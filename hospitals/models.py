@@ -72,6 +72,13 @@ class Hospital(models.Model):
     diversion_reason = models.CharField(_("diversion reason"), max_length=200, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     fhir_endpoint = models.URLField(_("FHIR endpoint"), blank=True)
+    # OAuth 2.0 client credentials for the endpoint (hospitals.fhir_auth); blank: no sign-in.
+    fhir_token_url = models.URLField(_("FHIR token URL (OAuth 2.0)"), blank=True)
+    fhir_client_id = models.CharField(_("FHIR client id"), max_length=200, blank=True)
+    fhir_client_secret = models.CharField(_("FHIR client secret"), max_length=500, blank=True)
+    fhir_scope = models.CharField(
+        _("FHIR scope"), max_length=300, blank=True, help_text=_("e.g. system/*.write")
+    )
     has_board = models.BooleanField(_("uses the ER board"), default=True)
     sms_number = models.CharField(_("SMS number (E.164)"), max_length=20, blank=True)
 

@@ -1,11 +1,16 @@
 """A local HTTP server that plays a hospital's FHIR endpoint: it takes transaction Bundles at its
-base URL, answers a transaction-response Bundle, and can be told to fail or to be slow."""
+base URL, answers a transaction-response Bundle, and can be told to fail or to be slow. With
+`client` set it also plays the hospital's OAuth 2.0 token URL (client credentials, HTTP Basic)
+and refuses a Bundle without one of the tokens it issued (401)."""
 
+import base64
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -19,6 +24,24 @@ class FhirEndpoint:
     # ("slow", seconds) to answer 200 only after that long.
     script: list = field(default_factory=list)
     requests: int = 0
+    # OAuth: (client id, secret) to demand; the tokens issued and still honoured; what was asked.
+    client: tuple[str, str] | None = None
+    tokens: set[str] = field(default_factory=set)
+    token_requests: list[dict] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
+
+    @property
+    def token_url(self) -> str:
+        return self.url.rsplit("/", 1)[0] + "/token"
+
+    def issue_token(self, form: dict, basic: str) -> tuple[int, dict]:
+        self.token_requests.append({**form, "basic": basic})
+        expected = base64.b64encode(":".join(self.client).encode()).decode()
+        if basic != f"Basic {expected}" or form.get("grant_type") != "client_credentials":
+            return 401, {"error": "invalid_client"}
+        token = secrets.token_urlsafe(16)
+        self.tokens.add(token)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
 
 
 def handler_for(endpoint: FhirEndpoint) -> type[BaseHTTPRequestHandler]:
@@ -38,8 +61,21 @@ def handler_for(endpoint: FhirEndpoint) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up waiting (the slow case)
 
         def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.endswith("/token"):
+                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                self.reply(*endpoint.issue_token(form, self.headers.get("Authorization", "")))
+                return
             endpoint.requests += 1
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            authorization = self.headers.get("Authorization", "")
+            endpoint.authorizations.append(authorization)
+            if endpoint.client and authorization.removeprefix("Bearer ") not in endpoint.tokens:
+                self.reply(
+                    401,
+                    {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]},
+                )
+                return
+            body = json.loads(raw)
             step = endpoint.script.pop(0) if endpoint.script else None
             if isinstance(step, tuple) and step[0] == "slow":
                 time.sleep(step[1])
