@@ -12,6 +12,7 @@ urlpatterns = [
     path("map/", views.city_map, name="map"),
     path("er/", er_board, name="er_board"),
     path("tablet/", views_tablet.tablet, name="tablet"),
+    path("tablet/sw.js", views_tablet.service_worker, name="tablet_sw"),
     path("reports/", include("dispatch.views_reports")),
     path("healthz", views.healthz, name="healthz"),
     path("l/<str:token>", views_location.locate_me, name="locate_me"),

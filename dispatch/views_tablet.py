@@ -1,6 +1,8 @@
 """The ambulance crew's tablet page. The page is a shell: everything on it is read from and
 written to the crew API (dispatch/api/crew.py), through an offline queue in the browser."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,6 +29,17 @@ def tablet_config(request: HttpRequest) -> dict:
         "next": {value: crew.next_statuses(value) for value in UnitStatus.values},
         "vital_ranges": {name: [low, high, unit] for name, (low, high, unit) in VITAL_RANGES.items()},
     }
+
+
+SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "js" / "tablet-sw.js"
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """static/js/tablet-sw.js, served from /tablet/ so that its scope is the tablet page. It
+    holds no data of its own; what it keeps is what the signed-in crew already read."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new version reaches the tablets at their next load
+    return response
 
 
 @login_required

@@ -40,36 +40,49 @@ def test_database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
 
 
+class Daphne:
+    """A daphne process on one port, reading the test database and the test Redis. A test may
+    stop it (the server is gone, as in a tunnel) and start it again on the same port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Daphne":
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "DB_POOL": "0"}
+        daphne = Path(sys.executable).with_name("daphne")
+        with open(Path(settings.BASE_DIR) / "var" / f"browser-daphne-{self.port}.log", "a") as log:
+            self.process = subprocess.Popen(
+                [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "dispatch.asgi:application"],
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"daphne did not start; see var/browser-daphne-{self.port}.log")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_url(django_db_setup, django_db_blocker) -> str:
-    """A daphne process on a free port, reading the test database and the test Redis."""
+    """A daphne process on a free port for the browser tests."""
     if not Path(CHROMIUM).exists():
         pytest.skip("browser tests need Debian's chromium (make test installs it)")
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DB_POOL": "0"}
-    daphne = Path(sys.executable).with_name("daphne")
-    log = open(Path(settings.BASE_DIR) / "var" / f"browser-daphne-{port}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "dispatch.asgi:application"],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("daphne did not start; see var/browser-daphne-*.log")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    server = Daphne(free_port()).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")

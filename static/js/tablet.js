@@ -78,7 +78,8 @@ async function get(url) {
     setNetwork(false);
     throw new Error(T("无网络连接", "No network connection"));
   }
-  setNetwork(true);
+  // A copy the service worker kept (tablet-sw.js): shown, but the server was not reached.
+  setNetwork(!response.headers.get("X-Tablet-Copy"));
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
   if (response.status === 401 || (response.redirected && response.url.includes("/login/"))) location.reload();
@@ -777,6 +778,7 @@ $("end-shift").onclick = async () => {
     await post("/api/crew/shift/end", {});
     state.shift = null;
     state.assignment = null;
+    await forgetCopies();
     shiftMoved();
     render();
   } catch (error) {
@@ -792,6 +794,25 @@ function shiftMoved(reconnect = true) {
 
 $("ack").onclick = () => tapStatus("acknowledged", JOB[0][1]);
 $("refused-ok").onclick = () => { state.refused = []; renderRefused(); };
+
+// ---------------------------------------------------------------- offline copies
+
+// The service worker keeps the page and the last reads for a tablet that restarts offline.
+const COPIES = `tablet-${config.user}`;
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register(`/tablet/sw.js?user=${encodeURIComponent(config.user)}`, { scope: "/tablet/" })
+    .catch(() => { /* no copies: the page still works online */ });
+}
+
+// Patient data must not stay on a tablet after its crew has left it.
+async function forgetCopies() {
+  try { if (window.caches) await caches.delete(COPIES); } catch { /* nothing kept */ }
+}
+document.querySelector("form[action$='/logout/']")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await forgetCopies();
+  event.target.submit();
+});
 
 // ---------------------------------------------------------------- start
 
