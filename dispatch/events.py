@@ -5,7 +5,9 @@ counter row (whose lock orders commits by number) and rings the doorbell only af
 Screens read what they missed from the table, so a lost doorbell costs latency, never data.
 """
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -91,10 +93,29 @@ def ring_doorbell(payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if loop_running_here():
+        # async_to_sync refuses a thread that runs an event loop (a write made from one, as a
+        # browser test's Playwright thread does): ring from a thread of its own.
+        ringer = threading.Thread(target=send_ring, args=(layer, payload), name="doorbell")
+        ringer.start()
+        ringer.join(timeout=5)
+    else:
+        send_ring(layer, payload)
+
+
+def send_ring(layer, payload: dict[str, Any]) -> None:
     try:
         async_to_sync(layer.group_send)(EVENTS_GROUP, {"type": "event.ring", "event": payload})
     except Exception:  # Redis down or failing over: screens resync by sequence number.
         log.warning("doorbell failed for event %s", payload["seq"], exc_info=True)
+
+
+def loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def last_seq() -> int:
