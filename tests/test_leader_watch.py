@@ -179,5 +179,5 @@ def test_a_frozen_leader_is_judged_within_its_probe_timeouts(etcd, frozen_listen
     wait_silent(1)
     started = time.monotonic()
     assert watch_once(etcd, PREFIX, dead_after=1)
-    assert time.monotonic() - started < 2 * leader_watch.PROBE_TIMEOUT_S + 1
+    assert time.monotonic() - started < leader_watch.PROBE_TIMEOUT_S + 0.9  # the probes run at once
     assert etcd.get(f"{PREFIX}leader") is None
