@@ -440,6 +440,24 @@ def etcd_health(topo: Topology) -> dict[str, bool]:
     return {m["name"]: http_json(f"http://{HOST}:{m['client_port']}/health")[0] == 200 for m in topo.etcd}
 
 
+def etcd_leader(topo: Topology) -> str | None:
+    """The name of etcd's own leader, from the members' status (v3 maintenance API)."""
+    for member in topo.etcd:
+        request = urllib.request.Request(
+            f"http://{HOST}:{member['client_port']}/v3/maintenance/status",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:
+                status = json.loads(response.read())
+        except (OSError, ValueError):
+            continue
+        if status.get("leader") and status["leader"] == status.get("header", {}).get("member_id"):
+            return member["name"]
+    return None
+
+
 def patroni_cluster(topo: Topology) -> list[dict[str, Any]]:
     """Members as Patroni's REST API reports them (from any node that answers)."""
     for node in topo.pg:

@@ -577,13 +577,18 @@ def restart_db_node(topo: Topology, node: dict[str, Any], with_etcd: bool) -> No
 
 def scenario_db_primary_kill(topo: Topology) -> str:
     node = cluster.leader(topo)
+    # Whether etcd loses its own leader too: a new one restarts every lease's countdown.
+    etcd_leader = cluster.etcd_leader(topo)
     killed = kill_db_node(topo, node, with_etcd=True)
     new = cluster.wait_for(
         "a new leader", lambda: (lead := cluster.leader(topo)) and lead is not node and lead, 90
     )
     mark("promoted")
     restart_db_node(topo, node, with_etcd=True)
-    return f"killed {', '.join(killed)}; {new['name']} promoted; {node['name']} restarted"
+    return (
+        f"killed {', '.join(killed)} (etcd's leader was {etcd_leader}); {new['name']} promoted; "
+        f"{node['name']} restarted"
+    )
 
 
 def scenario_db_sync_standby_kill(topo: Topology) -> str:
