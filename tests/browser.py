@@ -70,9 +70,15 @@ class Daphne:
         pytest.fail(f"daphne did not start; see var/browser-daphne-{self.port}.log")
 
     def stop(self) -> None:
+        """SIGTERM; daphne waits for open sockets to close, so SIGKILL after 5 s: a server left
+        running would hold its database session past the test database's teardown."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,7 @@ def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser
     page.wait_for_selector("#net.net-on:not(:has-text('1'))")
     world.als1.refresh_from_db()
     assert world.als1.status == UnitStatus.EN_ROUTE
+    page.context.close()  # its socket would keep this test's daphne waiting at shutdown
 
 
 def test_the_service_worker_is_served_for_the_tablet_scope(client):
