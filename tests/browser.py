@@ -44,13 +44,14 @@ class Daphne:
     """A daphne process on one port, reading the test database and the test Redis. A test may
     stop it (the server is gone, as in a tunnel) and start it again on the same port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, env: dict[str, str] | None = None) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.env = env or {}  # settings of its own (a test's geocoder, say)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Daphne":
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "DB_POOL": "0"}
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "DB_POOL": "0", **self.env}
         daphne = Path(sys.executable).with_name("daphne")
         with open(Path(settings.BASE_DIR) / "var" / f"browser-daphne-{self.port}.log", "a") as log:
             self.process = subprocess.Popen(
