@@ -55,6 +55,13 @@ class BedInline(admin.TabularInline):
 class HospitalAdmin(admin.ModelAdmin):
     form = HospitalForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the admin's own fields
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        """ "Remove the stored secret" right under the secret, not after every model field."""
+        fields = [f for f in super().get_fields(request, obj) if f != "clear_fhir_client_secret"]
+        at = fields.index("fhir_client_secret") + 1
+        return [*fields[:at], "clear_fhir_client_secret", *fields[at:]]
+
     list_display = ["name", "level", "phone", "has_board", "diverting"]
     search_fields = ["name", "name_en", "short_name"]
     readonly_fields = ["diverting", "diversion_reason", "status_changed_at"]

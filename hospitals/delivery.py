@@ -29,13 +29,13 @@ def deliver_fhir(row: Outbox) -> str:
     revision = row.payload.get("revision", notice.revision)
     if superseded(notice, row, revision):
         return f"superseded (revision {notice.revision}, {notice.hospital.name})"
+    hospital = recipient(row, notice)
     try:
-        bundle = validated(bundle_for(row, notice))
+        bundle = validated(bundle_for(row, notice, hospital))
     except ValidationError as exc:  # our own Bundle is wrong: retrying cannot help
         attempt(row, notice, revision, ok=False, error=f"invalid Bundle: {exc}"[:2000])
         raise DeliveryError(f"invalid FHIR Bundle: {exc.error_count()} errors", permanent=True) from exc
     started = time.monotonic()
-    hospital = Hospital.objects.filter(fhir_endpoint=row.recipient).first()
     try:
         delivered = post_bundle(row.recipient, bundle, headers=fhir_auth.headers_for(hospital))
     except FhirError as exc:
@@ -48,13 +48,19 @@ def deliver_fhir(row: Outbox) -> str:
     return delivered.reference
 
 
-def bundle_for(row: Outbox, notice: PreArrivalNotice) -> dict:
+def recipient(row: Outbox, notice: PreArrivalNotice) -> Hospital | None:
+    """The hospital the row goes to: the notice's own, or the one it was withdrawn from."""
+    if row.payload.get("withdrawn"):
+        return Hospital.objects.filter(fhir_endpoint=row.recipient).first()
+    return notice.hospital  # superseded() has checked that its endpoint is the row's
+
+
+def bundle_for(row: Outbox, notice: PreArrivalNotice, hospital: Hospital | None) -> dict:
     """The notice as it stands now; for the hospital it was withdrawn from, the cancellation."""
     now = timezone.now().isoformat()
     if row.payload.get("withdrawn"):
-        hospital = Hospital.objects.filter(fhir_endpoint=row.recipient).first()
         return withdrawal_bundle(notice_row_by_id(notice.pk), hospital.name if hospital else "", now)
-    return build_bundle(notice_row_by_id(notice.pk), notice.hospital.name, now)
+    return build_bundle(notice_row_by_id(notice.pk), hospital.name, now)
 
 
 def superseded(notice: PreArrivalNotice, row: Outbox, revision: int) -> bool:

@@ -61,16 +61,20 @@ class Hospital(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("ER phone (E.164)"), max_length=20, blank=True)
     capabilities = ArrayField(
-        models.CharField(max_length=20, choices=Capability.choices), default=list, blank=True
+        models.CharField(max_length=20, choices=Capability.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("capabilities"),
     )
     diverting = ArrayField(
         models.CharField(max_length=20, choices=DiversionCategory.choices),
         default=list,
         blank=True,
+        verbose_name=_("diverting"),
         help_text=_("Empty means open. 'all' diverts every patient."),
     )
     diversion_reason = models.CharField(_("diversion reason"), max_length=200, blank=True)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     fhir_endpoint = models.URLField(_("FHIR endpoint"), blank=True)
     # OAuth 2.0 client credentials for the endpoint (hospitals.fhir_auth); blank: no sign-in.
     fhir_token_url = models.URLField(_("FHIR token URL (OAuth 2.0)"), blank=True)
@@ -86,6 +90,8 @@ class Hospital(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("hospital")
+        verbose_name_plural = _("hospitals")
 
     def __str__(self) -> str:
         return self.name
@@ -100,11 +106,13 @@ class Hospital(models.Model):
 
 class BedAvailability(models.Model):
     hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="beds")
-    category = models.CharField(max_length=20, choices=BedCategory.choices)
-    available = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    category = models.CharField(_("category"), max_length=20, choices=BedCategory.choices)
+    available = models.PositiveIntegerField(_("available"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("bed availability")
+        verbose_name_plural = _("bed availability")
         constraints = [
             models.UniqueConstraint(fields=["hospital", "category"], name="one_bed_count_per_category")
         ]

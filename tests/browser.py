@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,14 +83,37 @@ class Daphne:
                 self.process.wait(timeout=5)
 
 
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("browser tests need Debian's chromium (make test installs it)")
+
+
+def eventually(check, seconds: float = 20.0):
+    """Wait for the daphne process to have written what `check` looks for; its last value."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
+
+
 @pytest.fixture(scope="session")
 def live_url(django_db_setup, django_db_blocker) -> str:
     """A daphne process on a free port for the browser tests."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium (make test installs it)")
+    need_chromium()
     server = Daphne(free_port()).start()
     yield server.url
     server.stop()
+
+
+@contextmanager
+def own_daphne(env: dict[str, str] | None = None):
+    """A daphne of the test's own, for a test that stops it or needs settings of its own."""
+    need_chromium()
+    server = Daphne(free_port(), env).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

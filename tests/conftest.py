@@ -87,6 +87,30 @@ def triage_defaults(db) -> None:
 
 
 @pytest.fixture
+def assignment(world):
+    """Carol on shift on T-ALS-1, sent to an incident with the city hospital as destination."""
+    from tests.crew_tablet import job
+
+    return job(world, world.als1, hospital=world.city, crew=world.carol)
+
+
+@pytest.fixture
+def tablet(world):
+    """Carol's tablet: a test client signed in as her (tests/crew_tablet.py posts through it)."""
+    from tests.crew_tablet import signed_in
+
+    return signed_in(world.carol)
+
+
+@pytest.fixture
+def grid(fresh_router):
+    """tests/er_helpers.py's street grid as the road network, for a router that loads it afresh."""
+    from tests.er_helpers import load_grid
+
+    load_grid()
+
+
+@pytest.fixture
 def fresh_router(settings, tmp_path):
     """No router left over from another test's network; road caches outside var/."""
     from fleet.roads.router import reset_router

@@ -1,20 +1,8 @@
 """The crew confirms or changes where the patient goes, with the same hospital ranking the
 console uses, for its own incident only."""
 
-import pytest
-
 from dispatch.models import Assignment, Event, Incident
-from tests.crew_tablet import job, post, signed_in
-
-
-@pytest.fixture
-def assignment(world) -> Assignment:
-    return job(world, world.als1, hospital=world.city, crew=world.carol)
-
-
-@pytest.fixture
-def tablet(world):
-    return signed_in(world.carol)
+from tests.crew_tablet import post
 
 
 def test_recommendation_for_my_patient(world, tablet, assignment):

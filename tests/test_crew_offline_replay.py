@@ -3,22 +3,10 @@ operation is applied once, in order, and answered the same way every time."""
 
 import json
 
-import pytest
-
 from dispatch import actions
 from dispatch.models import Assignment, Event, IdempotencyKey, Message, PatientRecord, VitalSign
 from fleet.models import Unit, UnitStatus
-from tests.crew_tablet import job, new_key, post, signed_in
-
-
-@pytest.fixture
-def assignment(world) -> Assignment:
-    return job(world, world.als1, hospital=world.city, crew=world.carol)
-
-
-@pytest.fixture
-def tablet(world):
-    return signed_in(world.carol)
+from tests.crew_tablet import new_key, post
 
 
 def op(kind: str, data: dict, minute: int) -> dict:

@@ -2,25 +2,13 @@
 Each tap is stamped by the server and keeps the tablet's own time; a tap out of order is a
 409 that says what may come next, and changes nothing."""
 
-import pytest
-
 from dispatch import actions
 from dispatch.models import Assignment, Event
 from fleet.models import Unit, UnitStatus
-from tests.crew_tablet import job, new_key, post, signed_in
+from tests.crew_tablet import job, new_key, post
 
 JOB = ["en_route", "on_scene", "patient_contact", "transporting", "at_hospital", "available"]
 CLIENT_TIME = "2026-12-01T08:00:00+08:00"
-
-
-@pytest.fixture
-def assignment(world) -> Assignment:
-    return job(world, world.als1, hospital=world.city, crew=world.carol)
-
-
-@pytest.fixture
-def tablet(world):
-    return signed_in(world.carol)
 
 
 def test_current_assignment_has_what_the_crew_needs(tablet, assignment):

@@ -1,26 +1,14 @@
 """The board's ETA comes from the ambulance's last position and the road network, and moves
 with the position; without a position or a network the board says why instead of guessing."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from dispatch.models import Unit
-from fleet.roads.router import reset_router
-from tests.er_helpers import GRID_SPEED_MPS, load_grid, notified, staff_get
+from tests.er_helpers import GRID_SPEED_MPS, notified, staff_get
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def grid(settings, tmp_path: Path):
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    load_grid()
-    yield
-    reset_router()
 
 
 def move(unit, lon: float, lat: float) -> None:
@@ -44,10 +32,7 @@ def test_eta_is_the_road_time_from_the_last_position_and_follows_it(world, grid)
     assert near["seconds"] < far["seconds"] / 2
 
 
-def test_without_a_network_the_board_says_so(world, settings, tmp_path):
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
+def test_without_a_network_the_board_says_so(world, fresh_router):
     notified(world, world.als1, world.city, world.carol)
     eta = eta_of(world)
     assert eta["seconds"] is None and eta["reason"] == "no_network"
-    reset_router()

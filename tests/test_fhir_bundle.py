@@ -94,20 +94,11 @@ def test_vital_signs_carry_loinc_codes_and_ucum_units(bundle):
     )
 
 
-def test_the_eta_is_the_encounters_planned_arrival(world, settings, tmp_path):
-    from fleet.roads.router import reset_router
-    from tests.er_helpers import load_grid
-
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    load_grid()
-    try:
-        notice = notified(world, world.als2, world.city, world.carol)
-        row = notice_row_by_id(notice.pk)
-        (encounter,) = resources(build_bundle(row, world.city.name, timezone.now().isoformat()), "Encounter")
-        assert encounter["location"][0]["period"]["start"] == row["eta"]["arrives_at"]
-    finally:
-        reset_router()
+def test_the_eta_is_the_encounters_planned_arrival(world, grid):
+    notice = notified(world, world.als2, world.city, world.carol)
+    row = notice_row_by_id(notice.pk)
+    (encounter,) = resources(build_bundle(row, world.city.name, timezone.now().isoformat()), "Encounter")
+    assert encounter["location"][0]["period"]["start"] == row["eta"]["arrives_at"]
 
 
 def test_a_broken_bundle_is_refused_by_validation(bundle):

@@ -5,10 +5,8 @@ the geocoder, and Enter puts the incident there with the location source "geocod
 The console's daphne needs GEOCODER settings of its own, so this test runs its own server.
 """
 
-from pathlib import Path
-
 import pytest
-from browser import CHROMIUM, Daphne, browser, free_port, signed_in_page  # noqa: F401  (fixtures)
+from browser import browser, own_daphne, signed_in_page  # noqa: F401  (fixtures)
 from fake_geocoders import KNOWN, fake_geocoders  # noqa: F401  (fixture)
 
 from dispatch.models import Incident
@@ -18,11 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def server(django_db_setup, fake_geocoders):  # noqa: F811
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium (make test installs it)")
-    daphne = Daphne(free_port(), env={"GEOCODER": "nominatim", "GEOCODER_URL": fake_geocoders.url}).start()
-    yield daphne
-    daphne.stop()
+    with own_daphne({"GEOCODER": "nominatim", "GEOCODER_URL": fake_geocoders.url}) as daphne:
+        yield daphne
 
 
 def test_an_address_only_the_geocoder_knows(browser, server, world):  # noqa: F811

@@ -4,26 +4,15 @@ shows who acknowledged and when, with a sound.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
 
 from dispatch.models import NoticeAcknowledgement, PreArrivalNotice
-from fleet.roads.router import reset_router
 from tests.crew_tablet import post, signed_in
-from tests.er_helpers import load_grid, transporting
+from tests.er_helpers import transporting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def grid(settings, tmp_path: Path):
-    settings.ROAD_CACHE_DIR = tmp_path
-    reset_router()
-    load_grid()
-    yield
-    reset_router()
 
 
 def open_board(browser, live_url, user):  # noqa: F811

@@ -7,18 +7,8 @@ from django.db import IntegrityError, transaction
 
 from dispatch import actions
 from dispatch.actions import ActionError
-from dispatch.models import Assignment, Event, PatientRecord, VitalSign
-from tests.crew_tablet import job, post, signed_in
-
-
-@pytest.fixture
-def assignment(world) -> Assignment:
-    return job(world, world.als1, hospital=world.city, crew=world.carol)
-
-
-@pytest.fixture
-def tablet(world):
-    return signed_in(world.carol)
+from dispatch.models import Event, PatientRecord, VitalSign
+from tests.crew_tablet import post, signed_in
 
 
 def test_fields_sent_change_and_the_rest_stay(tablet, assignment):

@@ -10,7 +10,7 @@ the unit's statuses in that order in the incident's timeline.
 import time
 
 import pytest
-from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
 from django.core.management import call_command
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
@@ -29,16 +29,6 @@ navigator.vibrate = (pattern) => { window.__vibrations.push(pattern); return tru
 window.__chimes = [];
 document.addEventListener("chime", (event) => window.__chimes.push(event.detail));
 """
-
-
-def eventually(check, seconds: float = 20.0):
-    """Wait for the daphne process to have written what `check` looks for."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """While on shift the tablet reports its GPS position, at most every 5 s; after a network gap
 only the latest fix is sent (positions are state, not events)."""
 
-import time
-
 import pytest
-from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
 
 from dispatch import actions
 from fleet.models import PositionReport, PositionSource, Unit
@@ -14,13 +12,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 A = {"latitude": 24.900, "longitude": 119.600, "accuracy": 8}
 B = {"latitude": 24.9003, "longitude": 119.6003, "accuracy": 8}  # tens of metres a step: driving
 C = {"latitude": 24.9006, "longitude": 119.6006, "accuracy": 8}
-
-
-def eventually(check, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return value
 
 
 def reports(unit: Unit) -> list[tuple[float, float]]:
@@ -39,7 +30,7 @@ def test_the_tablet_reports_its_position_and_only_the_latest_after_a_gap(browser
         permissions=["geolocation"],
     )
     page.goto(f"{live_url}/tablet/")
-    assert eventually(lambda: reports(world.als1)) == [(24.9, 119.6)]
+    assert eventually(lambda: reports(world.als1), 15) == [(24.9, 119.6)]
     page.wait_for_selector("#gps:has-text('GPS')")
 
     page.context.set_offline(True)
@@ -49,7 +40,7 @@ def test_the_tablet_reports_its_position_and_only_the_latest_after_a_gap(browser
     page.wait_for_timeout(1500)
     page.context.set_offline(False)
 
-    assert eventually(lambda: len(reports(world.als1)) >= 2)
+    assert eventually(lambda: len(reports(world.als1)) >= 2, 15)
     page.wait_for_timeout(6000)  # nothing else is waiting to go
     assert reports(world.als1) == [(24.9, 119.6), (24.9006, 119.6006)]  # never B
     unit = Unit.objects.get(pk=world.als1.pk)

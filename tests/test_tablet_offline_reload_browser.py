@@ -6,11 +6,8 @@ once the server is back. Online, the worker never serves a copy in place of the 
 This test runs its own daphne, so it can take the server away and bring it back on the same port.
 """
 
-import time
-from pathlib import Path
-
 import pytest
-from browser import CHROMIUM, Daphne, browser, free_port, signed_in_page  # noqa: F401  (fixtures)
+from browser import browser, eventually, own_daphne, signed_in_page  # noqa: F401  (fixtures)
 
 from dispatch import actions
 from dispatch.models import Assignment
@@ -22,18 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def server(django_db_setup):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium (make test installs it)")
-    daphne = Daphne(free_port()).start()
-    yield daphne
-    daphne.stop()
-
-
-def eventually(check, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return value
+    with own_daphne() as daphne:
+        yield daphne
 
 
 def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser, server, world):  # noqa: F811
@@ -61,7 +48,7 @@ def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser
     assert Assignment.objects.get(pk=assignment.pk).en_route_at is None
 
     server.start()
-    assert eventually(lambda: Assignment.objects.get(pk=assignment.pk).en_route_at)
+    assert eventually(lambda: Assignment.objects.get(pk=assignment.pk).en_route_at, 30)
     page.wait_for_selector("#net.net-on:not(:has-text('1'))")
     world.als1.refresh_from_db()
     assert world.als1.status == UnitStatus.EN_ROUTE

@@ -1,10 +1,8 @@
 """On the tablet the crew records the patient, takes repeated vital signs (latest first, with
 their trend), talks with the dispatcher, and changes the destination hospital."""
 
-import time
-
 import pytest
-from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
 
 from dispatch import actions
 from dispatch.models import Assignment, Message, MessageDirection, PatientRecord, VitalSign
@@ -12,13 +10,6 @@ from fleet.models import UnitStatus
 from tests.crew_tablet import job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def eventually(check, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return value
 
 
 def test_patient_vitals_messages_and_destination(browser, live_url, world):  # noqa: F811

@@ -34,6 +34,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from leader_watch import Etcd  # noqa: E402  (ops/ha/leader_watch.py, beside this file)
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -443,15 +446,9 @@ def etcd_health(topo: Topology) -> dict[str, bool]:
 def etcd_leader(topo: Topology) -> str | None:
     """The name of etcd's own leader, from the members' status (v3 maintenance API)."""
     for member in topo.etcd:
-        request = urllib.request.Request(
-            f"http://{HOST}:{member['client_port']}/v3/maintenance/status",
-            data=b"{}",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=1) as response:
-                status = json.loads(response.read())
-        except (OSError, ValueError):
+        try:  # one member at a time: each says whether it is the leader itself
+            status = Etcd([f"{HOST}:{member['client_port']}"]).call("maintenance/status", {})
+        except ConnectionError:
             continue
         if status.get("leader") and status["leader"] == status.get("header", {}).get("member_id"):
             return member["name"]
