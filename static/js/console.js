@@ -195,6 +195,10 @@ function resetIntake() {
 }
 
 function openIntake() {
+  endTriagePane(); // the previous intake's, when one was open: its CPR coaching goes to the dock
+  // The next call needs the room: the docked steps fold away (one click opens them again), the
+  // beat and its stop control stay in sight.
+  cprDock?.element.querySelector(".cpr-dock-steps")?.removeAttribute("open");
   state.selected = null;
   $("detail").hidden = true;
   $("work-empty").hidden = true;
@@ -205,11 +209,22 @@ function openIntake() {
   renderIncidents();
 }
 
-function closeIntake() {
+// `dispatched`: a unit was just sent, so CPR coaching on screen goes on in the dock even if its
+// beat has not started yet (dispatch first, coach after).
+function closeIntake({ dispatched = false } = {}) {
+  // Here, or nowhere: the dispatch button lets the focus go when it is disabled while sending.
+  const focusWasHere = $("intake").contains(document.activeElement) || document.activeElement === document.body;
+  endTriagePane({ dispatched });
   $("intake").hidden = true;
   state.intake = null;
   if (!state.selected) $("work-empty").hidden = false;
   if (pinMarker) { pinMarker.remove(); pinMarker = null; }
+  // A hidden field keeping the focus would swallow the next shortcut (N, J, K) as typing; the
+  // CPR dock, when there is one, is what the dispatcher turns to next.
+  if (focusWasHere) {
+    document.activeElement.blur();
+    cprDock?.element.focus({ preventScroll: true });
+  }
 }
 
 function showError(error) {
@@ -225,20 +240,27 @@ async function ensureIncident() {
   }
   intake.incident = await intake.creating;
   state.incidents.set(intake.incident.id, intake.incident);
-  $("intake-number").textContent = intake.incident.number;
+  if (state.intake === intake) $("intake-number").textContent = intake.incident.number;
   renderIncidents();
   return intake.incident;
 }
 
+// After an await: is this still the intake on screen? (Esc or a new call may have replaced it.)
+const current = (intake) => intake !== null && state.intake === intake;
+
 async function callerNumberDone() {
-  if (!state.intake || !$("caller-number").value.trim()) return;
+  const intake = state.intake;
+  if (!intake || !$("caller-number").value.trim()) return;
   try {
     const incident = await ensureIncident();
+    if (!current(intake)) return;
     if (incident.caller_number !== $("caller-number").value.trim()) {
-      state.intake.incident = await post(`/api/incidents/${incident.id}/details`, { caller_number: $("caller-number").value.trim() });
+      const updated = await post(`/api/incidents/${incident.id}/details`, { caller_number: $("caller-number").value.trim() });
+      if (!current(intake)) return;
+      intake.incident = updated;
     }
     checkDuplicates();
-  } catch (error) { showError(error); }
+  } catch (error) { if (current(intake)) showError(error); }
 }
 
 // Location search (gazetteer) --------------------------------------------
@@ -297,15 +319,18 @@ async function pickPlace(place) {
 let pinMarker = null;
 
 async function setLocation({ lon, lat, source, place = null, address = "" }) {
+  const intake = state.intake;
   try {
     const incident = await ensureIncident();
-    state.intake.incident = await post(`/api/incidents/${incident.id}/locate`, { lon, lat, source, place, address });
-    state.intake.location = { lon, lat };
+    const located = await post(`/api/incidents/${incident.id}/locate`, { lon, lat, source, place, address });
+    if (!current(intake)) return; // closed meanwhile: no pin for an intake that is gone
+    intake.incident = located;
+    intake.location = { lon, lat };
     placePin(lon, lat);
     describeLocation(lon, lat, address);
     checkDuplicates();
     loadRecommendation();
-  } catch (error) { showError(error); }
+  } catch (error) { if (current(intake)) showError(error); }
 }
 
 function placePin(lon, lat) {
@@ -341,6 +366,7 @@ async function checkDuplicates() {
   if (intake.location) { params.set("lon", intake.location.lon); params.set("lat", intake.location.lat); }
   let rows = [];
   try { rows = await getJSON(`/api/incidents/duplicates?${params}`); } catch { return; }
+  if (!current(intake)) return;
   rows = rows.filter((r) => r.id !== intake.incident.id);
   const box = $("duplicates");
   box.hidden = !rows.length;
@@ -362,27 +388,89 @@ async function linkTo(targetId) {
 
 let protocols = null;
 let triageModule = null;
+let triage = null; // the open intake's triage controller: exactly one, or none
+let triageRun = 0; // bumped whenever the pane is ended, so a pane still loading knows it is unwanted
 
 async function startTriagePane() {
+  endTriagePane();
+  const run = triageRun;
   const pane = $("triage");
   pane.tabIndex = -1;
   try {
     triageModule = triageModule || (await import("./triage.js"));
     protocols = protocols || (await getJSON("/api/triage/protocols"));
-    triageModule.startTriage(pane, protocols, { lang, onOutcome: triageDone });
+    if (run !== triageRun) return; // the intake closed or a newer one started while this loaded
+    triage = triageModule.startTriage(pane, protocols, { lang, onOutcome: triageDone });
   } catch (error) {
+    if (run !== triageRun) return;
     pane.innerHTML = `<p class="error">${T("分级问答无法加载：", "Triage could not load: ")}${escapeHtml(error.message)}</p>`;
   }
 }
 
+// The triage controller goes with its intake, listeners and all (a controller left behind would
+// answer every later key press again); CPR coaching under way moves to the dock instead.
+function endTriagePane({ dispatched = false } = {}) {
+  triageRun += 1;
+  if (!triage) return;
+  const cpr = triage.takeCpr({ always: dispatched });
+  if (cpr) dockCpr(cpr, state.intake?.incident);
+  triage.destroy();
+  triage = null;
+}
+
+// Telephone CPR dock --------------------------------------------------------
+
+// Coaching outlives the intake it started in: dispatch first, coach after, and a new call must
+// not silence it. One session at a time (triage.js holds that rule); only End removes it.
+let cprDock = null;
+
+function dockCpr(cpr, incident) {
+  const dock = document.createElement("section");
+  dock.id = "cpr-dock";
+  dock.className = "cpr-dock";
+  dock.tabIndex = -1;
+  dock.setAttribute("aria-label", T("电话指导心肺复苏", "Telephone CPR"));
+  const where = [incident?.number, incident?.address].filter(Boolean).map(escapeHtml).join(" · ");
+  dock.innerHTML = `<header class="cpr-dock-head">
+      <h2>${escapeHtml(cpr.title || T("电话指导心肺复苏", "Telephone CPR"))}</h2>
+      <span class="cpr-dock-incident">${where}</span>
+      <button type="button" class="cpr-end">${T("结束心肺复苏指导", "End CPR coaching")}</button></header>
+    <details class="cpr-dock-steps" open><summary>${T("指导呼救者", "Tell the caller")}</summary><ol></ol></details>`;
+  dock.querySelector("ol").replaceChildren(...cpr.steps.map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+  dock.querySelector(".cpr-dock-head").after(cpr.element);
+  dock.querySelector(".cpr-end").onclick = endCprDock;
+  $("work").prepend(dock);
+  cprDock = { element: dock, cpr };
+}
+
+function endCprDock() {
+  if (!cprDock) return;
+  const { element, cpr } = cprDock;
+  cprDock = null;
+  const hadFocus = element.contains(document.activeElement);
+  cpr.end();
+  element.remove();
+  // Back to where the keyboard works on: the open intake, else the page (N, J, K).
+  if (hadFocus && state.intake && !$("intake").hidden) {
+    ($("dispatch-button").disabled ? $("triage") : $("dispatch-button")).focus();
+  }
+}
+
 async function triageDone(outcome) {
-  state.intake.outcome = outcome;
+  const intake = state.intake;
+  if (!intake) return;
+  intake.outcome = outcome;
+  holdRecommendation();
   const protocol = protocols.find((p) => p.code === outcome.protocol) || {};
   $("triage-line").innerHTML = `<span class="prio-badge p${outcome.priority}">${PRIORITY[outcome.priority]}</span> ` +
     `${escapeHtml(en ? protocol.name_en || protocol.name : protocol.name)} · ${T("需要", "needs")} ${escapeHtml((outcome.capability || "").toUpperCase())}`;
   try {
     const incident = await ensureIncident();
-    state.intake.incident = await post(`/api/incidents/${incident.id}/triage`, {
+    const triaged = await post(`/api/incidents/${incident.id}/triage`, {
       priority: outcome.priority,
       chief_complaint: protocol.name || outcome.protocol,
       capability: outcome.capability || "",
@@ -391,9 +479,17 @@ async function triageDone(outcome) {
       hospital_capability: outcome.hospital_capability || "",
       instruction: outcome.instruction || "",
     });
+    if (!current(intake)) return;
+    intake.incident = triaged;
     await loadRecommendation();
-    $("dispatch-button").focus();
-  } catch (error) { showError(error); }
+    if (current(intake)) $("dispatch-button").focus();
+  } catch (error) {
+    if (!current(intake)) return;
+    showError(error);
+    // Sending a unit must not wait on a triage that could not be recorded.
+    $("recommendation").classList.remove("loading");
+    if (intake.recommendation) renderRecommendation();
+  }
 }
 
 // Recommendation ------------------------------------------------------------
@@ -404,23 +500,38 @@ function fmtMinutes(seconds) {
   return en ? `${m} min ${s} s` : `${m}分${s}秒`;
 }
 
+let recommendationAsked = 0;
+
+// The units on screen were chosen before the triage just done (they may lack what it needs):
+// answers still on their way are dropped, and Dispatch waits for the recommendation for it.
+function holdRecommendation() {
+  recommendationAsked += 1;
+  $("dispatch-button").disabled = true;
+  if (state.intake?.recommendation) $("recommendation").classList.add("loading");
+}
+
 async function loadRecommendation() {
   const intake = state.intake;
   if (!intake?.incident?.lon && !intake?.location) return;
+  // Located and triaged close together, two answers can cross: only the last one asked counts
+  // (an earlier one, from before the triage, may recommend a unit that lacks what is needed).
+  const asked = ++recommendationAsked;
   const params = new URLSearchParams();
   const hospitalCapability = intake.outcome?.hospital_capability || intake.incident?.triage?.hospital_capability;
   if (hospitalCapability) params.set("hospital_capability", hospitalCapability);
   const box = $("recommendation");
   box.classList.add("loading");
   try {
-    intake.recommendation = await getJSON(`/api/incidents/${intake.incident.id}/recommendation?${params}`);
+    const recommendation = await getJSON(`/api/incidents/${intake.incident.id}/recommendation?${params}`);
+    if (asked !== recommendationAsked || !current(intake)) return;
+    intake.recommendation = recommendation;
     intake.unitIndex = 0;
     intake.hospitalIndex = 0;
     renderRecommendation();
   } catch (error) {
-    box.innerHTML = `<p class="error">${escapeHtml(error.message)}</p>`;
+    if (asked === recommendationAsked && current(intake)) box.innerHTML = `<p class="error">${escapeHtml(error.message)}</p>`;
   } finally {
-    box.classList.remove("loading");
+    if (asked === recommendationAsked) box.classList.remove("loading");
   }
 }
 
@@ -489,11 +600,12 @@ async function dispatchChosen(event) {
       hospital_rank: hospital ? intake.hospitalIndex + 1 : null,
       override_reason: $("override-reason").value.trim(),
     });
-    const id = intake.incident.id;
-    closeIntake();
-    showDetail(id);
     chime("dispatched");
+    if (!current(intake)) return; // closed while the unit was being sent: leave the screen alone
+    closeIntake({ dispatched: true });
+    showDetail(intake.incident.id);
   } catch (error) {
+    if (!current(intake)) return;
     showError(error);
     $("dispatch-button").disabled = false;
     if (/available|not available|不可/.test(error.message)) loadRecommendation();
@@ -746,6 +858,12 @@ function typing(target) {
   return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
 }
 
+// Enter on a control does what the control says ("Link to this one" must not send a unit); in
+// the triage pane and the CPR dock it belongs to them.
+function ownsEnter(target) {
+  return target.closest?.("#triage, #cpr-dock, button:not(#dispatch-button), a[href], summary") != null;
+}
+
 function walkIncidents(step) {
   const rows = sortedIncidents();
   if (!rows.length) return;
@@ -772,7 +890,8 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "j" || event.key === "J") walkIncidents(1);
   else if (event.key === "k" || event.key === "K") walkIncidents(-1);
   else if (event.key === "?") $("shortcuts").showModal();
-  else if (event.key === "Enter" && intakeOpen && !$("dispatch-button").disabled && event.target.closest?.("#triage") === null) {
+  else if ((event.key === "m" || event.key === "M") && triageModule?.toggleCprBeat()) event.preventDefault();
+  else if (event.key === "Enter" && intakeOpen && !$("dispatch-button").disabled && !ownsEnter(event.target)) {
     event.preventDefault(); dispatchChosen();
   }
 });
@@ -842,7 +961,14 @@ function reloadUnitsOnReconnect(show) {
   };
 }
 
+// The CPR beat key is the script's (triage.js), so its line in the help is written here.
+function helpForCprKey() {
+  const row = `<dt><kbd>M</kbd></dt><dd>${T("开始/暂停心肺复苏节拍", "Start or pause the CPR beat")}</dd>`;
+  $("shortcuts").querySelector("dl").insertAdjacentHTML("beforeend", row);
+}
+
 async function start() {
+  helpForCprKey();
   try {
     await city.start();
     const [stations, hospitals] = await Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);

@@ -1,6 +1,7 @@
 // Question-driven triage (分级) on the dispatcher console, run client-side from the protocols
 // that GET /api/triage/protocols returns. Keys 1-9 pick an answer, Backspace goes back.
-// Outcomes with telephone CPR show a 110/min metronome, an elapsed timer and a compression count.
+// Outcomes with telephone CPR show a 110/min metronome, an elapsed timer and a compression count;
+// the coaching can outlive the triage (takeCpr: the console docks it after dispatch).
 "use strict";
 
 const LABELS = {
@@ -18,7 +19,10 @@ const LABELS = {
     nearest: "就近医院",
     tell: "指导呼救者",
     start: "开始节拍",
-    stop: "停止节拍",
+    resume: "继续节拍",
+    stop: "暂停节拍",
+    beatKey: "M 键：开始/暂停节拍",
+    busy: "另一位呼救者的心肺复苏指导仍在进行：先结束那一个，才能开始这一个。",
     elapsed: "按压时间",
     compressions: "按压",
     cycle: (n) => `第 ${n} 轮`,
@@ -63,7 +67,10 @@ const LABELS = {
     nearest: "Nearest suitable hospital",
     tell: "Tell the caller",
     start: "Start beat",
-    stop: "Stop beat",
+    resume: "Resume beat",
+    stop: "Pause beat",
+    beatKey: "M starts or pauses the beat",
+    busy: "Another caller's CPR coaching is still running: end it before starting this one.",
     elapsed: "CPR time",
     compressions: "Compressions",
     cycle: (n) => `Cycle ${n}`,
@@ -104,12 +111,23 @@ const SWAP_EVERY_S = 120;
 // Start triage in `container`. `protocols` is the list from GET /api/triage/protocols.
 // Options: lang ("zh-hans" or "en"), onOutcome(result), protocol (a code to start with, else
 // the complaint picker), suggest(text) -> Promise of protocol codes (pinyin search on the server;
-// see serverSuggest). Returns a controller: choose(code), back(), reset(), destroy().
+// see serverSuggest). Returns a controller: choose(code), back(), reset(), takeCpr(), destroy().
+// Whoever replaces the pane's triage must destroy() the old controller: it removes every listener
+// the controller added, so a replaced one can never answer a key press again.
 export function startTriage(container, protocols, { lang = "zh-hans", onOutcome, protocol, suggest } = {}) {
   const triage = new Triage(container, protocols, { lang, onOutcome, suggest });
   if (protocol) triage.choose(protocol);
   else triage.render();
   return triage;
+}
+
+// Start or pause the beat of the telephone CPR session (the one running or handed over, else the
+// one on screen). False when there is no CPR coaching to act on.
+export function toggleCprBeat() {
+  const panel = cprHolder || cprShown;
+  if (!panel) return false;
+  panel.toggleBeat();
+  return true;
 }
 
 // A suggest function for startTriage that asks the server (which also matches pinyin).
@@ -133,10 +151,12 @@ class Triage {
     this.answers = [];
     this.query = "";
     this.cpr = null;
+    // Every listener this object adds goes with this signal: destroy() removes them all at once.
+    this.listening = new AbortController();
+    this.signal = this.listening.signal;
     container.classList.add("triage");
     if (!container.hasAttribute("tabindex")) container.tabIndex = -1;
-    this.onKey = (event) => this.key(event);
-    container.addEventListener("keydown", this.onKey);
+    container.addEventListener("keydown", (event) => this.key(event), { signal: this.signal });
   }
 
   // The text in the console's language, falling back to Chinese where English is missing.
@@ -178,9 +198,20 @@ class Triage {
   }
 
   destroy() {
+    this.listening.abort();
     this.stopCpr();
-    this.container.removeEventListener("keydown", this.onKey);
     this.container.replaceChildren();
+  }
+
+  // The telephone CPR coaching on screen, handed over to outlive this triage (its beat, clock and
+  // count keep going): when the beat was ever started, or `always` (the unit was just sent, so
+  // coaching comes next). Null when there is none, or another caller's coaching holds the one
+  // session. The taker shows `element` with `title` and `steps` and calls end() when done.
+  takeCpr({ always = false } = {}) {
+    const cpr = this.cpr;
+    if (!cpr || !(cpr.started || always) || !cpr.claim()) return null;
+    this.cpr = null;
+    return cpr;
   }
 
   // Follow the answers from the start: the path so far and the next question or the outcome.
@@ -237,11 +268,12 @@ class Triage {
     }
     // Keep the keyboard where the dispatcher is: move focus only when it was already in the
     // triage pane (an answer was just picked), never steal it from the caller or place fields.
+    // Never onto the CPR start button: an Enter pressed out of habit to dispatch would start
+    // the beat instead (M starts it on purpose).
     const hadFocus = this.container.contains(document.activeElement);
     this.container.replaceChildren(view);
     if (!hadFocus) return;
-    const focus = this.filterInput || this.container.querySelector(".cpr-toggle") || this.container;
-    focus.focus({ preventScroll: true });
+    (this.filterInput || this.container).focus({ preventScroll: true });
   }
 
   // --- Views ---------------------------------------------------------------------------------
@@ -255,13 +287,15 @@ class Triage {
       value: this.query,
       autocomplete: "off",
     });
-    this.filterInput.addEventListener("input", () => {
-      this.query = this.filterInput.value;
+    const input = this.filterInput;
+    const signal = this.signal;
+    input.addEventListener("input", () => {
+      this.query = input.value;
       this.fillPicker(list);
-    });
-    this.filterInput.addEventListener("keydown", (event) => {
+    }, { signal });
+    input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.isComposing) list.querySelector("button")?.click();
-    });
+    }, { signal });
     this.fillPicker(list);
     return el("section", { class: "triage-picker" }, el("h3", {}, this.t.choose), this.filterInput, list);
   }
@@ -283,13 +317,13 @@ class Triage {
 
   showProtocols(list, protocols) {
     const buttons = protocols.map((p, i) =>
-      choice(i, this.say(p, "name"), () => this.choose(p.code), this.en ? p.name : p.name_en),
+      choice(i, this.say(p, "name"), () => this.choose(p.code), this.signal, this.en ? p.name : p.name_en),
     );
     list.replaceChildren(...(buttons.length ? buttons : [el("p", { class: "triage-muted" }, this.t.noMatch)]));
   }
 
   questionView({ path, id, question }) {
-    const answers = question.answers.map((a, i) => choice(i, this.say(a, "label"), () => this.answer(i)));
+    const answers = question.answers.map((a, i) => choice(i, this.say(a, "label"), () => this.answer(i), this.signal));
     const hint = this.say(question, "hint");
     return el(
       "section",
@@ -326,8 +360,8 @@ class Triage {
   }
 
   header() {
-    const back = button(this.t.back, "triage-back", () => this.back());
-    const change = button(this.t.change, "triage-change", () => this.reset());
+    const back = button(this.t.back, "triage-back", () => this.back(), this.signal);
+    const change = button(this.t.change, "triage-change", () => this.reset(), this.signal);
     const actions = el("span", { class: "triage-actions" }, back, change);
     return el("header", { class: "triage-header" }, el("h2", {}, this.say(this.protocol, "name")), actions);
   }
@@ -341,7 +375,7 @@ class Triage {
         el("span", { class: "triage-q" }, this.say(step.question, "text")),
         el("b", { class: "triage-a" }, this.say(step.answer, "label")),
       );
-      item.addEventListener("click", () => this.goTo(i));
+      item.addEventListener("click", () => this.goTo(i), { signal: this.signal });
       return item;
     });
     return el("ol", { class: "triage-path", "aria-label": this.t.asked }, ...items);
@@ -349,17 +383,18 @@ class Triage {
 
   instructionView(instruction) {
     const steps = this.en && instruction.steps_en?.length ? instruction.steps_en : instruction.steps;
+    const title = this.say(instruction, "title");
     return el(
       "section",
       { class: "triage-instruction" },
-      el("h3", {}, `${this.t.tell}: ${this.say(instruction, "title")}`),
-      instruction.cpr ? this.cprView() : "",
+      el("h3", {}, `${this.t.tell}: ${title}`),
+      instruction.cpr ? this.cprView(title, steps) : "",
       el("ol", { class: "triage-steps" }, ...steps.map((s) => el("li", {}, s))),
     );
   }
 
-  cprView() {
-    this.cpr = new CprPanel(this.t);
+  cprView(title, steps) {
+    this.cpr = new CprPanel(this.t, { title, steps });
     return this.cpr.element;
   }
 
@@ -371,9 +406,19 @@ class Triage {
 
 // --- Telephone CPR ---------------------------------------------------------------------------
 
+// One telephone CPR session at a time (one dispatcher, one headset, one caller to coach): the
+// panel whose beat was started or that was handed over holds it until it is ended. The panel
+// last put on screen is what the M key acts on when no session is held.
+let cprHolder = null;
+let cprShown = null;
+const cprSessions = new EventTarget(); // "released" when the held session ends
+
 class CprPanel {
-  constructor(t) {
+  constructor(t, { title = "", steps = [] } = {}) {
     this.t = t;
+    this.title = title;
+    this.steps = steps;
+    this.listening = new AbortController(); // its own: the panel may outlive the triage
     this.count = 0;
     this.elapsedMs = 0;
     this.startedAt = null;
@@ -383,52 +428,111 @@ class CprPanel {
     this.cycleView = el("span", { class: "cpr-cycle" }, t.cycle(1));
     this.timeView = el("span", { class: "cpr-time" }, "00:00");
     this.prompt = el("p", { class: "cpr-prompt", role: "status" });
-    this.toggle = button(t.start, "cpr-toggle", () => (this.running ? this.stop() : this.start()));
+    this.toggle = button(t.start, "cpr-toggle", () => this.toggleBeat(), this.listening.signal);
     this.breaths = el("input", { type: "checkbox", class: "cpr-breaths" });
+    this.keyHint = el("span", { class: "cpr-key triage-muted" }, t.beatKey);
     this.element = el(
       "div",
-      { class: "cpr" },
+      { class: "cpr", "data-state": "ready" },
       el(
         "div",
-        { class: "cpr-dials" },
+        // The count changes twice a second: not for a screen reader to read out each time.
+        { class: "cpr-dials", "aria-live": "off" },
         this.beatDot,
         dial(t.compressions, el("span", {}, this.countView, ` / ${CYCLE}`), this.cycleView),
         dial(t.elapsed, this.timeView),
         dial("", el("span", { class: "cpr-rate" }, t.rate)),
       ),
-      el("div", { class: "cpr-controls" }, this.toggle, el("label", {}, this.breaths, t.breathsOption)),
+      el(
+        "div",
+        { class: "cpr-controls" },
+        this.toggle,
+        el("label", {}, this.breaths, t.breathsOption),
+        this.keyHint,
+      ),
       this.prompt,
     );
+    cprShown = this;
+    // Another caller's coaching holds the session: this one waits until that one ends.
+    this.showBusy();
+    cprSessions.addEventListener("released", () => this.showBusy(), { signal: this.listening.signal });
   }
 
   get running() {
     return this.startedAt !== null;
   }
 
+  // The beat was started at least once: coaching is under way even while it is paused.
+  get started() {
+    return this.startedAt !== null || this.elapsedMs > 0;
+  }
+
+  get busy() {
+    return cprHolder !== null && cprHolder !== this;
+  }
+
+  // Take the one session; false when another caller's coaching holds it.
+  claim() {
+    if (this.busy) return false;
+    cprHolder = this;
+    return true;
+  }
+
+  toggleBeat() {
+    if (this.running) this.stop();
+    else this.start();
+  }
+
   start() {
+    if (this.running || !this.claim()) return;
     this.startedAt = performance.now();
     this.clock = setInterval(() => this.tick(), 250);
-    if (!this.metronome.start()) this.say(this.t.noAudio);
+    this.say(this.metronome.start() ? "" : this.t.noAudio);
     this.toggle.textContent = this.t.stop;
     this.element.classList.add("cpr-running");
+    this.element.dataset.state = "running";
   }
 
   stop() {
+    if (!this.running) return;
     this.metronome.stop();
     clearInterval(this.clock);
     this.elapsedMs += performance.now() - this.startedAt;
     this.startedAt = null;
-    this.toggle.textContent = this.t.start;
+    this.toggle.textContent = this.t.resume;
     this.element.classList.remove("cpr-running");
+    this.element.dataset.state = "paused";
   }
 
+  // The end of this coaching: silence, and the session is free for the next caller.
   destroy() {
-    if (this.running) this.stop();
+    this.stop();
     this.metronome.close();
+    this.listening.abort();
+    this.element.dataset.state = "ended";
+    if (cprShown === this) cprShown = null;
+    if (cprHolder === this) {
+      cprHolder = null;
+      cprSessions.dispatchEvent(new Event("released"));
+    }
+  }
+
+  end() {
+    this.destroy();
+  }
+
+  showBusy() {
+    const busy = this.busy;
+    this.toggle.disabled = busy;
+    this.keyHint.hidden = busy; // M acts on the session under way, not on this one
+    if (busy) this.say(this.t.busy, "busy");
+    else if (this.prompt.dataset.kind === "busy") this.say("");
   }
 
   beat() {
     this.count += 1;
+    // For tests and other screens, as sound.js does for its chimes.
+    document.dispatchEvent(new CustomEvent("cpr:beat", { detail: this.count }));
     const inCycle = ((this.count - 1) % CYCLE) + 1;
     this.countView.textContent = String(inCycle);
     this.cycleView.textContent = this.t.cycle(Math.floor((this.count - 1) / CYCLE) + 1);
@@ -533,9 +637,9 @@ function mmss(seconds) {
   return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;
 }
 
-function choice(index, label, onClick, subtitle) {
+function choice(index, label, onClick, signal, subtitle) {
   const key = index < 9 ? String(index + 1) : "";
-  const b = button("", "triage-choice", onClick);
+  const b = button("", "triage-choice", onClick, signal);
   if (key) b.dataset.key = key;
   b.append(el("kbd", {}, key), el("span", { class: "triage-label" }, label));
   if (subtitle) b.append(el("small", {}, subtitle));
@@ -546,9 +650,9 @@ function dial(label, ...value) {
   return el("div", { class: "cpr-dial" }, el("span", { class: "cpr-dial-label" }, label), ...value);
 }
 
-function button(text, className, onClick) {
+function button(text, className, onClick, signal) {
   const b = el("button", { type: "button", class: className }, text);
-  b.addEventListener("click", onClick);
+  b.addEventListener("click", onClick, { signal });
   return b;
 }
 
