@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL character, absurdly nested JSON or a non-object API body: a 4xx before any view.
+    "dispatch.inputs.RefuseMalformedInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,11 +143,25 @@ REDIS_SENTINELS = env_list("REDIS_SENTINELS")  # "host:port,host:port"
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "mymaster")
 
 
-def channel_layer_hosts() -> list:
+# channels_redis waits for a socket's next message with a 5 s blocking pop in Redis; redis-py
+# gives every connection a 5 s socket timeout by default, so a quiet socket's wait raised
+# TimeoutError and daphne closed it with 1011. The layer's connections wait longer than the pop.
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15
+
+
+def channel_layer_hosts() -> list[dict]:
     if REDIS_SENTINELS:
         sentinels = [(h, int(p)) for h, _, p in (s.partition(":") for s in REDIS_SENTINELS)]
-        return [{"sentinels": sentinels, "master_name": REDIS_SENTINEL_MASTER}]
-    return [REDIS_URL]
+        return [
+            {
+                "sentinels": sentinels,
+                "master_name": REDIS_SENTINEL_MASTER,
+                "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                # Asking a Sentinel who the master is never blocks: a dead one is skipped fast.
+                "sentinel_kwargs": {"socket_timeout": 2},
+            }
+        ]
+    return [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}]
 
 
 CHANNEL_LAYERS = {
@@ -192,6 +208,9 @@ TARGET_RESPONSE_SECONDS = {
     3: env_int("TARGET_RESPONSE_P3_SECONDS", 1800),
     4: env_int("TARGET_RESPONSE_P4_SECONDS", 3600),
 }
+# A scene farther than this from every road of the active network is refused where it is set:
+# a mis-dropped pin, not a patient (rural trails and beaches are well within it).
+SCENE_MAX_OFF_ROAD_M = env_int("SCENE_MAX_OFF_ROAD_M", 5000)
 DEMO_MODE = env_bool("DEMO_MODE", False)
 # Response-time report targets (dispatch.reports, ANCHORS.md): interval -> ((within s, goal %), ...).
 # REPORT_TARGETS="response=720:90;handover=900:65,1800:95" replaces the named intervals' targets.
@@ -252,4 +271,41 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# ---- Content-Security-Policy (django-csp 4.0; dispatch/csp.py adds what depends on the request) ----
+# Scripts run only from our own files, so a value echoed into a page by mistake cannot run.
+# Pages carry their data in <script type="application/json"> (json_script): data, which CSP
+# does not block. Inline style attributes stay allowed: the templates and Leaflet set them.
+# Images: our files, and data:/blob: URLs (Leaflet's and the browser's own); there is no tile
+# server (the maps draw our own roads). The admin's location map alone loads OpenLayers and its
+# tiles from outside (dispatch/csp.py). No report-uri: nothing here would collect the reports.
+INSTALLED_APPS += [
+    "csp",
+    # django-ninja's Swagger page (/api/docs/) then comes from the app's own static files and a
+    # script file; without the app it loads Swagger from a CDN with an inline script.
+    "ninja",
+    # Form widgets render through TEMPLATES, so templates/gis/openlayers.html (the admin's map
+    # for location fields, without Django's inline script) replaces Django's own.
+    "django.forms",
+]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Right after SecurityMiddleware: the header goes on every response, the API's JSON errors too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "dispatch.csp.CSPMiddleware"
+)
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

@@ -1,16 +1,19 @@
 """The reports pages: the interactive report (its figures come from /api/reports/...) and the
 printable month report, rendered on the server. Supervisors and admins only."""
 
+import re
 from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fleet.models import Station, Unit
 from hospitals.models import Hospital
@@ -24,16 +27,28 @@ def require_reports(request: HttpRequest) -> None:
         raise PermissionDenied(_("Reports are for supervisors and administrators."))
 
 
-def filter_from(params) -> reports.ReportFilter:
-    """The report filter from a page's query string (ReportError or ValueError when bad)."""
+def filter_from(params: QueryDict) -> reports.ReportFilter:
+    """The report filter from a page's query string; ReportError naming the parameter when bad."""
 
     def number(name: str) -> int | None:
         value = params.get(name, "").strip()
-        return int(value) if value else None
+        if not value:
+            return None
+        if not re.fullmatch(r"[0-9]{1,19}", value):
+            raise reports.ReportError(f"{name} must be a number, not {value!r}.", "not_a_number", name, value)
+        return int(value)
 
     def day(name: str) -> date | None:
         value = params.get(name, "").strip()
-        return date.fromisoformat(value) if value else None
+        if not value:
+            return None
+        try:
+            # fromisoformat alone would also take 20260301 and 2026-W10-1.
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise reports.ReportError(f"{name} must be YYYY-MM-DD, not {value!r}.", "not_a_date", name, value)
 
     start, end = reports.period(day("start"), day("end"), params.get("month", "").strip())
     return reports.ReportFilter(
@@ -46,6 +61,71 @@ def filter_from(params) -> reports.ReportFilter:
         hospital=number("hospital"),
         hour=number("hour"),
     )
+
+
+# The filters as the error page names them.
+FILTER_LABELS = {
+    "start": gettext_lazy("first day"),
+    "end": gettext_lazy("last day"),
+    "month": gettext_lazy("month"),
+    "priority": gettext_lazy("Priority"),
+    "unit": gettext_lazy("Unit"),
+    "station": gettext_lazy("Station"),
+    "hospital": gettext_lazy("Hospital"),
+    "hour": gettext_lazy("Hour of day"),
+}
+
+
+def expected(param: str) -> str:
+    """What a filter's value should look like, in the page's language."""
+    years = {"first": reports.FIRST_DAY.year, "last": reports.LAST_DAY.year}
+    today = timezone.localdate()
+    if param in ("start", "end"):
+        return _("a day written YYYY-MM-DD, such as %(example)s, in the years %(first)s to %(last)s") % {
+            "example": f"{today:%Y-%m-%d}",
+            **years,
+        }
+    if param == "month":
+        return _("a month written YYYY-MM, such as %(example)s, in the years %(first)s to %(last)s") % {
+            "example": f"{today:%Y-%m}",
+            **years,
+        }
+    if param == "priority":
+        return _("a priority from 1 to 4")
+    if param == "hour":
+        return _("an hour of the day from 0 to 23")
+    return _("one of the choices in the list")
+
+
+def period_problem(error: reports.ReportError, params: QueryDict) -> str:
+    """The message for a period that is wrong as a whole (no one filter to blame), with the
+    days given when both were (a missing one is today or 30 days before the other)."""
+    given = {"start": params.get("start", "").strip(), "end": params.get("end", "").strip()}
+    both = all(given.values())
+    if error.code == "end_before_start" and both:
+        text = _("The period must end on or after its first day, not run from %(start)s to %(end)s.")
+        return text % given
+    if error.code == "end_before_start":
+        return _("The period must end on or after its first day.")
+    if error.code == "period_too_long" and both:
+        return _("A report covers at most one year, not %(start)s to %(end)s.") % given
+    if error.code == "period_too_long":
+        return _("A report covers at most one year.")
+    return str(error)
+
+
+def bad_filter(request: HttpRequest, error: reports.ReportError, back: str) -> HttpResponse:
+    """The 400 page for a bad filter: which one, the value given (escaped by the template, as
+    everything it shows), what it should look like, and the way back to the unfiltered report."""
+    label = FILTER_LABELS.get(error.param)
+    context = {
+        "label": label,
+        "value": Truncator(error.value).chars(80),
+        "expected": expected(error.param) if label else "",
+        "problem": "" if label else period_problem(error, request.GET),
+        "back": reverse(back),
+    }
+    return render(request, "reports_bad_filter.html", context, status=400)
 
 
 def choices() -> dict:
@@ -135,8 +215,8 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     require_reports(request)
     try:
         f = filter_from(request.GET)
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    except reports.ReportError as error:
+        return bad_filter(request, error, "reports")
     return render(
         request,
         "reports.html",
@@ -166,11 +246,20 @@ def readable_rows(rows: list[dict]) -> list[dict]:
         {
             **row,
             **{f"{name}_text": readable(row.get(f"{name}_s")) for name in ("mean", "median", "p90")},
-            "targets": [{**t, "within_text": short(t["within_s"])} for t in row.get("targets", ())],
+            "targets": [
+                {**t, "within_text": short(t["within_s"]), "pct_text": share_text(t["within"], row["count"])}
+                for t in row.get("targets", ())
+            ],
             "uhu_pct": round(100 * row["uhu"], 1) if row.get("uhu") is not None else None,
         }
         for row in rows
     ]
+
+
+def share_text(within: int, count: int) -> str:
+    """within/count as a percentage to one place, rounded down (in whole numbers): 17,999 of
+    20,000 reads 89.9, never a 90.0 beside the red badge of a missed 90% goal."""
+    return f"{1000 * within // count / 10:.1f}" if count else "–"
 
 
 def priority_rows(rows: list[dict]) -> list[dict]:
@@ -199,8 +288,8 @@ def month_report(request: HttpRequest) -> HttpResponse:
     params.setdefault("month", f"{timezone.localdate():%Y-%m}")
     try:
         f = filter_from(params)
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    except reports.ReportError as error:
+        return bad_filter(request, error, "reports_month")
     summary = reports.summary(f)
     return render(
         request,

@@ -13,6 +13,7 @@ from calls_helpers import migrated_data_back, off_loop  # noqa: F401  (fixture)
 from django.conf import settings
 from django.utils import timezone
 from fake_twilio import fake_twilio  # noqa: F401  (fixture)
+from page_waits import wait_until
 
 from dispatch import actions, outbox
 from dispatch.models import Call, Incident, Role, User
@@ -103,8 +104,8 @@ def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twi
     # The adopted position fills the open intake: the pin, the location line, the best units.
     alices.wait_for_selector("#location-line:not(.muted)")
     assert alices.locator(".pin-icon").count() == 1
-    alices.wait_for_function(
-        "!document.querySelector('#recommendation').textContent.includes('定位并分级后显示最佳车辆')"
+    wait_until(
+        alices, "!document.querySelector('#recommendation').textContent.includes('定位并分级后显示最佳车辆')"
     )
 
     # A free-text SMS to the caller goes through the same outbox and provider.
@@ -138,5 +139,5 @@ def test_supervisor_console_shows_the_escalation(browser, live_url, settings):  
     page.wait_for_selector(f"#call-{call.pk}.ringing")
     assert [c.pk for c in off_loop(actions.escalate_unanswered_calls)] == [call.pk]
     page.wait_for_selector(f"#call-{call.pk}.escalated .escalation")
-    page.wait_for_function("window.chimes.includes('alert')")
+    wait_until(page, "window.chimes.includes('alert')")
     page.screenshot(path=str(SCREENS / "calls_escalated.png"))

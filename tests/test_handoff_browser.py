@@ -7,6 +7,7 @@ import re
 
 import pytest
 from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from page_waits import wait_until
 
 from dispatch.models import NoticeAcknowledgement, PreArrivalNotice
 from tests.crew_tablet import post, signed_in
@@ -58,7 +59,7 @@ def test_crew_notice_reaches_the_board_with_sound_and_the_ack_reaches_the_crew(
     sent = {"id": PreArrivalNotice.objects.get(assignment=assignment).pk}
 
     card = board.wait_for_selector(f"#notice-{sent['id']}.unacked")
-    board.wait_for_function("window.chimes.includes('notice')")
+    wait_until(board, "window.chimes.includes('notice')")
     text = card.inner_text()
     assert "胸痛 1 小时" in text and "T-ALS-1" in text and "118" in text and "64岁" in text
     countdown = board.inner_text(f"#notice-{sent['id']} .er-eta")
@@ -70,7 +71,7 @@ def test_crew_notice_reaches_the_board_with_sound_and_the_ack_reaches_the_crew(
 
     crew_page.wait_for_selector("#notice-line.acked:has-text('急诊已确认')")
     assert "护士张" in crew_page.inner_text("#notice-line")
-    crew_page.wait_for_function("window.chimes.includes('notice')")
+    wait_until(crew_page, "window.chimes.includes('notice')")
     assert crew_page.is_hidden("#send-notice")  # nothing left to send once the ER has it
     seen = tablet.get("/api/crew/assignment").json()["assignment"]["notice"]
     assert seen["acknowledged_by"] == "护士张" and seen["acknowledged_at"]

@@ -68,5 +68,5 @@ def test_excel_workbook_opens_with_three_sheets(world, month):
 
 def test_a_bad_table_is_refused_with_a_message(world, month):
     response = signed_in(world.bob).get(f"/api/reports/export.csv?{MONTH_QUERY}&table=patients")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "table must be one of" in response.json()["error"]

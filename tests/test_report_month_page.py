@@ -30,7 +30,7 @@ def test_month_page_shows_the_figures_and_problems(world, month):
     assert p90 == "12:25 min"
     assert p90 in html
     assert broken.number in html and "on scene missing although later times are set" in html
-    assert "css/reports.css" in html and 'onclick="window.print()"' in html
+    assert "css/reports.css" in html and "js/reports-month.js" in html
     assert len(response.context["days"]) == 31
     # Response by priority, as the API gives it: the six jobs are priority II (18 and 40 min).
     api_priorities = client.get(f"/api/reports/priorities?{MONTH_QUERY}").json()

@@ -8,6 +8,7 @@ This test runs its own daphne, so it can take the server away and bring it back 
 
 import pytest
 from browser import browser, eventually, own_daphne, signed_in_page  # noqa: F401  (fixtures)
+from page_waits import wait_until
 
 from dispatch import actions
 from dispatch.models import Assignment
@@ -32,7 +33,7 @@ def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser
     )
     page.goto(f"{server.url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1'] #job:not([hidden])")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # online, through the worker: it keeps the page and what the page reads
     page.wait_for_selector(f"#tablet[data-ready='1'] #job-number:has-text('{number}')")
     page.wait_for_selector("#net.net-on")

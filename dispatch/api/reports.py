@@ -14,7 +14,9 @@ from pydantic import Field
 from .. import reports
 from ..models import Incident
 from ..reports import exports
-from .main import require_role
+from .errors import json_error
+from .main import api, require_role
+from .openapi import errors
 
 router = Router(tags=["reports"])
 
@@ -127,7 +129,7 @@ class AreasOut(Schema):
     cells: list[CellOut]
 
 
-class UnitOut(Schema):
+class ReportUnitOut(Schema):
     id: int
     unit: str
     station: str
@@ -136,7 +138,7 @@ class UnitOut(Schema):
     uhu: float | None = Field(description="unit-hour utilisation: busy share of the period")
 
 
-class HospitalOut(Schema):
+class ReportHospitalOut(Schema):
     hospital: int
     name: str
     count: int
@@ -225,38 +227,44 @@ class TimelineOut(Schema):
     events: list[TimelineEventOut]
 
 
+# Reports are for supervisors and admins (403 for everyone else).
+REPORT_ERRORS = errors(403)
+
+
+def download(media_type: str) -> dict:
+    """An export's answer: a file of this type (Content-Disposition names it)."""
+    binary = {"type": "string", "format": "binary"}
+    return {"responses": {200: {"description": "the file", "content": {media_type: {"schema": binary}}}}}
+
+
+@api.exception_handler(reports.ReportError)
+def report_error(request: HttpRequest, exc: reports.ReportError) -> HttpResponse:
+    """A bad report parameter: 422 with its message and code, as JSON like every API error."""
+    return json_error(exc.status, str(exc), exc.code)
+
+
 def report_filter(request: HttpRequest, q: PeriodQuery) -> reports.ReportFilter:
-    """The filter for a supervisor or admin (403 for anyone else, 400 for a bad period)."""
+    """The filter for a supervisor or admin (403 for anyone else; a bad period raises
+    ReportError, answered by report_error)."""
     require_role(request, *REPORT_ROLES)
-    try:
-        start, end = reports.period(q.start, q.end, q.month)
-        return reports.ReportFilter(
-            start=start,
-            end=end,
-            priority=q.priority,
-            unit=q.unit,
-            station=q.station,
-            district=q.district.strip(),
-            hospital=q.hospital,
-            hour=q.hour,
-        )
-    except reports.ReportError as exc:
-        raise HttpError(400, str(exc)) from exc
-
-
-def checked(compute, *args, **kwargs):
-    """Run a report function, turning its parameter errors into 400s."""
-    try:
-        return compute(*args, **kwargs)
-    except reports.ReportError as exc:
-        raise HttpError(400, str(exc)) from exc
+    start, end = reports.period(q.start, q.end, q.month)
+    return reports.ReportFilter(
+        start=start,
+        end=end,
+        priority=q.priority,
+        unit=q.unit,
+        station=q.station,
+        district=q.district.strip(),
+        hospital=q.hospital,
+        hour=q.hour,
+    )
 
 
 def drill(q: DrillQuery) -> reports.Drill:
     area = None
     if q.lon is not None or q.lat is not None or q.size is not None:
         if None in (q.lon, q.lat, q.size):
-            raise HttpError(400, "A map cell needs lon, lat and size.")
+            raise HttpError(422, "A map cell needs lon, lat and size.")
         area = (q.lon, q.lat, q.size)
     return reports.Drill(
         interval=q.interval,
@@ -269,74 +277,110 @@ def drill(q: DrillQuery) -> reports.Drill:
 
 
 @router.get(
-    "/reports/summary", response=SummaryOut, summary="Every interval: count, mean, median, p90, compliance"
+    "/reports/summary",
+    response={200: SummaryOut, **REPORT_ERRORS},
+    summary="Every interval: count, mean, median, p90, compliance",
 )
-def summary(request: HttpRequest, q: Query[PeriodQuery]) -> dict:
+def report_summary(request: HttpRequest, q: Query[PeriodQuery]) -> dict:
     f = report_filter(request, q)
     return {"start": f.start, "end": f.end, **reports.summary(f)}
 
 
-@router.get("/reports/trend", response=list[BucketOut], summary="One interval by day or by hour of day")
-def trend(request: HttpRequest, q: Query[PeriodQuery], t: Query[TrendQuery]) -> list[dict]:
-    return checked(reports.trend, report_filter(request, q), t.interval, t.bucket)
+@router.get(
+    "/reports/trend",
+    response={200: list[BucketOut], **REPORT_ERRORS},
+    summary="One interval by day or by hour of day",
+)
+def report_trend(request: HttpRequest, q: Query[PeriodQuery], t: Query[TrendQuery]) -> list[dict]:
+    return reports.trend(report_filter(request, q), t.interval, t.bucket)
 
 
-@router.get("/reports/distribution", response=DistributionOut, summary="A histogram of one interval")
-def distribution(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
-    return checked(reports.distribution, report_filter(request, q), i.interval)
+@router.get(
+    "/reports/distribution",
+    response={200: DistributionOut, **REPORT_ERRORS},
+    summary="A histogram of one interval",
+)
+def report_distribution(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
+    return reports.distribution(report_filter(request, q), i.interval)
 
 
-@router.get("/reports/areas", response=AreasOut, summary="Incidents and one interval by map area")
-def areas(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
-    return checked(reports.areas, report_filter(request, q), i.interval)
+@router.get(
+    "/reports/areas",
+    response={200: AreasOut, **REPORT_ERRORS},
+    summary="Incidents and one interval by map area",
+)
+def report_areas(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
+    return reports.areas(report_filter(request, q), i.interval)
 
 
-@router.get("/reports/units", response=list[UnitOut], summary="Unit-hour utilisation per unit")
-def units(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+@router.get(
+    "/reports/units",
+    response={200: list[ReportUnitOut], **REPORT_ERRORS},
+    summary="Unit-hour utilisation per unit",
+)
+def report_units(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.utilisation(report_filter(request, q))
 
 
-@router.get("/reports/hospitals", response=list[HospitalOut], summary="Handover times and diversion hours")
-def hospitals(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+@router.get(
+    "/reports/hospitals",
+    response={200: list[ReportHospitalOut], **REPORT_ERRORS},
+    summary="Handover times and diversion hours",
+)
+def report_hospitals(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.handovers(report_filter(request, q))
 
 
 @router.get(
-    "/reports/priorities", response=list[PriorityOut], summary="Response by priority against its own targets"
+    "/reports/priorities",
+    response={200: list[PriorityOut], **REPORT_ERRORS},
+    summary="Response by priority against its own targets",
 )
-def priorities(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+def report_priorities(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.response_by_priority(report_filter(request, q))
 
 
-@router.get("/reports/incidents", response=IncidentPageOut, summary="The incidents behind a figure")
-def incidents(request: HttpRequest, q: Query[PeriodQuery], d: Query[DrillQuery]) -> dict:
+@router.get(
+    "/reports/incidents",
+    response={200: IncidentPageOut, **REPORT_ERRORS},
+    summary="The incidents behind a figure",
+)
+def report_incidents(request: HttpRequest, q: Query[PeriodQuery], d: Query[DrillQuery]) -> dict:
     f = report_filter(request, q)
-    return checked(reports.incidents, f, drill(d), limit=d.limit, offset=d.offset)
+    return reports.incidents(f, drill(d), limit=d.limit, offset=d.offset)
 
 
 @router.get(
-    "/reports/incidents/{incident_id}/timeline", response=TimelineOut, summary="One incident's full timeline"
+    "/reports/incidents/{incident_id}/timeline",
+    response={200: TimelineOut, **REPORT_ERRORS},
+    summary="One incident's full timeline",
 )
-def timeline(request: HttpRequest, incident_id: int) -> dict:
+def report_timeline(request: HttpRequest, incident_id: int) -> dict:
     require_role(request, *REPORT_ROLES)
     return reports.timeline(get_object_or_404(Incident, pk=incident_id))
 
 
 @router.get(
     "/reports/export.csv",
-    response={200: str},
+    response={200: None, **REPORT_ERRORS},
+    openapi_extra=download("text/csv"),
     summary="CSV: the summary, or every incident (table=incidents), or the data-quality list",
 )
 def export_csv(request: HttpRequest, q: Query[PeriodQuery], table: str = "summary") -> HttpResponse:
     f = report_filter(request, q)
     if table not in exports.CSV_TABLES:
-        raise HttpError(400, f"table must be one of {', '.join(exports.CSV_TABLES)}.")
+        raise HttpError(422, f"table must be one of {', '.join(exports.CSV_TABLES)}.")
     response = StreamingHttpResponse(exports.csv_lines(f, table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(f, table, "csv")}"'
     return response
 
 
-@router.get("/reports/export.xlsx", response={200: str}, summary="Excel workbook of the report")
+@router.get(
+    "/reports/export.xlsx",
+    response={200: None, **REPORT_ERRORS},
+    summary="Excel workbook of the report",
+    openapi_extra=download(exports.XLSX_TYPE),
+)
 def export_xlsx(request: HttpRequest, q: Query[PeriodQuery]) -> HttpResponse:
     f = report_filter(request, q)
     response = HttpResponse(exports.workbook_bytes(f), content_type=exports.XLSX_TYPE)

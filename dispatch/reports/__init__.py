@@ -21,11 +21,14 @@ Decisions:
   environment variable (see intervals.targets).
 - Period and hour of day go by when the incident was created (local time); unit, station,
   district (the station's) and hospital filters match the units sent and not stood down.
+  A period's days lie in the years FIRST_DAY.year to LAST_DAY.year (2000 to 2100).
+- A goal is met when 100 x within >= goal x count, on the counts: never on a rounded
+  percentage (figures.goal_met).
 """
 
 from ..models import Role, User
 from .figures import areas, distribution, summary, trend
-from .filters import ReportError, ReportFilter, period
+from .filters import FIRST_DAY, LAST_DAY, ReportError, ReportFilter, period
 from .incidents import Drill, all_incidents, incidents, timeline
 from .intervals import BY_KEY, INTERVALS, targets
 from .resources import handovers, response_by_priority, utilisation
@@ -45,6 +48,8 @@ __all__ = [
     "BY_KEY",
     "INTERVALS",
     "Drill",
+    "FIRST_DAY",
+    "LAST_DAY",
     "ReportError",
     "ReportFilter",
     "period",

@@ -10,6 +10,7 @@ from daily figures: a month's or a year's percentile sorts all of its incidents.
 
 import math
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from django.conf import settings
 from django.utils import timezone
@@ -63,8 +64,15 @@ def target_figures(goal: Target, hits: int, count: int) -> dict:
         "goal_pct": goal.goal_pct,
         "within": hits,
         "pct": pct,
-        "met": pct is not None and pct >= goal.goal_pct,
+        "met": goal_met(hits, count, goal.goal_pct),
     }
+
+
+def goal_met(hits: int, count: int, goal_pct: float) -> bool:
+    """Whether hits of count reach goal_pct percent, judged on the counts: the rounded pct
+    would call 17,999 of 20,000 (89.995%) a 90% goal met. The goal is taken as written
+    (Fraction of its text), so 92.3 is 923/10 and not the float just below it."""
+    return count > 0 and 100 * hits >= Fraction(str(goal_pct)) * count
 
 
 def summary(f: ReportFilter) -> dict:

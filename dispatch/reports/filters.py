@@ -11,10 +11,27 @@ from ..models import Priority
 
 # A year report, leap years and a little slack for time-zone edges included.
 MAX_SPAN = timedelta(days=370)
+# The days a report may name. Python's dates end at 9999-12-31 and the local midnight of
+# 0001-01-01 is in year 0 in UTC, so the extremes overflowed (500s); no 120 centre has records
+# from before 2000, and a century ahead is room enough for typing errors to be refused plainly.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+# Database ids (bigint): a longer number would make PostgreSQL refuse the query.
+MAX_ID = 2**63 - 1
 
 
 class ReportError(ValueError):
-    """Bad report parameters: the API answers 400 with this message."""
+    """Bad report parameters. The API answers `status` with the message and `code`; `param` and
+    `value` name the query parameter to blame, so the pages can say which filter is wrong."""
+
+    def __init__(
+        self, message: str, code: str = "bad_report", param: str = "", value: object = "", status: int = 422
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+        self.value = "" if value is None else str(value)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -40,13 +57,19 @@ class ReportFilter:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ReportError("Give the period with a time zone.")
         if self.end <= self.start:
-            raise ReportError("The period must end after it starts.")
+            raise ReportError("The period must end after it starts.", "end_before_start")
         if self.end - self.start > MAX_SPAN:
-            raise ReportError("A report covers at most one year.")
+            raise ReportError("A report covers at most one year.", "period_too_long")
         if self.priority is not None and self.priority not in Priority.values:
-            raise ReportError(f"Priority must be 1 to 4, not {self.priority}.")
+            raise ReportError(
+                f"Priority must be 1 to 4, not {self.priority}.", "bad_priority", "priority", self.priority
+            )
         if self.hour is not None and not 0 <= self.hour <= 23:
-            raise ReportError(f"Hour of day must be 0 to 23, not {self.hour}.")
+            raise ReportError(f"Hour of day must be 0 to 23, not {self.hour}.", "bad_hour", "hour", self.hour)
+        for name in ("unit", "station", "hospital"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value <= MAX_ID:
+                raise ReportError(f"No {name} has the number {value}.", "bad_id", name, value)
 
     def where(self, alias: str = "i") -> tuple[str, list]:
         """SQL condition on dispatch_incident AS `alias`, and its parameters."""
@@ -104,13 +127,31 @@ def local_midnight(day: date) -> datetime:
 
 def period(start: date | None = None, end: date | None = None, month: str = "") -> tuple[datetime, datetime]:
     """[start, end) in local time: a month (YYYY-MM), or days start..end inclusive (default:
-    the last 30 days up to today)."""
+    the last 30 days up to today, or up to `end`). Every day given must be in the years
+    reports cover, even one a month overrides."""
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise out_of_range(name, day)
     if month:
         if not re.fullmatch(r"\d{4}-\d{2}", month) or not 1 <= int(month[5:]) <= 12:
-            raise ReportError(f"A month is YYYY-MM, not {month!r}.")
+            raise ReportError(f"A month is YYYY-MM, not {month!r}.", "bad_month", "month", month)
         year, number = int(month[:4]), int(month[5:])
+        if not FIRST_DAY.year <= year <= LAST_DAY.year:
+            raise out_of_range("month", month)
         after = date(year + number // 12, number % 12 + 1, 1)
         return local_midnight(date(year, number, 1)), local_midnight(after)
     end = end or timezone.localdate()
-    start = start or end - timedelta(days=29)
+    # The default start stops at the first day rather than refusing an `end` nobody mistyped.
+    start = start or max(end - timedelta(days=29), FIRST_DAY)
     return local_midnight(start), local_midnight(end + timedelta(days=1))
+
+
+def out_of_range(param: str, value: object) -> ReportError:
+    """A day or month outside FIRST_DAY..LAST_DAY: well formed, so 422 (as the API's validation)."""
+    return ReportError(
+        f"{param} must be in the years {FIRST_DAY.year} to {LAST_DAY.year}, not {value}.",
+        "date_out_of_range",
+        param,
+        value,
+        status=422,
+    )

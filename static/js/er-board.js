@@ -15,6 +15,9 @@ const en = root.dataset.lang === "en";
 const T = (zh, english) => (en ? english : zh);
 const $ = (id) => document.getElementById(id);
 
+// The control room's hospital picker shows the board of the hospital picked.
+$("er-pick")?.addEventListener("change", (event) => event.target.form.submit());
+
 const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
 const VITAL = {
   heart_rate: T("心率", "HR"), systolic_bp: T("收缩压", "SBP"), diastolic_bp: T("舒张压", "DBP"), spo2: "SpO₂",

@@ -90,10 +90,17 @@ function empty(box, text = L.none) {
 
 // ---------------------------------------------------------------- summary
 
+// A share as a percentage to one place, rounded down: 17,999 of 20,000 reads 89.9%, never a
+// 90.0% beside the red badge of a missed 90% goal. Met or missed is the server's verdict (t.met),
+// judged on the counts; nothing here judges a goal from a rounded number.
+function share(within, count) {
+  return `${(Math.floor((1000 * within) / count) / 10).toFixed(1)}%`;
+}
+
 function compliance(row) {
   return row.targets.map((t, n) => {
     const cls = t.pct === null ? "" : t.met ? "met" : "missed";
-    const text = t.pct === null ? "–" : `${t.pct.toFixed(1)}%`;
+    const text = t.pct === null ? "–" : share(t.within, row.count);
     return `<button type="button" class="badge ${cls}" data-over="${row.key}" data-target="${n}" title="${escapeHtml(L.goal)} ${t.goal_pct}%">${text} ≤ ${shortDuration(t.within_s)} <small>(${escapeHtml(L.goal)} ${t.goal_pct}%)</small></button>`;
   }).join(" ");
 }
@@ -247,7 +254,7 @@ function hospitalsTable(rows) {
   if (!rows.length) return empty(box);
   const body = rows.map((h) => `<tr data-hospital="${h.hospital}" class="hit" tabindex="0"><th scope="row">${escapeHtml(h.name)}</th><td class="num">${h.count}</td>
     <td class="num">${duration(h.median_s)}</td><td class="num">${duration(h.p90_s)}</td>
-    <td>${(h.targets || []).map((t) => `<span class="badge ${t.met ? "met" : "missed"}">${t.pct === null ? "–" : t.pct.toFixed(0) + "%"} ≤ ${shortDuration(t.within_s)}</span>`).join(" ")}</td>
+    <td>${(h.targets || []).map((t) => `<span class="badge ${t.met ? "met" : "missed"}">${t.pct === null ? "–" : share(t.within, h.count)} ≤ ${shortDuration(t.within_s)}</span>`).join(" ")}</td>
     <td class="num">${h.diversion_h}</td></tr>`).join("");
   box.innerHTML = `<table class="report-table"><thead><tr><th>${L.hospital}</th><th class="num">${L.count}</th><th class="num">${L.median}</th>
     <th class="num">${L.p90}</th><th>${L.handover}</th><th class="num">${L.diversion_h}</th></tr></thead><tbody>${body}</tbody></table>`;

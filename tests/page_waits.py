@@ -1,0 +1,20 @@
+"""Waiting for a condition in a page that runs under the Content-Security-Policy.
+
+Playwright's page.wait_for_function polls by eval() of the expression inside the page, which
+the policy (script-src 'self', no 'unsafe-eval') refuses: "EvalError: Evaluating a string as
+JavaScript violates the following Content Security Policy directive". page.evaluate goes
+through the DevTools protocol, which the policy does not restrict, so polling from here works.
+"""
+
+import time
+
+
+def wait_until(page, expression: str, seconds: float = 20.0):
+    """The expression's first truthy value in the page, polled every 0.1 s (AssertionError after
+    `seconds`). A drop-in for page.wait_for_function(expression)."""
+    deadline = time.monotonic() + seconds
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s: {expression}")
+        page.wait_for_timeout(100)  # Playwright's own wait: its event loop keeps running
+    return value
