@@ -36,6 +36,10 @@ class GeocoderDown(Exception):
     """The geocoder failed, timed out or is being skipped; the message says which."""
 
 
+class NoGeocoder(GeocoderDown):
+    """This deployment has no external geocoder: a setting, not an outage."""
+
+
 @dataclass(frozen=True)
 class Geocoded:
     lon: float  # WGS-84
@@ -130,7 +134,7 @@ def geocode(query: str) -> Geocoded | None:
     GeocoderDown (not configured, failing, slow, or skipped after a recent failure)."""
     provider = settings.GEOCODER
     if not provider:
-        raise GeocoderDown("No external geocoder is configured (GEOCODER).")
+        raise NoGeocoder("No external geocoder is configured (GEOCODER).")
     if _skip_until.get(provider, 0) > time.monotonic():
         raise GeocoderDown(f"The {provider} geocoder failed recently; skipped for now.")
     try:

@@ -2,7 +2,7 @@
 posts it back once. No login: the one-time token in the address is the permission, and the page
 shows nothing about the incident."""
 
-import json
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from .actions import ActionError, use_location_link
 from .actions.base import checked_point
 from .actions.calls import token_hash
-from .api.errors import json_error
+from .api.errors import json_error, parse_json_body
 from .models import LocationLink
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
@@ -52,15 +52,25 @@ def position_from(body: dict) -> tuple:
     accuracy = body.get("accuracy_m")
     if accuracy is not None and not isinstance(accuracy, int | float):
         raise ActionError(_("Accuracy must be a number of metres."), "bad_accuracy")
-    measured = parse_datetime(body["measured_at"]) if isinstance(body.get("measured_at"), str) else None
-    return point, accuracy, measured
+    return point, accuracy, measured_at(body.get("measured_at"))
+
+
+def measured_at(value: object) -> datetime | None:
+    """The phone's time of the fix (ISO 8601), None when it sent none; an impossible date
+    (2026-02-30) is refused rather than guessed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise ActionError(
+            _("measured_at is not a real date and time: %(value)s") % {"value": value[:40]}
+        ) from exc
 
 
 def post_position(request: HttpRequest, token: str) -> JsonResponse:
     try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
+        body = parse_json_body(request)
     except ValueError:
         return json_error(400, _("Send the position as a JSON object."), "invalid")
     try:

@@ -20,7 +20,7 @@ def test_unknown_capability_is_refused(tablet, assignment):
     response = tablet.get(
         f"/api/crew/assignments/{assignment.pk}/recommendation", {"hospital_capability": "magic"}
     )
-    assert response.status_code == 400 and "magic" in response.json()["error"]
+    assert response.status_code == 422 and "magic" in response.json()["error"]
 
 
 def test_without_a_location_there_is_nothing_to_rank(world, tablet, assignment):

@@ -73,7 +73,8 @@ def test_recovers_after_the_pause(settings, alice_client, fake_geocoders):  # no
 def test_not_configured(settings, alice_client):
     settings.GEOCODER = ""
     response = alice_client.get("/api/geocode", {"q": KNOWN})
-    assert response.status_code == 503 and "configured" in response.json()["error"]
+    assert response.status_code == 404 and "configured" in response.json()["error"]
+    assert response.json()["code"] == "no_geocoder"
     assert gazetteer_works(alice_client)
 
 

@@ -78,7 +78,8 @@ def test_bad_positions_are_refused_and_keep_the_link(world, body):
     path = send_link(world, taken_call(world))
     data = body if isinstance(body, str) else body
     response = Client().post(path, data, content_type="application/json")
-    assert response.status_code == 400 and response.json()["error"]
+    # Unreadable JSON is a 400; readable but impossible positions are 422.
+    assert response.status_code == (400 if body == "{broken" else 422) and response.json()["error"]
     assert not CallerLocation.objects.exists()
     assert LocationLink.objects.get().used_at is None  # the caller can still try again
 
@@ -118,5 +119,5 @@ def test_withheld_number_gets_a_clear_refusal(world):
     client = Client()
     client.force_login(world.alice)
     response = client.post(f"/api/calls/{call.pk}/location-link")
-    assert response.status_code == 400 and response.json()["code"] == "no_number" and response.json()["error"]
+    assert response.status_code == 422 and response.json()["code"] == "no_number" and response.json()["error"]
     assert not LocationLink.objects.exists()

@@ -91,7 +91,7 @@ def test_a_full_set_of_vitals_is_stored_with_both_times(tablet, assignment):
 def test_impossible_readings_are_refused_and_nothing_is_written(tablet, assignment, reading, words):
     before = Event.objects.count()
     status, error = post(tablet, f"/api/crew/assignments/{assignment.pk}/vitals", reading)
-    assert status == 400 and words in error["error"]
+    assert status == 422 and words in error["error"]
     assert VitalSign.objects.count() == 0 and Event.objects.count() == before
 
 

@@ -110,9 +110,9 @@ def test_signed_out_gets_json_401(client, db) -> None:
         ({"lon": 119.6, "lat": -91}, 422, "lat"),
         ({"lon": 119.6}, 422, "lat"),
         ({"lon": "east", "lat": 24.9}, 422, "lon"),
-        ({"lon": 0, "lat": 0}, 400, "GPS fault"),
-        ({"lon": 119.6, "lat": 24.9, "capability": "wings"}, 400, "Unknown unit capability 'wings'"),
-        ({"lon": 119.6, "lat": 24.9, "hospital_capability": "spa"}, 400, "Unknown hospital capability"),
+        ({"lon": 0, "lat": 0}, 422, "GPS fault"),
+        ({"lon": 119.6, "lat": 24.9, "capability": "wings"}, 422, "Unknown unit capability 'wings'"),
+        ({"lon": 119.6, "lat": 24.9, "hospital_capability": "spa"}, 422, "Unknown hospital capability"),
         ({"lon": 119.6, "lat": 24.9, "limit": 0}, 422, "limit"),
     ],
 )

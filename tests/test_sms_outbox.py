@@ -46,7 +46,7 @@ def test_bad_sms_input_is_refused_without_a_row(world):
     client = Client()
     client.force_login(world.alice)
     response = client.post("/api/sms", {"to": "hello", "body": "x"}, content_type="application/json")
-    assert response.status_code == 400 and response.json()["code"] == "bad_number"
+    assert response.status_code == 422 and response.json()["code"] == "bad_number"
     crew = Client()
     crew.force_login(world.carol)
     assert (

@@ -91,8 +91,8 @@ def test_unknown_or_inactive_protocol_is_json_404(dispatcher):
 @pytest.mark.parametrize(
     "answers, status, words",
     [
-        ([5], 400, "has answers 0 to 3"),
-        ([0, 0, 0, 0], 400, "answers too many"),
+        ([5], 422, "has answers 0 to 3"),
+        ([0, 0, 0, 0], 422, "answers too many"),
         ([-1], 422, "answers.0"),
         ([9], 422, "answers.0"),
         (["yes"], 422, "answers.0"),

@@ -11,7 +11,7 @@ from hospitals.models import Hospital
 
 from ..events import record_event
 from ..models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
-from .base import ActionError, checked_text
+from .base import ActionError, checked_text, reachable_scene
 from .fleet import claim_status
 
 
@@ -57,6 +57,8 @@ def create_incident(
 ) -> Incident:
     if location is not None and location_source not in LocationSource.values:
         raise ActionError("Say where the location came from.", "bad_location_source")
+    if location is not None:
+        reachable_scene(location)
     if priority is not None and priority not in Priority.values:
         raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
     now = timezone.now()
@@ -181,6 +183,7 @@ def locate_incident(
     """Set or correct where the patient is; the first confirmation starts its clock."""
     if source not in LocationSource.values:
         raise ActionError(f"Unknown location source {source!r}.", "bad_location_source")
+    reachable_scene(location)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refuse_unless_open(incident)
     incident.location = location
@@ -231,12 +234,15 @@ def triage_incident(
 
 
 PATIENT_FIELDS = {"patient_name": 60, "patient_sex": 1, "caller_name": 60, "notes": 4000, "caller_number": 32}
+# Whole-number details: (least, most, whether it may be cleared). The age may be unknown; there
+# is always at least one patient.
+NUMBER_FIELDS = {"patient_age": (0, 150, True), "patient_count": (1, 150, False)}
 
 
 @transaction.atomic
 def update_incident_details(incident: Incident, *, actor: User | None, **fields) -> Incident:
     """Patient and caller details and notes typed by the dispatcher."""
-    unknown = set(fields) - set(PATIENT_FIELDS) - {"patient_age", "patient_count"}
+    unknown = set(fields) - set(PATIENT_FIELDS) - set(NUMBER_FIELDS)
     if unknown:
         raise ActionError(f"Unknown fields: {', '.join(sorted(unknown))}.", "bad_field")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -244,14 +250,23 @@ def update_incident_details(incident: Incident, *, actor: User | None, **fields)
     for name, value in fields.items():
         if name in PATIENT_FIELDS:
             value = checked_text(value, name.replace("_", " "), PATIENT_FIELDS[name])
-        elif value is not None and not (isinstance(value, int) and 0 <= value <= 150):
-            raise ActionError(f"{name.replace('_', ' ')} must be a whole number from 0 to 150.", "bad_number")
+        else:
+            checked_number(name, value)
         setattr(incident, name, value)
     if incident.patient_sex not in ("", "M", "F"):
         raise ActionError("Sex must be M, F or empty.", "bad_sex")
     incident.save(update_fields=list(fields))
     record_event("incident.updated", actor=actor, incident=incident, data={"fields": sorted(fields)})
     return incident
+
+
+def checked_number(name: str, value: object) -> None:
+    least, most, clearable = NUMBER_FIELDS[name]
+    if value is None and clearable:
+        return
+    if not (isinstance(value, int) and least <= value <= most):
+        label = name.replace("_", " ")
+        raise ActionError(f"{label} must be a whole number from {least} to {most}.", "bad_number", 422)
 
 
 @transaction.atomic

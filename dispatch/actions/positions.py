@@ -13,8 +13,8 @@ This is the busiest write in the system: a thousand units every five seconds (op
 """
 
 import math
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -28,8 +28,10 @@ from .base import ActionError, checked_point
 
 # No ambulance goes faster; a reported speed or a jump between fixes above this is a GPS fault.
 MAX_SPEED_KMH = 250.0
-# Device clocks drift and phones fix late, but a fix from the future is a wrong clock.
+# Device clocks drift and phones fix late, but a fix from the future is a wrong clock, and so
+# is one older than any buffer a tracker or a tablet keeps.
 MAX_FUTURE = timedelta(seconds=60)
+MAX_PAST = timedelta(days=7)
 # Two fixes this close are GPS jitter, whatever their times say (1 s apart is already 69 m at
 # the speed limit); the jump check starts beyond it.
 JUMP_SLACK_M = 100.0
@@ -80,6 +82,9 @@ def checked_fix(fix: Fix, now: datetime) -> tuple[Point, float | None, float | N
         raise refuse(exc.code, exc.message) from exc
     if timezone.is_naive(fix.at):
         raise refuse("bad_time", _("The fix time must carry a time zone."))
+    if fix.at < now - MAX_PAST:
+        message = _("The fix is from %(day)s, more than 7 days ago: the device clock is wrong.")
+        raise refuse("old_fix", message % {"day": fix.at.date()})
     if fix.at > now + MAX_FUTURE:
         ahead = (fix.at - now).total_seconds()
         raise refuse(
@@ -135,6 +140,8 @@ TARGET_SQL = """
 
 
 def find_target(where: str, value: object, at: datetime) -> Target | None:
+    if timezone.is_aware(at):
+        at = at.astimezone(UTC)  # a device may send any offset; PostgreSQL takes up to ±15:59
     with connection.cursor() as cursor:
         cursor.execute(TARGET_SQL.format(where=where), [at, value])
         row = cursor.fetchone()
@@ -223,6 +230,8 @@ def record_position(
 
 def store(target: Target, fix: Fix, source: str, device: str, received_at: datetime | None) -> PositionResult:
     received_at = received_at or timezone.now()
+    if timezone.is_aware(fix.at):
+        fix = replace(fix, at=fix.at.astimezone(UTC))  # see find_target
     try:
         point, speed, heading, accuracy = checked_fix(fix, received_at)
         last = target.last

@@ -13,6 +13,7 @@ from .. import actions
 from ..models import Assignment
 from .incidents import DISPATCHERS, AssignmentOut, assignment_out, dispatcher_incident
 from .main import require_role
+from .openapi import errors
 
 router = Router(tags=["assignments"])
 
@@ -35,7 +36,9 @@ class DispatchIn(Schema):
     override_reason: str = Field("", max_length=200)
 
 
-@router.post("/incidents/{incident_id}/dispatch", response={201: AssignmentOut}, summary="Send a unit")
+@router.post(
+    "/incidents/{incident_id}/dispatch", response={201: AssignmentOut, **errors(409)}, summary="Send a unit"
+)
 def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Status:
     incident = dispatcher_incident(request, incident_id)
     unit = get_object_or_404(Unit, pk=payload.unit)
@@ -57,7 +60,11 @@ class ReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=200)
 
 
-@router.post("/assignments/{assignment_id}/cancel", response=AssignmentOut, summary="Stand a unit down")
+@router.post(
+    "/assignments/{assignment_id}/cancel",
+    response={200: AssignmentOut, **errors(409)},
+    summary="Stand a unit down",
+)
 def cancel(request: HttpRequest, assignment_id: int, payload: ReasonIn) -> dict:
     assignment = live_assignment(request, assignment_id)
     actions.cancel_assignment(assignment, actor=request.user, reason=payload.reason)
@@ -73,7 +80,7 @@ class ReassignIn(Schema):
 
 @router.post(
     "/assignments/{assignment_id}/reassign",
-    response={201: AssignmentOut},
+    response={201: AssignmentOut, **errors(409)},
     summary="Send another unit instead",
 )
 def reassign(request: HttpRequest, assignment_id: int, payload: ReassignIn) -> Status:
@@ -90,29 +97,38 @@ def reassign(request: HttpRequest, assignment_id: int, payload: ReassignIn) -> S
     return Status(201, fresh(new))
 
 
-class DestinationIn(Schema):
+class AssignmentDestinationIn(Schema):
     hospital: int
     hospital_rank: int | None = Field(None, ge=1, le=10_000)
 
 
 @router.post(
     "/assignments/{assignment_id}/destination",
-    response=AssignmentOut,
+    response={200: AssignmentOut, **errors(409)},
     summary="Choose the receiving hospital",
 )
-def destination(request: HttpRequest, assignment_id: int, payload: DestinationIn) -> dict:
+def destination(request: HttpRequest, assignment_id: int, payload: AssignmentDestinationIn) -> dict:
     assignment = live_assignment(request, assignment_id)
     hospital = get_object_or_404(Hospital, pk=payload.hospital)
     actions.set_destination(assignment, hospital, actor=request.user, hospital_rank=payload.hospital_rank)
     return fresh(assignment)
 
 
-class StatusIn(Schema):
+class UnitStatusIn(Schema):
     status: UnitStatus
 
 
-@router.post("/units/{unit_id}/status", summary="Change a unit's status (control room)")
-def unit_status(request: HttpRequest, unit_id: int, payload: StatusIn) -> dict:
+class UnitStatusOut(Schema):
+    id: int
+    status: UnitStatus
+
+
+@router.post(
+    "/units/{unit_id}/status",
+    response={200: UnitStatusOut, **errors(409)},
+    summary="Change a unit's status (control room)",
+)
+def unit_status(request: HttpRequest, unit_id: int, payload: UnitStatusIn) -> dict:
     require_role(request, *DISPATCHERS)
     unit = get_object_or_404(Unit, pk=unit_id)
     actions.set_unit_status(unit, payload.status, actor=request.user)

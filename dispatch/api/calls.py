@@ -16,6 +16,7 @@ from ..locate import possible_duplicates
 from ..models import Call, CallerLocation, CallStatus, Incident
 from .incidents import DISPATCHERS
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["calls"])
 
@@ -103,14 +104,20 @@ def control_room_call(request: HttpRequest, call_id: int, *roles: str) -> Call:
     return get_object_or_404(Call.objects.select_related("answered_by"), pk=call_id)
 
 
-@router.get("/calls/live", response=list[CallOut], summary="Calls ringing or being talked on")
+@router.get(
+    "/calls/live", response={200: list[CallOut], **errors(403)}, summary="Calls ringing or being talked on"
+)
 def live_calls(request: HttpRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     calls = Call.objects.filter(status__in=[CallStatus.RINGING, CallStatus.ANSWERED])
     return [call_actions.call_summary(c) for c in calls.select_related("answered_by").order_by("ringing_at")]
 
 
-@router.get("/calls/{call_id}", response=CallDetailOut, summary="A call with the caller's history")
+@router.get(
+    "/calls/{call_id}",
+    response={200: CallDetailOut, **errors(403)},
+    summary="A call with the caller's history",
+)
 def call_detail(request: HttpRequest, call_id: int) -> dict:
     call = control_room_call(request, call_id)
     locations = caller_locations(call)
@@ -124,7 +131,7 @@ def call_detail(request: HttpRequest, call_id: int) -> dict:
 
 @router.post(
     "/calls/{call_id}/take",
-    response=CallOut,
+    response={200: CallOut, **errors(409)},
     summary="Take a ringing call (the first dispatcher wins; 409 for the others)",
 )
 def take(request: HttpRequest, call_id: int) -> dict:
@@ -141,7 +148,7 @@ class LinkOut(Schema):
 
 @router.post(
     "/calls/{call_id}/location-link",
-    response={201: LinkOut},
+    response={201: LinkOut, **errors(409)},
     summary="Text the caller a one-time link that sends the phone's position",
 )
 def location_link(request: HttpRequest, call_id: int) -> Status:
@@ -151,7 +158,11 @@ def location_link(request: HttpRequest, call_id: int) -> Status:
     return Status(201, {"link": link.pk, "phone": link.phone, "expires_at": link.expires_at})
 
 
-@router.get("/calls/{call_id}/locations", response=list[LocationOut], summary="The caller's positions")
+@router.get(
+    "/calls/{call_id}/locations",
+    response={200: list[LocationOut], **errors(403)},
+    summary="The caller's positions",
+)
 def locations(request: HttpRequest, call_id: int) -> list[dict]:
     call = control_room_call(request, call_id)
     return [call_actions.location_summary(loc) for loc in caller_locations(call)]
@@ -163,7 +174,7 @@ class AdoptIn(Schema):
 
 @router.post(
     "/caller-locations/{location_id}/adopt",
-    response=LocationOut,
+    response={200: LocationOut, **errors(409)},
     summary="Use the caller's position as the incident's location",
 )
 def adopt(request: HttpRequest, location_id: int, payload: AdoptIn) -> dict:
@@ -186,7 +197,11 @@ class SmsOut(Schema):
     to: str
 
 
-@router.post("/sms", response={202: SmsOut}, summary="Send an SMS to a caller or a crew (via the outbox)")
+@router.post(
+    "/sms",
+    response={202: SmsOut, **errors(404)},
+    summary="Send an SMS to a caller or a crew (via the outbox)",
+)
 def send_sms(request: HttpRequest, payload: SmsIn) -> Status:
     require_role(request, *DISPATCHERS)
     incident = get_object_or_404(Incident, pk=payload.incident) if payload.incident else None

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal, NoReturn
 
 import pydantic
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -32,10 +33,12 @@ from .. import actions, crew
 from ..actions import ActionError
 from ..actions.fleet import STATUS_CLOCKS
 from ..idempotency import Outcome, error_body, run_once
+from ..inputs import NUL, nul_message, nul_path
 from ..models import Assignment, Message, Role, User
 from .main import CONTROL_ROOM, require_role
+from .openapi import ErrorOut, errors
 from .recommend import (
-    HospitalOut,
+    RankedHospitalOut,
     WordsOut,
     checked_choice,
     hospital_recommendation,
@@ -51,11 +54,6 @@ MAX_BATCH = 200
 
 
 # --- what the tablet reads -------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    error: str
-    code: str
 
 
 class NextStatusOut(Schema):
@@ -256,7 +254,7 @@ class StatusOp(Schema):
     assignment: int | None = Field(None, description="the job this tap belongs to; required during a job")
 
 
-class StatusIn(StatusOp, TabletWrite):
+class CrewStatusIn(StatusOp, TabletWrite):
     pass
 
 
@@ -320,7 +318,7 @@ class DestinationOp(DestinationFields, AssignmentOp):
     pass
 
 
-class DestinationIn(DestinationFields, TabletWrite):
+class CrewDestinationIn(DestinationFields, TabletWrite):
     pass
 
 
@@ -475,9 +473,10 @@ KEYED = {
         {
             "in": "header",
             "name": "Idempotency-Key",
-            "required": False,
-            "schema": {"type": "string", "minLength": 8, "maxLength": 80},
-            "description": "one per write, reused on every retry; required here or as idempotency_key",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,80}$"},
+            "description": "one per write, reused on every retry (the body's idempotency_key field may "
+            "carry it instead)",
         }
     ]
 }
@@ -486,7 +485,11 @@ KEYED = {
 # --- shift -----------------------------------------------------------------------------------
 
 
-@router.get("/crew/units", response=list[PickableUnitOut], summary="Units a crew member may start a shift on")
+@router.get(
+    "/crew/units",
+    response={200: list[PickableUnitOut], **errors(403)},
+    summary="Units a crew member may start a shift on",
+)
 def pickable_units(request: HttpRequest) -> list[dict]:
     require_role(request, Role.CREW)
     crews: dict[int, list[str]] = {}
@@ -505,7 +508,11 @@ def pickable_units(request: HttpRequest) -> list[dict]:
     ]
 
 
-@router.get("/crew/shift", response=ShiftStateOut, summary="The signed-in crew member's shift, if any")
+@router.get(
+    "/crew/shift",
+    response={200: ShiftStateOut, **errors(403)},
+    summary="The signed-in crew member's shift, if any",
+)
 def shift(request: HttpRequest) -> dict:
     require_role(request, Role.CREW)
     return {"shift": crew.shift_out(crew.current_shift(request.user))}
@@ -558,7 +565,7 @@ def end_shift(request: HttpRequest, payload: TabletWrite | None = None) -> JsonR
 
 @router.get(
     "/crew/assignment",
-    response=CurrentOut,
+    response={200: CurrentOut, **errors(403)},
     summary="My shift and my unit's current assignment (null when there is none)",
 )
 def current(request: HttpRequest) -> dict:
@@ -570,7 +577,7 @@ def current(request: HttpRequest) -> dict:
 
 @router.get(
     "/crew/assignments/{assignment_id}",
-    response={200: CrewAssignmentOut, 404: ErrorOut},
+    response={200: CrewAssignmentOut, 404: ErrorOut, **errors(403)},
     summary="One of my unit's assignments this shift",
 )
 def assignment(request: HttpRequest, assignment_id: int) -> dict:
@@ -584,7 +591,9 @@ def assignment(request: HttpRequest, assignment_id: int) -> dict:
     summary="Acknowledge the assignment (status acknowledged; its time is recorded)",
     openapi_extra=KEYED,
 )
-def acknowledge(request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None) -> JsonResponse:
+def acknowledge_job(
+    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+) -> JsonResponse:
     return write(request, "acknowledge", payload, assignment=assignment_id)
 
 
@@ -594,7 +603,7 @@ def acknowledge(request: HttpRequest, assignment_id: int, payload: TabletWrite |
     summary="One-tap status change, in job order (409 when out of order; nothing changes)",
     openapi_extra=KEYED,
 )
-def status(request: HttpRequest, payload: StatusIn) -> JsonResponse:
+def status(request: HttpRequest, payload: CrewStatusIn) -> JsonResponse:
     return write(request, "status", payload)
 
 
@@ -603,7 +612,7 @@ def status(request: HttpRequest, payload: StatusIn) -> JsonResponse:
 
 @router.get(
     "/crew/assignments/{assignment_id}/patient",
-    response={200: RecordOut, 404: ErrorOut},
+    response={200: RecordOut, 404: ErrorOut, **errors(403)},
     summary="The patient record and vital signs of my assignment",
 )
 def patient(request: HttpRequest, assignment_id: int) -> dict:
@@ -640,7 +649,7 @@ def record_vitals(request: HttpRequest, assignment_id: int, payload: VitalsIn) -
     summary="Confirm or change the receiving hospital",
     openapi_extra=KEYED,
 )
-def destination(request: HttpRequest, assignment_id: int, payload: DestinationIn) -> JsonResponse:
+def crew_destination(request: HttpRequest, assignment_id: int, payload: CrewDestinationIn) -> JsonResponse:
     return write(request, "destination", payload, assignment=assignment_id)
 
 
@@ -651,7 +660,7 @@ class CrewRecommendationOut(Schema):
     lat: float
     hospital_capability: str | None
     diversion_category: str | None
-    hospitals: list[HospitalOut]
+    hospitals: list[RankedHospitalOut]
     hospital_shortfall: WordsOut | None
 
 
@@ -661,7 +670,7 @@ class HospitalNeeds(Schema):
 
 @router.get(
     "/crew/assignments/{assignment_id}/recommendation",
-    response={200: CrewRecommendationOut, **ERRORS},
+    response={200: CrewRecommendationOut, **ERRORS, **errors(403)},
     summary="Hospitals for my patient, ranked by road time from the scene, with reasons",
 )
 def recommendation(request: HttpRequest, assignment_id: int, needs: Query[HospitalNeeds]) -> dict:
@@ -691,7 +700,11 @@ def latest(messages: QuerySet[Message], q: MessagesQuery) -> list[dict]:
     return [crew.message_out(m) for m in reversed(rows)]
 
 
-@router.get("/crew/messages", response=list[CrewMessageOut], summary="My unit's messages, oldest first")
+@router.get(
+    "/crew/messages",
+    response={200: list[CrewMessageOut], **errors(403)},
+    summary="My unit's messages, oldest first",
+)
 def crew_messages(request: HttpRequest, q: Query[MessagesQuery]) -> list[dict]:
     require_role(request, Role.CREW)
     return latest(Message.objects.for_crew(request.user), q)
@@ -721,7 +734,7 @@ def read_crew_message(
 
 @router.get(
     "/units/{unit_id}/messages",
-    response=list[CrewMessageOut],
+    response={200: list[CrewMessageOut], **errors(403)},
     summary="A unit's message line (control room)",
     tags=["messages"],
 )
@@ -818,13 +831,19 @@ def sync_one(user: User, envelope: OperationIn) -> dict:
         outcome = queued(user, envelope)
     except ActionError as exc:  # a bad or reused key: refused without being recorded
         outcome = Outcome(exc.status, error_body(exc), replayed=False)
+    except (OperationalError, InterfaceError):
+        # The database is failing over: nothing was applied, and the tablet sends it again.
+        log.warning(
+            "queued operation %s (%s): database unavailable", envelope.key, envelope.kind, exc_info=True
+        )
+        body = {
+            "error": _("The server is busy: this operation was not applied; it is sent again."),
+            "code": "unavailable",
+        }
+        outcome = Outcome(503, body, replayed=False)
     except Exception:
         log.exception("queued operation %s (%s) failed", envelope.key, envelope.kind)
-        body = {
-            "error": _("Server error: this operation was not applied; send it again."),
-            "code": "server_error",
-        }
-        outcome = Outcome(500, body, replayed=False)
+        outcome = not_applied(user, envelope)
     ok = 200 <= outcome.status < 300
     return {
         "key": envelope.key,
@@ -838,16 +857,35 @@ def sync_one(user: User, envelope: OperationIn) -> dict:
     }
 
 
+def not_applied(user: User, envelope: OperationIn) -> Outcome:
+    """An operation the server failed on (a fault of ours, logged): refused and recorded, so the
+    tablet shows the crew it was not applied and the queue behind it moves on instead of
+    resending it forever."""
+    refusal = ActionError(
+        _("The server could not apply this (the fault is logged). Enter it again if it is still needed."),
+        "not_applied",
+        422,
+    )
+    try:
+        return refused_once(user, envelope, refusal)
+    except Exception:
+        log.exception("could not record the refusal of queued operation %s", envelope.key)
+        return Outcome(refusal.status, error_body(refusal), replayed=False)
+
+
 def queued(user: User, envelope: OperationIn) -> Outcome:
     operation = OPERATIONS.get(envelope.kind)
     try:
         if operation is None:
             raise ActionError(
                 _("Unknown operation kind %(kind)r: use one of %(kinds)s.")
-                % {"kind": envelope.kind, "kinds": ", ".join(OPERATIONS)},
+                % {"kind": envelope.kind.replace(NUL, ""), "kinds": ", ".join(OPERATIONS)},
                 "bad_kind",
                 422,
             )
+        field = nul_path(envelope.data, "data")
+        if field is not None:
+            raise ActionError(nul_message(field), "nul_character", 422)
         op = operation.schema.model_validate(envelope.data)
     except (ActionError, pydantic.ValidationError) as exc:
         return refused_once(user, envelope, exc)
@@ -863,7 +901,8 @@ def refused_once(user: User, envelope: OperationIn, exc: Exception) -> Outcome:
         raise exc
 
     request = {"data": envelope.data, "client_time": iso(envelope.client_time)}
-    return run_once(user, envelope.key, envelope.kind, request, refuse)
+    kind = envelope.kind if envelope.kind in OPERATIONS else "unknown"  # stored: never the raw text
+    return run_once(user, envelope.key, kind, request, refuse)
 
 
 def problems(exc: pydantic.ValidationError) -> str:

@@ -4,7 +4,9 @@ import json
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,11 @@ def json_error(status: int, message: str, code: str = "", **extra) -> JsonRespon
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+# Exceptions Django turns into a 4xx answer (a form without its multipart boundary raised in the
+# CSRF check, a body over the size limit): the client's fault, never a server error.
+CLIENT_ERRORS = (BadRequest, SuspiciousOperation, MultiPartParserError, PermissionDenied, Http404)
+
+
 class JsonErrorsForApiMiddleware:
     """Turn Django's HTML error pages (404, CSRF 403, 500) into JSON for /api/ paths."""
 
@@ -43,8 +50,8 @@ class JsonErrorsForApiMiddleware:
         return json_error(status, DEFAULT_MESSAGES.get(status, "Request failed."))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
-            return None
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, CLIENT_ERRORS):
+            return None  # Django answers these 4xx itself; __call__ above makes the page JSON
         log.exception("API error on %s", request.path)
         return json_error(500, DEFAULT_MESSAGES[500])
 
@@ -55,6 +62,8 @@ def parse_json_body(request: HttpRequest) -> dict:
         body = json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"Body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # json's decoder recurses once per level of nesting
+        raise ValueError("Body is nested too deeply.") from exc
     if not isinstance(body, dict):
         raise ValueError("Body must be a JSON object.")
     return body

@@ -13,12 +13,14 @@ from pydantic import Field
 from fleet.models import RoadNetwork, Station, Unit, road_geojson_by_class
 from hospitals.models import Hospital
 
+from .fields import LonLat, RoadPointOut
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["map"])
 
 
-class UnitOut(Schema):
+class FleetUnitOut(Schema):
     id: int
     call_sign: str
     kind: str
@@ -50,14 +52,16 @@ def unit_row(unit: Unit, now: datetime) -> dict:
     }
 
 
-@router.get("/units", response=list[UnitOut], summary="Every unit with status and position")
+@router.get(
+    "/units", response={200: list[FleetUnitOut], **errors(403)}, summary="Every unit with status and position"
+)
 def units(request: HttpRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     now = timezone.now()
     return [unit_row(u, now) for u in Unit.objects.all()]
 
 
-class PlaceOut(Schema):
+class MapPointOut(Schema):
     id: int
     name: str
     name_en: str
@@ -65,13 +69,17 @@ class PlaceOut(Schema):
     lat: float
 
 
-class HospitalOut(PlaceOut):
+class StationOut(MapPointOut):
+    pass
+
+
+class HospitalSummaryOut(MapPointOut):
     capabilities: list[str]
     diverting: list[str]
     has_board: bool
 
 
-@router.get("/stations", response=list[PlaceOut], summary="Ambulance stations")
+@router.get("/stations", response=list[StationOut], summary="Ambulance stations")
 def stations(request: HttpRequest) -> list[dict]:
     return [
         {"id": s.pk, "name": s.name, "name_en": s.name_en, "lon": s.location.x, "lat": s.location.y}
@@ -79,7 +87,9 @@ def stations(request: HttpRequest) -> list[dict]:
     ]
 
 
-@router.get("/hospitals", response=list[HospitalOut], summary="Hospitals with capabilities and diversion")
+@router.get(
+    "/hospitals", response=list[HospitalSummaryOut], summary="Hospitals with capabilities and diversion"
+)
 def hospitals(request: HttpRequest) -> list[dict]:
     return [
         {
@@ -116,7 +126,11 @@ class NetworkOut(Schema):
     north: float | None
 
 
-@router.get("/roads/network", response=NetworkOut, summary="The active road network and its extent")
+@router.get(
+    "/roads/network",
+    response={200: NetworkOut, **errors(404)},
+    summary="The active road network and its extent",
+)
 def network(request: HttpRequest) -> dict:
     active = RoadNetwork.objects.active()
     if active is None:
@@ -139,10 +153,25 @@ def network(request: HttpRequest) -> dict:
 MAX_CLASS_BY_ZOOM = [(11, 3), (12, 5), (13, 7), (99, 10)]
 
 
-@router.get("/roads", summary="Roads in a box as GeoJSON, one feature per road class")
+ROADS_GEOJSON = {
+    "responses": {
+        200: {
+            "description": "a GeoJSON FeatureCollection; each feature has properties.road_class",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["type", "features"]}}},
+        }
+    }
+}
+
+
+@router.get(
+    "/roads",
+    response={200: None, **errors(404)},
+    summary="Roads in a box as GeoJSON, one feature per road class",
+    openapi_extra=ROADS_GEOJSON,
+)
 def roads(request: HttpRequest, box: Query[BBox]) -> HttpResponse:
     if box.west >= box.east or box.south >= box.north:
-        raise HttpError(400, _("The box must have west < east and south < north."))
+        raise HttpError(422, _("The box must have west < east and south < north."))
     active = RoadNetwork.objects.active()
     if active is None:
         raise HttpError(404, _("No road network is loaded."))
@@ -168,18 +197,11 @@ def road_router():
     return loaded
 
 
-class LonLat(Schema):
-    lon: float = Field(..., ge=-180, le=180)
-    lat: float = Field(..., ge=-90, le=90)
-
-
-class SnapOut(Schema):
-    lon: float
-    lat: float
-    distance_m: float
-
-
-@router.get("/roads/snap", response=SnapOut, summary="The nearest point on the road network")
+@router.get(
+    "/roads/snap",
+    response={200: RoadPointOut, **errors(404)},
+    summary="The nearest point on the road network",
+)
 def snap(request: HttpRequest, point: Query[LonLat]) -> dict:
     result = road_router().snap(point.lon, point.lat)
     return {"lon": result.lon, "lat": result.lat, "distance_m": result.distance_m}
@@ -188,16 +210,18 @@ def snap(request: HttpRequest, point: Query[LonLat]) -> dict:
 class RouteOut(Schema):
     seconds: float
     metres: float
-    coordinates: list[tuple[float, float]]
+    coordinates: list[list[float]] = Field(description="[longitude, latitude] pairs along the route")
 
 
-@router.get("/roads/route", response=RouteOut, summary="Fastest road route between two points")
+@router.get(
+    "/roads/route", response={200: RouteOut, **errors(404)}, summary="Fastest road route between two points"
+)
 def route(
     request: HttpRequest,
     from_lon: float = Query(..., ge=-180, le=180),
-    from_lat: float = Query(..., ge=-90, le=90),
+    from_lat: float = Query(..., gt=-90, lt=90),
     to_lon: float = Query(..., ge=-180, le=180),
-    to_lat: float = Query(..., ge=-90, le=90),
+    to_lat: float = Query(..., gt=-90, lt=90),
 ) -> dict:
     result = road_router().route((from_lon, from_lat), (to_lon, to_lat))
     if result is None or result.seconds == float("inf"):

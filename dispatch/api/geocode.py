@@ -10,6 +10,7 @@ from pydantic import Field
 from .. import geocoding
 from .errors import json_error
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["locate"])
 
@@ -33,13 +34,16 @@ class GeocodeOut(Schema):
 
 @router.get(
     "/geocode",
-    response={200: GeocodeOut},
+    response={200: GeocodeOut, **errors(403, 404, 503)},
     summary="Ask the external geocoder (fallback to the gazetteer); 503 when it is down or slow",
+    description="404 when this deployment has no external geocoder (GEOCODER is empty).",
 )
 def geocode(request: HttpRequest, q: Query[GeocodeQuery]) -> Status:
     require_role(request, *CONTROL_ROOM)
     try:
         found = geocoding.geocode(q.q)
+    except geocoding.NoGeocoder as exc:
+        return json_error(404, str(exc), "no_geocoder")
     except geocoding.GeocoderDown as exc:
         return json_error(503, str(exc), "geocoder_down")
     return Status(200, {"result": found.__dict__ if found else None})

@@ -26,6 +26,7 @@ from ..idempotency import run_once
 from ..models import Assignment, Event, FhirDeliveryAttempt, Outbox, PreArrivalNotice, Role, User
 from .crew import ERRORS, KEYED, CrewNoticeOut, TabletWrite, reply, tablet_key
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["handoff"])
 
@@ -299,7 +300,7 @@ class BoardQuery(Schema):
 
 @router.get(
     "/er/board",
-    response={200: BoardOut, **ERRORS},
+    response={200: BoardOut, **ERRORS, **errors(403)},
     summary="The ER board: patients bound here, soonest first",
 )
 def board(request: HttpRequest, q: Query[BoardQuery]) -> dict:
@@ -316,7 +317,7 @@ def board(request: HttpRequest, q: Query[BoardQuery]) -> dict:
 
 @router.get(
     "/er/notices/{notice_id}",
-    response={200: NoticeDetailOut, **ERRORS},
+    response={200: NoticeDetailOut, **ERRORS, **errors(403)},
     summary="One notice, with its delivery status (FHIR, SMS)",
 )
 def notice(request: HttpRequest, notice_id: int) -> dict:
@@ -329,7 +330,7 @@ def notice(request: HttpRequest, notice_id: int) -> dict:
     response={200: AckOut, **ERRORS},
     summary="Acknowledge a notice (staff of its hospital; a dispatcher records a phoned one)",
 )
-def acknowledge(request: HttpRequest, notice_id: int) -> dict:
+def acknowledge_notice(request: HttpRequest, notice_id: int) -> dict:
     require_role(request, *ER_ROLES)
     ack = actions.acknowledge_notice(visible_notice(request.user, notice_id), actor=request.user)
     user = ack.acknowledged_by
@@ -490,7 +491,7 @@ def dispatcher_send(request: HttpRequest, assignment_id: int) -> dict:
 
 @router.get(
     "/assignments/{assignment_id}/notice",
-    response={200: NoticeDetailOut, **ERRORS},
+    response={200: NoticeDetailOut, **ERRORS, **errors(403)},
     summary="The unit's pre-arrival notice: acknowledgement and delivery status (control room)",
 )
 def dispatcher_notice(request: HttpRequest, assignment_id: int) -> dict:

@@ -14,7 +14,9 @@ from ..actions.base import checked_point
 from ..events import serialize_event, visible_events
 from ..idempotency import run_once
 from ..models import Assignment, Incident, LocationSource, Place, Role
+from .fields import Latitude, Longitude
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["incidents"])
 
@@ -156,8 +158,8 @@ def fresh(incident: Incident) -> dict:
 
 class IncidentIn(Schema):
     caller_number: str = Field("", max_length=32)
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lon: Longitude | None = None
+    lat: Latitude | None = None
     location_source: LocationSource | None = None
     location_accuracy_m: float | None = Field(None, ge=0, le=100_000)
     address: str = Field("", max_length=200)
@@ -232,15 +234,19 @@ def get_incident(request: HttpRequest, incident_id: int) -> dict:
 
 
 class LocateIn(Schema):
-    lon: float = Field(..., ge=-180, le=180)
-    lat: float = Field(..., ge=-90, le=90)
+    lon: Longitude
+    lat: Latitude
     source: LocationSource
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
     address: str = Field("", max_length=200)
     place: int | None = None
 
 
-@router.post("/incidents/{incident_id}/locate", response=IncidentOut, summary="Set or correct the location")
+@router.post(
+    "/incidents/{incident_id}/locate",
+    response={200: IncidentOut, **errors(409)},
+    summary="Set or correct the location",
+)
 def locate(request: HttpRequest, incident_id: int, payload: LocateIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     place = get_object_or_404(Place, pk=payload.place) if payload.place else None
@@ -266,7 +272,11 @@ class TriageIn(Schema):
     instruction: str = Field("", max_length=50)
 
 
-@router.post("/incidents/{incident_id}/triage", response=IncidentOut, summary="Record the triage result")
+@router.post(
+    "/incidents/{incident_id}/triage",
+    response={200: IncidentOut, **errors(409)},
+    summary="Record the triage result",
+)
 def triage(request: HttpRequest, incident_id: int, payload: TriageIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.triage_incident(
@@ -291,11 +301,15 @@ class DetailsIn(Schema):
     patient_name: str | None = Field(None, max_length=60)
     patient_sex: str | None = Field(None, pattern="^(M|F|)$")
     patient_age: int | None = Field(None, ge=0, le=150)
-    patient_count: int | None = Field(None, ge=1, le=150)
+    patient_count: int = Field(1, ge=1, le=150, description="at least 1; leave it out to keep it")
     notes: str | None = Field(None, max_length=4000)
 
 
-@router.post("/incidents/{incident_id}/details", response=IncidentOut, summary="Caller and patient details")
+@router.post(
+    "/incidents/{incident_id}/details",
+    response={200: IncidentOut, **errors(409)},
+    summary="Caller and patient details",
+)
 def details(request: HttpRequest, incident_id: int, payload: DetailsIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.update_incident_details(incident, actor=request.user, **payload.dict(exclude_unset=True))
@@ -306,7 +320,11 @@ class LinkIn(Schema):
     to: int
 
 
-@router.post("/incidents/{incident_id}/link", response=IncidentOut, summary="Close as a duplicate of another")
+@router.post(
+    "/incidents/{incident_id}/link",
+    response={200: IncidentOut, **errors(409)},
+    summary="Close as a duplicate of another",
+)
 def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     target = get_object_or_404(Incident, pk=payload.to)
@@ -318,7 +336,11 @@ class CloseIn(Schema):
     outcome: str = Field(..., min_length=1, max_length=40)
 
 
-@router.post("/incidents/{incident_id}/close", response=IncidentOut, summary="Close with an outcome")
+@router.post(
+    "/incidents/{incident_id}/close",
+    response={200: IncidentOut, **errors(409)},
+    summary="Close with an outcome",
+)
 def close(request: HttpRequest, incident_id: int, payload: CloseIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.close_incident(incident, actor=request.user, outcome=payload.outcome)

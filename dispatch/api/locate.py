@@ -12,7 +12,9 @@ from ..actions import ActionError
 from ..actions.base import checked_point
 from ..locate import Duplicate, SearchText, places, possible_duplicates, whereabouts
 from ..models import Place
+from .fields import Latitude, Longitude, LonLat, RoadPointOut
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["locate"])
 
@@ -30,15 +32,9 @@ class PlaceOut(Schema):
     distance_m: float | None = Field(None, description="from the point given, in metres")
 
 
-class SnapOut(Schema):
-    lon: float
-    lat: float
-    distance_m: float
-
-
 class ReverseOut(Schema):
     place: PlaceOut | None = Field(None, description="the nearest named place within 5 km")
-    snap: SnapOut | None = Field(None, description="the nearest road point; absent with no road network")
+    snap: RoadPointOut | None = Field(None, description="the nearest road point; absent with no road network")
 
 
 class DuplicateOut(Schema):
@@ -58,19 +54,14 @@ class DuplicateOut(Schema):
 
 class SearchQuery(Schema):
     q: str = Field(..., min_length=1, max_length=60, description="Chinese, pinyin, initials or English")
-    lon: float | None = Field(None, ge=-180, le=180, description="rank nearer places first among equals")
-    lat: float | None = Field(None, ge=-90, le=90)
+    lon: Longitude | None = Field(None, description="rank nearer places first among equals")
+    lat: Latitude | None = None
     limit: int = Field(10, ge=1, le=50)
 
 
-class PointQuery(Schema):
-    lon: float = Field(..., ge=-180, le=180)
-    lat: float = Field(..., ge=-90, le=90)
-
-
 class DuplicatesQuery(Schema):
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lon: Longitude | None = None
+    lat: Latitude | None = None
     caller_number: str = Field("", max_length=32)
     exclude: int | None = Field(None, description="an incident to leave out: the one being taken")
 
@@ -116,7 +107,7 @@ def duplicate_out(found: Duplicate) -> dict:
 
 @router.get(
     "/places/search",
-    response=list[PlaceOut],
+    response={200: list[PlaceOut], **errors(403)},
     exclude_none=True,
     summary="Find places by Chinese name, pinyin, initials or English, typos forgiven",
 )
@@ -130,11 +121,11 @@ def search_places(request: HttpRequest, query: Query[SearchQuery]) -> list[dict]
 
 @router.get(
     "/places/reverse",
-    response=ReverseOut,
+    response={200: ReverseOut, **errors(403)},
     exclude_none=True,
     summary="The nearest named place to a point, and the nearest road",
 )
-def reverse(request: HttpRequest, at: Query[PointQuery]) -> dict:
+def reverse(request: HttpRequest, at: Query[LonLat]) -> dict:
     require_role(request, *CONTROL_ROOM)
     found = whereabouts(checked_point(at.lon, at.lat))
     return {
@@ -145,7 +136,7 @@ def reverse(request: HttpRequest, at: Query[PointQuery]) -> dict:
 
 @router.get(
     "/incidents/duplicates",
-    response=list[DuplicateOut],
+    response={200: list[DuplicateOut], **errors(403)},
     summary="Open incidents nearby and recent incidents from the same number",
 )
 def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[dict]:

@@ -3,21 +3,24 @@
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 from ninja.security import django_auth
 
 from ..actions import ActionError
 from ..models import Role
 from .errors import json_error
+from .openapi import DispatchAPI
 
-api = NinjaAPI(
+api = DispatchAPI(
     title="120 Dispatch API",
     version="1",
     description="120 emergency medical dispatch: incidents, units, hospitals, the road network.",
     urls_namespace="api",
     openapi_url="/schema/",
     docs_url="/docs/",
+    # No "valid schema" badge: it would send the schema's address to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
     auth=django_auth,
 )
 

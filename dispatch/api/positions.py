@@ -39,7 +39,9 @@ from fleet.models import PositionSource, Unit
 
 from .. import actions
 from ..actions import ActionError, Fix
+from ..inputs import json_nul, nul_message, querydict_nul
 from ..models import Role
+from .openapi import ErrorOut, errors
 
 log = logging.getLogger(__name__)
 
@@ -58,40 +60,79 @@ class OsmAndOut(Schema):
     error: str = ""
 
 
-class ErrorOut(Schema):
-    error: str
-    code: str
-
-
 def refused(exc: ActionError) -> dict:
     return {"stored": False, "moved": False, "code": exc.code, "error": exc.message}
 
 
+OSMAND_FIELDS = [
+    ("id", "device id, bound to a unit by Unit.tracker_id (or `deviceid`)"),
+    ("lat", "latitude, degrees WGS-84"),
+    ("lon", "longitude, degrees WGS-84"),
+    ("timestamp", "fix time: unix seconds, unix milliseconds or ISO 8601; none means now"),
+    ("speed", "speed in knots"),
+    ("bearing", "heading in degrees from north (or `heading`)"),
+    ("accuracy", "accuracy radius in metres; 0 means not given"),
+    ("valid", "false or 0: the device says the fix is not valid"),
+    ("altitude", "metres; accepted, not stored"),
+    ("batt", "battery %; accepted, not stored"),
+]
+# The fields come as query parameters, or (when the query is empty) as a form body, or as the
+# JSON object of Traccar Client 9+: id, lat and lon are required in whichever form is used.
 OSMAND_PARAMETERS = [
-    {"name": name, "in": "query", "required": name in ("id", "lat", "lon"), "description": text,
-     "schema": {"type": "string"}}
-    for name, text in [
-        ("id", "device id, bound to a unit by Unit.tracker_id (or `deviceid`)"),
-        ("lat", "latitude, degrees WGS-84"),
-        ("lon", "longitude, degrees WGS-84"),
-        ("timestamp", "fix time: unix seconds, unix milliseconds or ISO 8601; none means now"),
-        ("speed", "speed in knots"),
-        ("bearing", "heading in degrees from north (or `heading`)"),
-        ("accuracy", "accuracy radius in metres; 0 means not given"),
-        ("valid", "false or 0: the device says the fix is not valid"),
-        ("altitude", "metres; accepted, not stored"),
-        ("batt", "battery %; accepted, not stored"),
-    ]
-]  # fmt: skip
+    {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+    for name, text in OSMAND_FIELDS
+]
+OSMAND_FORM = {
+    "type": "object",
+    "properties": {name: {"type": "string", "description": text} for name, text in OSMAND_FIELDS},
+}
+NUMBER = {"type": "number"}
+TRACCAR_JSON = {
+    "type": "object",
+    "required": ["device_id", "location"],
+    "properties": {
+        "device_id": {"type": "string"},
+        "location": {
+            "type": "object",
+            "required": ["coords"],
+            "properties": {
+                "timestamp": {"type": "string", "format": "date-time"},
+                "coords": {
+                    "type": "object",
+                    "required": ["latitude", "longitude"],
+                    "properties": {
+                        "latitude": NUMBER,
+                        "longitude": NUMBER,
+                        "accuracy": {**NUMBER, "description": "metres"},
+                        "speed": {**NUMBER, "description": "m/s; -1 unknown"},
+                        "heading": {**NUMBER, "description": "degrees; -1 unknown"},
+                        "altitude": NUMBER,
+                    },
+                },
+            },
+        },
+    },
+}
+OSMAND_BODY = {
+    "required": False,
+    "content": {
+        "application/x-www-form-urlencoded": {"schema": OSMAND_FORM},
+        "application/json": {"schema": TRACCAR_JSON},
+    },
+}
 OSMAND = {
     # Trackers carry no session or key: a device is known by its id alone. Deployments expose
     # this path only to the trackers' network (the APN / VPN in front of HAProxy), not to the
     # internet. With auth=None django-ninja does no CSRF check: devices have no CSRF token.
     "auth": None,
-    "response": {200: OsmAndOut, 400: ErrorOut, 404: ErrorOut},
+    "response": {200: OsmAndOut, **errors(400, 404, 422)},
     "summary": "A position fix from a tracker (OsmAnd protocol, Traccar Client)",
     "description": __doc__.split("\n\n", 1)[1],
     "openapi_extra": {"parameters": OSMAND_PARAMETERS},
+}
+OSMAND_POST = {
+    **OSMAND,
+    "openapi_extra": {"parameters": OSMAND_PARAMETERS, "requestBody": OSMAND_BODY},
 }
 
 
@@ -99,7 +140,7 @@ OSMAND = {
 # Under daphne, TrackerFastPath below answers this path before Django; this route serves the
 # same function for the schema, WSGI and the test client.
 @router.get("/osmand", operation_id="osmand_get", **OSMAND)
-@router.post("/osmand", operation_id="osmand_post", **OSMAND)
+@router.post("/osmand", operation_id="osmand_post", **OSMAND_POST)
 def osmand(request: HttpRequest) -> Status:
     form = request.POST if request.content_type in FORM_TYPES else None
     body = b"" if form is not None else request.body  # a multipart body is read once, by POST
@@ -115,6 +156,9 @@ def osmand_answer(
 ) -> tuple[int, dict]:
     """The whole OsmAnd exchange, whoever serves the HTTP: (status, JSON body)."""
     received_at = timezone.now()
+    field = osmand_nul(query, content_type, body, form)
+    if field is not None:
+        return 422, {"error": nul_message(field), "code": "nul_character"}
     device, read_fix = osmand_request(query, content_type, body, form)
     try:
         fix = read_fix()
@@ -136,6 +180,16 @@ def osmand_answer(
 def json_body(exc: ActionError) -> dict:
     """The body of json_error (dispatch.api.errors), for answers built outside Django's handlers."""
     return {"error": exc.message, "code": exc.code}
+
+
+def osmand_nul(query: QueryDict, content_type: str, body: bytes, form: QueryDict | None) -> str | None:
+    """The field holding a NUL, wherever this protocol may carry it (under daphne this path
+    skips Django's middleware, dispatch.inputs, so it checks for itself)."""
+    if found := querydict_nul(query):
+        return found
+    if content_type == "application/json":
+        return json_nul(body)
+    return querydict_nul(form if form is not None else QueryDict(body, encoding="utf-8"))
 
 
 def osmand_request(

@@ -13,10 +13,12 @@ from fleet.models import UnitCapability
 from hospitals.models import Capability
 
 from ..actions import ActionError
-from ..actions.base import checked_point
+from ..actions.base import checked_point, reachable_scene
 from ..models import Incident
 from ..recommend import diversion_category_for, hospital_shortfall, recommend_hospitals, recommend_units
+from .fields import Latitude, Longitude
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 router = Router(tags=["recommendation"])
 
@@ -26,7 +28,7 @@ class WordsOut(Schema):
     en: str
 
 
-class UnitOut(Schema):
+class RankedUnitOut(Schema):
     rank: int
     id: int
     call_sign: str
@@ -44,7 +46,7 @@ class UnitOut(Schema):
     reasons: list[WordsOut]
 
 
-class HospitalOut(Schema):
+class RankedHospitalOut(Schema):
     rank: int
     id: int
     name: str
@@ -71,9 +73,9 @@ class RecommendationOut(Schema):
     by_road: bool
     network: int | None
     scene_off_road_m: float | None
-    units: list[UnitOut]
+    units: list[RankedUnitOut]
     shortfall: WordsOut | None
-    hospitals: list[HospitalOut]
+    hospitals: list[RankedHospitalOut]
     hospital_shortfall: WordsOut | None
 
 
@@ -84,8 +86,8 @@ class Needs(Schema):
 
 
 class PointNeeds(Needs):
-    lon: float = Field(..., ge=-180, le=180)
-    lat: float = Field(..., ge=-90, le=90)
+    lon: Longitude
+    lat: Latitude
 
 
 def checked_choice(value: str | None, choices: list[str], what: str) -> str | None:
@@ -140,7 +142,7 @@ def recommendation(point: Point, capability: str, hospital_capability: str, limi
 
 @router.get(
     "/incidents/{incident_id}/recommendation",
-    response=RecommendationOut,
+    response={200: RecommendationOut, **errors(403, 409)},
     summary="Units and hospitals for an incident, ranked by road time, with reasons",
 )
 def for_incident(request: HttpRequest, incident_id: int, needs: Query[Needs]) -> dict:
@@ -160,11 +162,11 @@ def for_incident(request: HttpRequest, incident_id: int, needs: Query[Needs]) ->
 
 @router.get(
     "/recommendation",
-    response=RecommendationOut,
+    response={200: RecommendationOut, **errors(403)},
     summary="Units and hospitals for a point (before the incident is saved), ranked by road time",
 )
 def for_point(request: HttpRequest, needs: Query[PointNeeds]) -> dict:
     require_role(request, *CONTROL_ROOM)
     capability, hospital_capability = checked_needs(needs)
-    point = checked_point(needs.lon, needs.lat)
+    point = reachable_scene(checked_point(needs.lon, needs.lat))
     return recommendation(point, capability or "", hospital_capability or "", needs.limit)

@@ -12,6 +12,7 @@ from .. import triage
 from ..actions import ActionError
 from ..models import CallerInstruction, TriageProtocol
 from .main import CONTROL_ROOM, require_role
+from .openapi import errors
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,11 @@ def protocol_out(protocol: TriageProtocol, instructions: dict[str, CallerInstruc
     }
 
 
-@router.get("/triage/protocols", response=list[ProtocolOut], summary="Active triage protocols, in full")
+@router.get(
+    "/triage/protocols",
+    response={200: list[ProtocolOut], **errors(403)},
+    summary="Active triage protocols, in full",
+)
 def protocols(request: HttpRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     instructions = {i.code: i for i in CallerInstruction.objects.all()}
@@ -119,7 +124,11 @@ class SuggestionOut(Schema):
     name_en: str
 
 
-@router.get("/triage/suggest", response=list[SuggestionOut], summary="Protocols matching a typed complaint")
+@router.get(
+    "/triage/suggest",
+    response={200: list[SuggestionOut], **errors(403)},
+    summary="Protocols matching a typed complaint",
+)
 def suggest(request: HttpRequest, q: Query[SuggestQuery]) -> list[TriageProtocol]:
     require_role(request, *CONTROL_ROOM)
     return triage.suggest_protocols(q.q, limit=q.limit)
@@ -177,7 +186,9 @@ def outcome_out(outcome: triage.Outcome) -> dict:
     }
 
 
-@router.post("/triage/evaluate", response=StepOut, summary="The next question, or the outcome")
+@router.post(
+    "/triage/evaluate", response={200: StepOut, **errors(404)}, summary="The next question, or the outcome"
+)
 def evaluate(request: HttpRequest, payload: EvaluateIn) -> dict:
     require_role(request, *CONTROL_ROOM)
     protocol = TriageProtocol.objects.filter(code=payload.protocol, active=True).first()
