@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assignment, Call, Event, Incident, Outbox, Place, User
+from dispatch.models import Assignment, Call, Event, Incident, Outbox, Place, User
 
 
 @admin.register(User)
@@ -30,7 +30,7 @@ class PlaceAdmin(admin.ModelAdmin):
     readonly_fields = ["pinyin", "initials"]
 
     def save_model(self, request, obj: Place, form, change: bool) -> None:
-        from .gazetteer import search_keys
+        from dispatch.gazetteer import search_keys
 
         obj.pinyin, obj.initials = search_keys(obj.name)
         super().save_model(request, obj, form, change)
@@ -78,4 +78,4 @@ class OutboxAdmin(ReadOnlyAdmin):
     list_filter = ["channel", "status"]
 
 
-from . import admin_triage  # noqa: E402, F401  (triage protocols and caller instructions)
+from dispatch import admin_triage  # noqa: E402, F401  (triage protocols and caller instructions)

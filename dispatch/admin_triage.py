@@ -13,8 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from .models import CallerInstruction, TriageProtocol
-from .triage import protocols_using, validate_protocol
+from dispatch.models import CallerInstruction, TriageProtocol
+from dispatch.triage import protocols_using, validate_protocol
 
 
 class PrettyJSONField(forms.JSONField):

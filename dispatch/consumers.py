@@ -12,9 +12,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .events import EVENTS_GROUP, is_visible, last_seq, serialize_event, visible_events
-from .models import Role
-from .position_batches import POSITIONS_GROUP, receives_positions
+from dispatch.events import EVENTS_GROUP, is_visible, last_seq, serialize_event, visible_events
+from dispatch.models import Role
+from dispatch.position_batches import POSITIONS_GROUP, receives_positions
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,20 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from dispatch import triage
+from dispatch.actions.base import ActionError
+from dispatch.actions.crew import message_data
+from dispatch.actions.fleet import ALLOWED_NEXT
+from dispatch.models import (
+    Assignment,
+    Message,
+    PatientRecord,
+    PreArrivalNotice,
+    TriageProtocol,
+    User,
+    VitalSign,
+)
 from fleet.models import CrewShift, Unit, UnitStatus
-
-from . import triage
-from .actions.base import ActionError
-from .actions.crew import message_data
-from .actions.fleet import ALLOWED_NEXT
-from .models import Assignment, Message, PatientRecord, PreArrivalNotice, TriageProtocol, User, VitalSign
 
 # Statuses a crew never sets itself: a job starts only by dispatch (which creates the assignment).
 NOT_FROM_TABLET = {UnitStatus.DISPATCHED}

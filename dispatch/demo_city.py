@@ -33,11 +33,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from dispatch.models import PlaceKind
 from fleet.models import RoadClass, UnitKind
 from fleet.roads.data import RoadData
 from hospitals.models import Capability
-
-from .models import PlaceKind
 
 CITY_NAME = "明湾市"
 CITY_NAME_EN = "Mingwan (demo city)"

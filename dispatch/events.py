@@ -15,9 +15,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from dispatch.models import Event, Role, User
 from fleet.models import CrewShift
-
-from .models import Event, Role, User
 
 log = logging.getLogger(__name__)
 

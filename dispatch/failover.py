@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 
-from .api.errors import json_error
+from dispatch.api.errors import json_error
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from geopy.geocoders import BaiduV3, Nominatim
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 
-from .chinacoords import TO_WGS84
+from dispatch.chinacoords import TO_WGS84
 
 # The datum each provider answers in.
 DATUM = {"nominatim": "wgs84", "amap": "gcj02", "baidu": "bd09"}

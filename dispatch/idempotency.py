@@ -24,8 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .actions.base import ActionError
-from .models import IdempotencyKey, User
+from dispatch.actions.base import ActionError
+from dispatch.models import IdempotencyKey, User
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
-from .api.errors import API_PREFIX, json_error
+from dispatch.api.errors import API_PREFIX, json_error
 
 NUL = "\x00"
 MAX_JSON_DEPTH = 32

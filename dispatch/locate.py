@@ -29,13 +29,13 @@ from django.db.models.functions import Greatest, Length
 from django.db.models.lookups import Lookup
 from django.utils import timezone
 
-from .gazetteer import search_keys
+from dispatch.gazetteer import search_keys
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models.sql.compiler import SQLCompiler
 
-    from .models import Incident, Place
+    from dispatch.models import Incident, Place
 
 # Chinese characters: CJK unified ideographs, extension A, compatibility ideographs.
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -227,7 +227,7 @@ class PlaceQuerySet(models.QuerySet):
 
 def places() -> PlaceQuerySet:
     """All places, with the gazetteer's QuerySet methods."""
-    from .models import Place
+    from dispatch.models import Place
 
     return PlaceQuerySet(model=Place)
 
@@ -306,7 +306,7 @@ def possible_duplicates(
     Incidents already linked into another are left out: the one they were linked to is offered.
     An empty caller number (withheld) matches nothing.
     """
-    from .models import Incident, IncidentStatus
+    from dispatch.models import Incident, IncidentStatus
 
     now = now or timezone.now()
     caller_number = caller_number.strip()

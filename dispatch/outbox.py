@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .events import record_event
-from .models import Outbox, OutboxStatus
+from dispatch.events import record_event
+from dispatch.models import Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 

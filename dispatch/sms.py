@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from .models import Outbox
-from .outbox import DeliveryError, register
+from dispatch.models import Outbox
+from dispatch.outbox import DeliveryError, register
 
 
 class SmsError(DeliveryError):
@@ -15,7 +15,7 @@ class SmsError(DeliveryError):
 
 
 def twilio(to: str, body: str) -> str:
-    from .telephony import twilio_adapter  # the SDK loads only where Twilio is used
+    from dispatch.telephony import twilio_adapter  # the SDK loads only where Twilio is used
 
     try:
         return twilio_adapter.send_sms(to, body)

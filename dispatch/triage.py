@@ -16,11 +16,10 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
+from dispatch.gazetteer import search_keys
+from dispatch.models import CallerInstruction, TriageProtocol
 from fleet.models import UnitCapability
 from hospitals.models import Capability
-
-from .gazetteer import search_keys
-from .models import CallerInstruction, TriageProtocol
 
 log = logging.getLogger(__name__)
 

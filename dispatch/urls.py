@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_location, views_tablet
-from .api.main import api
-from .views_er import er_board
+from dispatch import views, views_location, views_tablet
+from dispatch.api.main import api
+from dispatch.views_er import er_board
 
 urlpatterns = [
     path("", views.home, name="home"),

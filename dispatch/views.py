@@ -7,11 +7,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from dispatch.events import last_seq
+from dispatch.models import Incident, Role
 from fleet.models import RoadNetwork, Unit, UnitKind, UnitStatus
 from hospitals.models import Hospital
-
-from .events import last_seq
-from .models import Incident, Role
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -9,10 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from dispatch.models import Role, User
 from fleet.models import UnitStatus
 from hospitals.models import BedCategory, DiversionCategory, Hospital
-
-from .models import Role, User
 
 
 def board_hospital(user: User, asked: str | None) -> Hospital:

@@ -13,11 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .actions import ActionError, use_location_link
-from .actions.base import checked_point
-from .actions.calls import token_hash
-from .api.errors import json_error, parse_json_body
-from .models import LocationLink
+from dispatch.actions import ActionError, use_location_link
+from dispatch.actions.base import checked_point
+from dispatch.actions.calls import token_hash
+from dispatch.api.errors import json_error, parse_json_body
+from dispatch.models import LocationLink
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
 

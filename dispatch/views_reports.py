@@ -15,11 +15,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dispatch import reports
+from dispatch.models import Priority
 from fleet.models import Station, Unit
 from hospitals.models import Hospital
-
-from . import reports
-from .models import Priority
 
 
 def require_reports(request: HttpRequest) -> None:

@@ -10,11 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from dispatch import crew
+from dispatch.events import last_seq
+from dispatch.models import VITAL_RANGES, Role
 from fleet.models import UnitKind, UnitStatus
-
-from . import crew
-from .events import last_seq
-from .models import VITAL_RANGES, Role
 
 
 def tablet_config(request: HttpRequest) -> dict:

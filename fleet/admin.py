@@ -4,7 +4,7 @@ behind the actions' backs."""
 
 from django.contrib import admin
 
-from .models import CrewShift, PositionReport, RejectedFix, RoadNetwork, Station, Unit
+from fleet.models import CrewShift, PositionReport, RejectedFix, RoadNetwork, Station, Unit
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):

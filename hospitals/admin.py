@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import BedAvailability, Hospital
+from hospitals.models import BedAvailability, Hospital
 
 
 def https_by_default(field, **kwargs):

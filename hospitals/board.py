@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from dispatch.models import VITAL_RANGES, NoticeAcknowledgement, PreArrivalNotice, VitalSign
 from fleet.models import CrewShift, UnitStatus
-
-from .eta import Eta, road_etas
-from .models import Hospital
+from hospitals.eta import Eta, road_etas
+from hospitals.models import Hospital
 
 VITAL_ORDER = list(VITAL_RANGES)
 # A change smaller than this is "steady", not a trend (per reading, in its own unit).

@@ -14,11 +14,10 @@ from pydantic import ValidationError
 
 from dispatch.models import FhirDeliveryAttempt, Outbox, PreArrivalNotice
 from dispatch.outbox import DeliveryError, register
-
-from . import fhir_auth
-from .board import notice_row_by_id
-from .fhir import FhirError, build_bundle, post_bundle, validated, withdrawal_bundle
-from .models import Hospital
+from hospitals import fhir_auth
+from hospitals.board import notice_row_by_id
+from hospitals.fhir import FhirError, build_bundle, post_bundle, validated, withdrawal_bundle
+from hospitals.models import Hospital
 
 
 def deliver_fhir(row: Outbox) -> str:

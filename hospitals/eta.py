@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from fleet.models import Unit
 from fleet.roads.router import get_router
-
-from .models import Hospital
+from hospitals.models import Hospital
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import time
 import requests
 from django.conf import settings
 
-from .fhir import FhirError
-from .models import Hospital
+from hospitals.fhir import FhirError
+from hospitals.models import Hospital
 
 # Renew this long before the token says it expires: the clocks and the trip differ a little.
 EARLY_S = 30

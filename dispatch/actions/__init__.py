@@ -4,8 +4,8 @@ Each action runs in one transaction, writes the change and its event row, and ri
 doorbell after commit. Views, webhooks, the admin, commands and tests call these.
 """
 
-from .base import ActionError
-from .calls import (
+from dispatch.actions.base import ActionError
+from dispatch.actions.calls import (
     adopt_caller_location,
     escalate_unanswered_calls,
     queue_sms,
@@ -16,9 +16,9 @@ from .calls import (
     take_call,
     use_location_link,
 )
-from .crew import mark_read, record_vitals, send_message, update_patient_record
-from .fleet import create_station, create_unit, end_shift, set_unit_status, start_shift
-from .handoff import (
+from dispatch.actions.crew import mark_read, record_vitals, send_message, update_patient_record
+from dispatch.actions.fleet import create_station, create_unit, end_shift, set_unit_status, start_shift
+from dispatch.actions.handoff import (
     acknowledge_notice,
     alert_unacknowledged_notices,
     record_arrival,
@@ -27,8 +27,8 @@ from .handoff import (
     send_due_notices,
     send_notice,
 )
-from .hospitals import create_hospital, set_beds, set_diversion
-from .incidents import (
+from dispatch.actions.hospitals import create_hospital, set_beds, set_diversion
+from dispatch.actions.incidents import (
     cancel_assignment,
     close_incident,
     create_incident,
@@ -40,7 +40,7 @@ from .incidents import (
     triage_incident,
     update_incident_details,
 )
-from .positions import (
+from dispatch.actions.positions import (
     Fix,
     PositionResult,
     count_rejected_fix,

@@ -15,9 +15,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..aml import AmlFix
-from ..events import record_event
-from ..models import (
+from dispatch.actions.base import ActionError, checked_text
+from dispatch.actions.incidents import create_incident, locate_incident
+from dispatch.aml import AmlFix
+from dispatch.events import record_event
+from dispatch.models import (
     Call,
     CallerLocation,
     CallStatus,
@@ -27,9 +29,7 @@ from ..models import (
     Role,
     User,
 )
-from ..telephony.events import CallEvent, CallEventKind
-from .base import ActionError, checked_text
-from .incidents import create_incident, locate_incident
+from dispatch.telephony.events import CallEvent, CallEventKind
 
 TAKERS = (Role.DISPATCHER, Role.SUPERVISOR)
 SMS_MAX = 480  # three concatenated Chinese SMS segments

@@ -14,10 +14,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fleet.models import CrewShift, Unit
-
-from ..events import record_event, record_job_event
-from ..models import (
+from dispatch.actions.base import ActionError, checked_text
+from dispatch.events import record_event, record_job_event
+from dispatch.models import (
     VITAL_RANGES,
     Assignment,
     Message,
@@ -28,7 +27,7 @@ from ..models import (
     User,
     VitalSign,
 )
-from .base import ActionError, checked_text
+from fleet.models import CrewShift, Unit
 
 PATIENT_TEXT_FIELDS = {"name": 60, "chief_complaint": 200, "findings": 4000, "interventions": 2000}
 PATIENT_FIELDS = {*PATIENT_TEXT_FIELDS, "sex", "age", "drugs"}

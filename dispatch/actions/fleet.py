@@ -6,11 +6,10 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
+from dispatch.actions.base import ActionError, checked_text
+from dispatch.events import record_event
+from dispatch.models import Assignment, Incident, Role, User
 from fleet.models import KIND_CAPABILITIES, CrewShift, Station, Unit, UnitKind, UnitStatus
-
-from ..events import record_event
-from ..models import Assignment, Incident, Role, User
-from .base import ActionError, checked_text
 
 
 @transaction.atomic

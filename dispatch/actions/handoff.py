@@ -19,13 +19,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fleet.models import CrewShift, UnitStatus
-from hospitals.board import sms_summary
-from hospitals.eta import road_eta
-from hospitals.models import Hospital
-
-from ..events import record_event, record_job_event
-from ..models import (
+from dispatch.actions.base import ActionError
+from dispatch.actions.fleet import set_unit_status
+from dispatch.events import record_event, record_job_event
+from dispatch.models import (
     Assignment,
     Incident,
     NoticeAcknowledgement,
@@ -35,8 +32,10 @@ from ..models import (
     User,
     VitalSign,
 )
-from .base import ActionError
-from .fleet import set_unit_status
+from fleet.models import CrewShift, UnitStatus
+from hospitals.board import sms_summary
+from hospitals.eta import road_eta
+from hospitals.models import Hospital
 
 # Where a unit is on its job before it has a patient on board: a notice is about a patient.
 BEFORE_PATIENT = {UnitStatus.DISPATCHED, UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE}

@@ -4,11 +4,10 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
+from dispatch.actions.base import ActionError, checked_text
+from dispatch.events import record_event
+from dispatch.models import User
 from hospitals.models import BedAvailability, BedCategory, Capability, DiversionCategory, Hospital
-
-from ..events import record_event
-from ..models import User
-from .base import ActionError, checked_text
 
 
 @transaction.atomic

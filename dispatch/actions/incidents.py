@@ -6,13 +6,12 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dispatch.actions.base import ActionError, checked_text, reachable_scene
+from dispatch.actions.fleet import claim_status
+from dispatch.events import record_event
+from dispatch.models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
-
-from ..events import record_event
-from ..models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
-from .base import ActionError, checked_text, reachable_scene
-from .fleet import claim_status
 
 
 def next_incident_id() -> int:

@@ -21,10 +21,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.actions.base import ActionError, checked_point
+from dispatch.position_batches import note_unit_moved
 from fleet.models import PositionSource, RejectedFix, Unit
-
-from ..position_batches import note_unit_moved
-from .base import ActionError, checked_point
 
 # No ambulance goes faster; a reported speed or a jump between fixes above this is a GPS fault.
 MAX_SPEED_KMH = 250.0

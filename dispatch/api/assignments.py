@@ -6,14 +6,13 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from dispatch import actions
+from dispatch.api.incidents import DISPATCHERS, AssignmentOut, assignment_out, dispatcher_incident
+from dispatch.api.main import require_role
+from dispatch.api.openapi import errors
+from dispatch.models import Assignment
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
-
-from .. import actions
-from ..models import Assignment
-from .incidents import DISPATCHERS, AssignmentOut, assignment_out, dispatcher_incident
-from .main import require_role
-from .openapi import errors
 
 router = Router(tags=["assignments"])
 

@@ -11,12 +11,12 @@ from django.urls import reverse
 from ninja import Router, Schema
 from pydantic import Field
 
-from ..actions.calls import record_aml, record_call_event
-from ..aml import AmlError, AmlFix, parse_https, parse_sms
-from ..telephony import pbx, twilio_adapter
-from ..telephony.events import TelephonyError
-from .errors import json_error, parse_json_body
-from .openapi import errors
+from dispatch.actions.calls import record_aml, record_call_event
+from dispatch.aml import AmlError, AmlFix, parse_https, parse_sms
+from dispatch.api.errors import json_error, parse_json_body
+from dispatch.api.openapi import errors
+from dispatch.telephony import pbx, twilio_adapter
+from dispatch.telephony.events import TelephonyError
 
 router = Router(tags=["telephony webhooks"], auth=None)
 

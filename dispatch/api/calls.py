@@ -11,12 +11,12 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from ..actions import calls as call_actions
-from ..locate import possible_duplicates
-from ..models import Call, CallerLocation, CallStatus, Incident
-from .incidents import DISPATCHERS
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
+from dispatch.actions import calls as call_actions
+from dispatch.api.incidents import DISPATCHERS
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.locate import possible_duplicates
+from dispatch.models import Call, CallerLocation, CallStatus, Incident
 
 router = Router(tags=["calls"])
 

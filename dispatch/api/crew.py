@@ -26,24 +26,23 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from fleet.models import CrewRole, CrewShift, Unit, UnitStatus
-from hospitals.models import Capability, Hospital
-
-from .. import actions, crew
-from ..actions import ActionError
-from ..actions.fleet import STATUS_CLOCKS
-from ..idempotency import Outcome, error_body, run_once
-from ..inputs import NUL, nul_message, nul_path
-from ..models import Assignment, Message, Role, User
-from .main import CONTROL_ROOM, require_role
-from .openapi import ErrorOut, errors
-from .recommend import (
+from dispatch import actions, crew
+from dispatch.actions import ActionError
+from dispatch.actions.fleet import STATUS_CLOCKS
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import ErrorOut, errors
+from dispatch.api.recommend import (
     RankedHospitalOut,
     WordsOut,
     checked_choice,
     hospital_recommendation,
     incident_hospital_capability,
 )
+from dispatch.idempotency import Outcome, error_body, run_once
+from dispatch.inputs import NUL, nul_message, nul_path
+from dispatch.models import Assignment, Message, Role, User
+from fleet.models import CrewRole, CrewShift, Unit, UnitStatus
+from hospitals.models import Capability, Hospital
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,11 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from dispatch.api.fields import LonLat, RoadPointOut
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
 from fleet.models import RoadNetwork, Station, Unit, road_geojson_by_class
 from hospitals.models import Hospital
-
-from .fields import LonLat, RoadPointOut
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
 
 router = Router(tags=["map"])
 

@@ -7,10 +7,10 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from .. import geocoding
-from .errors import json_error
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
+from dispatch import geocoding
+from dispatch.api.errors import json_error
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
 
 router = Router(tags=["locate"])
 

@@ -16,17 +16,16 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from dispatch import actions, crew
+from dispatch.actions import ActionError
+from dispatch.api.crew import ERRORS, KEYED, CrewNoticeOut, TabletWrite, reply, tablet_key
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.events import last_seq
+from dispatch.idempotency import run_once
+from dispatch.models import Assignment, Event, FhirDeliveryAttempt, Outbox, PreArrivalNotice, Role, User
 from hospitals.board import board_rows, notice_row_by_id
 from hospitals.models import BedAvailability, BedCategory, DiversionCategory, Hospital
-
-from .. import actions, crew
-from ..actions import ActionError
-from ..events import last_seq
-from ..idempotency import run_once
-from ..models import Assignment, Event, FhirDeliveryAttempt, Outbox, PreArrivalNotice, Role, User
-from .crew import ERRORS, KEYED, CrewNoticeOut, TabletWrite, reply, tablet_key
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
 
 router = Router(tags=["handoff"])
 

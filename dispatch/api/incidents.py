@@ -9,14 +9,14 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from .. import actions
-from ..actions.base import checked_point
-from ..events import serialize_event, visible_events
-from ..idempotency import run_once
-from ..models import Assignment, Incident, LocationSource, Place, Role
-from .fields import Latitude, Longitude
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
+from dispatch import actions
+from dispatch.actions.base import checked_point
+from dispatch.api.fields import Latitude, Longitude
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.events import serialize_event, visible_events
+from dispatch.idempotency import run_once
+from dispatch.models import Assignment, Incident, LocationSource, Place, Role
 
 router = Router(tags=["incidents"])
 

@@ -8,13 +8,13 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..actions import ActionError
-from ..actions.base import checked_point
-from ..locate import Duplicate, SearchText, places, possible_duplicates, whereabouts
-from ..models import Place
-from .fields import Latitude, Longitude, LonLat, RoadPointOut
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
+from dispatch.actions import ActionError
+from dispatch.actions.base import checked_point
+from dispatch.api.fields import Latitude, Longitude, LonLat, RoadPointOut
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.locate import Duplicate, SearchText, places, possible_duplicates, whereabouts
+from dispatch.models import Place
 
 router = Router(tags=["locate"])
 

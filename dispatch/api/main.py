@@ -7,10 +7,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import django_auth
 
-from ..actions import ActionError
-from ..models import Role
-from .errors import json_error
-from .openapi import DispatchAPI
+from dispatch.actions import ActionError
+from dispatch.api.errors import json_error
+from dispatch.api.openapi import DispatchAPI
+from dispatch.models import Role
 
 api = DispatchAPI(
     title="120 Dispatch API",
@@ -76,7 +76,7 @@ def object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespo
 
 # Routers register on the api above. Order matters where paths overlap: locate's
 # /incidents/duplicates must come before incidents' /incidents/{incident_id}.
-from . import (  # noqa: E402
+from dispatch.api import (  # noqa: E402
     assignments,
     call_webhooks,
     calls,

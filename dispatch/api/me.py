@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from ..events import last_seq
+from dispatch.events import last_seq
 
 router = Router(tags=["session"])
 

@@ -35,13 +35,12 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
+from dispatch import actions
+from dispatch.actions import ActionError, Fix
+from dispatch.api.openapi import ErrorOut, errors
+from dispatch.inputs import json_nul, nul_message, querydict_nul
+from dispatch.models import Role
 from fleet.models import PositionSource, Unit
-
-from .. import actions
-from ..actions import ActionError, Fix
-from ..inputs import json_nul, nul_message, querydict_nul
-from ..models import Role
-from .openapi import ErrorOut, errors
 
 log = logging.getLogger(__name__)
 

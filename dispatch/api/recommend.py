@@ -9,16 +9,20 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from dispatch.actions import ActionError
+from dispatch.actions.base import checked_point, reachable_scene
+from dispatch.api.fields import Latitude, Longitude
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.models import Incident
+from dispatch.recommend import (
+    diversion_category_for,
+    hospital_shortfall,
+    recommend_hospitals,
+    recommend_units,
+)
 from fleet.models import UnitCapability
 from hospitals.models import Capability
-
-from ..actions import ActionError
-from ..actions.base import checked_point, reachable_scene
-from ..models import Incident
-from ..recommend import diversion_category_for, hospital_shortfall, recommend_hospitals, recommend_units
-from .fields import Latitude, Longitude
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
 
 router = Router(tags=["recommendation"])
 

@@ -11,12 +11,12 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from .. import reports
-from ..models import Incident
-from ..reports import exports
-from .errors import json_error
-from .main import api, require_role
-from .openapi import errors
+from dispatch import reports
+from dispatch.api.errors import json_error
+from dispatch.api.main import api, require_role
+from dispatch.api.openapi import errors
+from dispatch.models import Incident
+from dispatch.reports import exports
 
 router = Router(tags=["reports"])
 

@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from .. import triage
-from ..actions import ActionError
-from ..models import CallerInstruction, TriageProtocol
-from .main import CONTROL_ROOM, require_role
-from .openapi import errors
+from dispatch import triage
+from dispatch.actions import ActionError
+from dispatch.api.main import CONTROL_ROOM, require_role
+from dispatch.api.openapi import errors
+from dispatch.models import CallerInstruction, TriageProtocol
 
 log = logging.getLogger(__name__)
 

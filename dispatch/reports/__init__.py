@@ -26,12 +26,12 @@ Decisions:
   percentage (figures.goal_met).
 """
 
-from ..models import Role, User
-from .figures import areas, distribution, summary, trend
-from .filters import FIRST_DAY, LAST_DAY, ReportError, ReportFilter, period
-from .incidents import Drill, all_incidents, incidents, timeline
-from .intervals import BY_KEY, INTERVALS, targets
-from .resources import handovers, response_by_priority, utilisation
+from dispatch.models import Role, User
+from dispatch.reports.figures import areas, distribution, summary, trend
+from dispatch.reports.filters import FIRST_DAY, LAST_DAY, ReportError, ReportFilter, period
+from dispatch.reports.incidents import Drill, all_incidents, incidents, timeline
+from dispatch.reports.intervals import BY_KEY, INTERVALS, targets
+from dispatch.reports.resources import handovers, response_by_priority, utilisation
 
 # Who may see reports, in the API, the pages and the exports.
 REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)

@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from .figures import summary
-from .filters import ReportFilter
-from .incidents import Drill, all_incidents
-from .intervals import INTERVALS
+from dispatch.reports.figures import summary
+from dispatch.reports.filters import ReportFilter
+from dispatch.reports.incidents import Drill, all_incidents
+from dispatch.reports.intervals import INTERVALS
 
 CSV_TABLES = ("summary", "incidents", "quality")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,9 +15,9 @@ from fractions import Fraction
 from django.conf import settings
 from django.utils import timezone
 
-from .filters import ReportError, ReportFilter
-from .intervals import BY_KEY, INTERVALS, Interval, Target, targets
-from .sql import fetch, fetch_one
+from dispatch.reports.filters import ReportError, ReportFilter
+from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets
+from dispatch.reports.sql import fetch, fetch_one
 
 # Above this many incidents (PostgreSQL's estimate) a summary runs in parts side by side.
 SPLIT_ABOVE_ROWS = 200_000

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import Priority
+from dispatch.models import Priority
 
 # A year report, leap years and a little slack for time-zone edges included.
 MAX_SPAN = timedelta(days=370)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from ..models import Event, Incident
-from .figures import first_target_ms, interval_or_error, seconds
-from .filters import ReportError, ReportFilter
-from .intervals import CLOCK_LABELS, INTERVALS, problem_text, problems
-from .sql import fetch
+from dispatch.models import Event, Incident
+from dispatch.reports.figures import first_target_ms, interval_or_error, seconds
+from dispatch.reports.filters import ReportError, ReportFilter
+from dispatch.reports.intervals import CLOCK_LABELS, INTERVALS, problem_text, problems
+from dispatch.reports.sql import fetch
 
 UNITS_SENT = (
     "(SELECT string_agg(u.call_sign, ', ' ORDER BY a.dispatched_at) FROM dispatch_assignment a "

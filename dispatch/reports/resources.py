@@ -6,11 +6,11 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import Event, Priority
-from .figures import seconds, target_figures
-from .filters import ReportFilter
-from .intervals import BY_KEY, targets
-from .sql import fetch
+from dispatch.models import Event, Priority
+from dispatch.reports.figures import seconds, target_figures
+from dispatch.reports.filters import ReportFilter
+from dispatch.reports.intervals import BY_KEY, targets
+from dispatch.reports.sql import fetch
 
 
 def response_by_priority(f: ReportFilter) -> list[dict]:

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .events import CallEvent, CallEventKind, TelephonyError
+from dispatch.telephony.events import CallEvent, CallEventKind, TelephonyError
 
 PROVIDER = "pbx"
 

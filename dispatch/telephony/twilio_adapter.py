@@ -21,7 +21,7 @@ from twilio.request_validator import (
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from .events import CallEvent, CallEventKind, TelephonyError
+from dispatch.telephony.events import CallEvent, CallEventKind, TelephonyError
 
 PROVIDER = "twilio"
 
