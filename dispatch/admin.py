@@ -30,7 +30,7 @@ class PlaceAdmin(admin.ModelAdmin):
     readonly_fields = ["pinyin", "initials"]
 
     def save_model(self, request, obj: Place, form, change: bool) -> None:
-        from dispatch.gazetteer import search_keys
+        from dispatch.locate.gazetteer import search_keys
 
         obj.pinyin, obj.initials = search_keys(obj.name)
         super().save_model(request, obj, form, change)
@@ -78,4 +78,4 @@ class OutboxAdmin(ReadOnlyAdmin):
     list_filter = ["channel", "status"]
 
 
-from dispatch import admin_triage  # noqa: E402, F401  (triage protocols and caller instructions)
+import dispatch.triage.admin  # noqa: E402, F401  (triage protocols and caller instructions)

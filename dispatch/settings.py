@@ -87,15 +87,15 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # A NUL character, absurdly nested JSON or a non-object API body: a 4xx before any view.
-    "dispatch.inputs.RefuseMalformedInputMiddleware",
+    "dispatch.core.inputs.RefuseMalformedInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "dispatch.api.errors.JsonErrorsForApiMiddleware",
+    "dispatch.core.errors.JsonErrorsForApiMiddleware",
     # Last: retries a request that met a database failover, only when that is safe.
-    "dispatch.failover.FailoverRetryMiddleware",
+    "dispatch.core.failover.FailoverRetryMiddleware",
 ]
 
 ROOT_URLCONF = "dispatch.urls"
@@ -241,7 +241,7 @@ TWILIO_AGENT_CLIENT = env_str("TWILIO_AGENT_CLIENT", "dispatch")
 # Where the REST client sends what it would send to *.twilio.com: an egress proxy, or a local
 # server in tests. Twilio's edge/region settings cannot point anywhere else.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL").rstrip("/")
-SMS_PROVIDER = env_str("SMS_PROVIDER", "twilio")  # dispatch.sms.PROVIDERS
+SMS_PROVIDER = env_str("SMS_PROVIDER", "twilio")  # dispatch.calls.sms.PROVIDERS
 PBX_SHARED_SECRET = env_str("PBX_SHARED_SECRET")
 AML_SHARED_SECRET = env_str("AML_SHARED_SECRET")
 # The address callers and Twilio see (https://120.example.cn): webhook signatures are checked
@@ -292,7 +292,7 @@ INSTALLED_APPS += [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Right after SecurityMiddleware: the header goes on every response, the API's JSON errors too.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "dispatch.csp.CSPMiddleware"
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "dispatch.core.csp.CSPMiddleware"
 )
 
 

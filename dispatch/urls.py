@@ -1,21 +1,27 @@
+"""The site's addresses: each screen's page from its feature package, and the JSON API."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dispatch import views, views_location, views_tablet
-from dispatch.api.main import api
-from dispatch.views_er import er_board
+from dispatch.api import api
+from dispatch.calls.views import locate_me
+from dispatch.console.views import console
+from dispatch.core.views import healthz, home
+from dispatch.crew.views import service_worker, tablet
+from dispatch.handoff.views import er_board
+from dispatch.map.views import city_map
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("console/", views.console, name="console"),
-    path("map/", views.city_map, name="map"),
+    path("", home, name="home"),
+    path("console/", console, name="console"),
+    path("map/", city_map, name="map"),
     path("er/", er_board, name="er_board"),
-    path("tablet/", views_tablet.tablet, name="tablet"),
-    path("tablet/sw.js", views_tablet.service_worker, name="tablet_sw"),
-    path("reports/", include("dispatch.views_reports")),
-    path("healthz", views.healthz, name="healthz"),
-    path("l/<str:token>", views_location.locate_me, name="locate_me"),
+    path("tablet/", tablet, name="tablet"),
+    path("tablet/sw.js", service_worker, name="tablet_sw"),
+    path("reports/", include("dispatch.reports.views")),
+    path("healthz", healthz, name="healthz"),
+    path("l/<str:token>", locate_me, name="locate_me"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

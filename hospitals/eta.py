@@ -3,7 +3,7 @@
 The ER board and the pre-arrival notice show when the patient will arrive. Positions arrive
 through the tracker endpoints into Unit.position; the road time comes from the resident router
 (fleet.roads.router), one search from the hospital over the reversed graph for every ambulance
-bound there, as dispatch.recommend does for units to a scene.
+bound there, as dispatch.recommend.reads does for units to a scene.
 """
 
 import math

@@ -217,7 +217,7 @@ def age_entry(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def build_bundle(row: dict[str, Any], hospital_name: str, now: str) -> dict[str, Any]:
-    """The notice (a row of hospitals.board) as a transaction Bundle, as JSON-ready data."""
+    """The notice (a row of dispatch.handoff.reads) as a transaction Bundle, as JSON-ready data."""
     return {
         "resourceType": "Bundle",
         "type": "transaction",

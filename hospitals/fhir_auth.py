@@ -4,7 +4,7 @@ calling another. The client authenticates at the token URL with HTTP Basic (sect
 every server must support) and sends the access token as a Bearer header (RFC 6750).
 
 Tokens are kept per process until shortly before they expire; an endpoint that answers 401 gets
-a fresh token on the next attempt (hospitals.delivery forgets the old one). A hospital without a
+a fresh token on the next attempt (dispatch.handoff.delivery forgets the old one). A hospital without a
 token URL is called without a header.
 """
 

@@ -26,23 +26,23 @@ def shared_data(*parts: str) -> Path:
 @pytest.fixture
 def world(db):
     """A small city: two stations, four units, two hospitals and one user per role."""
-    from dispatch import actions
     from dispatch.models import Role, User
+    from dispatch.registry.actions import create_hospital, create_station, create_unit
 
     class World:
         pass
 
     w = World()
-    w.north = actions.create_station("N1", "北站", Point(119.60, 24.95, srid=4326), name_en="North")
-    w.south = actions.create_station("S1", "南站", Point(119.60, 24.85, srid=4326), name_en="South")
-    w.als1 = actions.create_unit("T-ALS-1", "als", home_station=w.north, tracker_id="dev-als1")
-    w.als2 = actions.create_unit("T-ALS-2", "als", home_station=w.south)
-    w.bls1 = actions.create_unit("T-BLS-1", "bls", home_station=w.north)
-    w.neg1 = actions.create_unit("T-NEG-1", "negative_pressure", home_station=w.south)
-    w.city = actions.create_hospital(
+    w.north = create_station("N1", "北站", Point(119.60, 24.95, srid=4326), name_en="North")
+    w.south = create_station("S1", "南站", Point(119.60, 24.85, srid=4326), name_en="South")
+    w.als1 = create_unit("T-ALS-1", "als", home_station=w.north, tracker_id="dev-als1")
+    w.als2 = create_unit("T-ALS-2", "als", home_station=w.south)
+    w.bls1 = create_unit("T-BLS-1", "bls", home_station=w.north)
+    w.neg1 = create_unit("T-NEG-1", "negative_pressure", home_station=w.south)
+    w.city = create_hospital(
         "市第一人民医院", Point(119.61, 24.93, srid=4326), capabilities=["chest_pain", "stroke", "pci", "ct"]
     )
-    w.county = actions.create_hospital("县人民医院", Point(119.58, 24.86, srid=4326), capabilities=["ct"])
+    w.county = create_hospital("县人民医院", Point(119.58, 24.86, srid=4326), capabilities=["ct"])
     w.alice = User.objects.create_user("alice", password="pw-alice-120", role=Role.DISPATCHER)
     w.bob = User.objects.create_user("bob", password="pw-bob-120", role=Role.SUPERVISOR)
     w.carol = User.objects.create_user("carol", password="pw-carol-120", role=Role.CREW)

@@ -6,7 +6,8 @@ import uuid
 from django.contrib.gis.geos import Point
 from django.test import Client
 
-from dispatch import actions
+from dispatch.crew.actions import start_shift
+from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Role, User
 
 
@@ -20,7 +21,7 @@ def crew_member(username: str) -> User:
 
 def job(world, unit, *, hospital=None, crew: User | None = None, complaint: str = "胸痛") -> Assignment:
     """An incident at a known place with `unit` sent to it and `crew` on shift on that unit."""
-    incident = actions.create_incident(
+    incident = create_incident(
         actor=world.alice,
         caller_number="+8613800138000",
         location=Point(119.6, 24.9, srid=4326),
@@ -30,8 +31,8 @@ def job(world, unit, *, hospital=None, crew: User | None = None, complaint: str 
         chief_complaint=complaint,
     )
     if crew is not None and not crew.shifts.current().filter(unit=unit).exists():
-        actions.start_shift(crew, unit)
-    return actions.dispatch_unit(incident, unit, actor=world.alice, hospital=hospital)
+        start_shift(crew, unit)
+    return dispatch_unit(incident, unit, actor=world.alice, hospital=hospital)
 
 
 def post(client: Client, url: str, body: dict | None = None, key: str | None = None) -> tuple[int, dict]:

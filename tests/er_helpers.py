@@ -5,8 +5,10 @@ import json
 
 from django.test import Client
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals, update_patient_record
+from dispatch.handoff.actions import send_notice
 from dispatch.models import Assignment, PreArrivalNotice, User
+from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from fleet.roads.data import RoadData
 from fleet.roads.store import save_network
@@ -38,16 +40,16 @@ def transporting(world, unit, hospital, crew: User, complaint: str = "胸痛") -
     """A crew on `unit` with a patient on board, bound for `hospital`."""
     assignment = job(world, unit, hospital=hospital, crew=crew, complaint=complaint)
     for status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE, UnitStatus.TRANSPORTING):
-        actions.set_unit_status(unit, status, actor=crew)
+        set_unit_status(unit, status, actor=crew)
     return Assignment.objects.get(pk=assignment.pk)
 
 
 def notified(world, unit, hospital, crew: User, complaint: str = "胸痛", **patient) -> PreArrivalNotice:
     """`transporting`, with a patient record, one set of vitals and the notice sent."""
     assignment = transporting(world, unit, hospital, crew, complaint)
-    actions.update_patient_record(assignment, actor=crew, chief_complaint=complaint, **patient)
-    actions.record_vitals(assignment, actor=crew, heart_rate=110, systolic_bp=150, diastolic_bp=90, spo2=94)
-    return actions.send_notice(assignment, actor=crew)
+    update_patient_record(assignment, actor=crew, chief_complaint=complaint, **patient)
+    record_vitals(assignment, actor=crew, heart_rate=110, systolic_bp=150, diastolic_bp=90, spo2=94)
+    return send_notice(assignment, actor=crew)
 
 
 def staff_post(user: User, url: str, body: dict | None = None) -> tuple[int, dict]:

@@ -121,8 +121,8 @@ def handler_for(fake: FakeGeocoders) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def fake_geocoders(settings):
-    from dispatch import geocoding
-    from dispatch.chinacoords import gcj02_to_bd09, wgs84_to_gcj02
+    from dispatch.locate import geocoding
+    from dispatch.locate.chinacoords import gcj02_to_bd09, wgs84_to_gcj02
 
     wgs = (119.6012, 24.9512)
     gcj = wgs84_to_gcj02(*wgs)

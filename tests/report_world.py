@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from django.contrib.gis.geos import Point
 from django.test import Client
 
-from dispatch import actions
+from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Incident, User
+from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -86,7 +87,7 @@ def steady(
 def make(world, job: Job, actor: User | None = None) -> Incident:
     """The incident through the actions, then its clocks set to the job's exact times."""
     actor = actor or world.alice
-    incident = actions.create_incident(
+    incident = create_incident(
         actor=actor,
         location=job.point or Point(119.6, 24.9, srid=4326),
         location_source="pin",
@@ -97,9 +98,9 @@ def make(world, job: Job, actor: User | None = None) -> Incident:
     )
     assignment = None
     if job.unit is not None:
-        assignment = actions.dispatch_unit(incident, job.unit, actor=actor, hospital=job.hospital)
+        assignment = dispatch_unit(incident, job.unit, actor=actor, hospital=job.hospital)
         for status in JOB:
-            actions.set_unit_status(job.unit, status, actor=actor)
+            set_unit_status(job.unit, status, actor=actor)
     clocks = {clock: job.at(clock) for clock in ("call_received_at", *CLOCKS)}
     # The report's period goes by created_at: a few seconds after the call, like the console.
     Incident.objects.filter(pk=incident.pk).update(created_at=job.received + timedelta(seconds=1), **clocks)

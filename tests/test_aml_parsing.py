@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dispatch.aml import AmlError, parse_https, parse_sms
+from dispatch.calls.aml import AmlError, parse_https, parse_sms
 
 SMS = (
     'A"ML=1;lt=+24.95120;lg=+119.60120;rd=15;top=20261201050030;lc=68;pm=G;'

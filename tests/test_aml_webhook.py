@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import timezone
 from test_aml_parsing import HTTPS
 
-from dispatch import actions
+from dispatch.calls.actions import record_call_event, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.models import CallerLocation, Event
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def aml(settings):
 
 def ring(caller: str, ago_s: float = 20):
     at = timezone.now() - timedelta(seconds=ago_s)
-    return actions.record_call_event(
+    return record_call_event(
         CallEvent("pbx", f"c-{caller}-{ago_s}", CallEventKind.RINGING, at, caller=caller)
     )
 
@@ -65,7 +65,7 @@ def test_https_fix_joins_the_live_call_from_that_number(world):
 
 def test_sms_fix_joins_the_call_and_its_incident(world):
     call = ring("+8613912345678")
-    actions.take_call(call, actor=world.alice)
+    take_call(call, actor=world.alice)
     top = timezone.now().astimezone(UTC).strftime("%Y%m%d%H%M%S")
     text = f'A"ML=1;lt=+24.95120;lg=+119.60120;rd=15;top={top};lc=68;pm=G;mcc=460;mnc=00'
     response = post_sms(text, sender="13912345678", **AUTH)  # the SMS centre's national form

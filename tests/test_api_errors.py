@@ -95,11 +95,11 @@ def test_busy_unit_cannot_be_dispatched_twice(dispatcher_client, world):
 
 def test_stale_form_on_an_incident_closed_meanwhile_is_409_and_changes_nothing(dispatcher_client, world):
     """Alice's form is still open on an incident Bob has just linked as a duplicate."""
-    from dispatch import actions
+    from dispatch.incidents.actions import link_incident
 
     _, original = post_json(dispatcher_client, "/api/incidents", {"chief_complaint": "chest pain"})
     _, duplicate = post_json(dispatcher_client, "/api/incidents", {"chief_complaint": "chest pain"})
-    actions.link_incident(
+    link_incident(
         Incident.objects.get(pk=duplicate["id"]), Incident.objects.get(pk=original["id"]), actor=world.bob
     )
     before = Event.objects.count()

@@ -11,17 +11,18 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.actions import ActionError
+from dispatch.calls.actions import record_call_event, record_caller_location, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
+from dispatch.core.actions import ActionError
+from dispatch.incidents.actions import create_incident
 from dispatch.models import Call, Event, Incident
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = pytest.mark.usefixtures("migrated_data_back")
 
 
 def ring(call_id: str = "c1", caller: str = "+8613912345678", ago_s: float = 4) -> Call:
     at = timezone.now() - timedelta(seconds=ago_s)
-    return actions.record_call_event(CallEvent("pbx", call_id, CallEventKind.RINGING, at, caller=caller))
+    return record_call_event(CallEvent("pbx", call_id, CallEventKind.RINGING, at, caller=caller))
 
 
 def client_for(user) -> Client:
@@ -39,7 +40,7 @@ def test_two_dispatchers_take_the_same_call_one_wins(world):
     def take(user) -> None:
         barrier.wait()
         try:
-            actions.take_call(Call.objects.get(pk=call.pk), actor=user)
+            take_call(Call.objects.get(pk=call.pk), actor=user)
             results[user.username] = "won"
         except ActionError as exc:
             results[user.username] = exc.code
@@ -71,7 +72,7 @@ def test_loser_gets_409_with_who_took_it(world):
 @pytest.mark.django_db
 def test_incident_carries_ring_and_answer_times(world):
     call = ring(ago_s=6)
-    actions.take_call(call, actor=world.alice)
+    take_call(call, actor=world.alice)
     incident = Incident.objects.get(call=call)
     assert incident.call_received_at == call.ringing_at
     assert incident.call_answered_at == call.answered_at
@@ -81,15 +82,15 @@ def test_incident_carries_ring_and_answer_times(world):
 
 @pytest.mark.django_db
 def test_live_calls_and_caller_context_for_the_console(world):
-    old = actions.create_incident(actor=world.alice, caller_number="13912345678", chief_complaint="胸痛")
-    near = actions.create_incident(
+    old = create_incident(actor=world.alice, caller_number="13912345678", chief_complaint="胸痛")
+    near = create_incident(
         actor=world.alice,
         location=Point(119.601, 24.951, srid=4326),
         location_source="pin",
         chief_complaint="跌倒",
     )
     call = ring()
-    actions.record_caller_location(
+    record_caller_location(
         source="aml",
         point=Point(119.6012, 24.9512, srid=4326),
         accuracy_m=12,
@@ -121,8 +122,8 @@ def test_only_the_control_room_sees_calls(world):
 @pytest.mark.django_db
 def test_an_ended_call_cannot_be_taken(world):
     call = ring()
-    actions.record_call_event(CallEvent("pbx", "c1", CallEventKind.ENDED, timezone.now()))
+    record_call_event(CallEvent("pbx", "c1", CallEventKind.ENDED, timezone.now()))
     with pytest.raises(ActionError) as refused:
-        actions.take_call(Call.objects.get(pk=call.pk), actor=world.alice)
+        take_call(Call.objects.get(pk=call.pk), actor=world.alice)
     assert (refused.value.code, refused.value.status) == ("call_taken", 409) and refused.value.message
     assert not Incident.objects.exists()

@@ -10,16 +10,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from dispatch import actions
+from dispatch.calls.actions import escalate_unanswered_calls, record_call_event, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.models import Call, Event
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = pytest.mark.usefixtures("migrated_data_back")
 
 
 def ring(call_id: str, ago_s: float) -> Call:
     at = timezone.now() - timedelta(seconds=ago_s)
-    return actions.record_call_event(
+    return record_call_event(
         CallEvent("pbx", call_id, CallEventKind.RINGING, at, caller="+8613900000001")
     )
 
@@ -32,7 +32,7 @@ def escalated_ids() -> list[int]:
 def test_default_is_ten_seconds(settings):
     assert settings.CALL_ESCALATION_SECONDS == 10
     late, fresh = ring("late", 11), ring("fresh", 5)
-    assert [c.pk for c in actions.escalate_unanswered_calls()] == [late.pk]
+    assert [c.pk for c in escalate_unanswered_calls()] == [late.pk]
     assert escalated_ids() == [late.pk]
     assert Call.objects.get(pk=fresh.pk).escalated_at is None
     event = Event.objects.get(kind="call.escalated")
@@ -44,9 +44,9 @@ def test_configurable_and_answered_calls_are_left_alone(settings, world):
     settings.CALL_ESCALATION_SECONDS = 30
     answered, waiting = ring("answered", 40), ring("waiting", 40)
     ring("young", 20)
-    actions.take_call(answered, actor=world.alice)
-    assert [c.pk for c in actions.escalate_unanswered_calls()] == [waiting.pk]
-    assert actions.escalate_unanswered_calls() == []  # the second pass finds nothing new
+    take_call(answered, actor=world.alice)
+    assert [c.pk for c in escalate_unanswered_calls()] == [waiting.pk]
+    assert escalate_unanswered_calls() == []  # the second pass finds nothing new
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,7 +57,7 @@ def test_two_loops_escalate_each_call_once(world):
     def loop() -> None:
         barrier.wait()
         try:
-            actions.escalate_unanswered_calls()
+            escalate_unanswered_calls()
         finally:
             connection.close()
 

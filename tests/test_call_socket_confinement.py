@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 from test_live_socket import connect, receive_events, receive_until_cursor
 
-from dispatch import actions
-from dispatch.telephony.events import CallEvent, CallEventKind
+from dispatch.calls.actions import record_call_event, record_caller_location, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
+from dispatch.crew.actions import start_shift
 
 pytestmark = [pytest.mark.usefixtures("migrated_data_back"), pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +26,11 @@ def ring_and_locate(world) -> None:
 
 
 def ring_take_and_locate(world) -> None:
-    call = actions.record_call_event(
+    call = record_call_event(
         CallEvent("pbx", "s1", CallEventKind.RINGING, timezone.now(), caller="+8613912345678")
     )
-    actions.take_call(call, actor=world.alice)
-    actions.record_caller_location(
+    take_call(call, actor=world.alice)
+    record_caller_location(
         source="aml",
         point=Point(119.6, 24.9, srid=4326),
         accuracy_m=9,
@@ -39,7 +40,7 @@ def ring_take_and_locate(world) -> None:
 
 
 def test_call_events_reach_the_control_room_only(world):
-    actions.start_shift(world.carol, world.als1)
+    start_shift(world.carol, world.als1)
 
     async def scenario():
         console = await connect(world.alice)

@@ -15,9 +15,11 @@ from django.utils import timezone
 from fake_twilio import fake_twilio  # noqa: F401  (fixture)
 from page_waits import wait_until
 
-from dispatch import actions, outbox
+from dispatch.calls.actions import escalate_unanswered_calls, record_call_event
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
+from dispatch.core import outbox
+from dispatch.incidents.actions import close_incident, create_incident
 from dispatch.models import Call, Incident, Role, User
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = [
     pytest.mark.usefixtures("migrated_data_back"),
@@ -45,13 +47,13 @@ def open_console(browser, live_url, user):  # noqa: F811
 def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twilio):  # noqa: F811
     alice = User.objects.create_user("alice", role=Role.DISPATCHER)
     bob = User.objects.create_user("bob", role=Role.DISPATCHER)
-    earlier = actions.create_incident(actor=alice, caller_number="13912345678", chief_complaint="胸痛")
-    actions.close_incident(earlier, actor=alice, outcome="treated")
+    earlier = create_incident(actor=alice, caller_number="13912345678", chief_complaint="胸痛")
+    close_incident(earlier, actor=alice, outcome="treated")
     bobs = open_console(browser, live_url, bob)
     alices = open_console(browser, live_url, alice)
 
     call = off_loop(
-        actions.record_call_event,
+        record_call_event,
         CallEvent("twilio", "CA" + "9" * 32, CallEventKind.RINGING, timezone.now(), caller=CALLER),
     )
     for page in (alices, bobs):
@@ -75,7 +77,7 @@ def test_call_rings_on_two_consoles_and_ends_located(browser, live_url, fake_twi
 
     # Alice is on the line, so she is not free: a second call rings on Bob's console only.
     second = off_loop(
-        actions.record_call_event,
+        record_call_event,
         CallEvent("twilio", "CA" + "8" * 32, CallEventKind.RINGING, timezone.now(), caller="+8613700000000"),
     )
     bobs.wait_for_selector(f"#call-{second.pk}.ringing")
@@ -131,13 +133,13 @@ def test_supervisor_console_shows_the_escalation(browser, live_url, settings):  
     boss = User.objects.create_user("boss", role=Role.SUPERVISOR)
     page = open_console(browser, live_url, boss)
     call = off_loop(
-        actions.record_call_event,
+        record_call_event,
         CallEvent(
             "pbx", "late", CallEventKind.RINGING, timezone.now() - timedelta(seconds=15), caller=CALLER
         ),
     )
     page.wait_for_selector(f"#call-{call.pk}.ringing")
-    assert [c.pk for c in off_loop(actions.escalate_unanswered_calls)] == [call.pk]
+    assert [c.pk for c in off_loop(escalate_unanswered_calls)] == [call.pk]
     page.wait_for_selector(f"#call-{call.pk}.escalated .escalation")
     wait_until(page, "window.chimes.includes('alert')")
     page.screenshot(path=str(SCREENS / "calls_escalated.png"))

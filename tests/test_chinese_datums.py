@@ -3,7 +3,7 @@ the widely used coordtransform implementations, Tiananmen area) and by round tri
 
 import pytest
 
-from dispatch.chinacoords import (
+from dispatch.locate.chinacoords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     gcj02_to_bd09,

@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from dispatch import actions
-from dispatch.models import Assignment, Event, Incident, Message, PatientRecord, VitalSign
+from dispatch.core.permissions import visible_incidents
+from dispatch.crew.actions import end_shift, record_vitals, send_message, start_shift, update_patient_record
+from dispatch.models import Assignment, Event, Message, PatientRecord, VitalSign
+from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 from tests.crew_tablet import crew_member, job, new_key, post, signed_in
 
@@ -18,17 +20,17 @@ def jobs(world):
     chen = crew_member("chen")
     mine = job(world, world.als1, hospital=world.city, crew=world.carol)
     theirs = job(world, world.als2, hospital=world.county, crew=chen, complaint="跌倒")
-    actions.update_patient_record(theirs, actor=chen, name="李女士", findings="右髋疼痛")
-    actions.record_vitals(theirs, actor=chen, heart_rate=90)
-    note = actions.send_message(world.als2, "患者家属在楼下等", actor=world.alice)
+    update_patient_record(theirs, actor=chen, name="李女士", findings="右髋疼痛")
+    record_vitals(theirs, actor=chen, heart_rate=90)
+    note = send_message(world.als2, "患者家属在楼下等", actor=world.alice)
     return mine, theirs, note, chen
 
 
 def test_queries_confine_a_crew_to_its_unit(world, jobs):
     mine, theirs, _, chen = jobs
     assert list(Assignment.objects.for_crew(world.carol)) == [mine]
-    assert list(Incident.objects.visible_to(world.carol)) == [mine.incident]
-    assert list(Incident.objects.visible_to(chen)) == [theirs.incident]
+    assert list(visible_incidents(world.carol)) == [mine.incident]
+    assert list(visible_incidents(chen)) == [theirs.incident]
     assert not Message.objects.for_crew(world.carol).exists()
 
 
@@ -109,12 +111,12 @@ def test_a_queued_batch_cannot_reach_another_crew_either(world, jobs):
 
 def test_a_job_finished_before_the_shift_is_not_the_new_crews(world):
     old = job(world, world.bls1, crew=world.carol)
-    actions.update_patient_record(old, actor=world.carol, name="赵先生")
+    update_patient_record(old, actor=world.carol, name="赵先生")
     for status in ("en_route", "on_scene", "available"):
-        actions.set_unit_status(world.bls1, status, actor=world.carol)
-    actions.end_shift(world.carol)
+        set_unit_status(world.bls1, status, actor=world.carol)
+    end_shift(world.carol)
     chen = crew_member("chen")
-    actions.start_shift(chen, world.bls1)
+    start_shift(chen, world.bls1)
     assert not Assignment.objects.for_crew(chen).exists()
     tablet = signed_in(chen)
     assert tablet.get(f"/api/crew/assignments/{old.pk}").status_code == 404

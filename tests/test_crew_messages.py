@@ -3,7 +3,8 @@ screens see live, and only the receiving side marks it read."""
 
 import pytest
 
-from dispatch import actions
+from dispatch.crew.actions import end_shift, send_message, start_shift
+from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Event, Message
 from tests.crew_tablet import crew_member, job, post, signed_in
 
@@ -103,9 +104,9 @@ def test_a_resent_console_message_with_a_key_is_sent_once(world, console, assign
 
 
 def test_a_new_crew_does_not_see_the_last_shifts_chatter(world, assignment):
-    actions.send_message(world.als1, "旧消息", actor=world.alice)
-    actions.cancel_assignment(assignment, actor=world.alice, reason="test")
-    actions.end_shift(world.carol)
+    send_message(world.als1, "旧消息", actor=world.alice)
+    cancel_assignment(assignment, actor=world.alice, reason="test")
+    end_shift(world.carol)
     chen = crew_member("chen")
-    actions.start_shift(chen, world.als1)
+    start_shift(chen, world.als1)
     assert signed_in(chen).get("/api/crew/messages").json() == []

@@ -3,7 +3,7 @@ operation is applied once, in order, and answered the same way every time."""
 
 import json
 
-from dispatch import actions
+from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, Event, IdempotencyKey, Message, PatientRecord, VitalSign
 from fleet.models import Unit, UnitStatus
 from tests.crew_tablet import new_key, post
@@ -60,7 +60,7 @@ def test_the_same_batch_twice_and_after_a_gap_applies_once(world, tablet, assign
 
     again = sync(tablet, batch)
     # The gap: the job moves on (the dispatcher stands the unit down), then the queue comes again.
-    actions.cancel_assignment(assignment, actor=world.alice, reason="patient went by taxi")
+    cancel_assignment(assignment, actor=world.alice, reason="patient went by taxi")
     after_gap = sync(tablet, batch)
 
     for replay in (again, after_gap):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dispatch import actions
+from dispatch.crew.actions import end_shift, start_shift
 from fleet.models import PositionReport, RejectedFix
 
 URL = "/api/crew/position"
@@ -19,7 +19,7 @@ def post(client, body: dict):
 
 @pytest.fixture
 def on_shift(client, world):
-    actions.start_shift(world.carol, world.als2)
+    start_shift(world.carol, world.als2)
     client.force_login(world.carol)
     return client
 
@@ -61,7 +61,7 @@ def test_signed_out_is_401(client, world):
 
 
 def test_an_ended_shift_reports_nothing(on_shift, world):
-    actions.end_shift(world.carol)
+    end_shift(world.carol)
     assert post(on_shift, {"lon": 119.61, "lat": 24.86}).status_code == 403
 
 

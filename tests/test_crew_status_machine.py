@@ -2,7 +2,8 @@
 Each tap is stamped by the server and keeps the tablet's own time; a tap out of order is a
 409 that says what may come next, and changes nothing."""
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals, send_message, start_shift
+from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, Event
 from fleet.models import Unit, UnitStatus
 from tests.crew_tablet import job, new_key, post
@@ -88,7 +89,7 @@ def test_acknowledging_twice_is_refused_the_second_time(tablet, assignment):
 
 
 def test_a_tablet_cannot_dispatch_its_own_unit(tablet, world):
-    actions.start_shift(world.carol, world.bls1)
+    start_shift(world.carol, world.bls1)
     status, error = post(tablet, "/api/crew/status", {"status": "dispatched"})
     assert status == 409 and error["code"] == "bad_transition"
     assert Unit.objects.get(pk=world.bls1.pk).status == UnitStatus.AVAILABLE
@@ -101,7 +102,7 @@ def test_a_job_tap_must_name_its_assignment(tablet, assignment):
 
 
 def test_a_tap_for_a_stood_down_job_does_not_move_the_next_job(world, tablet, assignment):
-    actions.cancel_assignment(assignment, actor=world.alice, reason="caller cancelled")
+    cancel_assignment(assignment, actor=world.alice, reason="caller cancelled")
     second = job(world, world.als1, crew=world.carol)
     status, error = post(tablet, "/api/crew/status", {"status": "en_route", "assignment": assignment.pk})
     assert status == 409 and error["code"] == "not_live"
@@ -110,7 +111,7 @@ def test_a_tap_for_a_stood_down_job_does_not_move_the_next_job(world, tablet, as
 
 
 def test_out_of_service_and_back_without_a_job(tablet, world):
-    actions.start_shift(world.carol, world.bls1)
+    start_shift(world.carol, world.bls1)
     assert (
         post(tablet, "/api/crew/status", {"status": "out_of_service"})[1]["unit"]["status"]
         == "out_of_service"
@@ -138,8 +139,8 @@ def test_my_assignment_costs_the_same_queries_however_long_the_job(
     world, tablet, assignment, django_assert_num_queries
 ):
     for n in range(5):
-        actions.record_vitals(assignment, actor=world.carol, heart_rate=80 + n)
-        actions.send_message(world.als1, f"消息 {n}", actor=world.alice)
+        record_vitals(assignment, actor=world.carol, heart_rate=80 + n)
+        send_message(world.als1, f"消息 {n}", actor=world.alice)
     # session, user, shift, assignment, triage protocol, messages, patient record, vitals
     with django_assert_num_queries(8):
         body = tablet.get("/api/crew/assignment").json()

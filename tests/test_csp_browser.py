@@ -9,8 +9,9 @@ from calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from django.utils import timezone
 from page_waits import wait_until
 
-from dispatch import actions
-from dispatch.telephony.events import CallEvent, CallEventKind
+from dispatch.calls.actions import record_call_event, send_location_link, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
+from dispatch.crew.actions import start_shift
 
 pytestmark = [
     pytest.mark.usefixtures("migrated_data_back"),
@@ -85,11 +86,11 @@ def test_injected_inline_script_is_refused_by_the_policy(browser, live_url, worl
 
 
 def location_link(world, live_url: str) -> str:  # noqa: F811
-    call = actions.record_call_event(
+    call = record_call_event(
         CallEvent("pbx", "c1", CallEventKind.RINGING, timezone.now(), caller="+8613912345678")
     )
-    actions.take_call(call, actor=world.alice)
-    return actions.send_location_link(call, actor=world.alice, base_url=live_url)[1]
+    take_call(call, actor=world.alice)
+    return send_location_link(call, actor=world.alice, base_url=live_url)[1]
 
 
 def console(page, live_url, world) -> None:  # noqa: F811
@@ -116,7 +117,7 @@ def er_board(page, live_url, world) -> None:  # noqa: F811
 
 def tablet(page, live_url, world) -> None:  # noqa: F811
     """The tablet, its live socket and its service worker (/tablet/sw.js)."""
-    actions.start_shift(world.carol, world.als1)
+    start_shift(world.carol, world.als1)
     page.goto(f"{live_url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1']")
     page.wait_for_selector("#conn.conn-live")

@@ -10,9 +10,9 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 
-from dispatch import actions
+from dispatch.calls.actions import record_call_event, send_location_link, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.models import Place, Role, User
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 OPENLAYERS = "https://cdn.jsdelivr.net/npm/ol@v7.2.2/dist/ol.js"  # Django 5.2's map widget
 XSS = "/reports/?priority=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
@@ -20,11 +20,11 @@ XSS = "/reports/?priority=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
 
 def location_link(world) -> str:
     """A caller's live location page (/l/<token>), through the actions."""
-    call = actions.record_call_event(
+    call = record_call_event(
         CallEvent("pbx", "c1", CallEventKind.RINGING, timezone.now(), caller="+8613912345678")
     )
-    actions.take_call(call, actor=world.alice)
-    _link, url = actions.send_location_link(call, actor=world.alice, base_url="http://testserver")
+    take_call(call, actor=world.alice)
+    _link, url = send_location_link(call, actor=world.alice, base_url="http://testserver")
     return url.removeprefix("http://testserver")
 
 

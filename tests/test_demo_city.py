@@ -11,8 +11,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from dispatch import demo_city
-from dispatch.gazetteer import search_keys
+from dispatch.demo import city as demo_city
+from dispatch.locate.gazetteer import search_keys
 from dispatch.models import Event, Place, PlaceKind
 from fleet.models import RoadArc, RoadNetwork, Station, Unit, UnitKind
 from hospitals.models import Capability, Hospital

@@ -5,23 +5,25 @@ import threading
 import pytest
 from django.db import connection
 
-from dispatch import actions
-from dispatch.actions import ActionError
+from dispatch.core.actions import ActionError
+from dispatch.handoff.actions import set_beds, set_diversion
+from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Event
+from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 
 
 @pytest.mark.django_db(transaction=True)
 def test_only_one_dispatcher_gets_the_unit(world):
-    first = actions.create_incident(actor=world.alice, chief_complaint="one")
-    second = actions.create_incident(actor=world.bob, chief_complaint="two")
+    first = create_incident(actor=world.alice, chief_complaint="one")
+    second = create_incident(actor=world.bob, chief_complaint="two")
     barrier = threading.Barrier(2)
     results: dict[str, str] = {}
 
     def send(name: str, incident, user) -> None:
         barrier.wait()
         try:
-            actions.dispatch_unit(incident, Unit.objects.get(pk=world.als1.pk), actor=user)
+            dispatch_unit(incident, Unit.objects.get(pk=world.als1.pk), actor=user)
             results[name] = "won"
         except ActionError as exc:
             results[name] = exc.code
@@ -44,12 +46,12 @@ def test_only_one_dispatcher_gets_the_unit(world):
 
 @pytest.mark.django_db
 def test_status_follows_the_job_order(world):
-    incident = actions.create_incident(actor=world.alice, chief_complaint="x")
-    actions.dispatch_unit(incident, world.als1, actor=world.alice)
+    incident = create_incident(actor=world.alice, chief_complaint="x")
+    dispatch_unit(incident, world.als1, actor=world.alice)
     with pytest.raises(ActionError, match="cannot go from"):
-        actions.set_unit_status(world.als1, UnitStatus.TRANSPORTING, actor=world.alice)
+        set_unit_status(world.als1, UnitStatus.TRANSPORTING, actor=world.alice)
     for status in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
-        actions.set_unit_status(world.als1, status, actor=world.alice)
+        set_unit_status(world.als1, status, actor=world.alice)
     assert Unit.objects.get(pk=world.als1.pk).status == UnitStatus.ON_SCENE
     kinds = list(Event.objects.filter(unit=world.als1, kind="unit.status").values_list("data__to", flat=True))
     assert kinds == ["acknowledged", "en_route", "on_scene"]
@@ -57,11 +59,11 @@ def test_status_follows_the_job_order(world):
 
 @pytest.mark.django_db
 def test_override_needs_a_reason(world):
-    incident = actions.create_incident(actor=world.alice, chief_complaint="x")
+    incident = create_incident(actor=world.alice, chief_complaint="x")
     with pytest.raises(ActionError, match="why"):
-        actions.dispatch_unit(incident, world.als2, actor=world.alice, recommended_rank=3)
+        dispatch_unit(incident, world.als2, actor=world.alice, recommended_rank=3)
     assert Unit.objects.get(pk=world.als2.pk).status == UnitStatus.AVAILABLE
-    a = actions.dispatch_unit(
+    a = dispatch_unit(
         incident,
         world.als2,
         actor=world.alice,
@@ -74,8 +76,8 @@ def test_override_needs_a_reason(world):
 
 @pytest.mark.django_db
 def test_diversion_and_beds_are_audited(world):
-    actions.set_diversion(world.city, ["stroke"], actor=world.dave, reason="CT down")
-    actions.set_beds(world.city, "resus", 2, actor=world.dave)
+    set_diversion(world.city, ["stroke"], actor=world.dave, reason="CT down")
+    set_beds(world.city, "resus", 2, actor=world.dave)
     world.city.refresh_from_db()
     assert world.city.diverting == ["stroke"] and world.city.is_diverting_for("stroke")
     audit = list(Event.objects.filter(hospital=world.city, kind__startswith="hospital.").order_by("seq"))
@@ -84,4 +86,4 @@ def test_diversion_and_beds_are_audited(world):
         ("hospital.beds", world.dave.pk),
     ]
     with pytest.raises(ActionError):
-        actions.set_diversion(world.city, ["everything"], actor=world.dave)
+        set_diversion(world.city, ["everything"], actor=world.dave)

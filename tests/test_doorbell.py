@@ -1,4 +1,4 @@
-"""The doorbell (dispatch.events.ring_doorbell) rings from any thread a write commits in, also
+"""The doorbell (dispatch.core.events.ring_doorbell) rings from any thread a write commits in, also
 one that runs an event loop (where async_to_sync refuses to work), and a failed ring is logged,
 never raised: the write has committed and screens catch up from the event table."""
 
@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from dispatch.events import EVENTS_GROUP, ring_doorbell
+from dispatch.core.events import EVENTS_GROUP, ring_doorbell
 
 
 @pytest.fixture

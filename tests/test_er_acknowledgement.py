@@ -5,9 +5,9 @@ only the receiving hospital's staff (or a dispatcher who phoned them) may acknow
 import pytest
 from django.utils.dateparse import parse_datetime
 
-from dispatch import actions
-from dispatch.actions import ActionError
-from dispatch.events import visible_events
+from dispatch.core.actions import ActionError
+from dispatch.core.permissions import visible_events
+from dispatch.handoff.actions import acknowledge_notice
 from dispatch.models import Event, NoticeAcknowledgement
 from tests.er_helpers import notified, staff_get, staff_post
 
@@ -51,7 +51,7 @@ def test_acknowledging_twice_keeps_the_first(world, notice):
 
 def test_only_the_receiving_hospital_acknowledges(world, notice):
     with pytest.raises(ActionError) as refused:
-        actions.acknowledge_notice(notice, actor=world.frank)
+        acknowledge_notice(notice, actor=world.frank)
     assert refused.value.status == 403 and not NoticeAcknowledgement.objects.exists()
     assert staff_post(world.carol, f"/api/er/notices/{notice.pk}/acknowledge")[0] == 403
 

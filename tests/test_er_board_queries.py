@@ -5,9 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals
+from dispatch.handoff.actions import record_arrival
+from dispatch.handoff.reads import board_rows
 from fleet.roads.router import get_router, reset_router
-from hospitals.board import board_rows
 from tests.crew_tablet import crew_member
 from tests.er_helpers import notified
 
@@ -29,15 +30,15 @@ def test_queries_do_not_grow_with_the_patients(world, settings, request):
     one = queries_for_board(world)
     for i, unit in enumerate([world.als2, world.bls1, world.neg1]):
         notified(world, unit, world.city, crew_member(f"crew{i}"))
-    actions.record_vitals(first.assignment, actor=world.carol, heart_rate=130, spo2=88)
+    record_vitals(first.assignment, actor=world.carol, heart_rate=130, spo2=88)
     assert queries_for_board(world) == one
 
 
 def test_arrived_first_and_the_trend_of_each_reading(world):
     first = notified(world, world.als1, world.city, world.carol)
     second = notified(world, world.als2, world.city, crew_member("chen"))
-    actions.record_arrival(second.assignment, actor=world.dave)
-    actions.record_vitals(
+    record_arrival(second.assignment, actor=world.dave)
+    record_vitals(
         first.assignment, actor=world.carol, heart_rate=130, spo2=94, systolic_bp=120, diastolic_bp=70
     )
     rows = board_rows(world.city)

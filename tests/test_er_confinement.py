@@ -8,8 +8,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from dispatch import actions
 from dispatch.asgi import application
+from dispatch.handoff.actions import acknowledge_notice
 from dispatch.models import Event, NoticeAcknowledgement
 from tests.crew_tablet import crew_member
 from tests.er_helpers import notified, staff_get, staff_post
@@ -124,7 +124,7 @@ def test_socket_of_hospital_a_never_carries_hospital_bs_notice(world):
         )
         theirs = await drain(socket)
         mine = await sync_to_async(notified)(world, world.als1, world.city, world.carol, name="王先生")
-        await sync_to_async(actions.acknowledge_notice)(mine, actor=world.dave)
+        await sync_to_async(acknowledge_notice)(mine, actor=world.dave)
         ours = await drain(socket)
         await socket.disconnect()
         return theirs, ours

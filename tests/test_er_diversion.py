@@ -6,7 +6,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from dispatch.models import Event
-from dispatch.recommend import recommend_hospitals
+from dispatch.recommend.reads import recommend_hospitals
 from hospitals.models import BedAvailability
 from tests.er_helpers import staff_get, staff_post
 

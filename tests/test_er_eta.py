@@ -5,7 +5,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from dispatch.models import Unit
+from fleet.models import Unit
 from tests.er_helpers import GRID_SPEED_MPS, notified, staff_get
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,8 +3,8 @@
 
 import pytest
 
-from dispatch import actions
 from dispatch.models import Assignment, Event, Incident
+from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 from tests.crew_tablet import post, signed_in
 from tests.er_helpers import notified, staff_post
@@ -29,7 +29,7 @@ def test_the_er_records_arrival_and_handover(world, notice):
     assert completed.hospital == world.city and completed.unit == world.als1
     # the patient is off the board; clearing the unit later keeps the handover time
     assert signed_in(world.dave).get("/api/er/board").json()["notices"] == []
-    actions.set_unit_status(world.als1, UnitStatus.AVAILABLE, actor=world.carol)
+    set_unit_status(world.als1, UnitStatus.AVAILABLE, actor=world.carol)
     assert Assignment.objects.get(pk=assignment.pk).handover_at == assignment.handover_at
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.events import visible_events
+from dispatch.core.permissions import visible_events
+from dispatch.handoff.actions import acknowledge_notice, alert_unacknowledged_notices
 from dispatch.models import Event, PreArrivalNotice
 from tests.crew_tablet import crew_member
 from tests.er_helpers import notified, staff_get
@@ -24,14 +24,14 @@ def notice(world, settings):
 
 
 def test_no_alert_before_the_time(world, notice):
-    assert actions.alert_unacknowledged_notices(now=notice.sent_at + timedelta(seconds=89)) == 0
+    assert alert_unacknowledged_notices(now=notice.sent_at + timedelta(seconds=89)) == 0
     assert not Event.objects.filter(kind="notice.unacknowledged").exists()
 
 
 def test_alert_after_the_time_once_for_the_control_room(world, notice):
     later = notice.sent_at + timedelta(seconds=91)
-    assert actions.alert_unacknowledged_notices(now=later) == 1
-    assert actions.alert_unacknowledged_notices(now=later + timedelta(minutes=5)) == 0
+    assert alert_unacknowledged_notices(now=later) == 1
+    assert alert_unacknowledged_notices(now=later + timedelta(minutes=5)) == 0
     alert = Event.objects.get(kind="notice.unacknowledged")
     assert alert.incident_id == notice.assignment.incident_id and alert.hospital is None
     assert alert.data["hospital_phone"] == "+862088880120"
@@ -44,8 +44,8 @@ def test_alert_after_the_time_once_for_the_control_room(world, notice):
 
 
 def test_acknowledged_in_time_never_alerts(world, notice):
-    actions.acknowledge_notice(notice, actor=world.dave)
-    assert actions.alert_unacknowledged_notices(now=timezone.now() + timedelta(hours=1)) == 0
+    acknowledge_notice(notice, actor=world.dave)
+    assert alert_unacknowledged_notices(now=timezone.now() + timedelta(hours=1)) == 0
 
 
 def test_the_loop_alerts_too(world, notice):

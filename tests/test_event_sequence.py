@@ -5,14 +5,14 @@ import threading
 import pytest
 from django.db import connection
 
-from dispatch import actions
+from dispatch.incidents.actions import create_incident
 from dispatch.models import Event
 
 
 def create_incidents(count: int, errors: list) -> None:
     try:
         for i in range(count):
-            actions.create_incident(
+            create_incident(
                 actor=None, caller_number=f"+8613800000{i:03d}", chief_complaint="chest pain"
             )
     except Exception as exc:  # surfaced by the test below
@@ -39,18 +39,18 @@ def test_concurrent_writers_get_gap_free_unique_numbers():
 def test_rolled_back_action_leaves_no_number_behind():
     from django.db import transaction
 
-    actions.create_incident(actor=None, chief_complaint="fall")
+    create_incident(actor=None, chief_complaint="fall")
     with pytest.raises(RuntimeError), transaction.atomic():
-        actions.create_incident(actor=None, chief_complaint="will roll back")
+        create_incident(actor=None, chief_complaint="will roll back")
         raise RuntimeError("abort")
-    actions.create_incident(actor=None, chief_complaint="after")
+    create_incident(actor=None, chief_complaint="after")
     seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(seqs[0], seqs[0] + 2))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_record_event_refuses_to_run_outside_a_transaction():
-    from dispatch.events import record_event
+    from dispatch.core.events import record_event
 
     with pytest.raises(RuntimeError, match="inside the action's transaction"):
         record_event("test.outside")

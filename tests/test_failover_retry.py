@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from dispatch.failover import discard_connection, is_safe_to_retry
+from dispatch.core.failover import discard_connection, is_safe_to_retry
 from dispatch.models import Incident
 
 NEW = {"caller_number": "+8613800000121", "lon": 119.6, "lat": 24.9}

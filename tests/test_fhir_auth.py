@@ -12,7 +12,7 @@ from django.forms import modelform_factory
 from django.utils import timezone
 from fhir_endpoint import fhir_endpoint  # noqa: F401  (fixture)
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals
 from dispatch.models import Outbox, OutboxStatus
 from hospitals.admin import HospitalForm
 from hospitals.models import Hospital
@@ -50,7 +50,7 @@ def test_bundles_go_with_a_client_credentials_token_kept_between_sends(secured, 
     (token,) = fhir_endpoint.tokens
     assert fhir_endpoint.authorizations == [f"Bearer {token}"] and len(fhir_endpoint.bundles) == 1
 
-    actions.record_vitals(notice.assignment, actor=world.carol, heart_rate=128)
+    record_vitals(notice.assignment, actor=world.carol, heart_rate=128)
     call_command("run_handoff", "--once")
     call_command("run_outbox", "--once")
     assert len(fhir_endpoint.bundles) == 2 and len(fhir_endpoint.token_requests) == 1  # kept
@@ -62,7 +62,7 @@ def test_a_refused_token_is_replaced_on_the_next_attempt(secured, fhir_endpoint)
     notice = notified(world, world.als1, world.city, world.carol)
     call_command("run_outbox", "--once")
     fhir_endpoint.tokens.clear()  # the hospital revokes every token it gave
-    actions.record_vitals(notice.assignment, actor=world.carol, heart_rate=131)
+    record_vitals(notice.assignment, actor=world.carol, heart_rate=131)
     call_command("run_handoff", "--once")
     call_command("run_outbox", "--once")
     latest = rows()[-1]

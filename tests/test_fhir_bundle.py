@@ -7,8 +7,8 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 
-from dispatch import actions
-from hospitals.board import notice_row_by_id
+from dispatch.crew.actions import record_vitals
+from dispatch.handoff.reads import notice_row_by_id
 from hospitals.fhir import build_bundle, validated
 from tests.er_helpers import notified
 
@@ -27,7 +27,7 @@ def bundle(world) -> dict:
         findings="胸骨后压榨样疼痛",
         drugs=[{"name": "阿司匹林", "dose": "300 mg", "route": "嚼服"}],
     )
-    actions.record_vitals(
+    record_vitals(
         notice.assignment,
         actor=world.carol,
         temperature_c=36.8,
@@ -102,7 +102,7 @@ def test_the_eta_is_the_encounters_planned_arrival(world, grid):
 
 
 def test_a_broken_bundle_is_refused_by_validation(bundle):
-    """So a Bundle our own code got wrong never leaves (hospitals.delivery: a permanent failure)."""
+    """So a Bundle our own code got wrong never leaves (dispatch.handoff.delivery: a permanent failure)."""
     (hr,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"][:1]
     hr["resource"]["valueQuantity"]["value"] = "one hundred and ten"
     with pytest.raises(ValueError):

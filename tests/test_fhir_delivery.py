@@ -10,7 +10,8 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir_endpoint import fhir_endpoint  # noqa: F401  (fixture)
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals
+from dispatch.incidents.actions import set_destination
 from dispatch.models import FhirDeliveryAttempt, Outbox, OutboxStatus
 from tests.er_helpers import notified, staff_get
 
@@ -65,7 +66,7 @@ def test_an_outage_loses_nothing_and_the_latest_readings_arrive(city_with_endpoi
         seconds=11
     )
     # new vitals during the outage: the update is queued too
-    actions.record_vitals(notice.assignment, actor=world.carol, heart_rate=140, spo2=86)
+    record_vitals(notice.assignment, actor=world.carol, heart_rate=140, spo2=86)
     call_command("run_handoff", "--once")
     assert [r.payload["revision"] for r in fhir_rows()] == [1, 2]
     wait_out_backoff()
@@ -116,7 +117,7 @@ def test_a_refused_bundle_fails_for_good_and_says_why(city_with_endpoint, fhir_e
 def test_a_redirected_patient_is_cancelled_at_the_first_hospital(city_with_endpoint, fhir_endpoint):  # noqa: F811
     world = city_with_endpoint
     notice = notified(world, world.als1, world.city, world.carol)
-    actions.set_destination(notice.assignment, world.county, actor=world.carol)
+    set_destination(notice.assignment, world.county, actor=world.carol)
     call_command("run_handoff", "--once")  # resends to the county (no endpoint there)
     call_command("run_outbox", "--once")
     (cancelled,) = fhir_endpoint.bundles  # the first announcement was overtaken: only the cancellation

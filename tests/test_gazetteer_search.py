@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from dispatch.gazetteer import search_keys
-from dispatch.locate import places
+from dispatch.locate.gazetteer import search_keys
+from dispatch.locate.reads import places
 from dispatch.models import Place, PlaceKind
 
 NORTH = Point(119.60, 24.95, srid=4326)

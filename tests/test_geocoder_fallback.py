@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from fake_geocoders import KNOWN, fake_geocoders  # noqa: F401  (fixture)
 
-from dispatch import geocoding
+from dispatch.locate import geocoding
 from dispatch.models import Place
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ Baidu from BD-09."""
 import pytest
 from fake_geocoders import KNOWN, fake_geocoders  # noqa: F401  (fixture)
 
-from dispatch import geocoding
+from dispatch.locate import geocoding
 
 WGS = (119.6012, 24.9512)
 

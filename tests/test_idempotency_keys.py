@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
-from dispatch.actions import ActionError
-from dispatch.events import record_event
-from dispatch.idempotency import run_once
+from dispatch.core.actions import ActionError
+from dispatch.core.events import record_event
+from dispatch.core.idempotency import run_once
 from dispatch.models import Event, IdempotencyKey, Message
 from tests.crew_tablet import crew_member, job, new_key, post, signed_in
 

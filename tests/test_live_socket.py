@@ -9,8 +9,8 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.gis.geos import Point
 from django.test import Client
 
-from dispatch import actions
 from dispatch.asgi import application
+from dispatch.incidents.actions import create_incident, dispatch_unit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ async def receive_events(communicator, count: int) -> list[dict]:
     return events
 
 
-create_incident = sync_to_async(actions.create_incident)
+create_incident = sync_to_async(create_incident)
 
 
 def test_reconnecting_console_misses_nothing(world):
@@ -85,7 +85,7 @@ def test_hospital_socket_gets_only_its_own_hospitals_events(world):
             actor=world.alice, location=Point(119.6, 24.87), location_source="pin"
         )
         to_city = await create_incident(actor=world.alice, location=Point(119.6, 24.9), location_source="pin")
-        dispatch = sync_to_async(actions.dispatch_unit)
+        dispatch = sync_to_async(dispatch_unit)
         await dispatch(to_county, world.als2, actor=world.alice, hospital=world.county)
         await dispatch(to_city, world.als1, actor=world.alice, hospital=world.city)
         (event,) = await receive_events(board, 1)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
 
-from dispatch import actions
-from dispatch.gazetteer import search_keys
+from dispatch.incidents.actions import create_incident
+from dispatch.locate.gazetteer import search_keys
 from dispatch.models import Place, PlaceKind
 from fleet.models import RoadClass
 from fleet.roads.data import RoadData
@@ -99,7 +99,7 @@ def test_reverse_with_a_road_network_snaps_to_the_road(client, world, gate, fres
 
 
 def test_duplicates_lists_nearby_and_same_number(alice, world):
-    incident = actions.create_incident(
+    incident = create_incident(
         actor=world.alice,
         location=Point(119.600, 24.900, srid=4326),
         location_source="pin",

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dispatch import actions
+from dispatch.calls.actions import record_call_event, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.models import CallerLocation, Event, Incident, LocationLink, Outbox
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +18,10 @@ POSITION = {"lat": 24.9512, "lon": 119.6012, "accuracy_m": 18.5, "measured_at": 
 
 
 def taken_call(world):
-    call = actions.record_call_event(
+    call = record_call_event(
         CallEvent("pbx", "c1", CallEventKind.RINGING, timezone.now(), caller="+8613912345678")
     )
-    actions.take_call(call, actor=world.alice)
+    take_call(call, actor=world.alice)
     return call
 
 
@@ -115,7 +115,7 @@ def test_only_dispatchers_send_links_and_see_positions(world):
 
 
 def test_withheld_number_gets_a_clear_refusal(world):
-    call = actions.record_call_event(CallEvent("pbx", "anon", CallEventKind.RINGING, timezone.now()))
+    call = record_call_event(CallEvent("pbx", "anon", CallEventKind.RINGING, timezone.now()))
     client = Client()
     client.force_login(world.alice)
     response = client.post(f"/api/calls/{call.pk}/location-link")

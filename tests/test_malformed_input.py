@@ -9,7 +9,7 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from django.utils import timezone
 
-from dispatch import actions
+from dispatch.incidents.actions import create_incident
 from dispatch.models import CallerLocation, Event, Incident
 from fleet.models import PositionReport
 from tests.test_location_link import send_link, taken_call
@@ -25,7 +25,7 @@ def alice(world) -> Client:
 
 @pytest.fixture
 def incident(world):
-    return actions.create_incident(actor=world.alice, caller_number="13900000000", notes="before")
+    return create_incident(actor=world.alice, caller_number="13900000000", notes="before")
 
 
 def post_json(client: Client, url: str, body: object) -> tuple[int, dict]:

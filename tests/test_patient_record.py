@@ -5,9 +5,10 @@ nothing of it is written."""
 import pytest
 from django.db import IntegrityError, transaction
 
-from dispatch import actions
-from dispatch.actions import ActionError
+from dispatch.core.actions import ActionError
+from dispatch.crew.actions import record_vitals
 from dispatch.models import Event, PatientRecord, VitalSign
+from dispatch.units.actions import set_unit_status
 from tests.crew_tablet import post, signed_in
 
 
@@ -123,7 +124,7 @@ def test_unknown_assignment_is_a_json_404(tablet):
 
 def test_the_database_refuses_what_the_actions_would(world, assignment):
     with pytest.raises(ActionError):
-        actions.record_vitals(assignment, actor=world.carol, gcs=16)
+        record_vitals(assignment, actor=world.carol, gcs=16)
     with pytest.raises(IntegrityError), transaction.atomic():
         VitalSign.objects.create(assignment=assignment, taken_at=assignment.dispatched_at, gcs=16)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -132,6 +133,6 @@ def test_the_database_refuses_what_the_actions_would(world, assignment):
 
 def test_the_record_can_be_finished_after_the_unit_clears(world, tablet, assignment):
     for status in ("en_route", "on_scene", "transporting", "at_hospital", "available"):
-        actions.set_unit_status(world.als1, status, actor=world.carol)
+        set_unit_status(world.als1, status, actor=world.carol)
     status, _ = post(tablet, f"/api/crew/assignments/{assignment.pk}/patient", {"findings": "交接完毕"})
     assert status == 200 and PatientRecord.objects.get().findings == "交接完毕"

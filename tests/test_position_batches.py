@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.actions import Fix
+from dispatch.crew.actions import start_shift
+from dispatch.positions.actions import Fix, record_position
 from tests.position_sockets import positions_within, ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +22,7 @@ BATCH_KEYS = {"id", "call_sign", "lon", "lat", "position_at", "position_stale", 
 @sync_to_async
 def record(unit, lon: float, lat: float, seconds_ahead: float = 1.0) -> None:
     at = timezone.now() + timedelta(seconds=seconds_ahead)
-    actions.record_position(unit, Fix(lon, lat, at, speed_kmh=40, heading=10), source="simulator")
+    record_position(unit, Fix(lon, lat, at, speed_kmh=40, heading=10), source="simulator")
 
 
 @sync_to_async
@@ -31,7 +31,7 @@ def tracker_get(params: dict) -> dict:
 
 
 def test_control_room_gets_positions_hospital_and_crew_do_not(world):
-    actions.start_shift(world.carol, world.als2)
+    start_shift(world.carol, world.als2)
 
     async def scenario():
         console, board, tablet = await ready(world.alice), await ready(world.dave), await ready(world.carol)

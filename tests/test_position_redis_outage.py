@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from dispatch.position_batches import POSITIONS_GROUP
+from dispatch.core.live import POSITIONS_GROUP
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

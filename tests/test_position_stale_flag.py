@@ -8,18 +8,18 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.actions import Fix
+from dispatch.positions.actions import Fix, record_position
+from dispatch.registry.actions import create_unit
 from tests.position_sockets import positions_within, ready
 
 
 def test_unit_rows_say_which_positions_are_stale(client, world, settings):
     settings.STALE_POSITION_SECONDS = 120
-    actions.create_unit("T-OLD-1", "bls")  # never reported: no position, stale
-    quiet = actions.create_unit("T-OLD-2", "bls")
+    create_unit("T-OLD-1", "bls")  # never reported: no position, stale
+    quiet = create_unit("T-OLD-2", "bls")
     old = Fix(119.6, 24.9, timezone.now() - timedelta(seconds=300))
-    actions.record_position(quiet, old, source="tracker", device="quiet")  # five minutes old
-    actions.record_position(
+    record_position(quiet, old, source="tracker", device="quiet")  # five minutes old
+    record_position(
         world.als1, Fix(119.6, 24.9, timezone.now() + timedelta(seconds=1)), source="tablet"
     )
     client.force_login(world.alice)
@@ -33,8 +33,8 @@ def test_unit_rows_say_which_positions_are_stale(client, world, settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_flags_an_old_fix_as_stale(world, settings):
     settings.STALE_POSITION_SECONDS = 120
-    unit = actions.create_unit("T-OLD-3", "bls")  # no station: its first fix moves it, however old
-    record = sync_to_async(actions.record_position)
+    unit = create_unit("T-OLD-3", "bls")  # no station: its first fix moves it, however old
+    record = sync_to_async(record_position)
 
     async def scenario():
         console = await ready(world.alice)

@@ -5,7 +5,9 @@ no destination or the job is over. A retried send with the same key is applied o
 import pytest
 from django.core.management import call_command
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals
+from dispatch.handoff.actions import send_notice
+from dispatch.incidents.actions import set_destination
 from dispatch.models import Event, Outbox, PreArrivalNotice
 from tests.crew_tablet import job, new_key, post, signed_in
 from tests.er_helpers import staff_get, transporting
@@ -34,10 +36,10 @@ def test_crew_sends_the_notice_once_per_key(world, assignment):
 
 
 def test_new_vitals_update_the_notice(world, assignment):
-    notice = actions.send_notice(assignment, actor=world.carol)
+    notice = send_notice(assignment, actor=world.carol)
     call_command("run_handoff", once=True)
     assert PreArrivalNotice.objects.get(pk=notice.pk).revision == 1  # nothing changed yet
-    actions.record_vitals(assignment, actor=world.carol, heart_rate=128, spo2=90)
+    record_vitals(assignment, actor=world.carol, heart_rate=128, spo2=90)
     call_command("run_handoff", once=True)
     notice.refresh_from_db()
     assert notice.revision == 2
@@ -48,8 +50,8 @@ def test_new_vitals_update_the_notice(world, assignment):
 
 
 def test_a_new_destination_withdraws_the_notice_from_the_old_one(world, assignment):
-    notice = actions.send_notice(assignment, actor=world.carol)
-    actions.set_destination(assignment, world.county, actor=world.carol)
+    notice = send_notice(assignment, actor=world.carol)
+    set_destination(assignment, world.county, actor=world.carol)
     assert staff_get(world.dave, "/api/er/board")[1]["notices"] == []  # at once, before any resend
     call_command("run_handoff", once=True)
     notice.refresh_from_db()

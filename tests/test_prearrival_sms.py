@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from fake_twilio import fake_twilio  # noqa: F401  (fixture)
 
-from dispatch import actions
+from dispatch.crew.actions import record_vitals
 from dispatch.models import Outbox
 from tests.er_helpers import notified
 
@@ -36,7 +36,7 @@ def test_the_summary_goes_by_sms_without_the_name(county_by_sms, fake_twilio):  
     assert "HR110" in body and "BP150/90" in body and "回电+8613900000002" in body
     assert notice.assignment.incident.number in body
     assert "李女士" not in body and len(body) <= 300
-    actions.record_vitals(notice.assignment, actor=world.carol, heart_rate=90)
+    record_vitals(notice.assignment, actor=world.carol, heart_rate=90)
     call_command("run_handoff", "--once")
     assert Outbox.objects.filter(channel="sms").count() == 1  # updates do not send more SMS
 

@@ -12,8 +12,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.recommend import (
+from dispatch.handoff.actions import set_beds, set_diversion
+from dispatch.incidents.actions import create_incident, dispatch_unit
+from dispatch.recommend.reads import (
     HANDOVER_S,
     REACH_S,
     UnitRecommendation,
@@ -24,6 +25,8 @@ from dispatch.recommend import (
     recommend_units,
     with_road_times,
 )
+from dispatch.registry.actions import create_hospital, create_unit
+from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 from fleet.roads.data import RoadData
 from fleet.roads.router import get_router
@@ -58,10 +61,10 @@ def city(fresh_router: None, world: Any) -> Any:
 
 def send_to_hospital(world: Any, unit: Unit) -> None:
     """Take a unit through a job up to at-hospital, through the actions."""
-    incident = actions.create_incident(actor=world.alice, location=SCENE, location_source="pin")
-    actions.dispatch_unit(incident, unit, actor=world.alice)
+    incident = create_incident(actor=world.alice, location=SCENE, location_source="pin")
+    dispatch_unit(incident, unit, actor=world.alice)
     for status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE, UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL):
-        actions.set_unit_status(unit, status, actor=world.alice)
+        set_unit_status(unit, status, actor=world.alice)
 
 
 def call_signs(recommendation: UnitRecommendation) -> list[str]:
@@ -74,7 +77,7 @@ def english(words: list[Words] | Words) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_nearest_across_the_river_is_not_first_the_road_nearest_is(city) -> None:
-    across = actions.create_unit("T-ALS-X", "als", position=Point(119.60, 24.895, srid=4326))
+    across = create_unit("T-ALS-X", "als", position=Point(119.60, 24.895, srid=4326))
     assert Unit.objects.nearest_to(SCENE).first() == across  # 1.1 km straight, over the water
     result = recommend_units(SCENE, "als")
     assert result.by_road and result.shortfall is None
@@ -113,7 +116,7 @@ def test_no_capable_unit_still_lists_the_others_and_says_so(city) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_unit_at_hospital_is_listed_with_the_time_it_frees_up(city) -> None:
     send_to_hospital(city, city.als1)
-    actions.dispatch_unit(actions.create_incident(actor=city.alice), city.bls1, actor=city.alice)
+    dispatch_unit(create_incident(actor=city.alice), city.bls1, actor=city.alice)
     now = timezone.now()
     result = recommend_units(SCENE, None, now=now)
     assert "T-BLS-1" not in call_signs(result)  # on its way to another job
@@ -142,7 +145,7 @@ def test_stale_position_is_flagged(city) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_unit_without_a_position_is_listed_last(city) -> None:
-    actions.create_unit("T-ALS-0", "als")
+    create_unit("T-ALS-0", "als")
     result = recommend_units(SCENE, "als")
     last = result.units[-1]
     assert last.call_sign == "T-ALS-0" and last.eta_s is None and last.straight_m is None
@@ -151,9 +154,9 @@ def test_unit_without_a_position_is_listed_last(city) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_all_units_busy_gives_a_shortfall(city) -> None:
-    incident = actions.create_incident(actor=city.alice, location=SCENE, location_source="pin")
+    incident = create_incident(actor=city.alice, location=SCENE, location_source="pin")
     for unit in (city.als1, city.als2, city.bls1, city.neg1):
-        actions.dispatch_unit(incident, unit, actor=city.alice)
+        dispatch_unit(incident, unit, actor=city.alice)
     result = recommend_units(SCENE, "als")
     assert result.units == []
     assert result.shortfall.en == "all 4 units in service are busy"
@@ -162,9 +165,9 @@ def test_all_units_busy_gives_a_shortfall(city) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_only_units_at_hospital_says_none_is_free_now(city) -> None:
-    incident = actions.create_incident(actor=city.alice, location=SCENE, location_source="pin")
+    incident = create_incident(actor=city.alice, location=SCENE, location_source="pin")
     for unit in (city.als2, city.bls1, city.neg1):
-        actions.dispatch_unit(incident, unit, actor=city.alice)
+        dispatch_unit(incident, unit, actor=city.alice)
     send_to_hospital(city, city.als1)
     result = recommend_units(SCENE, "als")
     assert call_signs(result) == ["T-ALS-1"]
@@ -189,8 +192,8 @@ def test_without_a_road_network_units_are_ranked_by_straight_line(fresh_router, 
 
 @pytest.mark.django_db(transaction=True)
 def test_hospital_diverting_for_stroke_is_not_first_and_is_marked(city) -> None:
-    north = actions.create_hospital("北区医院", Point(119.65, 24.95, srid=4326), capabilities=["stroke"])
-    actions.set_diversion(city.city, ["stroke"], actor=city.bob, reason="CT 故障")
+    north = create_hospital("北区医院", Point(119.65, 24.95, srid=4326), capabilities=["stroke"])
+    set_diversion(city.city, ["stroke"], actor=city.bob, reason="CT 故障")
     assert diversion_category_for("stroke") == "stroke"
     ranked = recommend_hospitals(SCENE, "stroke")
     assert [h.id for h in ranked] == [north.pk, city.county.pk, city.city.pk]
@@ -217,8 +220,8 @@ def test_hospital_without_the_capability_comes_after_those_with_it(city) -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_full_resuscitation_beds_cost_rank_and_say_so(city) -> None:
-    actions.set_beds(city.city, "resus", 0, actor=city.bob)
-    actions.set_beds(city.county, "resus", 2, actor=city.bob)
+    set_beds(city.city, "resus", 0, actor=city.bob)
+    set_beds(city.county, "resus", 2, actor=city.bob)
     ranked = recommend_hospitals(SCENE, None)
     city_row = next(h for h in ranked if h.id == city.city.pk)
     assert city_row.resus_beds == 0
@@ -229,7 +232,7 @@ def test_full_resuscitation_beds_cost_rank_and_say_so(city) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_pruned_hospital_search_matches_searching_every_hospital(city) -> None:
     for k, (lon, lat) in enumerate([(119.55, 24.95), (119.70, 24.93), (119.65, 24.875), (119.55, 24.85)]):
-        actions.create_hospital(f"医院{k}", Point(lon, lat, srid=4326), capabilities=["trauma"] * (k % 2))
+        create_hospital(f"医院{k}", Point(lon, lat, srid=4326), capabilities=["trauma"] * (k % 2))
     router = get_router()
     for scene in (SCENE, Point(119.62, 24.86, srid=4326), Point(119.70, 24.95, srid=4326)):
         everything = [(h.id, h.eta_s) for h in recommend_hospitals(scene, "trauma", limit=50)]

@@ -7,7 +7,8 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from test_recommend import SCENE, river_city
 
-from dispatch import actions
+from dispatch.handoff.actions import set_diversion
+from dispatch.incidents.actions import create_incident, triage_incident
 from dispatch.models import Incident
 from fleet.roads.store import save_network
 
@@ -27,9 +28,9 @@ def alice(client: Client, world: Any) -> Client:
 
 
 def located_incident(world: Any, **triage: str) -> Incident:
-    incident = actions.create_incident(actor=world.alice, location=SCENE, location_source="pin")
+    incident = create_incident(actor=world.alice, location=SCENE, location_source="pin")
     if triage:
-        actions.triage_incident(
+        triage_incident(
             incident,
             actor=world.alice,
             priority=1,
@@ -58,7 +59,7 @@ def test_point_recommendation_ranks_by_road(client, city) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_incident_recommendation_uses_its_triage(client, city) -> None:
     incident = located_incident(city, capability="negative_pressure", hospital_capability="stroke")
-    actions.set_diversion(city.city, ["stroke"], actor=city.bob)
+    set_diversion(city.city, ["stroke"], actor=city.bob)
     client.force_login(city.bob)
     body = client.get(f"/api/incidents/{incident.pk}/recommendation").json()
     assert body["incident"] == incident.pk
@@ -128,7 +129,7 @@ def test_unknown_incident_is_json_404(alice) -> None:
 
 
 def test_incident_without_a_location_is_409(alice, world) -> None:
-    incident = actions.create_incident(actor=world.alice, chief_complaint="不知道在哪")
+    incident = create_incident(actor=world.alice, chief_complaint="不知道在哪")
     response = alice.get(f"/api/incidents/{incident.pk}/recommendation")
     assert response.status_code == 409
     assert response.json()["code"] == "no_location" and "locate it first" in response.json()["error"]

@@ -6,17 +6,18 @@ from datetime import timedelta
 import pytest
 from report_world import MARCH, MONTH_QUERY, Job, make, signed_in, steady
 
-from dispatch import actions
+from dispatch.incidents.actions import cancel_assignment, create_incident, dispatch_unit
+from dispatch.registry.actions import create_station, create_unit
 
 
 @pytest.fixture
 def month(world):
-    north = actions.create_station("N2", "北二站", world.north.location, district="北区")
-    south = actions.create_station("S2", "南二站", world.south.location, district="南区")
-    actions.create_station("E1", "东站", world.north.location, district="东区")
-    world.n_als = actions.create_unit("D-ALS-N", "als", home_station=north)
-    world.n_bls = actions.create_unit("D-BLS-N", "bls", home_station=north)
-    world.s_als = actions.create_unit("D-ALS-S", "als", home_station=south)
+    north = create_station("N2", "北二站", world.north.location, district="北区")
+    south = create_station("S2", "南二站", world.south.location, district="南区")
+    create_station("E1", "东站", world.north.location, district="东区")
+    world.n_als = create_unit("D-ALS-N", "als", home_station=north)
+    world.n_bls = create_unit("D-BLS-N", "bls", home_station=north)
+    world.s_als = create_unit("D-ALS-S", "als", home_station=south)
     world.south2 = south
     at = MARCH + timedelta(hours=9)
     return {
@@ -59,9 +60,9 @@ def test_each_filter_narrows_to_its_incidents(world, month):
 
 
 def test_a_stood_down_unit_does_not_count_for_its_station(world, month):
-    incident = actions.create_incident(actor=world.alice, priority=2)
-    assignment = actions.dispatch_unit(incident, world.neg1, actor=world.alice)
-    actions.cancel_assignment(assignment, actor=world.alice, reason="另一车更近")
+    incident = create_incident(actor=world.alice, priority=2)
+    assignment = dispatch_unit(incident, world.neg1, actor=world.alice)
+    cancel_assignment(assignment, actor=world.alice, reason="另一车更近")
     client = signed_in(world.bob)
     today = incident.created_at.date().isoformat()
     body = client.get(f"/api/reports/incidents?start={today}&end={today}&unit={world.neg1.pk}").json()

@@ -8,9 +8,10 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from report_world import signed_in
 
-from dispatch import actions
+from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Incident
 from dispatch.reports import INTERVALS
+from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 
 JOB = [
@@ -26,7 +27,7 @@ JOB = [
 @pytest.fixture
 def finished(world):
     received = timezone.now() - timedelta(seconds=30)
-    incident = actions.create_incident(
+    incident = create_incident(
         actor=world.alice,
         location=Point(119.6, 24.9, srid=4326),
         location_source="pin",
@@ -34,9 +35,9 @@ def finished(world):
         call_received_at=received,
         call_answered_at=received + timedelta(seconds=4),
     )
-    actions.dispatch_unit(incident, world.als1, actor=world.alice, hospital=world.city)
+    dispatch_unit(incident, world.als1, actor=world.alice, hospital=world.city)
     for status in JOB:
-        actions.set_unit_status(world.als1, status, actor=world.carol)
+        set_unit_status(world.als1, status, actor=world.carol)
     return Incident.objects.get(pk=incident.pk)
 
 
@@ -58,8 +59,8 @@ def test_a_dispatch_writes_its_processing_time(world, finished):
     """The stored intervals follow the clocks: the dispatch action's write computes them."""
     today = timezone.localdate().isoformat()
     client = signed_in(world.bob)
-    other = actions.create_incident(actor=world.alice, priority=2)
-    actions.dispatch_unit(other, world.als2, actor=world.alice)
+    other = create_incident(actor=world.alice, priority=2)
+    dispatch_unit(other, world.als2, actor=world.alice)
     body = client.get(f"/api/reports/summary?start={today}&end={today}").json()
     processing = next(row for row in body["intervals"] if row["key"] == "processing")
     assert body["incidents"] == 2 and processing["count"] == 2

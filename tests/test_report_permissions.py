@@ -4,7 +4,7 @@ Dispatchers, crews and hospital staff are refused (403); anyone signed out is se
 import pytest
 from report_world import MARCH, MONTH_QUERY, Job, make, signed_in, steady
 
-from dispatch.views import landing_links
+from dispatch.core.views import landing_links
 
 ENDPOINTS = [
     f"/api/reports/summary?{MONTH_QUERY}",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from report_world import MARCH, MONTH_QUERY, Job, make, signed_in, steady
 
-from dispatch import actions
+from dispatch.handoff.actions import set_diversion
 from dispatch.models import Event
 
 MARCH_S = 31 * 86400
@@ -33,7 +33,7 @@ def month(world):
 
 
 def diversion(world, hospital, categories, at):
-    actions.set_diversion(hospital, categories, actor=world.dave, reason="满床" if categories else "")
+    set_diversion(hospital, categories, actor=world.dave, reason="满床" if categories else "")
     # A test fixture's licence: the event log is the record, and this puts the record in March.
     last = Event.objects.filter(kind="hospital.diversion").latest("seq")
     Event.objects.filter(pk=last.pk).update(at=at)

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from dispatch import actions
-from dispatch.gazetteer import search_keys
-from dispatch.locate import NEARBY, SAME_CALLER, places, possible_duplicates, whereabouts
+from dispatch.incidents.actions import close_incident, create_incident, link_incident
+from dispatch.locate.gazetteer import search_keys
+from dispatch.locate.reads import NEARBY, SAME_CALLER, places, possible_duplicates, whereabouts
 from dispatch.models import Place, PlaceKind
 from fleet.roads.router import reset_router
 
@@ -25,7 +25,7 @@ def add_place(name: str, point: Point, kind: str = PlaceKind.LANDMARK) -> Place:
 
 
 def open_incident(world, point: Point | None = SCENE, caller: str = CALLER, **fields):
-    return actions.create_incident(
+    return create_incident(
         actor=world.alice,
         location=point,
         location_source="pin" if point else "",
@@ -105,15 +105,15 @@ def test_same_number_and_nearby_gives_both_reasons(world):
 
 def test_recently_closed_incident_of_the_same_number_is_offered(world):
     incident = open_incident(world)
-    actions.close_incident(incident, actor=world.alice, outcome="treated on scene")
+    close_incident(incident, actor=world.alice, outcome="treated on scene")
     assert found(None, CALLER) == {incident.number: (SAME_CALLER,)}
 
 
 def test_closed_incidents_are_not_offered_for_being_nearby(world):
     nearby_closed = open_incident(world, caller="+8613900000003")
-    actions.close_incident(nearby_closed, actor=world.alice, outcome="treated on scene")
+    close_incident(nearby_closed, actor=world.alice, outcome="treated on scene")
     far_closed = open_incident(world, point=KM1_NORTH, caller="+8613900000004")
-    actions.close_incident(far_closed, actor=world.alice, outcome="no patient")
+    close_incident(far_closed, actor=world.alice, outcome="no patient")
     assert found(M200_EAST, "+8613900000002") == {}
 
 
@@ -126,7 +126,7 @@ def test_a_withheld_number_matches_no_other_withheld_number(world):
 def test_incidents_already_linked_are_left_out(world):
     first = open_incident(world)
     second = open_incident(world)
-    actions.link_incident(second, first, actor=world.alice)
+    link_incident(second, first, actor=world.alice)
     assert found(M200_EAST, CALLER) == {first.number: (SAME_CALLER, NEARBY)}
 
 

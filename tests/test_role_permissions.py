@@ -3,22 +3,23 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from dispatch import actions
-from dispatch.models import Incident
+from dispatch.core.permissions import visible_incidents
+from dispatch.crew.actions import start_shift
+from dispatch.incidents.actions import create_incident, dispatch_unit
 
 
 @pytest.fixture
 def incidents(world):
     """One incident bound for each hospital, each with a unit on it."""
-    to_city = actions.create_incident(
+    to_city = create_incident(
         actor=world.alice, chief_complaint="胸痛", location=Point(119.6, 24.9), location_source="pin"
     )
-    to_county = actions.create_incident(
+    to_county = create_incident(
         actor=world.alice, chief_complaint="跌倒", location=Point(119.6, 24.87), location_source="pin"
     )
-    actions.dispatch_unit(to_city, world.als1, actor=world.alice, hospital=world.city)
-    actions.dispatch_unit(to_county, world.als2, actor=world.alice, hospital=world.county)
-    actions.start_shift(world.carol, world.als2)
+    dispatch_unit(to_city, world.als1, actor=world.alice, hospital=world.city)
+    dispatch_unit(to_county, world.als2, actor=world.alice, hospital=world.county)
+    start_shift(world.carol, world.als2)
     return to_city, to_county
 
 
@@ -51,10 +52,10 @@ def test_unit_list_api_is_for_the_control_room(client, world, user, status):
 
 def test_queries_confine_hospitals_and_crews(world, incidents):
     to_city, to_county = incidents
-    assert set(Incident.objects.visible_to(world.alice)) == {to_city, to_county}
-    assert list(Incident.objects.visible_to(world.dave)) == [to_city]
-    assert list(Incident.objects.visible_to(world.frank)) == [to_county]
-    assert list(Incident.objects.visible_to(world.carol)) == [to_county]
+    assert set(visible_incidents(world.alice)) == {to_city, to_county}
+    assert list(visible_incidents(world.dave)) == [to_city]
+    assert list(visible_incidents(world.frank)) == [to_county]
+    assert list(visible_incidents(world.carol)) == [to_county]
 
 
 def test_api_confines_hospital_staff_to_their_own_patients(client, world, incidents):

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from dispatch import actions
+from dispatch.incidents.actions import create_incident
 from dispatch.models import Incident
 
 ON_THE_GRID = {"lon": 119.60, "lat": 24.90}
@@ -40,7 +40,7 @@ def test_the_poles_are_refused_by_every_point_endpoint(alice, grid, lat):
 
 
 def test_a_scene_far_from_every_road_is_refused_and_the_incident_keeps_its_place(alice, world, grid):
-    incident = actions.create_incident(actor=world.alice, caller_number="1")
+    incident = create_incident(actor=world.alice, caller_number="1")
     status, body = post(alice, f"/api/incidents/{incident.pk}/locate", {**ON_THE_GRID, "source": "pin"})
     assert status == 200
     for where in (FAR_AWAY, {"lon": 119.6, "lat": 90}):
@@ -61,6 +61,6 @@ def test_an_incident_cannot_be_opened_far_from_every_road(alice, grid):
 
 
 def test_without_a_road_network_any_real_place_will_do(alice, world, fresh_router):
-    incident = actions.create_incident(actor=world.alice, caller_number="1")
+    incident = create_incident(actor=world.alice, caller_number="1")
     status, _ = post(alice, f"/api/incidents/{incident.pk}/locate", {**FAR_AWAY, "source": "pin"})
     assert status == 200

@@ -13,15 +13,7 @@ import pytest
 from browser import live_url  # noqa: F401  (fixture)
 from django.core.management import call_command
 
-from dispatch.management.commands.simulate import (
-    SIM_DISPATCHER,
-    road_route,
-    sign_in_crews,
-    sim_account,
-    world_units,
-)
-from dispatch.models import Event, Incident, IncidentStatus, Role, VitalSign
-from dispatch.simulator import (
+from dispatch.demo.simulator import (
     COMPLAINTS,
     Drive,
     Pace,
@@ -32,6 +24,14 @@ from dispatch.simulator import (
     haversine_m,
     hourly_rate,
 )
+from dispatch.management.commands.simulate import (
+    SIM_DISPATCHER,
+    road_route,
+    sign_in_crews,
+    sim_account,
+    world_units,
+)
+from dispatch.models import Event, Incident, IncidentStatus, Role, VitalSign
 from fleet.models import PositionReport, Station
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.utils import timezone
 from fake_twilio import fake_twilio  # noqa: F401  (fixture)
 
-from dispatch import actions, outbox
+from dispatch.calls.actions import record_call_event, send_location_link, take_call
+from dispatch.calls.telephony.events import CallEvent, CallEventKind
+from dispatch.core import outbox
 from dispatch.models import CallerLocation, LocationLink
-from dispatch.telephony.events import CallEvent, CallEventKind
 
 pytestmark = [
     pytest.mark.usefixtures("migrated_data_back"),
@@ -35,11 +36,11 @@ SCREENS = Path(settings.BASE_DIR) / "var" / "screens"
 def texted_link(world, fake, base_url: str) -> str:
     """A taken call, a location link sent through the outbox and the real twilio client; the
     URL as the caller's phone received it."""
-    call = actions.record_call_event(
+    call = record_call_event(
         CallEvent("pbx", "b1", CallEventKind.RINGING, timezone.now(), caller="+8613912345678")
     )
-    actions.take_call(call, actor=world.alice)
-    actions.send_location_link(call, actor=world.alice, base_url=base_url)
+    take_call(call, actor=world.alice)
+    send_location_link(call, actor=world.alice, base_url=base_url)
     assert outbox.run_once()["sent"] == 1
     (sms,) = fake.messages
     assert sms["To"] == "+8613912345678"

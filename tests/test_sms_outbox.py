@@ -13,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from fake_twilio import fake_twilio  # noqa: F401  (fixture)
 
-from dispatch import actions, outbox
+from dispatch.calls.actions import queue_sms
+from dispatch.core import outbox
 from dispatch.models import Event, Outbox, OutboxStatus
 
 pytestmark = [pytest.mark.usefixtures("migrated_data_back"), pytest.mark.django_db]
@@ -60,7 +61,7 @@ def test_bad_sms_input_is_refused_without_a_row(world):
 
 def test_provider_outage_is_retried_with_backoff(world, fake_twilio):  # noqa: F811
     fake_twilio.failures = [503]
-    row = actions.queue_sms("+8613912345678", "测试", actor=world.alice)
+    row = queue_sms("+8613912345678", "测试", actor=world.alice)
     assert outbox.run_once() == {"sent": 0, "retry": 1, "failed": 0}
     row.refresh_from_db()
     assert row.status == OutboxStatus.PENDING and row.attempts == 1 and "503" in row.last_error
@@ -73,7 +74,7 @@ def test_provider_outage_is_retried_with_backoff(world, fake_twilio):  # noqa: F
 
 def test_unreachable_provider_is_retried(world, settings, fake_twilio):  # noqa: F811
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # discard port: connection refused
-    row = actions.queue_sms("+8613912345678", "测试", actor=world.alice)
+    row = queue_sms("+8613912345678", "测试", actor=world.alice)
     assert outbox.run_once()["retry"] == 1
     row.refresh_from_db()
     assert row.status == OutboxStatus.PENDING and "unreachable" in row.last_error
@@ -88,7 +89,7 @@ def test_permanent_refusal_fails_at_once(world, fake_twilio):  # noqa: F811
 
 def test_gives_up_after_max_attempts(world, fake_twilio):  # noqa: F811
     fake_twilio.failures = [500] * outbox.MAX_ATTEMPTS
-    row = actions.queue_sms("+8613912345678", "测试", actor=world.alice)
+    row = queue_sms("+8613912345678", "测试", actor=world.alice)
     for _ in range(outbox.MAX_ATTEMPTS):
         Outbox.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
         outbox.run_once()
@@ -110,7 +111,7 @@ def test_channels_without_a_sender_are_left_for_their_worker(world, fake_twilio)
 
 
 def test_an_expired_lease_is_taken_over(world, fake_twilio):  # noqa: F811
-    row = actions.queue_sms("+8613912345678", "测试", actor=world.alice)
+    row = queue_sms("+8613912345678", "测试", actor=world.alice)
     (claimed,) = outbox.claim_batch()
     assert outbox.claim_batch() == []  # leased
     Outbox.objects.filter(pk=row.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
@@ -123,7 +124,7 @@ def test_an_expired_lease_is_taken_over(world, fake_twilio):  # noqa: F811
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_send_each_row_once(world, fake_twilio):  # noqa: F811
     for n in range(6):
-        actions.queue_sms("+8613912345678", f"消息 {n}", actor=world.alice)
+        queue_sms("+8613912345678", f"消息 {n}", actor=world.alice)
     barrier = threading.Barrier(2)
 
     def worker() -> None:

@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
 
-from dispatch import actions
+from dispatch.crew.actions import start_shift
+from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Event, Place, Role, User, VitalSign
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
@@ -37,7 +38,7 @@ def crew_on_shift():
     free = Unit.objects.filter(status=UnitStatus.AVAILABLE, position__isnull=False)
     unit = free.order_by("call_sign").first()
     tina = User.objects.create_user("tina", role=Role.CREW)
-    actions.start_shift(tina, unit)
+    start_shift(tina, unit)
     return tina, unit
 
 
@@ -62,7 +63,7 @@ def test_a_job_through_a_network_drop(browser, live_url, crew_on_shift):  # noqa
     page = open_tablet(browser, live_url, crew, unit)
     alice = User.objects.create_user("alice", role=Role.DISPATCHER)
     place = Place.objects.get(name="明湾体育中心")
-    incident = actions.create_incident(
+    incident = create_incident(
         actor=alice,
         caller_number="+8613912345678",
         location=place.point,
@@ -71,7 +72,7 @@ def test_a_job_through_a_network_drop(browser, live_url, crew_on_shift):  # noqa
         priority=1,
         chief_complaint="胸痛",
     )
-    assignment = actions.dispatch_unit(incident, unit, actor=alice, hospital=Hospital.objects.first())
+    assignment = dispatch_unit(incident, unit, actor=alice, hospital=Hospital.objects.first())
 
     # The alert: on screen, highlighted, with sound and vibration, until acknowledged.
     # The test process cannot ring the doorbell (Playwright's loop runs in this thread), so

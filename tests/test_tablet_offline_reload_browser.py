@@ -10,8 +10,8 @@ import pytest
 from browser import browser, eventually, own_daphne, signed_in_page  # noqa: F401  (fixtures)
 from page_waits import wait_until
 
-from dispatch import actions
 from dispatch.models import Assignment
+from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.crew_tablet import job
 
@@ -26,7 +26,7 @@ def server(django_db_setup):
 
 def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser, server, world):  # noqa: F811
     assignment = job(world, world.als1, hospital=world.city, crew=world.carol)
-    actions.set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
+    set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
     number = assignment.incident.number
     page = signed_in_page(
         browser, server.url, world.carol, viewport={"width": 1280, "height": 800}, has_touch=True

@@ -4,8 +4,9 @@ their trend), talks with the dispatcher, and changes the destination hospital.""
 import pytest
 from browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
 
-from dispatch import actions
+from dispatch.crew.actions import send_message
 from dispatch.models import Assignment, Message, MessageDirection, PatientRecord, VitalSign
+from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.crew_tablet import job
 
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_patient_vitals_messages_and_destination(browser, live_url, world):  # noqa: F811
     assignment = job(world, world.als1, hospital=world.city, crew=world.carol)
-    actions.set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
+    set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
     page = signed_in_page(browser, live_url, world.carol, viewport={"width": 1280, "height": 800})
     page.goto(f"{live_url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1'] #job:not([hidden])")
@@ -61,7 +62,7 @@ def test_patient_vitals_messages_and_destination(browser, live_url, world):  # n
     page.click("#vitals-form button[type=submit]")
     assert "SpO₂" in page.inner_text("#vitals-error") and VitalSign.objects.count() == 2
 
-    actions.send_message(world.als1, "东门有保安带路", actor=world.alice)
+    send_message(world.als1, "东门有保安带路", actor=world.alice)
     page.wait_for_selector("#unread:not([hidden])", timeout=20_000)
     page.click("#tabs [data-tab='messages']")
     page.wait_for_selector("#message-list li.to_crew:has-text('东门有保安带路')")

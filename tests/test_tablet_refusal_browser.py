@@ -6,8 +6,9 @@ import time
 import pytest
 from browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
 
-from dispatch import actions
+from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, IdempotencyKey
+from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 from tests.crew_tablet import job
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_tap_for_a_stood_down_job_is_shown_refused(browser, live_url, world):  # noqa: F811
     assignment = job(world, world.als1, hospital=world.city, crew=world.carol)
-    actions.set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
+    set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
     page = signed_in_page(browser, live_url, world.carol, viewport={"width": 800, "height": 1280})
     page.goto(f"{live_url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1'] .status-button.next[data-status='en_route']")
@@ -24,7 +25,7 @@ def test_a_tap_for_a_stood_down_job_is_shown_refused(browser, live_url, world): 
     page.context.set_offline(True)
     page.click(".status-button.next[data-status='en_route']")
     page.wait_for_selector("#queue-list li")
-    actions.cancel_assignment(assignment, actor=world.alice, reason="患者已自行就医")
+    cancel_assignment(assignment, actor=world.alice, reason="患者已自行就医")
     page.context.set_offline(False)
 
     page.wait_for_selector("#refused:not([hidden])", timeout=20_000)

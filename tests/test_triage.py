@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.utils import translation
 
-from dispatch.admin_triage import CallerInstructionForm, TriageProtocolForm
 from dispatch.models import CallerInstruction, TriageProtocol
-from dispatch.triage import (
+from dispatch.triage.admin import CallerInstructionForm, TriageProtocolForm
+from dispatch.triage.protocols import (
     BrokenProtocolError,
     TriageError,
     TriageStep,

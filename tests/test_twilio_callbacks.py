@@ -4,7 +4,7 @@ recording callbacks, repeated or out of order, are applied once."""
 import pytest
 from calls_helpers import incoming, twilio_post, twilio_settings
 
-from dispatch import actions
+from dispatch.calls.actions import take_call
 from dispatch.models import Call, Event
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_completed_before_ringing_is_kept_and_late_ringing_changes_nothing():
 def test_repeated_completed_callback_ends_the_call_once(world):
     twilio_post(VOICE, incoming(SID))
     call = Call.objects.get(provider_call_id=SID)
-    actions.take_call(call, actor=world.alice)
+    take_call(call, actor=world.alice)
     done = incoming(SID, status="completed", Timestamp="Tue, 01 Dec 2026 04:05:00 +0000", CallDuration="300")
     for _ in range(2):
         assert twilio_post(STATUS, done).status_code == 200
@@ -78,7 +78,7 @@ def test_repeated_completed_callback_ends_the_call_once(world):
 def test_recording_is_linked_on_the_incident_timeline(world):
     twilio_post(VOICE, incoming(SID))
     call = Call.objects.get(provider_call_id=SID)
-    actions.take_call(call, actor=world.alice)
+    take_call(call, actor=world.alice)
     incident = call.incidents.get()
     params = {
         "AccountSid": "AC" + "0" * 32,

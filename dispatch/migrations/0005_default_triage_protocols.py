@@ -1,4 +1,4 @@
-"""The default triage protocols and caller instructions from dispatch/triage_data/protocols.json.
+"""The default triage protocols and caller instructions from dispatch/triage/data/protocols.json.
 
 Idempotent (update_or_create on code), so it can also be re-run by hand or by tests after a
 database flush. Reversing keeps the rows: an admin may have edited them since.
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "triage_data" / "protocols.json"
+DATA = Path(__file__).resolve().parent.parent / "triage" / "data" / "protocols.json"
 
 INSTRUCTION_FIELDS = ("title", "title_en", "steps", "steps_en", "cpr")
 PROTOCOL_FIELDS = ("name", "name_en", "keywords", "order", "questions")

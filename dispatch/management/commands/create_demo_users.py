@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch import actions
+from dispatch.crew.actions import start_shift
 from dispatch.models import Role, User
 from fleet.models import Unit
 from hospitals.models import Hospital
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         for username, role, full_name in DEMO_USERS:
             user = self.ensure_user(username, role, full_name, hospital)
             if role == Role.CREW and not user.shifts.current().exists():
-                actions.start_shift(user, unit)
+                start_shift(user, unit)
             where = {Role.CREW: f" on {unit.call_sign}", Role.HOSPITAL: f" at {hospital.name}"}.get(role, "")
             self.stdout.write(f"  {username:<11} {demo_password(username):<15} {Role(role).label}{where}")
 

@@ -13,14 +13,14 @@ from django.contrib.gis.geos import Point
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from dispatch import actions
 from dispatch.models import Place
+from dispatch.registry.actions import create_hospital, create_station, create_unit
 from fleet.models import RoadNetwork, Station, Unit
 from fleet.roads.store import save_network
 from hospitals.models import Hospital
 
 if TYPE_CHECKING:
-    from dispatch.demo_city import DemoCity, PlaceSpec
+    from dispatch.demo.city import DemoCity, PlaceSpec
 
 PLACE_SOURCE = "demo"
 
@@ -73,7 +73,7 @@ class Command(BaseCommand):
             )
         # Imported only now: numpy, scipy, shapely and pypinyin take seconds to load, and
         # `make demo` runs this command on every start, usually to do nothing.
-        from dispatch.demo_city import CITY_NAME, CITY_NAME_EN, DEFAULT_SEED, generate
+        from dispatch.demo.city import CITY_NAME, CITY_NAME_EN, DEFAULT_SEED, generate
 
         seed = DEFAULT_SEED if seed is None else seed
         started = time.monotonic()
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         save_network(
             city.roads,
             name=f"{CITY_NAME} {CITY_NAME_EN}",
-            source=f"dispatch.demo_city seed={seed}",
+            source=f"dispatch.demo.city seed={seed}",
             is_demo=True,
             progress=self.progress,
         )
@@ -107,11 +107,11 @@ def load_city(city: "DemoCity") -> None:
     """Stations, hospitals and units through their actions (events and all); places in bulk."""
     stations = {}
     for s in city.stations:
-        stations[s.code] = actions.create_station(
+        stations[s.code] = create_station(
             s.code, s.name, point(s.lon, s.lat), name_en=s.name_en, district=s.district, address=s.address
         )
     for h in city.hospitals:
-        actions.create_hospital(
+        create_hospital(
             h.name,
             point(h.lon, h.lat),
             capabilities=list(h.capabilities),
@@ -124,7 +124,7 @@ def load_city(city: "DemoCity") -> None:
             sms_number=h.sms_number,
         )
     for u in city.units:
-        actions.create_unit(
+        create_unit(
             u.call_sign, u.kind, home_station=stations[u.station_code], plate=u.plate, tracker_id=u.tracker_id
         )
     Place.objects.bulk_create([place_row(p) for p in city.places], batch_size=1000)
@@ -132,7 +132,7 @@ def load_city(city: "DemoCity") -> None:
 
 def place_row(p: "PlaceSpec") -> Place:
     """A gazetteer row with its pinyin search keys."""
-    from dispatch.gazetteer import search_keys  # pypinyin: see handle()
+    from dispatch.locate.gazetteer import search_keys  # pypinyin: see handle()
 
     pinyin, initials = search_keys(p.name)
     return Place(

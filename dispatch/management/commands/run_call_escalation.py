@@ -4,8 +4,8 @@ Run one per app node: each call is claimed by a conditional update, so several l
 it once. Stops cleanly on SIGTERM or Ctrl-C.
 """
 
-from dispatch.actions import escalate_unanswered_calls
-from dispatch.loops import LoopCommand
+from dispatch.calls.actions import escalate_unanswered_calls
+from dispatch.core.loops import LoopCommand
 
 
 class Command(LoopCommand):

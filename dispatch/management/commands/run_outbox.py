@@ -1,4 +1,4 @@
-"""Send the outbox: SMS now, FHIR deliveries later (dispatch.outbox.CHANNEL_MODULES).
+"""Send the outbox: SMS now, FHIR deliveries later (dispatch.core.outbox.CHANNEL_MODULES).
 
 Run one per app node; rows are claimed with conditional updates (claimed_until), so several
 workers never send the same row twice at once. Stops cleanly on SIGTERM or Ctrl-C.
@@ -6,8 +6,8 @@ workers never send the same row twice at once. Stops cleanly on SIGTERM or Ctrl-
 
 from argparse import ArgumentParser
 
-from dispatch import outbox
-from dispatch.loops import LoopCommand
+from dispatch.core import outbox
+from dispatch.core.loops import LoopCommand
 
 
 class Command(LoopCommand):

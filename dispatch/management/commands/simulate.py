@@ -19,8 +19,7 @@ import requests
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.models import Place, Role, User
-from dispatch.simulator import (
+from dispatch.demo.simulator import (
     PLACE_WEIGHTS,
     Pace,
     Session,
@@ -30,6 +29,7 @@ from dispatch.simulator import (
     haversine_m,
     new_password,
 )
+from dispatch.models import Place, Role, User
 from fleet.models import CrewShift, Unit
 
 SIM_DISPATCHER = "sim-dispatcher"

@@ -1,0 +1,42 @@
+"""The JSON API: the API object of dispatch.core.api with every feature's router on it.
+
+Each feature keeps its endpoints in its own api.py; this module only puts them together, so it
+is the one place that imports them all. Order matters where paths overlap: locate's
+/incidents/duplicates must come before incidents' /incidents/{incident_id}.
+"""
+
+from dispatch.calls import api as calls
+from dispatch.calls import webhooks as call_webhooks
+from dispatch.core import me
+from dispatch.core.api import api
+from dispatch.crew import api as crew
+from dispatch.handoff import api as handoff
+from dispatch.incidents import api as incidents
+from dispatch.incidents import assignments_api as assignments
+from dispatch.locate import api as locate
+from dispatch.locate import geocode_api as geocode
+from dispatch.map import api as city_map
+from dispatch.positions import api as positions
+from dispatch.recommend import api as recommend
+from dispatch.reports import api as reports
+from dispatch.triage import api as triage
+
+for feature in (
+    me,
+    city_map,
+    locate,
+    incidents,
+    triage,
+    assignments,
+    recommend,
+    positions,
+    crew,
+    calls,
+    call_webhooks,
+    geocode,
+    reports,
+    handoff,
+):
+    api.add_router("/", feature.router)
+
+__all__ = ["api"]

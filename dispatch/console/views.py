@@ -1,0 +1,44 @@
+"""The dispatcher's console page (its script is static/js/console.js)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from dispatch.core.events import last_seq
+from dispatch.map.views import map_labels
+from dispatch.models import Role
+from fleet.models import RoadNetwork
+
+
+def console_targets() -> dict:
+    return {
+        "processing_s": settings.TARGET_PROCESSING_SECONDS,
+        "turnout_s": settings.TARGET_TURNOUT_SECONDS,
+        "response_s": settings.TARGET_RESPONSE_SECONDS,
+        "stale_s": settings.STALE_POSITION_SECONDS,
+    }
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """The dispatcher's console. The page carries the event number its data will be read at;
+    the socket then sends everything after it."""
+    if request.user.role not in (Role.DISPATCHER, Role.SUPERVISOR) and not request.user.is_superuser:
+        raise PermissionDenied(_("The console is for dispatchers and supervisors."))
+    return render(
+        request,
+        "console.html",
+        {
+            "last_seq": last_seq(),
+            "network": RoadNetwork.objects.active(),
+            "config": {
+                "targets": console_targets(),
+                "labels": map_labels(),
+                "time_zone": settings.TIME_ZONE,
+                "geocoder": bool(settings.GEOCODER),
+            },
+        },
+    )

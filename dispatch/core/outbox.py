@@ -1,0 +1,151 @@
+"""The outbox worker's parts (BRIEF decision 8): claim due rows, hand each to its channel's
+sender, record the outcome, retry with backoff.
+
+Several app nodes run `manage.py run_outbox` at once: a row is claimed by a conditional update
+that sets `claimed_until` (a lease), so exactly one worker sends it; a worker that dies mid-send
+loses its lease and the row is sent again later (at-least-once, which SMS and FHIR tolerate).
+
+Channels are pluggable by name: a module listed in CHANNEL_MODULES calls `register("name",
+sender)` when imported; a sender takes the row and returns the provider's reference, or raises
+DeliveryError (permanent or not) or any other exception (retried).
+"""
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dispatch.core.events import record_event
+from dispatch.models import Outbox, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# Modules that register a channel sender; the hospital handoff adds its FHIR module here.
+CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 5
+BACKOFF_CAP_S = 600
+
+Sender = Callable[[Outbox], str]
+SENDERS: dict[str, Sender] = {}
+
+
+class DeliveryError(Exception):
+    """A send that failed; `permanent` means retrying cannot help (a malformed number)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def register(channel: str, sender: Sender) -> None:
+    SENDERS[channel] = sender
+
+
+def senders() -> dict[str, Sender]:
+    for module in CHANNEL_MODULES:
+        importlib.import_module(module)
+    return SENDERS
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at 10 minutes."""
+    return timedelta(seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1)))
+
+
+def claimable(now: datetime) -> Q:
+    """Due pending rows, and rows whose sender's lease ran out (the worker died)."""
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, claimed_until__lt=now
+    )
+
+
+def claim(pk: int, now: datetime) -> Outbox | None:
+    won = Outbox.objects.filter(claimable(now), pk=pk).update(
+        status=OutboxStatus.SENDING, claimed_until=now + LEASE, attempts=F("attempts") + 1
+    )
+    return Outbox.objects.get(pk=pk) if won else None
+
+
+def claim_batch(limit: int = 20, now: datetime | None = None) -> list[Outbox]:
+    """Up to `limit` rows this worker now owns, oldest due first."""
+    now = now or timezone.now()
+    channels = list(senders())
+    ids = (
+        Outbox.objects.filter(claimable(now), channel__in=channels)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [row for row in (claim(pk, now) for pk in ids) if row is not None]
+
+
+def ours(row: Outbox):
+    """The row while our lease on it holds: a worker whose lease expired must not overwrite
+    what the worker that took over did."""
+    return Outbox.objects.filter(pk=row.pk, status=OutboxStatus.SENDING, claimed_until=row.claimed_until)
+
+
+@transaction.atomic
+def mark_sent(row: Outbox, reference: str) -> bool:
+    payload = {**row.payload, "provider_reference": reference}
+    if not ours(row).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), claimed_until=None, last_error="", payload=payload
+    ):
+        return False
+    record_event(
+        "outbox.sent",
+        incident=row.incident,
+        data={"outbox": row.pk, "channel": row.channel, "attempts": row.attempts},
+    )
+    return True
+
+
+@transaction.atomic
+def mark_failed(row: Outbox, error: str, permanent: bool) -> bool:
+    """Schedule a retry, or give up after MAX_ATTEMPTS (or at once when permanent)."""
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        if not ours(row).update(status=OutboxStatus.FAILED, claimed_until=None, last_error=error[:2000]):
+            return False
+        record_event(
+            "outbox.failed",
+            incident=row.incident,
+            data={"outbox": row.pk, "channel": row.channel, "attempts": row.attempts, "error": error[:200]},
+        )
+        return True
+    return bool(
+        ours(row).update(
+            status=OutboxStatus.PENDING,
+            claimed_until=None,
+            last_error=error[:2000],
+            next_attempt_at=timezone.now() + backoff(row.attempts),
+        )
+    )
+
+
+def deliver(row: Outbox) -> str:
+    """Send one claimed row; returns "sent", "retry" or "failed"."""
+    try:
+        reference = senders()[row.channel](row)
+    except DeliveryError as exc:
+        log.warning("outbox %s (%s) failed: %s", row.pk, row.channel, exc)
+        mark_failed(row, str(exc), exc.permanent)
+        return "failed" if exc.permanent or row.attempts >= MAX_ATTEMPTS else "retry"
+    except Exception as exc:  # a bug or an outage in a sender: retried, never lost
+        log.exception("outbox %s (%s) raised", row.pk, row.channel)
+        mark_failed(row, f"{type(exc).__name__}: {exc}", False)
+        return "failed" if row.attempts >= MAX_ATTEMPTS else "retry"
+    mark_sent(row, reference)
+    return "sent"
+
+
+def run_once(limit: int = 20) -> dict[str, int]:
+    """Claim and deliver one batch; counts by outcome."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for row in claim_batch(limit):
+        counts[deliver(row)] += 1
+    return counts

@@ -1,0 +1,145 @@
+"""Who may do what, and who may see what: the one place that answers it.
+
+Five roles (dispatch.models.Role). The control room (dispatchers, supervisors, admins) sees the
+whole city live; dispatchers and supervisors act on it; a hospital's staff see only patients
+bound for their own hospital; a crew sees only its own unit's job, from the start of its shift.
+Every layer asks here: the API's routes (require_role), the pages (role_required), the live
+socket (visible_events, is_event_visible) and the queries (visible_incidents, visible_notices),
+so a rule changed here changes everywhere at once.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from dispatch.models import Assignment, Event, Incident, PreArrivalNotice, Role, User
+from fleet.models import CrewShift
+
+# The control room sees every incident, unit and call, live.
+CONTROL_ROOM = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+# Who takes calls, opens, changes and closes incidents and sends units.
+DISPATCHERS = (Role.DISPATCHER, Role.SUPERVISOR)
+# Who reads the response-time reports.
+REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who may read an ER board (hospital staff their own hospital's, the control room any).
+ER_STAFF = (Role.HOSPITAL, *CONTROL_ROOM)
+CREW = (Role.CREW,)
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    """Whether a signed-in user has one of these roles (a superuser has them all)."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role in roles))
+
+
+def require_role(request: HttpRequest, *roles: str) -> None:
+    """PermissionDenied (403, in the user's language) unless the user has one of these roles."""
+    if not has_role(request.user, *roles):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+def role_required(*roles: str, message: str = "") -> Callable:
+    """A page for these roles only: sign-in first, then 403 with `message` for anyone else."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, *roles):
+                raise PermissionDenied(str(message) or _("Your role may not do this."))
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)
+
+    return decorator
+
+
+def is_control_room(user: Any) -> bool:
+    return has_role(user, *CONTROL_ROOM)
+
+
+def may_dispatch(user: Any) -> bool:
+    return has_role(user, *DISPATCHERS)
+
+
+def may_read_reports(user: Any) -> bool:
+    return has_role(user, *REPORT_READERS)
+
+
+def receives_positions(user: Any) -> bool:
+    """Every unit's position is for the control room only: hospital staff and crews follow
+    their own patients and units through the event log, never the whole fleet."""
+    return is_control_room(user)
+
+
+def is_hospital_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role == Role.HOSPITAL and user.hospital_id)
+
+
+def is_crew(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role == Role.CREW)
+
+
+def visible_incidents(user: User, incidents: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """The incidents this user may see: the control room all; a hospital those with a unit
+    bound for it; a crew those its unit was sent to during its shift."""
+    incidents = Incident.objects.all() if incidents is None else incidents
+    if is_control_room(user):
+        return incidents
+    if is_hospital_staff(user):
+        return incidents.filter(assignments__hospital_id=user.hospital_id).distinct()
+    if is_crew(user):
+        return incidents.filter(assignments__in=Assignment.objects.for_crew(user)).distinct()
+    return incidents.none()
+
+
+def visible_notices(
+    user: User, notices: QuerySet[PreArrivalNotice] | None = None
+) -> QuerySet[PreArrivalNotice]:
+    """Pre-arrival notices: the control room all; hospital staff their own hospital's."""
+    notices = PreArrivalNotice.objects.all() if notices is None else notices
+    if is_control_room(user):
+        return notices
+    if is_hospital_staff(user):
+        return notices.for_hospital(user.hospital_id)
+    return notices.none()
+
+
+def visible_events(user: User) -> QuerySet[Event]:
+    """Events this user may receive: the control room all; hospital staff their hospital's;
+    a crew its own unit's since its shift began (a unit's earlier events carry earlier crews'
+    patients)."""
+    events = Event.objects.all()
+    if is_control_room(user):
+        return events
+    if is_hospital_staff(user):
+        return events.filter(hospital_id=user.hospital_id)
+    if is_crew(user):
+        on_shift = CrewShift.objects.current().filter(
+            user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")
+        )
+        return events.filter(Exists(on_shift))
+    return events.none()
+
+
+def is_event_visible(user: User, payload: dict[str, Any], crew_unit_id: int | None = None) -> bool:
+    """The rule of visible_events, for one serialized event already in hand (the live socket)."""
+    if is_control_room(user):
+        return True
+    if is_hospital_staff(user):
+        return payload["hospital"] is not None and payload["hospital"] == user.hospital_id
+    if is_crew(user):
+        return crew_unit_id is not None and payload["unit"] == crew_unit_id
+    return False
+
+
+def crew_unit_id(user: User) -> int | None:
+    """The unit of a crew member's current shift (None for anyone else, or off shift)."""
+    if not is_crew(user):
+        return None
+    shift = user.shifts.current().first()
+    return shift.unit_id if shift else None

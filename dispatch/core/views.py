@@ -1,0 +1,94 @@
+"""Pages every role shares: each role's landing page, and the health probe."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from dispatch.core.permissions import is_control_room
+from dispatch.models import Incident, Role
+from fleet.models import RoadNetwork, Unit, UnitStatus
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For HAProxy and drills: this process answers. It must not touch the database, or a
+    database failover would mark every app node down at once."""
+    return JsonResponse({"status": "ok"})
+
+
+def landing_links(user) -> list[dict]:
+    """Where each role goes from its landing page: only screens that exist."""
+    links = []
+    if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
+        links.append(
+            {
+                "url": "/console/",
+                "title": _("Dispatch console"),
+                "text": _("Take incidents, locate, triage, send units, follow every job."),
+            }
+        )
+    if is_control_room(user):
+        links.append(
+            {
+                "url": "/map/",
+                "title": _("City map"),
+                "text": _("Road network, stations, hospitals and every unit, live."),
+            }
+        )
+        links.append(
+            {"url": "/api/docs/", "title": _("API"), "text": _("The JSON API and its OpenAPI document.")}
+        )
+    if user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser:
+        links.append(
+            {
+                "url": "/reports/",
+                "title": _("Response-time reports"),
+                "text": _("Percentiles and compliance with targets, charts, drill-down and exports."),
+            }
+        )
+    if user.role == Role.HOSPITAL or is_control_room(user):
+        links.append(
+            {
+                "url": "/er/",
+                "title": _("ER board"),
+                "text": _("Patients on the way, their ETA and vital signs; notices, diversion and beds."),
+            }
+        )
+    if user.role == Role.CREW:
+        links.append(
+            {
+                "url": "/tablet/",
+                "title": _("Crew tablet"),
+                "text": _("Your unit's job: status taps, navigation, patient record, messages."),
+            }
+        )
+    if user.role == Role.ADMIN or user.is_staff:
+        links.append(
+            {
+                "url": "/admin/",
+                "title": _("Administration"),
+                "text": _("Users, fleet, hospitals and reference data."),
+            }
+        )
+    return links
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "links": landing_links(user),
+        "role_label": Role(user.role).label if user.role in Role.values else user.role,
+        "network": RoadNetwork.objects.active(),
+    }
+    if is_control_room(user):
+        context["open_incidents"] = Incident.objects.open().count()
+        context["available_units"] = Unit.objects.available().count()
+        context["busy_units"] = (
+            Unit.objects.in_service().exclude(status__in=[UnitStatus.AVAILABLE, UnitStatus.RETURNING]).count()
+        )
+    if user.role == Role.HOSPITAL:
+        context["hospital"] = user.hospital
+    if user.role == Role.CREW:
+        context["shift"] = user.shifts.current().select_related("unit").first()
+    return render(request, "home.html", context)

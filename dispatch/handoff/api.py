@@ -1,0 +1,501 @@
+"""The hospital handoff: the ER board, acknowledging notices, arrival and handover, the ER's
+status and beds; the crew's and the dispatcher's side of the pre-arrival notice and its
+delivery status.
+
+Hospital staff reach only their own hospital: every lookup goes through a query confined to it
+(permissions.visible_notices, the board's own query), so another hospital's notice id answers the
+same 404 as an id that does not exist.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from dispatch.core.actions import ActionError
+from dispatch.core.events import last_seq
+from dispatch.core.idempotency import run_once
+from dispatch.core.openapi import errors
+from dispatch.core.permissions import CONTROL_ROOM, ER_STAFF, is_control_room, require_role, visible_notices
+from dispatch.crew import reads as crew
+from dispatch.crew.api import ERRORS, KEYED, CrewNoticeOut, TabletWrite, reply, tablet_key
+from dispatch.handoff import actions
+from dispatch.handoff.reads import board_rows, notice_row_by_id
+from dispatch.models import Assignment, Event, FhirDeliveryAttempt, Outbox, PreArrivalNotice, Role, User
+from hospitals.models import BedAvailability, BedCategory, DiversionCategory, Hospital
+
+router = Router(tags=["handoff"])
+
+AUDITED = ("hospital.diversion", "hospital.beds")
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class AckOut(Schema):
+    by: str
+    at: datetime
+    by_phone: bool
+    revision: int
+
+
+class BoardIncidentOut(Schema):
+    id: int
+    number: str
+    priority: int | None
+    chief_complaint: str
+    address: str
+    dispatched_at: datetime | None
+
+
+class BoardPatientOut(Schema):
+    name: str
+    sex: str
+    age: int | None
+    findings: str
+    interventions: str
+    drugs: list[dict[str, Any]]
+    updated_at: datetime | None
+
+
+class LatestVitalOut(Schema):
+    name: str
+    value: float
+    unit: str
+    taken_at: datetime
+    previous: float | None
+    trend: str | None = Field(description="up, down, steady, or null for a first reading")
+
+
+class CrewContactOut(Schema):
+    name: str
+    role: str
+    phone: str
+
+
+class BoardUnitOut(Schema):
+    id: int
+    call_sign: str
+    kind: str
+    status: str
+    status_label: str
+    phone: str = Field(description="the vehicle's callback number")
+    crew: list[CrewContactOut]
+
+
+class EtaOut(Schema):
+    seconds: float | None = Field(description="road time from the last position; null when unknown")
+    metres: float | None
+    arrives_at: datetime | None
+    computed_at: datetime
+    position_at: datetime | None
+    stale: bool
+    reason: str = Field(description="why there is no ETA: no_position, no_network, no_road")
+    transporting: bool
+
+
+class NoticeRowOut(Schema):
+    id: int
+    assignment: int
+    revision: int
+    sent_at: datetime
+    updated_at: datetime
+    sent_by: str | None
+    acknowledged: AckOut | None
+    updated_since_ack: bool
+    alerted_at: datetime | None
+    incident: BoardIncidentOut
+    patient: BoardPatientOut
+    vitals: list[dict[str, Any]] = Field(description="every set of readings, oldest first")
+    latest: list[LatestVitalOut]
+    unit: BoardUnitOut
+    eta: EtaOut
+    arrived_at: datetime | None
+    handover_at: datetime | None
+
+
+class BedOut(Schema):
+    category: str
+    label: str
+    available: int | None
+    updated_at: datetime | None
+
+
+class ChangeOut(Schema):
+    kind: str
+    at: datetime
+    by: str | None
+    data: dict[str, Any]
+
+
+class ErStatusOut(Schema):
+    id: int
+    name: str
+    name_en: str
+    phone: str
+    diverting: list[str]
+    diversion_reason: str
+    status_changed_at: datetime | None
+    beds: list[BedOut]
+    changes: list[ChangeOut] = Field(description="the latest status and bed changes, newest first")
+
+
+class BoardOut(Schema):
+    hospital: ErStatusOut
+    notices: list[NoticeRowOut]
+    last_seq: int
+    alert_after_s: int
+
+
+class DeliveryAttemptOut(Schema):
+    started_at: datetime
+    duration_ms: int
+    http_status: int | None
+    ok: bool
+    error: str
+    revision: int
+
+
+class DeliveryOut(Schema):
+    id: int
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str
+    revision: int | None
+
+
+class NoticeDetailOut(NoticeRowOut):
+    hospital: int
+    hospital_name: str
+    deliveries: list[DeliveryOut]
+    attempts: list[DeliveryAttemptOut]
+
+
+BriefNoticeOut = CrewNoticeOut
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def er_hospital(user: User, hospital_id: int | None) -> Hospital:
+    """Staff: their own hospital, whatever they ask for (asking for another is a 404). The
+    control room names one."""
+    if user.role == Role.HOSPITAL and not user.is_superuser:
+        if hospital_id not in (None, user.hospital_id):
+            raise ActionError(_("Hospital %(id)s not found.") % {"id": hospital_id}, "not_found", 404)
+        return user.hospital
+    hospital = Hospital.objects.filter(pk=hospital_id).first() if hospital_id else None
+    if hospital is None:
+        raise ActionError(_("Say which hospital: ?hospital=<id>."), "hospital_required", 422)
+    return hospital
+
+
+def visible_notice(user: User, notice_id: int) -> PreArrivalNotice:
+    notice = (
+        visible_notices(user)
+        .select_related("hospital", "assignment__unit", "assignment__incident", "assignment__hospital")
+        .filter(pk=notice_id)
+        .first()
+    )
+    if notice is None or not visible_assignment(user, notice):
+        raise ActionError(_("Notice %(id)s not found.") % {"id": notice_id}, "not_found", 404)
+    return notice
+
+
+def visible_assignment(user: User, notice: PreArrivalNotice) -> bool:
+    """A redirected patient leaves the old hospital's reach at once."""
+    return is_control_room(user) or notice.assignment.hospital_id == user.hospital_id
+
+
+def er_status(hospital: Hospital) -> dict[str, Any]:
+    beds = {b.category: b for b in BedAvailability.objects.filter(hospital=hospital)}
+    changes = (
+        Event.objects.filter(hospital=hospital, kind__in=AUDITED)
+        .select_related("actor")
+        .order_by("-seq")[:10]
+    )
+    return {
+        "id": hospital.pk,
+        "name": hospital.name,
+        "name_en": hospital.name_en,
+        "phone": hospital.phone,
+        "diverting": hospital.diverting,
+        "diversion_reason": hospital.diversion_reason,
+        "status_changed_at": hospital.status_changed_at,
+        "beds": [
+            {
+                "category": value,
+                "label": str(label),
+                "available": beds[value].available if value in beds else None,
+                "updated_at": beds[value].updated_at if value in beds else None,
+            }
+            for value, label in BedCategory.choices
+        ],
+        "changes": [
+            {
+                "kind": e.kind,
+                "at": e.at,
+                "by": (e.actor.get_full_name() or e.actor.username) if e.actor else None,
+                "data": e.data,
+            }
+            for e in changes
+        ],
+    }
+
+
+def deliveries(notice: PreArrivalNotice) -> dict[str, list]:
+    rows = Outbox.objects.filter(payload__notice=notice.pk).order_by("created_at", "pk")
+    attempts = FhirDeliveryAttempt.objects.filter(notice=notice).order_by("started_at", "pk")
+    return {
+        "deliveries": [
+            {
+                "id": r.pk,
+                "channel": r.channel,
+                "status": r.status,
+                "attempts": r.attempts,
+                "next_attempt_at": r.next_attempt_at,
+                "sent_at": r.sent_at,
+                "last_error": r.last_error,
+                "revision": r.payload.get("revision"),
+            }
+            for r in rows
+        ],
+        "attempts": [
+            {
+                "started_at": a.started_at,
+                "duration_ms": a.duration_ms,
+                "http_status": a.http_status,
+                "ok": a.ok,
+                "error": a.error,
+                "revision": a.revision,
+            }
+            for a in attempts
+        ],
+    }
+
+
+def notice_detail(notice: PreArrivalNotice) -> dict[str, Any]:
+    return {
+        **notice_row_by_id(notice.pk),
+        "hospital": notice.hospital_id,
+        "hospital_name": notice.hospital.name,
+        **deliveries(notice),
+    }
+
+
+# --- the ER board ----------------------------------------------------------------------------
+
+
+class BoardQuery(Schema):
+    hospital: int | None = Field(None, description="control room only; staff always get their own")
+
+
+@router.get(
+    "/er/board",
+    response={200: BoardOut, **ERRORS, **errors(403)},
+    summary="The ER board: patients bound here, soonest first",
+)
+def board(request: HttpRequest, q: Query[BoardQuery]) -> dict:
+    require_role(request, *ER_STAFF)
+    hospital = er_hospital(request.user, q.hospital)
+    seq = last_seq()  # read first: the socket sends whatever happens after it
+    return {
+        "hospital": er_status(hospital),
+        "notices": board_rows(hospital),
+        "last_seq": seq,
+        "alert_after_s": settings.NOTICE_ACK_ALERT_SECONDS,
+    }
+
+
+@router.get(
+    "/er/notices/{notice_id}",
+    response={200: NoticeDetailOut, **ERRORS, **errors(403)},
+    summary="One notice, with its delivery status (FHIR, SMS)",
+)
+def notice(request: HttpRequest, notice_id: int) -> dict:
+    require_role(request, *ER_STAFF)
+    return notice_detail(visible_notice(request.user, notice_id))
+
+
+@router.post(
+    "/er/notices/{notice_id}/acknowledge",
+    response={200: AckOut, **ERRORS},
+    summary="Acknowledge a notice (staff of its hospital; a dispatcher records a phoned one)",
+)
+def acknowledge_notice(request: HttpRequest, notice_id: int) -> dict:
+    require_role(request, *ER_STAFF)
+    ack = actions.acknowledge_notice(visible_notice(request.user, notice_id), actor=request.user)
+    user = ack.acknowledged_by
+    return {
+        "by": user.get_full_name() or user.username,
+        "at": ack.acknowledged_at,
+        "by_phone": ack.by_phone,
+        "revision": ack.revision,
+    }
+
+
+class ClocksOut(Schema):
+    assignment: int
+    arrived_at: datetime | None
+    handover_at: datetime | None
+    handover_s: float | None = Field(description="arrival to handover complete")
+
+
+def clocks_out(assignment: Assignment) -> dict[str, Any]:
+    arrived, handed = assignment.at_hospital_at, assignment.handover_at
+    return {
+        "assignment": assignment.pk,
+        "arrived_at": arrived,
+        "handover_at": handed,
+        "handover_s": (handed - arrived).total_seconds() if arrived and handed else None,
+    }
+
+
+@router.post(
+    "/er/notices/{notice_id}/arrived",
+    response={200: ClocksOut, **ERRORS},
+    summary="The ambulance has arrived",
+)
+def er_arrived(request: HttpRequest, notice_id: int) -> dict:
+    require_role(request, *ER_STAFF)
+    notice = visible_notice(request.user, notice_id)
+    return clocks_out(actions.record_arrival(notice.assignment, actor=request.user))
+
+
+@router.post(
+    "/er/notices/{notice_id}/handover", response={200: ClocksOut, **ERRORS}, summary="Handover complete"
+)
+def er_handover(request: HttpRequest, notice_id: int) -> dict:
+    require_role(request, *ER_STAFF)
+    notice = visible_notice(request.user, notice_id)
+    return clocks_out(actions.record_handover(notice.assignment, actor=request.user))
+
+
+# --- ER status and beds ----------------------------------------------------------------------
+
+
+class DiversionIn(Schema):
+    hospital: int | None = Field(None, description="control room only")
+    diverting: list[DiversionCategory] = Field(
+        ..., max_length=len(DiversionCategory.values), description="empty: open for everyone"
+    )
+    reason: str = Field("", max_length=200, description="e.g. CT down")
+
+
+@router.post("/er/status", response={200: ErStatusOut, **ERRORS}, summary="Open, or divert named categories")
+def set_status(request: HttpRequest, payload: DiversionIn) -> dict:
+    require_role(request, *ER_STAFF)
+    hospital = er_hospital(request.user, payload.hospital)
+    categories = [c.value for c in payload.diverting]
+    if categories and not payload.reason.strip():
+        raise ActionError(_("Say why you divert (for example: CT down)."), "reason_required", 422)
+    actions.set_diversion(hospital, categories, actor=request.user, reason=payload.reason)
+    hospital.refresh_from_db()
+    return er_status(hospital)
+
+
+class BedsIn(Schema):
+    hospital: int | None = Field(None, description="control room only")
+    category: BedCategory
+    available: int = Field(..., ge=0, le=10_000)
+
+
+@router.post("/er/beds", response={200: ErStatusOut, **ERRORS}, summary="Available beds of one category")
+def set_beds(request: HttpRequest, payload: BedsIn) -> dict:
+    require_role(request, *ER_STAFF)
+    hospital = er_hospital(request.user, payload.hospital)
+    actions.set_beds(hospital, payload.category.value, payload.available, actor=request.user)
+    return er_status(hospital)
+
+
+# --- the crew's and the dispatcher's side ----------------------------------------------------
+
+
+def brief(notice: PreArrivalNotice) -> dict[str, Any]:
+    return crew.notice_out(notice)
+
+
+@router.post(
+    "/crew/assignments/{assignment_id}/notice",
+    response={200: BriefNoticeOut, **ERRORS},
+    summary="Send (or update) the pre-arrival notice to the destination",
+    openapi_extra=KEYED,
+)
+def crew_send(request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None) -> JsonResponse:
+    return crew_write(request, "notice.send", assignment_id, payload, actions.send_notice)
+
+
+@router.post(
+    "/crew/assignments/{assignment_id}/arrived",
+    response={200: ClocksOut, **ERRORS},
+    summary="Arrived at the hospital (same as the at-hospital status tap)",
+    openapi_extra=KEYED,
+)
+def crew_arrived(
+    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+) -> JsonResponse:
+    return crew_write(request, "notice.arrived", assignment_id, payload, actions.record_arrival)
+
+
+@router.post(
+    "/crew/assignments/{assignment_id}/handover",
+    response={200: ClocksOut, **ERRORS},
+    summary="Handover complete (before clearing the unit)",
+    openapi_extra=KEYED,
+)
+def crew_handover(
+    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+) -> JsonResponse:
+    return crew_write(request, "notice.handover", assignment_id, payload, actions.record_handover)
+
+
+def crew_write(request: HttpRequest, operation: str, assignment_id: int, payload, action) -> JsonResponse:
+    """A tablet write, once per idempotency key (dispatch.core.idempotency)."""
+    require_role(request, Role.CREW)
+    user = request.user
+    payload = payload or TabletWrite()
+
+    def apply() -> tuple[int, dict]:
+        assignment = crew.crew_assignment(user, assignment_id)
+        if operation == "notice.send":
+            crew.refuse_unless_live(assignment, crew.crew_unit(user))
+        result = action(assignment, actor=user)
+        if isinstance(result, PreArrivalNotice):
+            return 200, BriefNoticeOut.model_validate(brief(result)).model_dump(mode="json")
+        return 200, ClocksOut.model_validate(clocks_out(result)).model_dump(mode="json")
+
+    request_data = {"assignment": assignment_id, "client_time": payload.client_time}
+    return reply(run_once(user, tablet_key(request, payload), operation, request_data, apply))
+
+
+@router.post(
+    "/assignments/{assignment_id}/notice",
+    response={200: NoticeDetailOut, **ERRORS},
+    summary="Send (or update) the pre-arrival notice for a unit (control room)",
+)
+def dispatcher_send(request: HttpRequest, assignment_id: int) -> dict:
+    require_role(request, *CONTROL_ROOM)
+    assignment = Assignment.objects.filter(pk=assignment_id).first()
+    if assignment is None:
+        raise ActionError(_("Assignment %(id)s not found.") % {"id": assignment_id}, "not_found", 404)
+    return notice_detail(actions.send_notice(assignment, actor=request.user))
+
+
+@router.get(
+    "/assignments/{assignment_id}/notice",
+    response={200: NoticeDetailOut, **ERRORS, **errors(403)},
+    summary="The unit's pre-arrival notice: acknowledgement and delivery status (control room)",
+)
+def dispatcher_notice(request: HttpRequest, assignment_id: int) -> dict:
+    require_role(request, *CONTROL_ROOM)
+    notice = PreArrivalNotice.objects.filter(assignment_id=assignment_id).select_related("hospital").first()
+    if notice is None:
+        raise ActionError(_("No notice has been sent for this assignment."), "not_found", 404)
+    return notice_detail(notice)

@@ -1,0 +1,379 @@
+"""Actions on incidents: create, dispatch a unit, close."""
+
+from datetime import datetime
+
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dispatch.core.actions import ActionError, checked_text, reachable_scene
+from dispatch.core.events import record_event
+from dispatch.models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
+from dispatch.units.actions import claim_status
+from fleet.models import Unit, UnitStatus
+from hospitals.models import Hospital
+
+
+def next_incident_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('dispatch_incident', 'id'))")
+        return cursor.fetchone()[0]
+
+
+def incident_number(pk: int, when) -> str:
+    """Human-readable number a dispatcher can say on the phone: date and a serial."""
+    return f"{timezone.localtime(when):%Y%m%d}-{pk % 1_000_000:06d}"
+
+
+def incident_summary(incident: Incident) -> dict:
+    return {
+        "id": incident.pk,
+        "number": incident.number,
+        "status": incident.status,
+        "priority": incident.priority,
+        "chief_complaint": incident.chief_complaint,
+        "address": incident.address,
+        "lon": incident.location.x if incident.location else None,
+        "lat": incident.location.y if incident.location else None,
+        "created_at": incident.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def create_incident(
+    *,
+    actor: User | None,
+    caller_number: str = "",
+    location: Point | None = None,
+    location_source: str = "",
+    location_accuracy_m: float | None = None,
+    address: str = "",
+    priority: int | None = None,
+    chief_complaint: str = "",
+    notes: str = "",
+    call_received_at=None,
+    call_answered_at=None,
+) -> Incident:
+    if location is not None and location_source not in LocationSource.values:
+        raise ActionError("Say where the location came from.", "bad_location_source")
+    if location is not None:
+        reachable_scene(location)
+    if priority is not None and priority not in Priority.values:
+        raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
+    now = timezone.now()
+    pk = next_incident_id()
+    incident = Incident.objects.create(
+        id=pk,
+        number=incident_number(pk, now),
+        caller_number=checked_text(caller_number, "caller number", 32),
+        location=location,
+        location_source=location_source if location else "",
+        location_accuracy_m=location_accuracy_m,
+        location_confirmed_at=now if location else None,
+        address=checked_text(address, "address", 200),
+        priority=priority,
+        triaged_at=now if priority else None,
+        chief_complaint=checked_text(chief_complaint, "chief complaint", 200),
+        notes=checked_text(notes, "notes", 4000),
+        created_by=actor if actor and actor.pk else None,
+        created_at=now,
+        call_received_at=call_received_at or now,
+        call_answered_at=call_answered_at or now,
+    )
+    record_event("incident.created", actor=actor, incident=incident, data=incident_summary(incident))
+    return incident
+
+
+@transaction.atomic
+def dispatch_unit(
+    incident: Incident,
+    unit: Unit,
+    *,
+    actor: User | None,
+    hospital: Hospital | None = None,
+    recommended_rank: int | None = None,
+    eta_s: float | None = None,
+    hospital_rank: int | None = None,
+    override_reason: str = "",
+) -> Assignment:
+    """Send a unit: claim it with a conditional update so two dispatchers cannot both win."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    if recommended_rank not in (None, 1) and not override_reason.strip():
+        raise ActionError("Say why you chose another unit than the first recommended.", "override_reason")
+    unit.refresh_from_db(fields=["status"])
+    if not unit.is_available or not claim_status(unit, unit.status, UnitStatus.DISPATCHED):
+        raise ActionError(
+            f"{unit.call_sign} is not available ({unit.get_status_display()}).", "unit_busy", 409
+        )
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        incident=incident,
+        unit=unit,
+        hospital=hospital,
+        dispatched_by=actor if actor and actor.pk else None,
+        recommended_rank=recommended_rank,
+        eta_at_dispatch_s=eta_s,
+        hospital_rank=hospital_rank,
+        override_reason=checked_text(override_reason, "override reason", 200),
+        dispatched_at=now,
+    )
+    if incident.dispatched_at is None:
+        Incident.objects.filter(pk=incident.pk).update(dispatched_at=now)
+        incident.dispatched_at = now
+    # The crew alert goes through the outbox so it survives a crash (BRIEF decision 8).
+    Outbox.objects.create(
+        channel="crew_alert",
+        recipient=unit.call_sign,
+        incident=incident,
+        payload={"assignment": assignment.pk, "unit": unit.pk, "incident": incident.number},
+    )
+    record_event(
+        "assignment.created",
+        actor=actor,
+        incident=incident,
+        unit=unit,
+        hospital=hospital,
+        data={
+            "assignment": assignment.pk,
+            "incident": incident_summary(incident),
+            "unit": unit.call_sign,
+            "hospital": hospital.pk if hospital else None,
+            "eta_s": eta_s,
+            "rank": recommended_rank,
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def close_incident(incident: Incident, *, actor: User | None, outcome: str) -> Incident:
+    outcome = checked_text(outcome, "outcome", 40)
+    if not outcome:
+        raise ActionError("Give the outcome to close an incident.", "outcome_required")
+    if incident.assignments.live().exists():
+        raise ActionError("Clear or cancel every unit before closing.", "units_still_assigned", 409)
+    won = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.CLOSED, outcome=outcome, closed_at=timezone.now()
+    )
+    if not won:
+        raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
+    incident.refresh_from_db()
+    record_event("incident.closed", actor=actor, incident=incident, data={"outcome": outcome})
+    return incident
+
+
+def refuse_unless_open(incident: Incident) -> None:
+    if incident.status != IncidentStatus.OPEN:
+        raise ActionError(f"Incident {incident.number} is {incident.status}.", "incident_closed", 409)
+
+
+@transaction.atomic
+def locate_incident(
+    incident: Incident,
+    location: Point,
+    *,
+    actor: User | None,
+    source: str,
+    accuracy_m: float | None = None,
+    address: str = "",
+    place=None,
+) -> Incident:
+    """Set or correct where the patient is; the first confirmation starts its clock."""
+    if source not in LocationSource.values:
+        raise ActionError(f"Unknown location source {source!r}.", "bad_location_source")
+    reachable_scene(location)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    incident.location = location
+    incident.location_source = source
+    incident.location_accuracy_m = accuracy_m
+    incident.address = checked_text(address, "address", 200) or incident.address
+    incident.place = place
+    incident.location_confirmed_at = incident.location_confirmed_at or timezone.now()
+    incident.save(
+        update_fields=[
+            "location",
+            "location_source",
+            "location_accuracy_m",
+            "address",
+            "place",
+            "location_confirmed_at",
+        ]
+    )
+    record_event("incident.located", actor=actor, incident=incident, data=incident_summary(incident))
+    return incident
+
+
+@transaction.atomic
+def triage_incident(
+    incident: Incident,
+    *,
+    actor: User | None,
+    priority: int,
+    chief_complaint: str,
+    capability: str = "",
+    answers: dict | None = None,
+) -> Incident:
+    """Record the triage result; the first one starts the triage clock."""
+    if priority not in Priority.values:
+        raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    incident.priority = priority
+    incident.chief_complaint = checked_text(chief_complaint, "chief complaint", 200)
+    incident.capability_needed = checked_text(capability, "capability", 20)
+    incident.triage_answers = answers or {}
+    incident.triaged_at = incident.triaged_at or timezone.now()
+    incident.save(
+        update_fields=["priority", "chief_complaint", "capability_needed", "triage_answers", "triaged_at"]
+    )
+    record_event("incident.triaged", actor=actor, incident=incident, data=incident_summary(incident))
+    return incident
+
+
+PATIENT_FIELDS = {"patient_name": 60, "patient_sex": 1, "caller_name": 60, "notes": 4000, "caller_number": 32}
+# Whole-number details: (least, most, whether it may be cleared). The age may be unknown; there
+# is always at least one patient.
+NUMBER_FIELDS = {"patient_age": (0, 150, True), "patient_count": (1, 150, False)}
+
+
+@transaction.atomic
+def update_incident_details(incident: Incident, *, actor: User | None, **fields) -> Incident:
+    """Patient and caller details and notes typed by the dispatcher."""
+    unknown = set(fields) - set(PATIENT_FIELDS) - set(NUMBER_FIELDS)
+    if unknown:
+        raise ActionError(f"Unknown fields: {', '.join(sorted(unknown))}.", "bad_field")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    refuse_unless_open(incident)
+    for name, value in fields.items():
+        if name in PATIENT_FIELDS:
+            value = checked_text(value, name.replace("_", " "), PATIENT_FIELDS[name])
+        else:
+            checked_number(name, value)
+        setattr(incident, name, value)
+    if incident.patient_sex not in ("", "M", "F"):
+        raise ActionError("Sex must be M, F or empty.", "bad_sex")
+    incident.save(update_fields=list(fields))
+    record_event("incident.updated", actor=actor, incident=incident, data={"fields": sorted(fields)})
+    return incident
+
+
+def checked_number(name: str, value: object) -> None:
+    least, most, clearable = NUMBER_FIELDS[name]
+    if value is None and clearable:
+        return
+    if not (isinstance(value, int) and least <= value <= most):
+        label = name.replace("_", " ")
+        raise ActionError(f"{label} must be a whole number from {least} to {most}.", "bad_number", 422)
+
+
+@transaction.atomic
+def cancel_assignment(assignment: Assignment, *, actor: User | None, reason: str) -> Assignment:
+    """Stand a unit down with a reason; it becomes available again."""
+    reason = checked_text(reason, "reason", 200)
+    if not reason:
+        raise ActionError("Say why the unit is stood down.", "reason_required")
+    now = timezone.now()
+    won = Assignment.objects.live().filter(pk=assignment.pk).update(cancelled_at=now, cancel_reason=reason)
+    if not won:
+        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+    assignment.refresh_from_db()
+    unit = assignment.unit
+    unit.refresh_from_db(fields=["status"])
+    if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE):
+        previous = unit.status
+        if not claim_status(unit, previous, UnitStatus.AVAILABLE):
+            raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
+    record_event(
+        "assignment.cancelled",
+        actor=actor,
+        incident=assignment.incident,
+        unit=unit,
+        hospital=assignment.hospital,
+        data={"assignment": assignment.pk, "unit": unit.call_sign, "reason": reason},
+    )
+    return assignment
+
+
+@transaction.atomic
+def reassign(
+    assignment: Assignment,
+    new_unit: Unit,
+    *,
+    actor: User | None,
+    reason: str,
+    recommended_rank: int | None = None,
+    eta_s: float | None = None,
+) -> Assignment:
+    """Stand one unit down and send another, in one transaction (both or neither)."""
+    cancel_assignment(assignment, actor=actor, reason=reason)
+    return dispatch_unit(
+        assignment.incident,
+        new_unit,
+        actor=actor,
+        hospital=assignment.hospital,
+        recommended_rank=recommended_rank,
+        eta_s=eta_s,
+        override_reason=reason if recommended_rank not in (None, 1) else "",
+    )
+
+
+@transaction.atomic
+def set_destination(
+    assignment: Assignment,
+    hospital: Hospital,
+    *,
+    actor: User | None,
+    hospital_rank: int | None = None,
+    client_time: datetime | None = None,
+) -> Assignment:
+    """Choose or change the receiving hospital. The old hospital's board is told too.
+    `client_time` is the crew tablet's clock when the crew chose it."""
+    assignment = (
+        Assignment.objects.select_for_update().select_related("incident", "unit").get(pk=assignment.pk)
+    )
+    if assignment.cancelled_at or assignment.cleared_at:
+        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+    old = assignment.hospital
+    if old == hospital:
+        return assignment
+    assignment.hospital = hospital
+    assignment.hospital_rank = hospital_rank
+    assignment.save(update_fields=["hospital", "hospital_rank"])
+    data = {
+        "assignment": assignment.pk,
+        "from": old.pk if old else None,
+        "to": hospital.pk,
+        "client_time": client_time.isoformat() if client_time else None,
+    }
+    if old is not None:
+        record_event(
+            "assignment.redirected", actor=actor, incident=assignment.incident, hospital=old, data=data
+        )
+    record_event(
+        "assignment.destination",
+        actor=actor,
+        incident=assignment.incident,
+        unit=assignment.unit,
+        hospital=hospital,
+        data={**data, "incident": incident_summary(assignment.incident), "unit": assignment.unit.call_sign},
+    )
+    return assignment
+
+
+@transaction.atomic
+def link_incident(incident: Incident, to: Incident, *, actor: User | None) -> Incident:
+    """Mark a call as a duplicate of an open incident and close it into that one."""
+    if incident.pk == to.pk:
+        raise ActionError("An incident cannot be linked to itself.", "bad_link")
+    if incident.assignments.live().exists():
+        raise ActionError("Stand its units down before linking it.", "units_still_assigned", 409)
+    won = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.CLOSED, linked_to=to, outcome="duplicate", closed_at=timezone.now()
+    )
+    if not won:
+        raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
+    incident.refresh_from_db()
+    record_event("incident.linked", actor=actor, incident=incident, data={"to": to.pk, "number": to.number})
+    return incident

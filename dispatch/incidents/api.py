@@ -1,0 +1,383 @@
+"""Incidents: create, list, read, locate, triage, details, link, close; the timeline and the
+event log over HTTP."""
+
+from datetime import datetime
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+from pydantic import Field
+
+from dispatch.core.actions import ActionError, checked_point
+from dispatch.core.events import serialize_event
+from dispatch.core.fields import Latitude, Longitude
+from dispatch.core.idempotency import run_once
+from dispatch.core.openapi import errors
+from dispatch.core.permissions import (
+    CONTROL_ROOM,
+    DISPATCHERS,
+    require_role,
+    visible_events,
+    visible_incidents,
+)
+from dispatch.incidents import actions
+from dispatch.models import Assignment, Incident, LocationSource, Place
+
+router = Router(tags=["incidents"])
+
+
+class AssignmentOut(Schema):
+    id: int
+    unit: int
+    unit_call_sign: str
+    unit_status: str
+    hospital: int | None
+    hospital_name: str | None
+    dispatched_at: datetime
+    recommended_rank: int | None
+    eta_at_dispatch_s: float | None
+    override_reason: str
+    acknowledged_at: datetime | None
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    transport_started_at: datetime | None
+    at_hospital_at: datetime | None
+    handover_at: datetime | None
+    cleared_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+
+
+class IncidentOut(Schema):
+    id: int
+    number: str
+    status: str
+    caller_number: str
+    caller_name: str
+    lon: float | None
+    lat: float | None
+    location_source: str
+    location_accuracy_m: float | None
+    address: str
+    priority: int | None
+    chief_complaint: str
+    capability_needed: str
+    triage: dict
+    patient_name: str
+    patient_sex: str
+    patient_age: int | None
+    notes: str
+    outcome: str
+    call_received_at: datetime | None
+    created_at: datetime
+    location_confirmed_at: datetime | None
+    triaged_at: datetime | None
+    dispatched_at: datetime | None
+    on_scene_at: datetime | None
+    closed_at: datetime | None
+    assignments: list[AssignmentOut]
+
+
+def assignment_out(a: Assignment) -> dict:
+    return {
+        "id": a.pk,
+        "unit": a.unit_id,
+        "unit_call_sign": a.unit.call_sign,
+        "unit_status": a.unit.status,
+        "hospital": a.hospital_id,
+        "hospital_name": a.hospital.name if a.hospital else None,
+        **{
+            name: getattr(a, name)
+            for name in (
+                "dispatched_at",
+                "recommended_rank",
+                "eta_at_dispatch_s",
+                "override_reason",
+                "acknowledged_at",
+                "en_route_at",
+                "on_scene_at",
+                "transport_started_at",
+                "at_hospital_at",
+                "handover_at",
+                "cleared_at",
+                "cancelled_at",
+                "cancel_reason",
+            )
+        },
+    }
+
+
+INCIDENT_FIELDS = (
+    "number",
+    "status",
+    "caller_number",
+    "caller_name",
+    "location_source",
+    "location_accuracy_m",
+    "address",
+    "priority",
+    "chief_complaint",
+    "capability_needed",
+    "patient_name",
+    "patient_sex",
+    "patient_age",
+    "notes",
+    "outcome",
+    "call_received_at",
+    "created_at",
+    "location_confirmed_at",
+    "triaged_at",
+    "dispatched_at",
+    "on_scene_at",
+    "closed_at",
+)
+
+
+def incident_out(incident: Incident) -> dict:
+    return {
+        "id": incident.pk,
+        "lon": incident.location.x if incident.location else None,
+        "lat": incident.location.y if incident.location else None,
+        "triage": incident.triage_answers,
+        **{name: getattr(incident, name) for name in INCIDENT_FIELDS},
+        "assignments": [assignment_out(a) for a in incident.assignments.all()],
+    }
+
+
+def incidents_with_assignments():
+    return Incident.objects.prefetch_related("assignments__unit", "assignments__hospital")
+
+
+def dispatcher_incident(request: HttpRequest, incident_id: int) -> Incident:
+    """The incident, for a user allowed to change it (403 otherwise, 404 if unknown)."""
+    require_role(request, *DISPATCHERS)
+    return get_object_or_404(Incident, pk=incident_id)
+
+
+def fresh(incident: Incident) -> dict:
+    return incident_out(incidents_with_assignments().get(pk=incident.pk))
+
+
+class IncidentIn(Schema):
+    caller_number: str = Field("", max_length=32)
+    lon: Longitude | None = None
+    lat: Latitude | None = None
+    location_source: LocationSource | None = None
+    location_accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    address: str = Field("", max_length=200)
+    priority: int | None = Field(None, ge=1, le=4)
+    chief_complaint: str = Field("", max_length=200)
+    notes: str = Field("", max_length=4000)
+
+
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 80},
+    "description": "Send the same key again to get the first answer back; the incident is opened once.",
+}
+
+
+@router.post(
+    "/incidents",
+    response={201: IncidentOut},
+    summary="Open a new incident",
+    openapi_extra={"parameters": [IDEMPOTENCY_HEADER]},
+)
+def create_incident(request: HttpRequest, payload: IncidentIn) -> Status | JsonResponse:
+    """With an Idempotency-Key header the incident is opened once however often the request is
+    sent (a retry after a lost answer or a database failover gets the first answer again, with
+    `Idempotent-Replay: true`)."""
+    require_role(request, *CONTROL_ROOM)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return Status(201, fresh(open_incident(request, payload)))
+
+    def apply() -> tuple[int, dict]:
+        body = IncidentOut.model_validate(fresh(open_incident(request, payload))).model_dump(mode="json")
+        return 201, body
+
+    outcome = run_once(request.user, key, "incident.create", payload.model_dump(mode="json"), apply)
+    response = JsonResponse(outcome.body, status=outcome.status, json_dumps_params={"ensure_ascii": False})
+    response["Idempotent-Replay"] = "true" if outcome.replayed else "false"
+    return response
+
+
+def open_incident(request: HttpRequest, payload: IncidentIn) -> Incident:
+    location = None
+    if (payload.lon is None) != (payload.lat is None):
+        raise ActionError("Give both longitude and latitude, or neither.", "bad_coordinates")
+    if payload.lon is not None:
+        location = checked_point(payload.lon, payload.lat)
+    return actions.create_incident(
+        actor=request.user,
+        caller_number=payload.caller_number,
+        location=location,
+        location_source=payload.location_source or (LocationSource.PIN if location else ""),
+        location_accuracy_m=payload.location_accuracy_m,
+        address=payload.address,
+        priority=payload.priority,
+        chief_complaint=payload.chief_complaint,
+        notes=payload.notes,
+    )
+
+
+@router.get("/incidents", response=list[IncidentOut], summary="Open incidents this user may see")
+def list_incidents(request: HttpRequest) -> list[dict]:
+    incidents = visible_incidents(request.user, incidents_with_assignments().open()).order_by("created_at")
+    return [incident_out(i) for i in incidents]
+
+
+@router.get("/incidents/{incident_id}", response=IncidentOut, summary="One incident")
+def get_incident(request: HttpRequest, incident_id: int) -> dict:
+    incident = get_object_or_404(
+        visible_incidents(request.user, incidents_with_assignments()), pk=incident_id
+    )
+    return incident_out(incident)
+
+
+class LocateIn(Schema):
+    lon: Longitude
+    lat: Latitude
+    source: LocationSource
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    address: str = Field("", max_length=200)
+    place: int | None = None
+
+
+@router.post(
+    "/incidents/{incident_id}/locate",
+    response={200: IncidentOut, **errors(409)},
+    summary="Set or correct the location",
+)
+def locate(request: HttpRequest, incident_id: int, payload: LocateIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    place = get_object_or_404(Place, pk=payload.place) if payload.place else None
+    actions.locate_incident(
+        incident,
+        checked_point(payload.lon, payload.lat),
+        actor=request.user,
+        source=payload.source,
+        accuracy_m=payload.accuracy_m,
+        address=payload.address or (place.name if place else ""),
+        place=place,
+    )
+    return fresh(incident)
+
+
+class TriageIn(Schema):
+    priority: int = Field(..., ge=1, le=4)
+    chief_complaint: str = Field(..., min_length=1, max_length=200)
+    capability: str = Field("", max_length=20)
+    protocol: str = Field("", max_length=50)
+    answers: list[int] = Field(default_factory=list, max_length=50)
+    hospital_capability: str = Field("", max_length=20)
+    instruction: str = Field("", max_length=50)
+
+
+@router.post(
+    "/incidents/{incident_id}/triage",
+    response={200: IncidentOut, **errors(409)},
+    summary="Record the triage result",
+)
+def triage(request: HttpRequest, incident_id: int, payload: TriageIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.triage_incident(
+        incident,
+        actor=request.user,
+        priority=payload.priority,
+        chief_complaint=payload.chief_complaint,
+        capability=payload.capability,
+        answers={
+            "protocol": payload.protocol,
+            "answers": payload.answers,
+            "hospital_capability": payload.hospital_capability,
+            "instruction": payload.instruction,
+        },
+    )
+    return fresh(incident)
+
+
+class DetailsIn(Schema):
+    caller_number: str | None = Field(None, max_length=32)
+    caller_name: str | None = Field(None, max_length=60)
+    patient_name: str | None = Field(None, max_length=60)
+    patient_sex: str | None = Field(None, pattern="^(M|F|)$")
+    patient_age: int | None = Field(None, ge=0, le=150)
+    patient_count: int = Field(1, ge=1, le=150, description="at least 1; leave it out to keep it")
+    notes: str | None = Field(None, max_length=4000)
+
+
+@router.post(
+    "/incidents/{incident_id}/details",
+    response={200: IncidentOut, **errors(409)},
+    summary="Caller and patient details",
+)
+def details(request: HttpRequest, incident_id: int, payload: DetailsIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.update_incident_details(incident, actor=request.user, **payload.dict(exclude_unset=True))
+    return fresh(incident)
+
+
+class LinkIn(Schema):
+    to: int
+
+
+@router.post(
+    "/incidents/{incident_id}/link",
+    response={200: IncidentOut, **errors(409)},
+    summary="Close as a duplicate of another",
+)
+def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    target = get_object_or_404(Incident, pk=payload.to)
+    actions.link_incident(incident, target, actor=request.user)
+    return fresh(incident)
+
+
+class CloseIn(Schema):
+    outcome: str = Field(..., min_length=1, max_length=40)
+
+
+@router.post(
+    "/incidents/{incident_id}/close",
+    response={200: IncidentOut, **errors(409)},
+    summary="Close with an outcome",
+)
+def close(request: HttpRequest, incident_id: int, payload: CloseIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.close_incident(incident, actor=request.user, outcome=payload.outcome)
+    return fresh(incident)
+
+
+class EventOut(Schema):
+    seq: int
+    at: str
+    kind: str
+    actor: int | None
+    incident: int | None
+    unit: int | None
+    hospital: int | None
+    data: dict
+
+
+@router.get(
+    "/incidents/{incident_id}/timeline", response=list[EventOut], summary="Everything that happened, in order"
+)
+def timeline(request: HttpRequest, incident_id: int) -> list[dict]:
+    incident = get_object_or_404(visible_incidents(request.user), pk=incident_id)
+    rows = visible_events(request.user).filter(incident=incident).order_by("seq")
+    return [serialize_event(e) for e in rows]
+
+
+class EventsQuery(Schema):
+    after: int = Field(0, ge=0)
+    limit: int = Field(500, ge=1, le=1000)
+
+
+@router.get("/events", response=list[EventOut], summary="Events after a number (catch-up over HTTP)")
+def events(request: HttpRequest, q: Query[EventsQuery]) -> list[dict]:
+    rows = visible_events(request.user).filter(seq__gt=q.after).order_by("seq")[: q.limit]
+    return [serialize_event(e) for e in rows]

@@ -1,0 +1,83 @@
+"""The dispatch app's models, one module per feature (every table keeps the `dispatch` app label).
+
+Important rows change only through the named actions of each feature (docs/architecture.md).
+"""
+
+from dispatch.models.calls import (
+    Call,
+    CallerLocation,
+    CallerLocationQuerySet,
+    CallerLocationSource,
+    CallQuerySet,
+    CallStatus,
+    LocationLink,
+)
+from dispatch.models.crew import (
+    VITAL_RANGES,
+    Message,
+    MessageDirection,
+    MessageQuerySet,
+    PatientRecord,
+    Sex,
+    VitalSign,
+)
+from dispatch.models.events import Event, EventCounter
+from dispatch.models.handoff import (
+    FhirDeliveryAttempt,
+    NoticeAcknowledgement,
+    NoticeQuerySet,
+    PreArrivalNotice,
+)
+from dispatch.models.incidents import (
+    Assignment,
+    AssignmentQuerySet,
+    Incident,
+    IncidentQuerySet,
+    IncidentStatus,
+    LocationSource,
+    Priority,
+)
+from dispatch.models.outbox import IdempotencyKey, Outbox, OutboxQuerySet, OutboxStatus
+from dispatch.models.people import Role, User
+from dispatch.models.places import Place, PlaceKind
+from dispatch.models.triage import CallerInstruction, TriageProtocol
+
+__all__ = [
+    "Role",
+    "User",
+    "PlaceKind",
+    "Place",
+    "CallStatus",
+    "CallQuerySet",
+    "Call",
+    "CallerLocationSource",
+    "CallerLocationQuerySet",
+    "CallerLocation",
+    "LocationLink",
+    "Priority",
+    "IncidentStatus",
+    "LocationSource",
+    "IncidentQuerySet",
+    "Incident",
+    "AssignmentQuerySet",
+    "Assignment",
+    "EventCounter",
+    "Event",
+    "OutboxStatus",
+    "OutboxQuerySet",
+    "Outbox",
+    "IdempotencyKey",
+    "CallerInstruction",
+    "TriageProtocol",
+    "Sex",
+    "PatientRecord",
+    "VITAL_RANGES",
+    "VitalSign",
+    "MessageDirection",
+    "MessageQuerySet",
+    "Message",
+    "NoticeQuerySet",
+    "PreArrivalNotice",
+    "NoticeAcknowledgement",
+    "FhirDeliveryAttempt",
+]

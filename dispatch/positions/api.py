@@ -1,0 +1,451 @@
+"""Vehicle positions in: trackers speaking the OsmAnd protocol, and the crew tablet's browser.
+
+OsmAnd is the protocol of the Traccar Client app and of many dedicated trackers (Traccar's
+OsmAndProtocolDecoder is the reference): one fix per HTTP request, any method, the fields as query
+parameters or as a form body; Traccar Client 9 and later send one JSON object instead (the
+background-geolocation SDK's format). Fields: `id` (or `deviceid`), `lat`, `lon` (or
+`location=lat,lon`), `timestamp` (unix seconds, unix milliseconds or ISO 8601), `speed` in KNOTS,
+`bearing` (or `heading`) in degrees, `accuracy` in metres, `valid`; `altitude`, `batt` and any
+other field are accepted and not stored.
+
+Status codes are chosen for how the clients retry. Traccar Client buffers every fix and resends
+the oldest until the server answers 2xx (the classic app every 30 s, treating any status of 400
+or more as a failure; the SDK-based app keeps the record until 2xx), so a refused fix answered
+with a 4xx would be resent forever and hold up every fix behind it. An impossible fix from a
+known device is therefore answered 200 with `"stored": false` and the reason, and counted
+(RejectedFix). An unknown device id gets 404 (the Traccar server answers 400): its fixes stay
+on the device and arrive once someone binds the id to a unit (Unit.tracker_id).
+
+Under daphne the trackers' path is answered by TrackerFastPath (end of this module) before
+Django's stack; the django-ninja route runs the same osmand_answer for the schema, WSGI and tests.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from django.db import InterfaceError, OperationalError, close_old_connections
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from dispatch.core.actions import ActionError
+from dispatch.core.inputs import json_nul, nul_message, querydict_nul
+from dispatch.core.openapi import ErrorOut, errors
+from dispatch.models import Role
+from dispatch.positions.actions import (
+    Fix,
+    count_rejected_fix,
+    record_position,
+    record_tracker_fix,
+    tracker_unit,
+)
+from fleet.models import PositionSource, Unit
+
+log = logging.getLogger(__name__)
+
+router = Router(tags=["positions"])
+
+KNOTS_TO_KMH = 1.852
+MPS_TO_KMH = 3.6
+# Traccar's rule: a numeric timestamp below 2^31 is in seconds, otherwise in milliseconds.
+SECONDS_LIMIT = 2**31 - 1
+
+
+class OsmAndOut(Schema):
+    stored: bool
+    moved: bool
+    code: str = ""
+    error: str = ""
+
+
+def refused(exc: ActionError) -> dict:
+    return {"stored": False, "moved": False, "code": exc.code, "error": exc.message}
+
+
+OSMAND_FIELDS = [
+    ("id", "device id, bound to a unit by Unit.tracker_id (or `deviceid`)"),
+    ("lat", "latitude, degrees WGS-84"),
+    ("lon", "longitude, degrees WGS-84"),
+    ("timestamp", "fix time: unix seconds, unix milliseconds or ISO 8601; none means now"),
+    ("speed", "speed in knots"),
+    ("bearing", "heading in degrees from north (or `heading`)"),
+    ("accuracy", "accuracy radius in metres; 0 means not given"),
+    ("valid", "false or 0: the device says the fix is not valid"),
+    ("altitude", "metres; accepted, not stored"),
+    ("batt", "battery %; accepted, not stored"),
+]
+# The fields come as query parameters, or (when the query is empty) as a form body, or as the
+# JSON object of Traccar Client 9+: id, lat and lon are required in whichever form is used.
+OSMAND_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+    for name, text in OSMAND_FIELDS
+]
+OSMAND_FORM = {
+    "type": "object",
+    "properties": {name: {"type": "string", "description": text} for name, text in OSMAND_FIELDS},
+}
+NUMBER = {"type": "number"}
+TRACCAR_JSON = {
+    "type": "object",
+    "required": ["device_id", "location"],
+    "properties": {
+        "device_id": {"type": "string"},
+        "location": {
+            "type": "object",
+            "required": ["coords"],
+            "properties": {
+                "timestamp": {"type": "string", "format": "date-time"},
+                "coords": {
+                    "type": "object",
+                    "required": ["latitude", "longitude"],
+                    "properties": {
+                        "latitude": NUMBER,
+                        "longitude": NUMBER,
+                        "accuracy": {**NUMBER, "description": "metres"},
+                        "speed": {**NUMBER, "description": "m/s; -1 unknown"},
+                        "heading": {**NUMBER, "description": "degrees; -1 unknown"},
+                        "altitude": NUMBER,
+                    },
+                },
+            },
+        },
+    },
+}
+OSMAND_BODY = {
+    "required": False,
+    "content": {
+        "application/x-www-form-urlencoded": {"schema": OSMAND_FORM},
+        "application/json": {"schema": TRACCAR_JSON},
+    },
+}
+OSMAND = {
+    # Trackers carry no session or key: a device is known by its id alone. Deployments expose
+    # this path only to the trackers' network (the APN / VPN in front of HAProxy), not to the
+    # internet. With auth=None django-ninja does no CSRF check: devices have no CSRF token.
+    "auth": None,
+    "response": {200: OsmAndOut, **errors(400, 404, 422)},
+    "summary": "A position fix from a tracker (OsmAnd protocol, Traccar Client)",
+    "description": __doc__.split("\n\n", 1)[1],
+    "openapi_extra": {"parameters": OSMAND_PARAMETERS},
+}
+OSMAND_POST = {
+    **OSMAND,
+    "openapi_extra": {"parameters": OSMAND_PARAMETERS, "requestBody": OSMAND_BODY},
+}
+
+
+# Both methods, as the protocol allows any (Traccar Client posts with the fields in the query).
+# Under daphne, TrackerFastPath below answers this path before Django; this route serves the
+# same function for the schema, WSGI and the test client.
+@router.get("/osmand", operation_id="osmand_get", **OSMAND)
+@router.post("/osmand", operation_id="osmand_post", **OSMAND_POST)
+def osmand(request: HttpRequest) -> Status:
+    form = request.POST if request.content_type in FORM_TYPES else None
+    body = b"" if form is not None else request.body  # a multipart body is read once, by POST
+    status, answer = osmand_answer(request.GET, request.content_type, body, form)
+    return Status(status, answer)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def osmand_answer(
+    query: QueryDict, content_type: str, body: bytes, form: QueryDict | None = None
+) -> tuple[int, dict]:
+    """The whole OsmAnd exchange, whoever serves the HTTP: (status, JSON body)."""
+    received_at = timezone.now()
+    field = osmand_nul(query, content_type, body, form)
+    if field is not None:
+        return 422, {"error": nul_message(field), "code": "nul_character"}
+    device, read_fix = osmand_request(query, content_type, body, form)
+    try:
+        fix = read_fix()
+    except ActionError as exc:
+        try:
+            unit = tracker_unit(device)  # an unknown device gets 404 even when its fix is garbage
+        except ActionError as unknown:
+            return unknown.status, json_body(unknown)
+        count_rejected_fix(device, exc, unit.pk)
+        return 200, refused(exc)
+    try:
+        result = record_tracker_fix(device, fix, received_at=received_at)
+    except ActionError as exc:
+        # An impossible fix: 200, or the device resends it forever; no such device: 4xx.
+        return (200, refused(exc)) if exc.status == 422 else (exc.status, json_body(exc))
+    return 200, {"stored": True, "moved": result.moved, "code": "", "error": ""}
+
+
+def json_body(exc: ActionError) -> dict:
+    """The body of json_error (dispatch.core.errors), for answers built outside Django's handlers."""
+    return {"error": exc.message, "code": exc.code}
+
+
+def osmand_nul(query: QueryDict, content_type: str, body: bytes, form: QueryDict | None) -> str | None:
+    """The field holding a NUL, wherever this protocol may carry it (under daphne this path
+    skips Django's middleware, dispatch.core.inputs, so it checks for itself)."""
+    if found := querydict_nul(query):
+        return found
+    if content_type == "application/json":
+        return json_nul(body)
+    return querydict_nul(form if form is not None else QueryDict(body, encoding="utf-8"))
+
+
+def osmand_request(
+    query: QueryDict, content_type: str, body: bytes, form: QueryDict | None
+) -> tuple[str, Callable[[], Fix]]:
+    """The device id, and how to read the fix: query parameters first, else the body (a form,
+    or the JSON object of Traccar Client 9+)."""
+    if query:
+        params = query
+    elif content_type == "application/json":
+        return json_request(body)
+    elif form is not None:
+        params = form
+    else:
+        # A query string in the body under any other Content-Type (trackers are careless with it).
+        params = QueryDict(body, encoding="utf-8")
+    device = params.get("id") or params.get("deviceid") or ""
+    return device, lambda: osmand_fix(params)
+
+
+def bad_input(message: str) -> ActionError:
+    return ActionError(message, "bad_input", 422)
+
+
+def number(params, name: str, scale: float = 1.0) -> float | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value) * scale
+    except (TypeError, ValueError) as exc:
+        raise bad_input(_("%(name)s is not a number: %(value)r.") % {"name": name, "value": value}) from exc
+
+
+def osmand_fix(params: QueryDict) -> Fix:
+    if params.get("valid", "true").lower() in ("false", "0"):
+        raise ActionError(_("The device marked this fix as not valid."), "invalid_fix", 422)
+    lat, lon = number(params, "lat"), number(params, "lon")
+    if (lat is None or lon is None) and params.get("location"):
+        lat, _comma, lon = params["location"].partition(",")
+        lat, lon = number({"lat": lat}, "lat"), number({"lon": lon}, "lon")
+    if lat is None or lon is None:
+        raise bad_input(_("lat and lon are required."))
+    accuracy = number(params, "accuracy")
+    return Fix(
+        lon=lon,
+        lat=lat,
+        at=parse_timestamp(params.get("timestamp")),
+        speed_kmh=number(params, "speed", KNOTS_TO_KMH),
+        heading=number(params, "bearing") if params.get("bearing") else number(params, "heading"),
+        # Traccar Client sends accuracy 0 for a satellite fix (it reports the radius only for
+        # network fixes): 0 means "not given", not "perfect".
+        accuracy_m=accuracy or None,
+    )
+
+
+def parse_timestamp(value: str | None) -> datetime:
+    """Unix seconds, unix milliseconds or ISO 8601 (naive means UTC); none means now."""
+    if value in (None, ""):
+        return timezone.now()
+    try:
+        numeric = float(value)
+    except ValueError:
+        pass
+    else:
+        seconds = numeric if abs(numeric) < SECONDS_LIMIT else numeric / 1000
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise bad_input(_("timestamp %(value)r is out of range.") % {"value": value}) from exc
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise bad_input(_("timestamp %(value)r is not unix time or ISO 8601.") % {"value": value}) from exc
+    return at if timezone.is_aware(at) else at.replace(tzinfo=UTC)
+
+
+def json_request(body: bytes) -> tuple[str, Callable[[], Fix]]:
+    """Traccar Client 9+: {"device_id": ..., "location": {"timestamp": ISO, "coords": {...}}},
+    speed in m/s (not knots) in this format."""
+    try:
+        data = json.loads(body or b"{}")
+        location = data.get("location") or {}
+        device = str(data.get("device_id") or "")
+    except (ValueError, AttributeError):
+        location, device = {}, ""  # no device id: a 400 before the fix is read
+
+    def read() -> Fix:
+        coords = (location.get("coords") or {}) if isinstance(location, dict) else None
+        if not isinstance(coords, dict):
+            raise bad_input(_("location.coords must be an object."))
+        lat, lon = number(coords, "latitude"), number(coords, "longitude")
+        if lat is None or lon is None:
+            raise bad_input(_("location.coords.latitude and longitude are required."))
+        speed = number(coords, "speed", MPS_TO_KMH)
+        heading = number(coords, "heading")
+        return Fix(
+            lon=lon,
+            lat=lat,
+            at=parse_timestamp(location.get("timestamp")),
+            # The SDK reports -1 for "unknown" speed and heading.
+            speed_kmh=None if speed is not None and speed < 0 else speed,
+            heading=None if heading is not None and heading < 0 else heading,
+            accuracy_m=number(coords, "accuracy"),
+        )
+
+    return device, read
+
+
+# -- the crew tablet ------------------------------------------------------------------------
+
+
+class CrewFixIn(Schema):
+    """What the browser's watchPosition gives (GeolocationCoordinates), as it gives it."""
+
+    lon: float
+    lat: float
+    accuracy: float | None = None  # metres
+    speed: float | None = None  # m/s; null when the browser does not know
+    heading: float | None = None  # degrees from north; null when standing
+    at: datetime | None = None  # Position.timestamp (ISO 8601 or epoch ms); none means now
+
+
+class CrewFixOut(Schema):
+    unit: int
+    call_sign: str
+    moved: bool
+    lon: float | None
+    lat: float | None
+    position_at: datetime | None
+    position_stale: bool
+    speed_kmh: float | None
+    heading: float | None
+
+
+def shift_unit(request: HttpRequest) -> Unit:
+    """The unit of the signed-in crew member's current shift, or 403."""
+    user = request.user
+    shift = user.shifts.current().select_related("unit").first() if user.role == Role.CREW else None
+    if shift is None:
+        raise HttpError(403, _("Only a crew member on shift reports the unit's position."))
+    return shift.unit
+
+
+@router.post(
+    "/crew/position",
+    response={200: CrewFixOut, 403: ErrorOut, 422: ErrorOut},
+    summary="The crew tablet reports its unit's position",
+)
+def crew_position(request: HttpRequest, payload: CrewFixIn) -> dict:
+    received_at = timezone.now()
+    unit = shift_unit(request)
+    fix = Fix(
+        lon=payload.lon,
+        lat=payload.lat,
+        at=payload.at or received_at,
+        speed_kmh=payload.speed * MPS_TO_KMH if payload.speed is not None else None,
+        heading=payload.heading,
+        accuracy_m=payload.accuracy,
+    )
+    result = record_position(unit, fix, source=PositionSource.TABLET, received_at=received_at)
+    unit.refresh_from_db(fields=["position", "position_at", "speed_kmh", "heading"])
+    return {
+        "unit": unit.pk,
+        "call_sign": unit.call_sign,
+        "moved": result.moved,
+        "lon": unit.position.x if unit.position else None,
+        "lat": unit.position.y if unit.position else None,
+        "position_at": unit.position_at,
+        "position_stale": unit.is_position_stale(),
+        "speed_kmh": unit.speed_kmh,
+        "heading": unit.heading,
+    }
+
+
+# -- the trackers' fast path under daphne -----------------------------------------------------
+
+OSMAND_PATH = "/api/osmand"
+# Fix work in flight at once per process: the database waits overlap, and the requests beyond
+# wait as coroutines, not as runnable threads fighting the consoles for the interpreter.
+FAST_PATH_WORKERS = 4
+MAX_BODY_BYTES = 64 * 1024
+
+
+class TrackerFastPath:
+    """ASGI middleware that answers the trackers' path itself and hands everything else on.
+
+    A thousand units every five seconds are the busiest traffic a node serves. Through Django
+    each fix cost about 3 ms of the one core a daphne process can use (a thread per request,
+    every middleware, two sync/async hops, each measured with ops/bench/avl), and under load the
+    hundreds of request threads starved the consoles' socket loop. Here the same osmand_answer
+    runs in a few worker threads. Nothing of Django's middleware applies to this path (no
+    session, CSRF, locale or host check): trackers carry none of that, and the answer is JSON
+    either way. A database error is a 503, which trackers retry (the failover middleware's rule
+    for this naturally idempotent path, without its wait). Multipart bodies go through Django.
+    """
+
+    def __init__(self, app, workers: int = FAST_PATH_WORKERS) -> None:
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="osmand")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != OSMAND_PATH or scope["method"] not in ("GET", "POST"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
+        if content_type == "multipart/form-data":
+            return await self.app(scope, receive, send)
+        body = await read_body(receive)
+        if body is None:
+            return await respond(send, 413, {"error": _("Request too large."), "code": "413"})
+        query = QueryDict(scope.get("query_string", b"").decode("latin-1"))
+        loop = asyncio.get_running_loop()
+        status, answer = await loop.run_in_executor(
+            self.executor, answer_in_worker, query, content_type, body
+        )
+        await respond(send, status, answer)
+
+
+async def read_body(receive) -> bytes | None:
+    """The request body, or None when it is larger than any fix."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return body
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            return None
+        if not message.get("more_body"):
+            return body
+
+
+async def respond(send, status: int, answer: dict) -> None:
+    payload = json.dumps(answer, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def answer_in_worker(query: QueryDict, content_type: str, body: bytes) -> tuple[int, dict]:
+    """One fix in a worker thread, with a request's database hygiene around it: a connection
+    from the pool for this fix only, a broken one dropped."""
+    close_old_connections()
+    try:
+        return osmand_answer(query, content_type, body)
+    except (OperationalError, InterfaceError):
+        log.warning("tracker fix not stored: database unavailable", exc_info=True)
+        return 503, {"error": _("The database is switching over; try again."), "code": "database_unavailable"}
+    except Exception:
+        log.exception("tracker fix failed")
+        return 500, {"error": _("Server error. The request was not applied."), "code": "500"}
+    finally:
+        close_old_connections()

@@ -1,0 +1,316 @@
+"""The reports pages: the interactive report (its figures come from /api/reports/...) and the
+printable month report, rendered on the server. Supervisors and admins only."""
+
+import re
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dispatch import reports
+from dispatch.core.permissions import may_read_reports
+from dispatch.models import Priority
+from fleet.models import Station, Unit
+from hospitals.models import Hospital
+
+
+def require_reports(request: HttpRequest) -> None:
+    if not may_read_reports(request.user):
+        raise PermissionDenied(_("Reports are for supervisors and administrators."))
+
+
+def filter_from(params: QueryDict) -> reports.ReportFilter:
+    """The report filter from a page's query string; ReportError naming the parameter when bad."""
+
+    def number(name: str) -> int | None:
+        value = params.get(name, "").strip()
+        if not value:
+            return None
+        if not re.fullmatch(r"[0-9]{1,19}", value):
+            raise reports.ReportError(f"{name} must be a number, not {value!r}.", "not_a_number", name, value)
+        return int(value)
+
+    def day(name: str) -> date | None:
+        value = params.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            # fromisoformat alone would also take 20260301 and 2026-W10-1.
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise reports.ReportError(f"{name} must be YYYY-MM-DD, not {value!r}.", "not_a_date", name, value)
+
+    start, end = reports.period(day("start"), day("end"), params.get("month", "").strip())
+    return reports.ReportFilter(
+        start=start,
+        end=end,
+        priority=number("priority"),
+        unit=number("unit"),
+        station=number("station"),
+        district=params.get("district", "").strip(),
+        hospital=number("hospital"),
+        hour=number("hour"),
+    )
+
+
+# The filters as the error page names them.
+FILTER_LABELS = {
+    "start": gettext_lazy("first day"),
+    "end": gettext_lazy("last day"),
+    "month": gettext_lazy("month"),
+    "priority": gettext_lazy("Priority"),
+    "unit": gettext_lazy("Unit"),
+    "station": gettext_lazy("Station"),
+    "hospital": gettext_lazy("Hospital"),
+    "hour": gettext_lazy("Hour of day"),
+}
+
+
+def expected(param: str) -> str:
+    """What a filter's value should look like, in the page's language."""
+    years = {"first": reports.FIRST_DAY.year, "last": reports.LAST_DAY.year}
+    today = timezone.localdate()
+    if param in ("start", "end"):
+        return _("a day written YYYY-MM-DD, such as %(example)s, in the years %(first)s to %(last)s") % {
+            "example": f"{today:%Y-%m-%d}",
+            **years,
+        }
+    if param == "month":
+        return _("a month written YYYY-MM, such as %(example)s, in the years %(first)s to %(last)s") % {
+            "example": f"{today:%Y-%m}",
+            **years,
+        }
+    if param == "priority":
+        return _("a priority from 1 to 4")
+    if param == "hour":
+        return _("an hour of the day from 0 to 23")
+    return _("one of the choices in the list")
+
+
+def period_problem(error: reports.ReportError, params: QueryDict) -> str:
+    """The message for a period that is wrong as a whole (no one filter to blame), with the
+    days given when both were (a missing one is today or 30 days before the other)."""
+    given = {"start": params.get("start", "").strip(), "end": params.get("end", "").strip()}
+    both = all(given.values())
+    if error.code == "end_before_start" and both:
+        text = _("The period must end on or after its first day, not run from %(start)s to %(end)s.")
+        return text % given
+    if error.code == "end_before_start":
+        return _("The period must end on or after its first day.")
+    if error.code == "period_too_long" and both:
+        return _("A report covers at most one year, not %(start)s to %(end)s.") % given
+    if error.code == "period_too_long":
+        return _("A report covers at most one year.")
+    return str(error)
+
+
+def bad_filter(request: HttpRequest, error: reports.ReportError, back: str) -> HttpResponse:
+    """The 400 page for a bad filter: which one, the value given (escaped by the template, as
+    everything it shows), what it should look like, and the way back to the unfiltered report."""
+    label = FILTER_LABELS.get(error.param)
+    context = {
+        "label": label,
+        "value": Truncator(error.value).chars(80),
+        "expected": expected(error.param) if label else "",
+        "problem": "" if label else period_problem(error, request.GET),
+        "back": reverse(back),
+    }
+    return render(request, "reports_bad_filter.html", context, status=400)
+
+
+def choices() -> dict:
+    """What the filter lists offer."""
+    stations = list(Station.objects.order_by("code"))
+    return {
+        "stations": stations,
+        "districts": sorted({s.district for s in stations if s.district}),
+        "units": Unit.objects.order_by("call_sign"),
+        "hospitals": Hospital.objects.order_by("name"),
+        "priorities": Priority.choices,
+        "hours": range(24),
+    }
+
+
+def page_config() -> dict:
+    """The intervals, targets and words the page's script needs, in the page's language."""
+    goals = reports.targets()
+    return {
+        "intervals": [
+            {
+                "key": iv.key,
+                "label": str(iv.label),
+                "note": str(iv.note),
+                "targets": [{"within_s": g.within_s, "goal_pct": g.goal_pct} for g in goals.get(iv.key, ())],
+            }
+            for iv in reports.INTERVALS
+        ],
+        "labels": script_labels(),
+        "priorities": {value: str(label) for value, label in Priority.choices},
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+def script_labels() -> dict:
+    return {
+        "loading": _("Loading…"),
+        "failed": _("Could not load the report"),
+        "none": _("No incidents in this period."),
+        "incidents": _("incidents"),
+        "count": _("measured"),
+        "median": _("median"),
+        "p90": _("90th percentile"),
+        "mean": _("mean"),
+        "target": _("target"),
+        "within": _("within"),
+        "goal": _("goal"),
+        "met": _("met"),
+        "missed": _("missed"),
+        "day": _("by day"),
+        "hour": _("by hour of day"),
+        "seconds": _("s"),
+        "minutes": _("min"),
+        "over_target": _("over target"),
+        "number": _("Number"),
+        "created": _("Created"),
+        "priority": _("Priority"),
+        "units": _("Units"),
+        "hospitals": _("Hospitals"),
+        "value": _("Value"),
+        "problems": _("Data problems"),
+        "timeline": _("Timeline"),
+        "clocks": _("Clocks"),
+        "events": _("Who did what"),
+        "close": _("Close"),
+        "more": _("Show more"),
+        "jobs": _("jobs"),
+        "busy_h": _("busy hours"),
+        "uhu": _("utilisation"),
+        "handover": _("handover"),
+        "diversion_h": _("diversion hours"),
+        "untriaged": _("Not triaged"),
+        "no_target": _("no target set"),
+        "hospital": _("Hospital"),
+        "unit": _("Unit"),
+        "station": _("Station"),
+        "cell": _("area"),
+        # The map's legend: how an area's times compare with the interval's first target.
+        "area_ok": _("90% within target"),
+        "area_warn": _("median within"),
+        "area_bad": _("median over"),
+    }
+
+
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    require_reports(request)
+    try:
+        f = filter_from(request.GET)
+    except reports.ReportError as error:
+        return bad_filter(request, error, "reports")
+    return render(
+        request,
+        "reports.html",
+        {
+            "filter": f,
+            "start": timezone.localtime(f.start).date(),
+            "last": timezone.localtime(f.end).date() - date.resolution,
+            "config": page_config(),
+            **choices(),
+        },
+    )
+
+
+def readable(seconds: float | None) -> str:
+    """Seconds as the page's script shows them: "8.4 s" under two minutes, "12:05 min" above."""
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.1f} {_('s')}"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d} {_('min')}"
+
+
+def readable_rows(rows: list[dict]) -> list[dict]:
+    """The rows with mean, median and 90th percentile as text for the printed page."""
+    return [
+        {
+            **row,
+            **{f"{name}_text": readable(row.get(f"{name}_s")) for name in ("mean", "median", "p90")},
+            "targets": [
+                {**t, "within_text": short(t["within_s"]), "pct_text": share_text(t["within"], row["count"])}
+                for t in row.get("targets", ())
+            ],
+            "uhu_pct": round(100 * row["uhu"], 1) if row.get("uhu") is not None else None,
+        }
+        for row in rows
+    ]
+
+
+def share_text(within: int, count: int) -> str:
+    """within/count as a percentage to one place, rounded down (in whole numbers): 17,999 of
+    20,000 reads 89.9, never a 90.0 beside the red badge of a missed 90% goal."""
+    return f"{1000 * within // count / 10:.1f}" if count else "–"
+
+
+def priority_rows(rows: list[dict]) -> list[dict]:
+    """Response by priority for the printed page: the figures and the targets as text."""
+    return [
+        {
+            **row,
+            "label": row["label"] or _("Not triaged"),
+            "target_mean_text": short(row["target_mean_s"]) if row["target_mean_s"] else None,
+            "target_p90_text": short(row["target_p90_s"]) if row["target_p90_s"] else None,
+        }
+        for row in readable_rows(rows)
+    ]
+
+
+def short(seconds: int) -> str:
+    """A target as people say it: 10 s, 3 min, 15 min."""
+    return f"{seconds // 60} {_('min')}" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} {_('s')}"
+
+
+@login_required
+def month_report(request: HttpRequest) -> HttpResponse:
+    """One month on paper: every interval, the days, hospitals, units and the data problems."""
+    require_reports(request)
+    params = request.GET.copy()
+    params.setdefault("month", f"{timezone.localdate():%Y-%m}")
+    try:
+        f = filter_from(params)
+    except reports.ReportError as error:
+        return bad_filter(request, error, "reports_month")
+    summary = reports.summary(f)
+    return render(
+        request,
+        "reports_month.html",
+        {
+            "filter": f,
+            "month": params["month"],
+            "summary": summary,
+            "intervals": readable_rows(summary["intervals"]),
+            "days": readable_rows(reports.trend(f, "response", "day")),
+            "priorities": priority_rows(reports.response_by_priority(f)),
+            "hospitals": readable_rows(reports.handovers(f)),
+            "units": readable_rows(reports.utilisation(f)[:30]),
+            "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),
+            "generated_at": timezone.now(),
+        },
+    )
+
+
+# Included from dispatch/urls.py under /reports/.
+urlpatterns = [
+    path("", reports_page, name="reports"),
+    path("month/", month_report, name="reports_month"),
+]
