@@ -12,28 +12,26 @@ from dispatch.core.api import api
 from dispatch.crew import api as crew
 from dispatch.handoff import api as handoff
 from dispatch.incidents import api as incidents
-from dispatch.incidents import assignments_api as assignments
 from dispatch.locate import api as locate
-from dispatch.locate import geocode_api as geocode
 from dispatch.map import api as city_map
 from dispatch.positions import api as positions
 from dispatch.recommend import api as recommend
 from dispatch.reports import api as reports
 from dispatch.triage import api as triage
+from dispatch.units import api as units
 
 for feature in (
     me,
+    units,
     city_map,
     locate,
     incidents,
     triage,
-    assignments,
     recommend,
     positions,
     crew,
     calls,
     call_webhooks,
-    geocode,
     reports,
     handoff,
 ):

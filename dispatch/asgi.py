@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
-from dispatch.positions.api import TrackerFastPath  # noqa: E402
+from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 # Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath.

@@ -3,24 +3,11 @@
 Real PostgreSQL/PostGIS and Redis from var/env; nothing of ours is mocked.
 """
 
-import os
 import sys
 from contextlib import suppress
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import Point
-
-SHARED_DATA = Path(os.environ.get("SHARED_DATA", Path(settings.BASE_DIR).parent / "shared" / "data"))
-
-
-def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data, or skip the test with a clear reason when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (the shared reference data is not beside this checkout)")
-    return path
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def world(db):
 def browser_pages_closed_and_clean():
     """After a browser test: close its pages and fail it if any of them threw (tests/browser.py)."""
     yield
-    pages = sys.modules.get("browser")
+    pages = sys.modules.get("tests.support.browser")
     if pages is None:
         return
     errors = list(pages.PAGE_ERRORS)
@@ -89,7 +76,7 @@ def triage_defaults(db) -> None:
 @pytest.fixture
 def assignment(world):
     """Carol on shift on T-ALS-1, sent to an incident with the city hospital as destination."""
-    from tests.crew_tablet import job
+    from tests.support.crew_tablet import job
 
     return job(world, world.als1, hospital=world.city, crew=world.carol)
 
@@ -97,7 +84,7 @@ def assignment(world):
 @pytest.fixture
 def tablet(world):
     """Carol's tablet: a test client signed in as her (tests/crew_tablet.py posts through it)."""
-    from tests.crew_tablet import signed_in
+    from tests.support.crew_tablet import signed_in
 
     return signed_in(world.carol)
 
@@ -105,7 +92,7 @@ def tablet(world):
 @pytest.fixture
 def grid(fresh_router):
     """tests/er_helpers.py's street grid as the road network, for a router that loads it afresh."""
-    from tests.er_helpers import load_grid
+    from tests.support.er_helpers import load_grid
 
     load_grid()
 

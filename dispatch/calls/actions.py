@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from dispatch.calls.aml import AmlFix
 from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.core.actions import ActionError, checked_text
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.core.permissions import DISPATCHERS, may_dispatch
 from dispatch.incidents.actions import create_incident, locate_incident
@@ -126,7 +127,7 @@ def record_call_event(event: CallEvent) -> Call:
 
 def on_ringing(call: Call, created: bool, event: CallEvent) -> Call:
     if created:
-        record_event("call.ringing", data=call_summary(call))
+        record_event(EventKind.CALL_RINGING, data=call_summary(call))
     elif event.at < call.ringing_at:
         # A late "ringing" after another callback created the row: its time is the truer one.
         Call.objects.filter(pk=call.pk).update(ringing_at=event.at)
@@ -145,7 +146,7 @@ def on_answered(call: Call, event: CallEvent) -> Call:
         status=CallStatus.ANSWERED, answered_at=event.at
     )
     call.refresh_from_db()
-    record_event("call.answered", data=call_summary(call))
+    record_event(EventKind.CALL_ANSWERED, data=call_summary(call))
     return call
 
 
@@ -158,7 +159,7 @@ def on_ended(call: Call, event: CallEvent) -> Call:
         return call
     call.refresh_from_db()
     incident = call_incident(call)
-    record_event("call.ended", incident=incident, data=call_summary(call, incident))
+    record_event(EventKind.CALL_ENDED, incident=incident, data=call_summary(call, incident))
     return call
 
 
@@ -170,7 +171,7 @@ def on_recording(call: Call, event: CallEvent) -> Call:
     call.recording_url = url
     incident = call_incident(call)
     # On the incident's timeline: the event carries the incident.
-    record_event("call.recording", incident=incident, data=call_summary(call, incident))
+    record_event(EventKind.CALL_RECORDING, incident=incident, data=call_summary(call, incident))
     return call
 
 
@@ -200,7 +201,7 @@ def take_call(call: Call, *, actor: User, at: datetime | None = None) -> Call:
     incident.call = call
     # A position the handset sent before anyone answered (AML comes within seconds) joins it.
     CallerLocation.objects.filter(call=call, incident=None).update(incident=incident)
-    record_event("call.answered", actor=actor, incident=incident, data=call_summary(call, incident))
+    record_event(EventKind.CALL_ANSWERED, actor=actor, incident=incident, data=call_summary(call, incident))
     return call
 
 
@@ -229,7 +230,7 @@ def escalate_call(pk: int, now: datetime) -> Call | None:
         return None  # answered, ended or escalated by another node meanwhile
     call = Call.objects.get(pk=pk)
     waited = (now - call.ringing_at).total_seconds()
-    record_event("call.escalated", data={**call_summary(call), "waited_s": round(waited, 1)})
+    record_event(EventKind.CALL_ESCALATED, data={**call_summary(call), "waited_s": round(waited, 1)})
     return call
 
 
@@ -247,7 +248,10 @@ def queue_sms(to: str, body: str, *, actor: User | None, incident: Incident | No
         raise ActionError(_("The message is empty."), "empty_message")
     row = Outbox.objects.create(channel="sms", recipient=to, incident=incident, payload={"body": body})
     record_event(
-        "sms.queued", actor=actor, incident=incident, data={"outbox": row.pk, "to": to, "length": len(body)}
+        EventKind.SMS_QUEUED,
+        actor=actor,
+        incident=incident,
+        data={"outbox": row.pk, "to": to, "length": len(body)},
     )
     return row
 
@@ -280,7 +284,7 @@ def send_location_link(call: Call, *, actor: User, base_url: str) -> tuple[Locat
     url = f"{base_url.rstrip('/')}/l/{token}"
     sms = queue_sms(call.caller_number, location_link_text(url), actor=actor, incident=incident)
     record_event(
-        "call.location_link",
+        EventKind.CALL_LOCATION_LINK,
         actor=actor,
         incident=incident,
         data={"call": call.pk, "link": link.pk, "outbox": sms.pk, "expires_at": link.expires_at.isoformat()},
@@ -333,7 +337,7 @@ def record_caller_location(
         method=method,
         raw=raw or {},
     )
-    record_event("caller.location", incident=location.incident, data=location_summary(location))
+    record_event(EventKind.CALLER_LOCATION, incident=location.incident, data=location_summary(location))
     return location
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dispatch.core.actions import ActionError, checked_text
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event, record_job_event
 from dispatch.core.permissions import is_control_room
 from dispatch.models import (
@@ -80,7 +81,7 @@ def update_patient_record(
     record.client_time = client_time
     record.save()
     record_job_event(
-        "patient.updated",
+        EventKind.PATIENT_UPDATED,
         assignment,
         actor=actor,
         data={
@@ -168,7 +169,7 @@ def record_vitals(
         **readings,
     )
     record_job_event(
-        "vitals.recorded",
+        EventKind.VITALS_RECORDED,
         assignment,
         actor=actor,
         data={
@@ -276,7 +277,7 @@ def send_message(unit: Unit, text: str, *, actor: User, client_time: datetime | 
         client_time=client_time,
     )
     record_event(
-        "message.sent",
+        EventKind.MESSAGE_SENT,
         actor=actor,
         incident=message.incident,
         unit=unit,
@@ -320,7 +321,7 @@ def mark_read(message: Message, *, actor: User, client_time: datetime | None = N
     message.refresh_from_db()
     if won:
         record_event(
-            "message.read",
+            EventKind.MESSAGE_READ,
             actor=actor,
             incident=message.incident,
             unit=message.unit,
@@ -343,7 +344,7 @@ def start_shift(user: User, unit: Unit, role: str = "doctor") -> CrewShift:
         raise ActionError("Only crew members can be bound to a unit.", "not_crew", 403)
     CrewShift.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
     shift = CrewShift.objects.create(user=user, unit=unit, role=role)
-    record_event("shift.started", actor=user, unit=unit, data={"user": user.username, "role": role})
+    record_event(EventKind.SHIFT_STARTED, actor=user, unit=unit, data={"user": user.username, "role": role})
     return shift
 
 
@@ -352,5 +353,5 @@ def end_shift(user: User) -> int:
     shifts = list(CrewShift.objects.filter(user=user, ended_at__isnull=True).select_related("unit"))
     CrewShift.objects.filter(pk__in=[s.pk for s in shifts]).update(ended_at=timezone.now())
     for shift in shifts:
-        record_event("shift.ended", actor=user, unit=shift.unit, data={"user": user.username})
+        record_event(EventKind.SHIFT_ENDED, actor=user, unit=shift.unit, data={"user": user.username})
     return len(shifts)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError, checked_text
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event, record_job_event
 from dispatch.core.permissions import is_control_room
 from dispatch.handoff.reads import sms_summary
@@ -118,7 +119,7 @@ def first_send(assignment: Assignment, actor: User | None) -> PreArrivalNotice:
     )
     refresh_eta(notice, now)
     notice.save()
-    announce(notice, "notice.sent", actor)
+    announce(notice, EventKind.NOTICE_SENT, actor)
     queue_deliveries(notice, first=True)
     return notice
 
@@ -130,7 +131,7 @@ def resend_elsewhere(
     now = timezone.now()
     if notice.withdrawn_at is None:
         record_event(
-            "notice.withdrawn",
+            EventKind.NOTICE_WITHDRAWN,
             actor=actor,
             incident=assignment.incident,
             hospital=old,
@@ -149,7 +150,7 @@ def resend_elsewhere(
     notice.alerted_at = notice.withdrawn_at = None
     refresh_eta(notice, now)
     notice.save()
-    announce(notice, "notice.sent", actor, redirected_from=old.pk)
+    announce(notice, EventKind.NOTICE_SENT, actor, redirected_from=old.pk)
     queue_deliveries(notice, first=True)
     return notice
 
@@ -163,7 +164,7 @@ def update(
     notice.updated_at = now
     refresh_eta(notice, now)
     notice.save(update_fields=["revision", "updated_at", "eta_s", "eta_at"])
-    announce(notice, "notice.updated", actor, reason=reason)
+    announce(notice, EventKind.NOTICE_UPDATED, actor, reason=reason)
     queue_deliveries(notice, first=False)
     return notice
 
@@ -301,7 +302,7 @@ def acknowledge_notice(notice: PreArrivalNotice, *, actor: User) -> NoticeAcknow
         return NoticeAcknowledgement.objects.get(notice=notice, hospital=notice.hospital)
     announce(
         notice,
-        "notice.acknowledged",
+        EventKind.NOTICE_ACKNOWLEDGED,
         actor,
         acknowledged_by=actor.get_full_name() or actor.username,
         acknowledged_at=iso(ack.acknowledged_at),
@@ -336,7 +337,7 @@ def alert_one(pk: int, now: datetime) -> int:
     hospital: Hospital = notice.hospital
     waited = int((now - notice.sent_at).total_seconds())
     record_event(
-        "notice.unacknowledged",
+        EventKind.NOTICE_UNACKNOWLEDGED,
         incident=notice.assignment.incident,
         data=notice_data(
             notice,
@@ -397,7 +398,7 @@ def record_arrival(assignment: Assignment, *, actor: User) -> Assignment:
     else:
         stamp(assignment, "at_hospital_at", timezone.now())
     record_job_event(
-        "handover.arrived",
+        EventKind.HANDOVER_ARRIVED,
         assignment,
         actor=actor,
         data={
@@ -425,7 +426,7 @@ def record_handover(assignment: Assignment, *, actor: User) -> Assignment:
         )
     stamp(assignment, "handover_at", timezone.now())
     record_job_event(
-        "handover.completed",
+        EventKind.HANDOVER_COMPLETED,
         assignment,
         actor=actor,
         data={
@@ -471,7 +472,7 @@ def set_diversion(
         status_changed_at=hospital.status_changed_at,
     )
     record_event(
-        "hospital.diversion",
+        EventKind.HOSPITAL_DIVERSION,
         actor=actor,
         hospital=hospital,
         data={"from": before, "to": hospital.diverting, "reason": hospital.diversion_reason},
@@ -490,7 +491,7 @@ def set_beds(hospital: Hospital, category: str, available: int, *, actor: User |
     beds.available = available
     beds.save(update_fields=["available", "updated_at"])
     record_event(
-        "hospital.beds",
+        EventKind.HOSPITAL_BEDS,
         actor=actor,
         hospital=hospital,
         data={"category": category, "from": before, "to": available},

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dispatch.core.actions import ActionError, checked_text, reachable_scene
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
 from dispatch.units.actions import claim_status
@@ -80,7 +81,7 @@ def create_incident(
         call_received_at=call_received_at or now,
         call_answered_at=call_answered_at or now,
     )
-    record_event("incident.created", actor=actor, incident=incident, data=incident_summary(incident))
+    record_event(EventKind.INCIDENT_CREATED, actor=actor, incident=incident, data=incident_summary(incident))
     return incident
 
 
@@ -129,7 +130,7 @@ def dispatch_unit(
         payload={"assignment": assignment.pk, "unit": unit.pk, "incident": incident.number},
     )
     record_event(
-        "assignment.created",
+        EventKind.ASSIGNMENT_CREATED,
         actor=actor,
         incident=incident,
         unit=unit,
@@ -159,7 +160,7 @@ def close_incident(incident: Incident, *, actor: User | None, outcome: str) -> I
     if not won:
         raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
     incident.refresh_from_db()
-    record_event("incident.closed", actor=actor, incident=incident, data={"outcome": outcome})
+    record_event(EventKind.INCIDENT_CLOSED, actor=actor, incident=incident, data={"outcome": outcome})
     return incident
 
 
@@ -201,7 +202,7 @@ def locate_incident(
             "location_confirmed_at",
         ]
     )
-    record_event("incident.located", actor=actor, incident=incident, data=incident_summary(incident))
+    record_event(EventKind.INCIDENT_LOCATED, actor=actor, incident=incident, data=incident_summary(incident))
     return incident
 
 
@@ -228,7 +229,7 @@ def triage_incident(
     incident.save(
         update_fields=["priority", "chief_complaint", "capability_needed", "triage_answers", "triaged_at"]
     )
-    record_event("incident.triaged", actor=actor, incident=incident, data=incident_summary(incident))
+    record_event(EventKind.INCIDENT_TRIAGED, actor=actor, incident=incident, data=incident_summary(incident))
     return incident
 
 
@@ -255,7 +256,7 @@ def update_incident_details(incident: Incident, *, actor: User | None, **fields)
     if incident.patient_sex not in ("", "M", "F"):
         raise ActionError("Sex must be M, F or empty.", "bad_sex")
     incident.save(update_fields=list(fields))
-    record_event("incident.updated", actor=actor, incident=incident, data={"fields": sorted(fields)})
+    record_event(EventKind.INCIDENT_UPDATED, actor=actor, incident=incident, data={"fields": sorted(fields)})
     return incident
 
 
@@ -286,7 +287,7 @@ def cancel_assignment(assignment: Assignment, *, actor: User | None, reason: str
         if not claim_status(unit, previous, UnitStatus.AVAILABLE):
             raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
     record_event(
-        "assignment.cancelled",
+        EventKind.ASSIGNMENT_CANCELLED,
         actor=actor,
         incident=assignment.incident,
         unit=unit,
@@ -349,10 +350,14 @@ def set_destination(
     }
     if old is not None:
         record_event(
-            "assignment.redirected", actor=actor, incident=assignment.incident, hospital=old, data=data
+            EventKind.ASSIGNMENT_REDIRECTED,
+            actor=actor,
+            incident=assignment.incident,
+            hospital=old,
+            data=data,
         )
     record_event(
-        "assignment.destination",
+        EventKind.ASSIGNMENT_DESTINATION,
         actor=actor,
         incident=assignment.incident,
         unit=assignment.unit,
@@ -375,5 +380,7 @@ def link_incident(incident: Incident, to: Incident, *, actor: User | None) -> In
     if not won:
         raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
     incident.refresh_from_db()
-    record_event("incident.linked", actor=actor, incident=incident, data={"to": to.pk, "number": to.number})
+    record_event(
+        EventKind.INCIDENT_LINKED, actor=actor, incident=incident, data={"to": to.pk, "number": to.number}
+    )
     return incident

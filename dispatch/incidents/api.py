@@ -1,7 +1,5 @@
-"""Incidents: create, list, read, locate, triage, details, link, close; the timeline and the
-event log over HTTP."""
-
-from datetime import datetime
+"""Incidents: create, list, read, locate, triage, details, link, close, the timeline and the
+event log over HTTP; and the units sent to them: dispatch, stand down, reassign, destination."""
 
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -22,141 +20,19 @@ from dispatch.core.permissions import (
     visible_incidents,
 )
 from dispatch.incidents import actions
+from dispatch.incidents.reads import assignment_out, fresh, incident_out, incidents_with_assignments
+from dispatch.incidents.schemas import AssignmentOut, IncidentOut
 from dispatch.models import Assignment, Incident, LocationSource, Place
+from fleet.models import Unit
+from hospitals.models import Hospital
 
 router = Router(tags=["incidents"])
-
-
-class AssignmentOut(Schema):
-    id: int
-    unit: int
-    unit_call_sign: str
-    unit_status: str
-    hospital: int | None
-    hospital_name: str | None
-    dispatched_at: datetime
-    recommended_rank: int | None
-    eta_at_dispatch_s: float | None
-    override_reason: str
-    acknowledged_at: datetime | None
-    en_route_at: datetime | None
-    on_scene_at: datetime | None
-    transport_started_at: datetime | None
-    at_hospital_at: datetime | None
-    handover_at: datetime | None
-    cleared_at: datetime | None
-    cancelled_at: datetime | None
-    cancel_reason: str
-
-
-class IncidentOut(Schema):
-    id: int
-    number: str
-    status: str
-    caller_number: str
-    caller_name: str
-    lon: float | None
-    lat: float | None
-    location_source: str
-    location_accuracy_m: float | None
-    address: str
-    priority: int | None
-    chief_complaint: str
-    capability_needed: str
-    triage: dict
-    patient_name: str
-    patient_sex: str
-    patient_age: int | None
-    notes: str
-    outcome: str
-    call_received_at: datetime | None
-    created_at: datetime
-    location_confirmed_at: datetime | None
-    triaged_at: datetime | None
-    dispatched_at: datetime | None
-    on_scene_at: datetime | None
-    closed_at: datetime | None
-    assignments: list[AssignmentOut]
-
-
-def assignment_out(a: Assignment) -> dict:
-    return {
-        "id": a.pk,
-        "unit": a.unit_id,
-        "unit_call_sign": a.unit.call_sign,
-        "unit_status": a.unit.status,
-        "hospital": a.hospital_id,
-        "hospital_name": a.hospital.name if a.hospital else None,
-        **{
-            name: getattr(a, name)
-            for name in (
-                "dispatched_at",
-                "recommended_rank",
-                "eta_at_dispatch_s",
-                "override_reason",
-                "acknowledged_at",
-                "en_route_at",
-                "on_scene_at",
-                "transport_started_at",
-                "at_hospital_at",
-                "handover_at",
-                "cleared_at",
-                "cancelled_at",
-                "cancel_reason",
-            )
-        },
-    }
-
-
-INCIDENT_FIELDS = (
-    "number",
-    "status",
-    "caller_number",
-    "caller_name",
-    "location_source",
-    "location_accuracy_m",
-    "address",
-    "priority",
-    "chief_complaint",
-    "capability_needed",
-    "patient_name",
-    "patient_sex",
-    "patient_age",
-    "notes",
-    "outcome",
-    "call_received_at",
-    "created_at",
-    "location_confirmed_at",
-    "triaged_at",
-    "dispatched_at",
-    "on_scene_at",
-    "closed_at",
-)
-
-
-def incident_out(incident: Incident) -> dict:
-    return {
-        "id": incident.pk,
-        "lon": incident.location.x if incident.location else None,
-        "lat": incident.location.y if incident.location else None,
-        "triage": incident.triage_answers,
-        **{name: getattr(incident, name) for name in INCIDENT_FIELDS},
-        "assignments": [assignment_out(a) for a in incident.assignments.all()],
-    }
-
-
-def incidents_with_assignments():
-    return Incident.objects.prefetch_related("assignments__unit", "assignments__hospital")
 
 
 def dispatcher_incident(request: HttpRequest, incident_id: int) -> Incident:
     """The incident, for a user allowed to change it (403 otherwise, 404 if unknown)."""
     require_role(request, *DISPATCHERS)
     return get_object_or_404(Incident, pk=incident_id)
-
-
-def fresh(incident: Incident) -> dict:
-    return incident_out(incidents_with_assignments().get(pk=incident.pk))
 
 
 class IncidentIn(Schema):
@@ -381,3 +257,102 @@ class EventsQuery(Schema):
 def events(request: HttpRequest, q: Query[EventsQuery]) -> list[dict]:
     rows = visible_events(request.user).filter(seq__gt=q.after).order_by("seq")[: q.limit]
     return [serialize_event(e) for e in rows]
+
+
+# --- units sent to an incident ---------------------------------------------------------------
+
+
+def live_assignment(request: HttpRequest, assignment_id: int) -> Assignment:
+    require_role(request, *DISPATCHERS)
+    return get_object_or_404(Assignment.objects.select_related("incident", "unit"), pk=assignment_id)
+
+
+def fresh_assignment(assignment: Assignment) -> dict:
+    return assignment_out(Assignment.objects.select_related("unit", "hospital").get(pk=assignment.pk))
+
+
+class DispatchIn(Schema):
+    unit: int
+    hospital: int | None = None
+    recommended_rank: int | None = Field(None, ge=1, le=10_000)
+    eta_s: float | None = Field(None, ge=0, le=86_400)
+    hospital_rank: int | None = Field(None, ge=1, le=10_000)
+    override_reason: str = Field("", max_length=200)
+
+
+@router.post(
+    "/incidents/{incident_id}/dispatch", response={201: AssignmentOut, **errors(409)}, summary="Send a unit"
+)
+def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Status:
+    incident = dispatcher_incident(request, incident_id)
+    unit = get_object_or_404(Unit, pk=payload.unit)
+    hospital = get_object_or_404(Hospital, pk=payload.hospital) if payload.hospital else None
+    assignment = actions.dispatch_unit(
+        incident,
+        unit,
+        actor=request.user,
+        hospital=hospital,
+        recommended_rank=payload.recommended_rank,
+        eta_s=payload.eta_s,
+        hospital_rank=payload.hospital_rank,
+        override_reason=payload.override_reason,
+    )
+    return Status(201, fresh_assignment(assignment))
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.post(
+    "/assignments/{assignment_id}/cancel",
+    response={200: AssignmentOut, **errors(409)},
+    summary="Stand a unit down",
+)
+def cancel(request: HttpRequest, assignment_id: int, payload: ReasonIn) -> dict:
+    assignment = live_assignment(request, assignment_id)
+    actions.cancel_assignment(assignment, actor=request.user, reason=payload.reason)
+    return fresh_assignment(assignment)
+
+
+class ReassignIn(Schema):
+    unit: int
+    reason: str = Field(..., min_length=1, max_length=200)
+    recommended_rank: int | None = Field(None, ge=1, le=10_000)
+    eta_s: float | None = Field(None, ge=0, le=86_400)
+
+
+@router.post(
+    "/assignments/{assignment_id}/reassign",
+    response={201: AssignmentOut, **errors(409)},
+    summary="Send another unit instead",
+)
+def reassign(request: HttpRequest, assignment_id: int, payload: ReassignIn) -> Status:
+    assignment = live_assignment(request, assignment_id)
+    unit = get_object_or_404(Unit, pk=payload.unit)
+    new = actions.reassign(
+        assignment,
+        unit,
+        actor=request.user,
+        reason=payload.reason,
+        recommended_rank=payload.recommended_rank,
+        eta_s=payload.eta_s,
+    )
+    return Status(201, fresh(new))
+
+
+class AssignmentDestinationIn(Schema):
+    hospital: int
+    hospital_rank: int | None = Field(None, ge=1, le=10_000)
+
+
+@router.post(
+    "/assignments/{assignment_id}/destination",
+    response={200: AssignmentOut, **errors(409)},
+    summary="Choose the receiving hospital",
+)
+def destination(request: HttpRequest, assignment_id: int, payload: AssignmentDestinationIn) -> dict:
+    assignment = live_assignment(request, assignment_id)
+    hospital = get_object_or_404(Hospital, pk=payload.hospital)
+    actions.set_destination(assignment, hospital, actor=request.user, hospital_rank=payload.hospital_rank)
+    return fresh_assignment(assignment)

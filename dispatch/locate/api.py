@@ -6,12 +6,15 @@ from datetime import datetime
 from django.contrib.gis.geos import Point
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from dispatch.core.actions import ActionError, checked_point
+from dispatch.core.errors import json_error
 from dispatch.core.fields import Latitude, Longitude, LonLat, RoadPointOut
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
+from dispatch.locate import geocoding
 from dispatch.locate.reads import Duplicate, SearchText, places, possible_duplicates, whereabouts
 from dispatch.models import Place
 
@@ -145,3 +148,42 @@ def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[dict
         raise ActionError("Give a location, a caller number or both.", "nothing_to_match")
     found = possible_duplicates(point, query.caller_number, exclude=query.exclude)
     return [duplicate_out(d) for d in found]
+
+
+# --- the external geocoder, behind the gazetteer -----------------------------------------------
+# It answers within GEOCODER_TIMEOUT_MS either way: a found point, nothing, or a 503 saying the
+# geocoder is down (the gazetteer and the map pin keep working).
+
+
+class GeocodeQuery(Schema):
+    q: str = Field(..., min_length=2, max_length=120, description="an address, in Chinese or English")
+
+
+class GeocodedOut(Schema):
+    lon: float = Field(..., description="WGS-84, converted from the provider's datum")
+    lat: float
+    address: str
+    provider: str
+    raw_lon: float = Field(..., description="as the provider gave it (GCJ-02 for AMap, BD-09 for Baidu)")
+    raw_lat: float
+
+
+class GeocodeOut(Schema):
+    result: GeocodedOut | None
+
+
+@router.get(
+    "/geocode",
+    response={200: GeocodeOut, **errors(403, 404, 503)},
+    summary="Ask the external geocoder (fallback to the gazetteer); 503 when it is down or slow",
+    description="404 when this deployment has no external geocoder (GEOCODER is empty).",
+)
+def geocode(request: HttpRequest, q: Query[GeocodeQuery]) -> Status:
+    require_role(request, *CONTROL_ROOM)
+    try:
+        found = geocoding.geocode(q.q)
+    except geocoding.NoGeocoder as exc:
+        return json_error(404, str(exc), "no_geocoder")
+    except geocoding.GeocoderDown as exc:
+        return json_error(503, str(exc), "geocoder_down")
+    return Status(200, {"result": found.__dict__ if found else None})

@@ -1,10 +1,7 @@
 """Map data: units, stations, hospitals, the road network, routes and snapping."""
 
-from datetime import datetime
-
 from django.contrib.gis.db.models import Extent
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -12,52 +9,10 @@ from pydantic import Field
 
 from dispatch.core.fields import LonLat, RoadPointOut
 from dispatch.core.openapi import errors
-from dispatch.core.permissions import CONTROL_ROOM, require_role
-from fleet.models import RoadNetwork, Station, Unit, road_geojson_by_class
+from fleet.models import RoadNetwork, Station, road_geojson_by_class
 from hospitals.models import Hospital
 
 router = Router(tags=["map"])
-
-
-class FleetUnitOut(Schema):
-    id: int
-    call_sign: str
-    kind: str
-    capabilities: list[str]
-    status: str
-    home_station: int | None
-    lon: float | None
-    lat: float | None
-    position_at: datetime | None
-    position_stale: bool
-    speed_kmh: float | None
-    heading: float | None
-
-
-def unit_row(unit: Unit, now: datetime) -> dict:
-    return {
-        "id": unit.pk,
-        "call_sign": unit.call_sign,
-        "kind": unit.kind,
-        "capabilities": unit.capabilities,
-        "status": unit.status,
-        "home_station": unit.home_station_id,
-        "lon": unit.position.x if unit.position else None,
-        "lat": unit.position.y if unit.position else None,
-        "position_at": unit.position_at,
-        "position_stale": unit.is_position_stale(now),
-        "speed_kmh": unit.speed_kmh,
-        "heading": unit.heading,
-    }
-
-
-@router.get(
-    "/units", response={200: list[FleetUnitOut], **errors(403)}, summary="Every unit with status and position"
-)
-def units(request: HttpRequest) -> list[dict]:
-    require_role(request, *CONTROL_ROOM)
-    now = timezone.now()
-    return [unit_row(u, now) for u in Unit.objects.all()]
 
 
 class MapPointOut(Schema):

@@ -24,7 +24,7 @@ class Event(models.Model):
 
     seq = models.BigIntegerField(primary_key=True)
     at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=40)  # dotted: "incident.created", "unit.status"
+    kind = models.CharField(max_length=40)  # dotted (incident.created): dispatch.core.event_kinds
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

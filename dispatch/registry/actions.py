@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.core.actions import ActionError, checked_text
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from fleet.models import KIND_CAPABILITIES, Station, Unit, UnitKind
 from hospitals.models import Capability, Hospital
@@ -23,7 +24,7 @@ def create_station(
         address=address,
         location=location,
     )
-    record_event("station.created", data={"id": station.pk, "name": station.name})
+    record_event(EventKind.STATION_CREATED, data={"id": station.pk, "name": station.name})
     return station
 
 
@@ -52,7 +53,7 @@ def create_unit(
         position=position,
         position_at=now if position else None,
     )
-    record_event("unit.created", unit=unit, data={"call_sign": unit.call_sign, "kind": kind})
+    record_event(EventKind.UNIT_CREATED, unit=unit, data={"call_sign": unit.call_sign, "kind": kind})
     return unit
 
 
@@ -66,5 +67,7 @@ def create_hospital(
     hospital = Hospital.objects.create(
         name=checked_text(name, "name", 120), location=location, capabilities=capabilities or [], **fields
     )
-    record_event("hospital.created", hospital=hospital, data={"id": hospital.pk, "name": hospital.name})
+    record_event(
+        EventKind.HOSPITAL_CREATED, hospital=hospital, data={"id": hospital.pk, "name": hospital.name}
+    )
     return hospital

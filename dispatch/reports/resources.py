@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Priority
 from dispatch.reports.figures import seconds, target_figures
 from dispatch.reports.filters import ReportFilter
@@ -149,9 +150,9 @@ def diversion_hours(f: ReportFilter, now: datetime | None = None) -> dict[int, f
     """Hours each hospital diverted any category during the period, from its diversion
     events (the record): the state before the period starts carries into it."""
     end = min(f.end, now or timezone.now())
-    events = Event.objects.filter(kind="hospital.diversion", hospital__isnull=False, at__lt=end).order_by(
-        "seq"
-    )
+    events = Event.objects.filter(
+        kind=EventKind.HOSPITAL_DIVERSION, hospital__isnull=False, at__lt=end
+    ).order_by("seq")
     since: dict[int, datetime | None] = {}
     hours: dict[int, float] = {}
     for event in events.only("hospital_id", "at", "data"):

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.core.actions import ActionError
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Assignment, Incident, User
 from fleet.models import Unit, UnitStatus
@@ -100,7 +101,7 @@ def set_unit_status(
     if stamped and client_time:
         keep_client_times(assignment, stamped, client_time)
     record_event(
-        "unit.status",
+        EventKind.UNIT_STATUS,
         actor=actor,
         unit=unit,
         incident=assignment.incident if assignment else None,

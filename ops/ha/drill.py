@@ -88,36 +88,39 @@ BOX = (119.55, 24.85, 119.65, 24.95)
 SEED = """
 import json, os
 from django.contrib.gis.geos import Point
-from dispatch import actions
-from dispatch.events import last_seq
+from dispatch.core.events import last_seq
+from dispatch.crew.actions import start_shift
+from dispatch.incidents.actions import create_incident, dispatch_unit
+from dispatch.registry.actions import create_hospital, create_unit
+from dispatch.units.actions import set_unit_status
 from dispatch.models import Role, User
 from fleet.models import Unit
 name, pw = os.environ["DRILL_DISPATCHER"].split(":")
 User.objects.create_user(name, password=pw, role=Role.DISPATCHER)
 crews, trackers = [], []
 for k in range(int(os.environ["DRILL_CREWS"])):
-    unit = actions.create_unit(f"DR-C{k}", "als", position=Point(119.6, 24.9, srid=4326))
+    unit = create_unit(f"DR-C{k}", "als", position=Point(119.6, 24.9, srid=4326))
     user = User.objects.create_user(f"drill-crew{k}", password=pw, role=Role.CREW)
-    actions.start_shift(user, unit)
+    start_shift(user, unit)
     crews.append({"user": user.username, "unit": unit.pk})
 for k in range(int(os.environ["DRILL_TRACKERS"])):
-    unit = actions.create_unit(f"DR-T{k}", "bls", tracker_id=f"drill-dev{k}")
+    unit = create_unit(f"DR-T{k}", "bls", tracker_id=f"drill-dev{k}")
     trackers.append({"device": f"drill-dev{k}", "unit": unit.pk})
 # A patient on the way to a hospital whose FHIR endpoint is the drill's own HTTP server.
-hospital = actions.create_hospital(
+hospital = create_hospital(
     "演练医院", Point(119.62, 24.92, srid=4326), fhir_endpoint=os.environ["DRILL_FHIR_URL"], has_board=False
 )
-unit = actions.create_unit("DR-N0", "als", position=Point(119.6, 24.9, srid=4326))
+unit = create_unit("DR-N0", "als", position=Point(119.6, 24.9, srid=4326))
 medic = User.objects.create_user("drill-medic", password=pw, role=Role.CREW)
-actions.start_shift(medic, unit)
+start_shift(medic, unit)
 dispatcher = User.objects.get(username=name)
-incident = actions.create_incident(
+incident = create_incident(
     actor=dispatcher, caller_number="+8613900000000", location=Point(119.61, 24.91, srid=4326),
     location_source="pin", address="drill", priority=1, chief_complaint="胸痛",
 )
-assignment = actions.dispatch_unit(incident, unit, actor=dispatcher, hospital=hospital)
+assignment = dispatch_unit(incident, unit, actor=dispatcher, hospital=hospital)
 for status in ("en_route", "on_scene", "transporting"):
-    actions.set_unit_status(unit, status, actor=medic)
+    set_unit_status(unit, status, actor=medic)
 patient = {"user": medic.username, "unit": unit.pk, "assignment": assignment.pk}
 seeded = {"crews": crews, "trackers": trackers, "patient": patient, "seq": last_seq()}
 print("DRILL_SEED=" + json.dumps(seeded))

@@ -1,0 +1,102 @@
+"""Every kind of event the log records: one catalogue for the actions that write them, the
+screens that react to them and the timelines that show them.
+
+The value is what is stored in Event.kind and sent on the live socket (dotted, `incident.created`);
+the label is what a timeline shows, in the user's language. Pages get both from
+`page_catalogue()` (the `event-kinds` JSON in templates/base.html, read by static/js/shared.js),
+so a kind is spelled in exactly one place.
+"""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(StrEnum):
+    INCIDENT_CREATED = "incident.created"
+    INCIDENT_LOCATED = "incident.located"
+    INCIDENT_TRIAGED = "incident.triaged"
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_LINKED = "incident.linked"
+    INCIDENT_CLOSED = "incident.closed"
+    ASSIGNMENT_CREATED = "assignment.created"
+    ASSIGNMENT_CANCELLED = "assignment.cancelled"
+    ASSIGNMENT_DESTINATION = "assignment.destination"
+    ASSIGNMENT_REDIRECTED = "assignment.redirected"
+    UNIT_CREATED = "unit.created"
+    UNIT_STATUS = "unit.status"
+    STATION_CREATED = "station.created"
+    SHIFT_STARTED = "shift.started"
+    SHIFT_ENDED = "shift.ended"
+    CALL_RINGING = "call.ringing"
+    CALL_ANSWERED = "call.answered"
+    CALL_ENDED = "call.ended"
+    CALL_ESCALATED = "call.escalated"
+    CALL_RECORDING = "call.recording"
+    CALL_LOCATION_LINK = "call.location_link"
+    CALLER_LOCATION = "caller.location"
+    SMS_QUEUED = "sms.queued"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_READ = "message.read"
+    PATIENT_UPDATED = "patient.updated"
+    VITALS_RECORDED = "vitals.recorded"
+    NOTICE_SENT = "notice.sent"
+    NOTICE_UPDATED = "notice.updated"
+    NOTICE_ACKNOWLEDGED = "notice.acknowledged"
+    NOTICE_WITHDRAWN = "notice.withdrawn"
+    NOTICE_UNACKNOWLEDGED = "notice.unacknowledged"
+    HANDOVER_ARRIVED = "handover.arrived"
+    HANDOVER_COMPLETED = "handover.completed"
+    HOSPITAL_CREATED = "hospital.created"
+    HOSPITAL_DIVERSION = "hospital.diversion"
+    HOSPITAL_BEDS = "hospital.beds"
+
+
+# What a timeline says for each kind.
+LABELS = {
+    EventKind.INCIDENT_CREATED: _("incident opened"),
+    EventKind.INCIDENT_LOCATED: _("location confirmed"),
+    EventKind.INCIDENT_TRIAGED: _("triaged"),
+    EventKind.INCIDENT_UPDATED: _("details updated"),
+    EventKind.INCIDENT_LINKED: _("linked as duplicate"),
+    EventKind.INCIDENT_CLOSED: _("closed"),
+    EventKind.ASSIGNMENT_CREATED: _("unit dispatched"),
+    EventKind.ASSIGNMENT_CANCELLED: _("unit stood down"),
+    EventKind.ASSIGNMENT_DESTINATION: _("destination set"),
+    EventKind.ASSIGNMENT_REDIRECTED: _("redirected"),
+    EventKind.UNIT_CREATED: _("unit added"),
+    EventKind.UNIT_STATUS: _("unit status"),
+    EventKind.STATION_CREATED: _("station added"),
+    EventKind.SHIFT_STARTED: _("shift started"),
+    EventKind.SHIFT_ENDED: _("shift ended"),
+    EventKind.CALL_RINGING: _("call ringing"),
+    EventKind.CALL_ANSWERED: _("call answered"),
+    EventKind.CALL_ENDED: _("call ended"),
+    EventKind.CALL_ESCALATED: _("unanswered call escalated"),
+    EventKind.CALL_RECORDING: _("call recording"),
+    EventKind.CALL_LOCATION_LINK: _("location link sent"),
+    EventKind.CALLER_LOCATION: _("caller's position received"),
+    EventKind.SMS_QUEUED: _("SMS queued"),
+    EventKind.MESSAGE_SENT: _("message"),
+    EventKind.MESSAGE_READ: _("message read"),
+    EventKind.PATIENT_UPDATED: _("patient record updated"),
+    EventKind.VITALS_RECORDED: _("vital signs recorded"),
+    EventKind.NOTICE_SENT: _("pre-arrival notice sent"),
+    EventKind.NOTICE_UPDATED: _("pre-arrival notice updated"),
+    EventKind.NOTICE_ACKNOWLEDGED: _("hospital acknowledged the notice"),
+    EventKind.NOTICE_WITHDRAWN: _("pre-arrival notice withdrawn"),
+    EventKind.NOTICE_UNACKNOWLEDGED: _("notice not acknowledged: phone the hospital"),
+    EventKind.HANDOVER_ARRIVED: _("arrived at hospital"),
+    EventKind.HANDOVER_COMPLETED: _("handover complete"),
+    EventKind.HOSPITAL_CREATED: _("hospital added"),
+    EventKind.HOSPITAL_DIVERSION: _("hospital diversion changed"),
+    EventKind.HOSPITAL_BEDS: _("beds updated"),
+}
+
+
+def page_catalogue() -> dict[str, dict[str, str]]:
+    """The kinds by name and their labels by value, in the current language, for the pages."""
+    return {
+        "kinds": {kind.name: kind.value for kind in EventKind},
+        "labels": {kind.value: str(LABELS[kind]) for kind in EventKind},
+    }

@@ -1,0 +1,72 @@
+"""Helpers for tests that watch positions batches on a live socket."""
+
+import time
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from dispatch.asgi import application
+
+
+async def positions_within(
+    socket, seconds: float, unit_ids: set[int], first_only: bool = False
+) -> list[tuple[float, dict]]:
+    """(arrival time, {unit id: row}) of each positions message naming our units, until timeout
+    (or the first such message)."""
+    found = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # receive_nothing, not a receive timeout: a timed-out receive cancels the consumer.
+        if await socket.receive_nothing(timeout=0.02, interval=0.005):
+            continue
+        message = await socket.receive_json_from(timeout=1)
+        if message["type"] == "positions":
+            rows = {row["id"]: row for row in message["units"] if row["id"] in unit_ids}
+            if rows:
+                found.append((time.monotonic(), rows))
+                if first_only:
+                    break
+    return found
+
+
+async def ready(user):
+    """A signed-in socket past its catch-up, ready for positions."""
+    socket = await connect(user)
+    await receive_until_cursor(socket)
+    return socket
+
+
+def session_headers(user) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return [(b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1")]
+
+
+async def connect(user, after: int = 0) -> WebsocketCommunicator:
+    headers = await sync_to_async(session_headers)(user) if user else [(b"origin", b"http://127.0.0.1")]
+    communicator = WebsocketCommunicator(application, f"/ws/live/?after={after}", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def receive_until_cursor(communicator) -> tuple[list[dict], int]:
+    """Events sent during catch-up, and the cursor the server closes it with."""
+    events = []
+    while True:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "event":
+            events.append(message["event"])
+        elif message["type"] == "cursor":
+            return events, message["seq"]
+
+
+async def receive_events(communicator, count: int) -> list[dict]:
+    events = []
+    while len(events) < count:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "event":
+            events.append(message["event"])
+    return events
