@@ -34,6 +34,8 @@ demo: setup messages
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
+	.venv/bin/mypy
 
 test: export WITH_BROWSER=1
 test: export CHANNEL_PREFIX=d120test

@@ -256,6 +256,10 @@ GEOCODER_URL = env_str("GEOCODER_URL")
 GEOCODER_KEY = env_str("GEOCODER_KEY")
 GEOCODER_TIMEOUT_MS = env_int("GEOCODER_TIMEOUT_MS", 1500)
 
+# The outbox's channels: each module registers its sender when the outbox worker imports it
+# (dispatch.core.outbox); core itself knows no channel.
+OUTBOX_CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
+
 # Hospital handoff (dispatch/actions/handoff.py, hospitals/fhir.py): a pre-arrival notice
 # nobody at the ER has acknowledged after this many seconds alerts the console to phone them.
 NOTICE_ACK_ALERT_SECONDS = env_int("NOTICE_ACK_ALERT_SECONDS", 120)

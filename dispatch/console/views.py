@@ -1,15 +1,13 @@
 """The dispatcher's console page (its script is static/js/console.js)."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
+from dispatch.core.permissions import DISPATCHERS, role_required
 from dispatch.map.views import map_labels
-from dispatch.models import Role
 from fleet.models import RoadNetwork
 
 
@@ -22,12 +20,10 @@ def console_targets() -> dict:
     }
 
 
-@login_required
+@role_required(*DISPATCHERS, message=gettext_lazy("The console is for dispatchers and supervisors."))
 def console(request: HttpRequest) -> HttpResponse:
     """The dispatcher's console. The page carries the event number its data will be read at;
     the socket then sends everything after it."""
-    if request.user.role not in (Role.DISPATCHER, Role.SUPERVISOR) and not request.user.is_superuser:
-        raise PermissionDenied(_("The console is for dispatchers and supervisors."))
     return render(
         request,
         "console.html",

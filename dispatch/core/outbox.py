@@ -1,11 +1,11 @@
-"""The outbox worker's parts (BRIEF decision 8): claim due rows, hand each to its channel's
+"""The outbox worker's parts (docs/architecture.md, "The outbox"): claim due rows, hand each to its channel's
 sender, record the outcome, retry with backoff.
 
 Several app nodes run `manage.py run_outbox` at once: a row is claimed by a conditional update
 that sets `claimed_until` (a lease), so exactly one worker sends it; a worker that dies mid-send
 loses its lease and the row is sent again later (at-least-once, which SMS and FHIR tolerate).
 
-Channels are pluggable by name: a module listed in CHANNEL_MODULES calls `register("name",
+Channels are pluggable by name: a module listed in settings.OUTBOX_CHANNEL_MODULES calls `register("name",
 sender)` when imported; a sender takes the row and returns the provider's reference, or raises
 DeliveryError (permanent or not) or any other exception (retried).
 """
@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,8 +25,6 @@ from dispatch.models import Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-# Modules that register a channel sender; the hospital handoff adds its FHIR module here.
-CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 5
@@ -48,7 +47,7 @@ def register(channel: str, sender: Sender) -> None:
 
 
 def senders() -> dict[str, Sender]:
-    for module in CHANNEL_MODULES:
+    for module in settings.OUTBOX_CHANNEL_MODULES:
         importlib.import_module(module)
     return SENDERS
 

@@ -5,7 +5,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from dispatch.core.permissions import is_control_room
+from dispatch.core.permissions import (
+    ER_STAFF,
+    has_role,
+    is_control_room,
+    is_crew,
+    may_dispatch,
+    may_read_reports,
+)
 from dispatch.models import Incident, Role
 from fleet.models import RoadNetwork, Unit, UnitStatus
 
@@ -19,7 +26,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def landing_links(user) -> list[dict]:
     """Where each role goes from its landing page: only screens that exist."""
     links = []
-    if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
+    if may_dispatch(user):
         links.append(
             {
                 "url": "/console/",
@@ -38,7 +45,7 @@ def landing_links(user) -> list[dict]:
         links.append(
             {"url": "/api/docs/", "title": _("API"), "text": _("The JSON API and its OpenAPI document.")}
         )
-    if user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser:
+    if may_read_reports(user):
         links.append(
             {
                 "url": "/reports/",
@@ -46,7 +53,7 @@ def landing_links(user) -> list[dict]:
                 "text": _("Percentiles and compliance with targets, charts, drill-down and exports."),
             }
         )
-    if user.role == Role.HOSPITAL or is_control_room(user):
+    if has_role(user, *ER_STAFF):
         links.append(
             {
                 "url": "/er/",
@@ -54,7 +61,7 @@ def landing_links(user) -> list[dict]:
                 "text": _("Patients on the way, their ETA and vital signs; notices, diversion and beds."),
             }
         )
-    if user.role == Role.CREW:
+    if is_crew(user):
         links.append(
             {
                 "url": "/tablet/",

@@ -4,15 +4,14 @@ written to the crew API (dispatch/api/crew.py), through an offline queue in the 
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
+from dispatch.core.permissions import CREW, role_required
 from dispatch.crew import reads as crew
-from dispatch.models import VITAL_RANGES, Role
+from dispatch.models import VITAL_RANGES
 from fleet.models import UnitKind, UnitStatus
 
 
@@ -41,8 +40,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@role_required(*CREW, message=gettext_lazy("The tablet is for ambulance crews."))
 def tablet(request: HttpRequest) -> HttpResponse:
-    if request.user.role != Role.CREW:
-        raise PermissionDenied(_("The tablet is for ambulance crews."))
     return render(request, "tablet.html", {"config": tablet_config(request)})

@@ -3,23 +3,20 @@
 open any hospital's board with ?hospital=<id>."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from dispatch.core.permissions import is_control_room
-from dispatch.models import Role, User
+from dispatch.core.permissions import ER_STAFF, is_control_room, is_hospital_staff, role_required
+from dispatch.models import User
 from fleet.models import UnitStatus
 from hospitals.models import BedCategory, DiversionCategory, Hospital
 
 
 def board_hospital(user: User, asked: str | None) -> Hospital:
-    if user.role == Role.HOSPITAL and not user.is_superuser:
+    if is_hospital_staff(user):
         return user.hospital  # whatever ?hospital= says: staff see only their own
-    if not is_control_room(user):
-        raise PermissionDenied(_("The ER board is for hospital staff and the control room."))
     hospital = Hospital.objects.filter(pk=asked).first() if asked and asked.isdigit() else None
     if hospital is None:
         hospital = Hospital.objects.order_by("name").first()
@@ -28,7 +25,7 @@ def board_hospital(user: User, asked: str | None) -> Hospital:
     return hospital
 
 
-@login_required
+@role_required(*ER_STAFF, message=gettext_lazy("The ER board is for hospital staff and the control room."))
 def er_board(request: HttpRequest) -> HttpResponse:
     hospital = board_hospital(request.user, request.GET.get("hospital"))
     config = {

@@ -1,14 +1,13 @@
 """The city map page: the road network, stations, hospitals and every unit, live."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
-from dispatch.core.permissions import is_control_room
+from dispatch.core.permissions import CONTROL_ROOM, role_required
 from fleet.models import RoadNetwork, UnitKind, UnitStatus
 from hospitals.models import Hospital
 
@@ -26,10 +25,8 @@ def map_labels() -> dict:
     }
 
 
-@login_required
+@role_required(*CONTROL_ROOM, message=gettext_lazy("The city map is for the control room."))
 def city_map(request: HttpRequest) -> HttpResponse:
-    if not is_control_room(request.user):
-        raise PermissionDenied(_("The city map is for the control room."))
     return render(
         request,
         "map.html",

@@ -26,25 +26,13 @@ Decisions:
   percentage (figures.goal_met).
 """
 
-from dispatch.models import Role, User
 from dispatch.reports.figures import areas, distribution, summary, trend
 from dispatch.reports.filters import FIRST_DAY, LAST_DAY, ReportError, ReportFilter, period
 from dispatch.reports.incidents import Drill, all_incidents, incidents, timeline
 from dispatch.reports.intervals import BY_KEY, INTERVALS, targets
 from dispatch.reports.resources import handovers, response_by_priority, utilisation
 
-# Who may see reports, in the API, the pages and the exports.
-REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-
-
-def may_see_reports(user: User) -> bool:
-    """Supervisors and admins (and superusers): the people who judge the centre by these numbers."""
-    return user.is_authenticated and (user.is_superuser or user.role in REPORT_ROLES)
-
-
 __all__ = [
-    "REPORT_ROLES",
-    "may_see_reports",
     "BY_KEY",
     "INTERVALS",
     "Drill",

@@ -12,8 +12,6 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from dispatch import reports
-from dispatch.core.api import api
-from dispatch.core.errors import json_error
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import REPORT_READERS, require_role
 from dispatch.models import Incident
@@ -236,15 +234,9 @@ def download(media_type: str) -> dict:
     return {"responses": {200: {"description": "the file", "content": {media_type: {"schema": binary}}}}}
 
 
-@api.exception_handler(reports.ReportError)
-def report_error(request: HttpRequest, exc: reports.ReportError) -> HttpResponse:
-    """A bad report parameter: 422 with its message and code, as JSON like every API error."""
-    return json_error(exc.status, str(exc), exc.code)
-
-
 def report_filter(request: HttpRequest, q: PeriodQuery) -> reports.ReportFilter:
     """The filter for a supervisor or admin (403 for anyone else; a bad period raises
-    ReportError, answered by report_error)."""
+    ReportError, answered as every ActionError is)."""
     require_role(request, *REPORT_READERS)
     start, end = reports.period(q.start, q.end, q.month)
     return reports.ReportFilter(

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from dispatch.core.actions import ActionError
 from dispatch.models import Priority
 
 # A year report, leap years and a little slack for time-zone edges included.
@@ -20,18 +21,17 @@ LAST_DAY = date(2100, 12, 31)
 MAX_ID = 2**63 - 1
 
 
-class ReportError(ValueError):
-    """Bad report parameters. The API answers `status` with the message and `code`; `param` and
-    `value` name the query parameter to blame, so the pages can say which filter is wrong."""
+class ReportError(ActionError):
+    """Bad report parameters, answered like any refused request (422 with the message and
+    `code`); `param` and `value` name the query parameter to blame, so the pages can say which
+    filter is wrong."""
 
     def __init__(
         self, message: str, code: str = "bad_report", param: str = "", value: object = "", status: int = 422
     ) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code, status)
         self.param = param
         self.value = "" if value is None else str(value)
-        self.status = status
 
 
 @dataclass(frozen=True)

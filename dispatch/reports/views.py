@@ -5,8 +5,6 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -16,15 +14,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dispatch import reports
-from dispatch.core.permissions import may_read_reports
+from dispatch.core.permissions import REPORT_READERS, role_required
 from dispatch.models import Priority
 from fleet.models import Station, Unit
 from hospitals.models import Hospital
 
-
-def require_reports(request: HttpRequest) -> None:
-    if not may_read_reports(request.user):
-        raise PermissionDenied(_("Reports are for supervisors and administrators."))
+# Reports are for supervisors and administrators.
+for_report_readers = role_required(
+    *REPORT_READERS, message=gettext_lazy("Reports are for supervisors and administrators.")
+)
 
 
 def filter_from(params: QueryDict) -> reports.ReportFilter:
@@ -210,9 +208,8 @@ def script_labels() -> dict:
     }
 
 
-@login_required
+@for_report_readers
 def reports_page(request: HttpRequest) -> HttpResponse:
-    require_reports(request)
     try:
         f = filter_from(request.GET)
     except reports.ReportError as error:
@@ -280,10 +277,9 @@ def short(seconds: int) -> str:
     return f"{seconds // 60} {_('min')}" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} {_('s')}"
 
 
-@login_required
+@for_report_readers
 def month_report(request: HttpRequest) -> HttpResponse:
     """One month on paper: every interval, the days, hospitals, units and the data problems."""
-    require_reports(request)
     params = request.GET.copy()
     params.setdefault("month", f"{timezone.localdate():%Y-%m}")
     try:

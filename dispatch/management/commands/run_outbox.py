@@ -1,4 +1,4 @@
-"""Send the outbox: SMS now, FHIR deliveries later (dispatch.core.outbox.CHANNEL_MODULES).
+"""Send the outbox: SMS now, FHIR deliveries later (settings.OUTBOX_CHANNEL_MODULES).
 
 Run one per app node; rows are claimed with conditional updates (claimed_until), so several
 workers never send the same row twice at once. Stops cleanly on SIGTERM or Ctrl-C.
