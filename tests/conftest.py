@@ -1,4 +1,4 @@
-"""The named test world (STYLE.md practice 11) and shared fixtures.
+"""The named test world (docs/house-style.md, practice 11) and shared fixtures.
 
 Real PostgreSQL/PostGIS and Redis from var/env; nothing of ours is mocked.
 """

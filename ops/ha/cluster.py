@@ -107,7 +107,7 @@ class Topology:
 
     def database_url(self, database: str = DATABASE) -> str:
         hosts = ",".join(f"{HOST}:{n['pg_port']}" for n in self.pg)
-        # libpq tries the hosts in order and keeps the writable one; 2 s per dead host (NOTES.md).
+        # libpq tries the hosts in order and keeps the writable one; 2 s per dead host (docs/platform-notes.md).
         query = "target_session_attrs=read-write&connect_timeout=2"
         return f"postgres://postgres:{self.password}@{hosts}/{database}?{query}"
 
@@ -237,7 +237,7 @@ def stop_pid(pid: int | None, seconds: float = 15) -> None:
 
 def postmaster_pid(topo: Topology, node: dict[str, Any]) -> int | None:
     """Line 1 of postmaster.pid: Patroni starts the postmaster in its own session, so killing
-    Patroni alone leaves PostgreSQL running (NOTES.md)."""
+    Patroni alone leaves PostgreSQL running (docs/platform-notes.md)."""
     pidfile = topo.path / node["name"] / "data" / "postmaster.pid"
     try:
         pid = int(pidfile.read_text().split("\n", 1)[0])

@@ -76,7 +76,7 @@ ATTEMPT_TIMEOUT_S = 15  # longer than the app's own failover retries (FAILOVER_R
 # fix time; this is the drill's check of that).
 TRACKER_TIMEOUT_S = 15
 GIVE_UP_S = 90  # one write that cannot be answered in this long fails the drill
-# An outbox row whose worker died mid-send waits out its lease (dispatch/outbox.py LEASE, 60 s).
+# An outbox row whose worker died mid-send waits out its lease (dispatch/core/outbox.py LEASE, 60 s).
 OUTBOX_DRAIN_S = 90
 FREEZE_APP_S = 8
 # The load is bounded in count and in time, and the whole drill in time (CI allows 8 minutes).
@@ -854,7 +854,7 @@ def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[s
         "fhir_bundles_received": len(hospital.deliveries),
         "fhir_distinct_bundles": len(received),
         # Sent again after a lost outcome: the same Bundle identifier, which the hospital's
-        # conditional updates absorb (at-least-once delivery, dispatch/outbox.py).
+        # conditional updates absorb (at-least-once delivery, dispatch/core/outbox.py).
         "fhir_resent": sum(n - 1 for n in received.values() if n > 1),
         "fhir_concurrent_sends": hospital.overlapping(),
         "fhir_undelivered": not_sent + latest_missing,

@@ -60,7 +60,7 @@ install_npm() {
 }
 
 # --- high availability (make drill): etcd, HAProxy, Redis Sentinel from Debian; Patroni 4 from PyPI
-# in its own venv, since Debian's Patroni 3.0.2 lacks a data-loss fix (NOTES.md). Only on request
+# in its own venv, since Debian's Patroni 3.0.2 lacks a data-loss fix (docs/platform-notes.md). Only on request
 # (`bootstrap.sh ha`), so `make test` installs none of it.
 HA_APT_PACKAGES=(python3-venv etcd-server etcd-client haproxy redis-sentinel)
 HA_VENV=var/ha-venv

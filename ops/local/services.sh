@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embedded default (BRIEF decision 10): when DATABASE_URL / REDIS_URL are not set, run a local
+# Embedded default (docs/decisions/0010-embedded-default.md): when DATABASE_URL / REDIS_URL are not set, run a local
 # PostgreSQL + PostGIS and a local Redis with their data under var/, on free loopback ports,
 # and write var/env for the Makefile to source. `services.sh start|stop|status`.
 set -euo pipefail

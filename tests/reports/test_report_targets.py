@@ -1,4 +1,4 @@
-"""Targets come from settings (REPORT_TARGETS, ANCHORS.md defaults) and the REPORT_TARGETS
+"""Targets come from settings (REPORT_TARGETS, docs/targets.md defaults) and the REPORT_TARGETS
 override; compliance is computed against whatever is configured."""
 
 import pytest
