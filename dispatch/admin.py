@@ -1,8 +1,11 @@
 """Admin: users, the gazetteer and reference data are edited here; live records (incidents,
 assignments, events, outbox) are read-only, since they change only through named actions."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Assignment, Call, Event, Incident, Outbox, Place, User
@@ -13,7 +16,7 @@ class DispatchUserAdmin(UserAdmin):
     list_display = ["username", "first_name", "role", "hospital", "is_active"]
     list_filter = ["role", "hospital", "is_active"]
     fieldsets = [
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Role in the centre"), {"fields": ["role", "hospital", "phone"]}),
     ]
     add_fieldsets = [
@@ -29,7 +32,7 @@ class PlaceAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "pinyin", "initials"]
     readonly_fields = ["pinyin", "initials"]
 
-    def save_model(self, request, obj: Place, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Place, form: forms.ModelForm, change: bool) -> None:
         from dispatch.locate.gazetteer import search_keys
 
         obj.pinyin, obj.initials = search_keys(obj.name)
@@ -39,13 +42,13 @@ class PlaceAdmin(admin.ModelAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Live records: visible for audit, never edited behind the actions' backs."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

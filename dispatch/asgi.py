@@ -17,9 +17,9 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
 from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
 
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 # Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath.
-http_app = TrackerFastPath(http_app)
+http_app = TrackerFastPath(django_http_app)
 
 application = ProtocolTypeRouter(
     {

@@ -3,18 +3,20 @@
 behind the actions' backs."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from fleet.models import CrewShift, PositionReport, RejectedFix, RoadNetwork, Station, Unit
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -47,8 +47,9 @@ class UnitCapability(models.TextChoices):
     BARIATRIC = "bariatric", _("Bariatric stretcher")
 
 
-# What each kind of vehicle can do unless the unit says otherwise.
-KIND_CAPABILITIES = {
+# What each kind of vehicle can do unless the unit says otherwise. Keyed by the kind's value: a
+# plain string (from a form or the database) finds the same entry as the member.
+KIND_CAPABILITIES: dict[str, list[str]] = {
     UnitKind.ALS: ["als", "bls", "defib", "ventilator"],
     UnitKind.BLS: ["bls", "defib"],
     UnitKind.NEGATIVE_PRESSURE: ["negative_pressure", "als", "bls", "defib", "ventilator"],

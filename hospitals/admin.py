@@ -1,15 +1,18 @@
 """Admin for hospitals: details are editable; diversion and beds are read here and changed
 only through the audited actions (the ER board, the API)."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.models import BedAvailability, Hospital
 
 
-def https_by_default(field, **kwargs):
+def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
     """An address typed without a scheme is https (a hospital's endpoints are; Django 6's default)."""
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
@@ -32,8 +35,9 @@ class HospitalForm(forms.ModelForm):
         formfield_callback = https_by_default
         fields = "__all__"  # noqa: DJ007  (the admin form shows every field; ModelAdmin narrows it)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # ModelForm's returns cleaned_data, typed optional as an override may not
+        data = self.cleaned_data
         if data.get("clear_fhir_client_secret"):
             data["fhir_client_secret"] = ""
         elif not data.get("fhir_client_secret") and self.instance.pk:
@@ -47,7 +51,7 @@ class BedInline(admin.TabularInline):
     readonly_fields = ["category", "available", "updated_at"]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Hospital | None = None) -> bool:
         return False
 
 
@@ -56,7 +60,9 @@ class HospitalAdmin(admin.ModelAdmin):
     form = HospitalForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the admin's own fields
 
-    def get_fields(self, request, obj=None) -> list[str]:
+    def get_fields(
+        self, request: HttpRequest, obj: Hospital | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
         """ "Remove the stored secret" right under the secret, not after every model field."""
         fields = [f for f in super().get_fields(request, obj) if f != "clear_fhir_client_secret"]
         at = fields.index("fhir_client_secret") + 1
@@ -67,5 +73,5 @@ class HospitalAdmin(admin.ModelAdmin):
     readonly_fields = ["diverting", "diversion_reason", "status_changed_at"]
     inlines = [BedInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # created by the create_hospital action (commands, API)

@@ -44,23 +44,24 @@ def is_stale(position_at: datetime | None, now: datetime) -> bool:
 def road_etas(hospital: Hospital, units: list[Unit], now: datetime | None = None) -> dict[int, Eta]:
     """Each unit's road ETA to the hospital, by unit id, from one router search."""
     now = now or timezone.now()
-    located = [u for u in units if u.position is not None]
     etas = {u.pk: Eta(None, None, now, None, True, "no_position") for u in units if u.position is None}
-    router = get_router() if located else None
-    if located and router is None:
-        for u in located:
+    located = [(u, u.position) for u in units if u.position is not None]
+    if not located:
+        return etas
+    router = get_router()
+    if router is None:
+        for u, _position in located:
             etas[u.pk] = Eta(None, None, now, u.position_at, is_stale(u.position_at, now), "no_network")
         return etas
-    if located:
-        origins = [(u.position.x, u.position.y) for u in located]
-        times = router.travel_times_to(hospital.location.x, hospital.location.y, origins)
-        rows = zip(located, times.seconds.tolist(), times.metres.tolist(), strict=True)
-        for u, seconds, metres in rows:
-            stale = is_stale(u.position_at, now)
-            if math.isfinite(seconds):
-                etas[u.pk] = Eta(seconds, metres, now, u.position_at, stale)
-            else:
-                etas[u.pk] = Eta(None, None, now, u.position_at, stale, "no_road")
+    origins = [(position.x, position.y) for _unit, position in located]
+    times = router.travel_times_to(hospital.location.x, hospital.location.y, origins)
+    rows = zip(located, times.seconds.tolist(), times.metres.tolist(), strict=True)
+    for (u, _position), seconds, metres in rows:
+        stale = is_stale(u.position_at, now)
+        if math.isfinite(seconds):
+            etas[u.pk] = Eta(seconds, metres, now, u.position_at, stale)
+        else:
+            etas[u.pk] = Eta(None, None, now, u.position_at, stale, "no_road")
     return etas
 
 

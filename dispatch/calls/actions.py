@@ -78,7 +78,7 @@ def call_summary(call: Call, incident: Incident | None = None) -> dict:
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "escalated_at": call.escalated_at.isoformat() if call.escalated_at else None,
         "answered_by": call.answered_by_id,
-        "answered_by_name": call.answered_by.username if call.answered_by_id else "",
+        "answered_by_name": call.answered_by.username if call.answered_by else "",
         "recording_url": call.recording_url,
         "incident": incident.pk if incident else None,
         "incident_number": incident.number if incident else "",
@@ -207,7 +207,7 @@ def take_call(call: Call, *, actor: User, at: datetime | None = None) -> Call:
 
 def not_takeable(call: Call) -> str:
     if call.status == CallStatus.ANSWERED:
-        who = call.answered_by.username if call.answered_by_id else _("another dispatcher")
+        who = call.answered_by.username if call.answered_by else _("another dispatcher")
         return _("This call was already taken by %(who)s.") % {"who": who}
     return _("This call has ended.")
 

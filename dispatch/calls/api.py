@@ -14,6 +14,7 @@ from pydantic import Field
 from dispatch.calls import actions as call_actions
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, DISPATCHERS, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.locate.reads import possible_duplicates
 from dispatch.models import Call, CallerLocation, CallStatus, Incident
 
@@ -106,7 +107,7 @@ def control_room_call(request: HttpRequest, call_id: int, *roles: str) -> Call:
 @router.get(
     "/calls/live", response={200: list[CallOut], **errors(403)}, summary="Calls ringing or being talked on"
 )
-def live_calls(request: HttpRequest) -> list[dict]:
+def live_calls(request: SignedInRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     calls = Call.objects.filter(status__in=[CallStatus.RINGING, CallStatus.ANSWERED])
     return [call_actions.call_summary(c) for c in calls.select_related("answered_by").order_by("ringing_at")]
@@ -117,7 +118,7 @@ def live_calls(request: HttpRequest) -> list[dict]:
     response={200: CallDetailOut, **errors(403)},
     summary="A call with the caller's history",
 )
-def call_detail(request: HttpRequest, call_id: int) -> dict:
+def call_detail(request: SignedInRequest, call_id: int) -> dict:
     call = control_room_call(request, call_id)
     locations = caller_locations(call)
     return {
@@ -133,7 +134,7 @@ def call_detail(request: HttpRequest, call_id: int) -> dict:
     response={200: CallOut, **errors(409)},
     summary="Take a ringing call (the first dispatcher wins; 409 for the others)",
 )
-def take(request: HttpRequest, call_id: int) -> dict:
+def take(request: SignedInRequest, call_id: int) -> dict:
     call = control_room_call(request, call_id, *DISPATCHERS)
     call_actions.take_call(call, actor=request.user)
     return call_actions.call_summary(call)
@@ -150,7 +151,7 @@ class LinkOut(Schema):
     response={201: LinkOut, **errors(409)},
     summary="Text the caller a one-time link that sends the phone's position",
 )
-def location_link(request: HttpRequest, call_id: int) -> Status:
+def location_link(request: SignedInRequest, call_id: int) -> Status:
     call = control_room_call(request, call_id, *DISPATCHERS)
     base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")
     link, _url = call_actions.send_location_link(call, actor=request.user, base_url=base)
@@ -162,7 +163,7 @@ def location_link(request: HttpRequest, call_id: int) -> Status:
     response={200: list[LocationOut], **errors(403)},
     summary="The caller's positions",
 )
-def locations(request: HttpRequest, call_id: int) -> list[dict]:
+def locations(request: SignedInRequest, call_id: int) -> list[dict]:
     call = control_room_call(request, call_id)
     return [call_actions.location_summary(loc) for loc in caller_locations(call)]
 
@@ -176,7 +177,7 @@ class AdoptIn(Schema):
     response={200: LocationOut, **errors(409)},
     summary="Use the caller's position as the incident's location",
 )
-def adopt(request: HttpRequest, location_id: int, payload: AdoptIn) -> dict:
+def adopt(request: SignedInRequest, location_id: int, payload: AdoptIn) -> dict:
     require_role(request, *DISPATCHERS)
     location = get_object_or_404(CallerLocation, pk=location_id)
     incident = get_object_or_404(Incident, pk=payload.incident)
@@ -201,7 +202,7 @@ class SmsOut(Schema):
     response={202: SmsOut, **errors(404)},
     summary="Send an SMS to a caller or a crew (via the outbox)",
 )
-def send_sms(request: HttpRequest, payload: SmsIn) -> Status:
+def send_sms(request: SignedInRequest, payload: SmsIn) -> Status:
     require_role(request, *DISPATCHERS)
     incident = get_object_or_404(Incident, pk=payload.incident) if payload.incident else None
     row = call_actions.queue_sms(payload.to, payload.body, actor=request.user, incident=incident)

@@ -47,11 +47,21 @@ def locate_me(request: HttpRequest, token: str) -> HttpResponse:
 
 def position_from(body: dict) -> tuple:
     """The point, its accuracy and the phone's time of the fix, from the page's JSON."""
-    point = checked_point(body.get("lon"), body.get("lat"))
+    point = checked_point(coordinate(body.get("lon")), coordinate(body.get("lat")))
     accuracy = body.get("accuracy_m")
     if accuracy is not None and not isinstance(accuracy, int | float):
         raise ActionError(_("Accuracy must be a number of metres."), "bad_accuracy")
     return point, accuracy, measured_at(body.get("measured_at"))
+
+
+def coordinate(value: object) -> float:
+    """A coordinate of the page's JSON: a number, or a string of one (float() reads both)."""
+    if isinstance(value, int | float | str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ActionError("Coordinates must be numbers.", "bad_coordinates")
 
 
 def measured_at(value: object) -> datetime | None:

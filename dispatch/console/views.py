@@ -1,12 +1,13 @@
 """The dispatcher's console page (its script is static/js/console.js)."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import DISPATCHERS, role_required
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.map.views import map_labels
 from fleet.models import RoadNetwork
 
@@ -21,7 +22,7 @@ def console_targets() -> dict:
 
 
 @role_required(*DISPATCHERS, message=gettext_lazy("The console is for dispatchers and supervisors."))
-def console(request: HttpRequest) -> HttpResponse:
+def console(request: SignedInRequest) -> HttpResponse:
     """The dispatcher's console. The page carries the event number its data will be read at;
     the socket then sends everything after it."""
     return render(

@@ -27,6 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeGuard, cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -76,6 +77,18 @@ def unavailable() -> HttpResponse:
     return response
 
 
+class RetriedRequest(HttpRequest):
+    """A request FailoverRetryMiddleware is retrying: each attempt starts with failover_error
+    None, and process_exception records the attempt's database error there. Other requests never
+    carry the attribute, which is how process_exception tells them apart (is_retried)."""
+
+    failover_error: BaseException | None
+
+
+def is_retried(request: HttpRequest) -> TypeGuard[RetriedRequest]:
+    return hasattr(request, "failover_error")
+
+
 class FailoverRetryMiddleware:
     """Last in MIDDLEWARE, so its process_exception sees a view's database error before the
     JSON error middleware turns it into a 500."""
@@ -89,6 +102,10 @@ class FailoverRetryMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_safe_to_retry(request):
             return self.get_response(request)
+        # It becomes a RetriedRequest here: with_retries sets failover_error before each attempt.
+        return self.with_retries(cast(RetriedRequest, request))
+
+    def with_retries(self, request: RetriedRequest) -> HttpResponse:
         request.body  # noqa: B018  (read once now: a retry must see the same body)
         deadline = time.monotonic() + retry_seconds()
         delay = FIRST_DELAY
@@ -115,7 +132,7 @@ class FailoverRetryMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # Only requests we may retry: the others keep the usual error handling.
-        if not is_connection_error(exception) or not hasattr(request, "failover_error"):
+        if not is_connection_error(exception) or not is_retried(request):
             return None
         request.failover_error = exception  # __call__ decides whether to try again
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
@@ -133,7 +150,8 @@ def discard_connection() -> None:
         connection.close()
     except Exception:  # noqa: BLE001  (it is broken; closing it may fail too)
         log.debug("closing the broken connection failed", exc_info=True)
-    pool = connection.pool
+    # django-stubs 5.2 lacks the PostgreSQL DatabaseWrapper's `pool` property (Django 5.1+).
+    pool = connection.pool  # type: ignore[attr-defined]
     if pool is None or not _checking.acquire(blocking=False):
         return  # no pool, or another request is already checking it
     try:

@@ -14,7 +14,7 @@ in one operation must refuse that operation alone, with a stored answer, so the 
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -36,6 +36,7 @@ def nul_path(value: Any, path: str = "") -> str | None:
     nowhere."""
     if isinstance(value, str):
         return path if NUL in value else None
+    items: Iterable[tuple[Any, Any]]  # (key, value) of a dict, (index, item) of a list
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):

@@ -1,7 +1,7 @@
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from dispatch.core.events import last_seq
+from dispatch.core.signed_in import SignedInRequest
 
 router = Router(tags=["session"])
 
@@ -15,7 +15,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, summary="Who is signed in, and the latest event number")
-def me(request: HttpRequest) -> dict:
+def me(request: SignedInRequest) -> dict:
     user = request.user
     shift = user.shifts.current().first()
     return {

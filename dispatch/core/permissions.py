@@ -16,10 +16,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from dispatch.models import Assignment, Event, Incident, PreArrivalNotice, Role, User
+from dispatch.models import Assignment, Event, Incident, NoticeQuerySet, PreArrivalNotice, Role, User
 from fleet.models import CrewShift
+from hospitals.models import Hospital
 
 # The control room sees every incident, unit and call, live.
 CONTROL_ROOM = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -43,8 +45,9 @@ def require_role(request: HttpRequest, *roles: str) -> None:
         raise PermissionDenied(_("Your role may not do this."))
 
 
-def role_required(*roles: str, message: str = "") -> Callable:
-    """A page for these roles only: sign-in first, then 403 with `message` for anyone else."""
+def role_required(*roles: str, message: str | Promise = "") -> Callable:
+    """A page for these roles only: sign-in first, then 403 with `message` for anyone else
+    (a lazy translation is welcome: it is read in the user's language at each refusal)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -84,28 +87,40 @@ def is_crew(user: Any) -> bool:
     return bool(user.is_authenticated and user.role == Role.CREW)
 
 
+def staff_hospital_id(user: User) -> int | None:
+    """The hospital of a hospital staff member (None for anyone else): the id the hospital's
+    rules filter on, typed as present where is_hospital_staff holds."""
+    return user.hospital_id if is_hospital_staff(user) else None
+
+
+def own_hospital(user: User) -> Hospital:
+    """A hospital staff member's own hospital. Every one has one (the database constraint
+    hospital_staff_have_a_hospital), so a None here is a broken invariant, not a refusal."""
+    hospital = user.hospital
+    assert hospital is not None, f"hospital staff {user.username} has no hospital"
+    return hospital
+
+
 def visible_incidents(user: User, incidents: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
     """The incidents this user may see: the control room all; a hospital those with a unit
     bound for it; a crew those its unit was sent to during its shift."""
     incidents = Incident.objects.all() if incidents is None else incidents
     if is_control_room(user):
         return incidents
-    if is_hospital_staff(user):
-        return incidents.filter(assignments__hospital_id=user.hospital_id).distinct()
+    if (hospital_id := staff_hospital_id(user)) is not None:
+        return incidents.filter(assignments__hospital_id=hospital_id).distinct()
     if is_crew(user):
         return incidents.filter(assignments__in=Assignment.objects.for_crew(user)).distinct()
     return incidents.none()
 
 
-def visible_notices(
-    user: User, notices: QuerySet[PreArrivalNotice] | None = None
-) -> QuerySet[PreArrivalNotice]:
+def visible_notices(user: User, notices: NoticeQuerySet | None = None) -> QuerySet[PreArrivalNotice]:
     """Pre-arrival notices: the control room all; hospital staff their own hospital's."""
     notices = PreArrivalNotice.objects.all() if notices is None else notices
     if is_control_room(user):
         return notices
-    if is_hospital_staff(user):
-        return notices.for_hospital(user.hospital_id)
+    if (hospital_id := staff_hospital_id(user)) is not None:
+        return notices.for_hospital(hospital_id)
     return notices.none()
 
 
@@ -116,8 +131,8 @@ def visible_events(user: User) -> QuerySet[Event]:
     events = Event.objects.all()
     if is_control_room(user):
         return events
-    if is_hospital_staff(user):
-        return events.filter(hospital_id=user.hospital_id)
+    if (hospital_id := staff_hospital_id(user)) is not None:
+        return events.filter(hospital_id=hospital_id)
     if is_crew(user):
         on_shift = CrewShift.objects.current().filter(
             user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")

@@ -13,7 +13,8 @@ from dispatch.core.permissions import (
     may_dispatch,
     may_read_reports,
 )
-from dispatch.models import Incident, Role
+from dispatch.core.signed_in import SignedInRequest
+from dispatch.models import Incident, Role, User
 from fleet.models import RoadNetwork, Unit, UnitStatus
 
 
@@ -23,7 +24,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def landing_links(user) -> list[dict]:
+def landing_links(user: User) -> list[dict]:
     """Where each role goes from its landing page: only screens that exist."""
     links = []
     if may_dispatch(user):
@@ -81,9 +82,9 @@ def landing_links(user) -> list[dict]:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     user = request.user
-    context = {
+    context: dict[str, object] = {
         "links": landing_links(user),
         "role_label": Role(user.role).label if user.role in Role.values else user.role,
         "network": RoadNetwork.objects.active(),

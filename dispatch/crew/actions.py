@@ -131,7 +131,9 @@ def checked_drugs(drugs: list[dict] | None) -> list[dict]:
 def checked_drug(drug: dict) -> dict:
     if not isinstance(drug, dict):
         raise ActionError(_("Each drug given is an object with name, dose, route, given_at."), "bad_drugs")
-    entry = {name: checked_text(drug.get(name), f"drug {name}", n) for name, n in DRUG_TEXT_FIELDS.items()}
+    entry: dict[str, str | None] = {
+        name: checked_text(drug.get(name), f"drug {name}", n) for name, n in DRUG_TEXT_FIELDS.items()
+    }
     if not entry["name"]:
         raise ActionError(_("Each drug given needs its name."), "bad_drugs")
     given_at = drug.get("given_at")
@@ -156,7 +158,7 @@ def record_vitals(
     **readings: float | int | None,
 ) -> VitalSign:
     """One set of readings, checked against physiologic ranges; at least one reading."""
-    readings = checked_readings(readings)
+    checked = checked_readings(readings)
     now = timezone.now()
     taken_at = checked_taken_at(taken_at or client_time or now, now)
     assignment = Assignment.objects.select_related("unit", "hospital", "incident").get(pk=assignment.pk)
@@ -166,7 +168,7 @@ def record_vitals(
         recorded_at=now,
         recorded_by=actor if actor and actor.pk else None,
         client_time=client_time,
-        **readings,
+        **checked,
     )
     record_job_event(
         EventKind.VITALS_RECORDED,
@@ -176,7 +178,7 @@ def record_vitals(
             "assignment": assignment.pk,
             "id": vitals.pk,
             "taken_at": iso(taken_at),
-            "readings": readings,
+            "readings": checked,
             "client_time": iso(client_time),
         },
     )
@@ -223,7 +225,8 @@ def blood_pressure_problems(given: dict[str, float | int]) -> list[str]:
     systolic, diastolic = given.get("systolic_bp"), given.get("diastolic_bp")
     if (systolic is None) != (diastolic is None):
         return [_("Give systolic and diastolic blood pressure together.")]
-    if systolic is not None and diastolic >= systolic:
+    # Both given or neither (above); the type checker needs both tested.
+    if systolic is not None and diastolic is not None and diastolic >= systolic:
         return [
             _("Diastolic pressure must be below systolic (%(s)s/%(d)s).") % {"s": systolic, "d": diastolic}
         ]

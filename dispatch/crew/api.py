@@ -13,7 +13,7 @@ then queued is still recognised.
 import logging
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -24,6 +24,7 @@ from dispatch.core.actions import ActionError
 from dispatch.core.idempotency import run_once
 from dispatch.core.openapi import ErrorOut, errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.crew import actions
 from dispatch.crew import reads as crew
 from dispatch.crew.schemas import (
@@ -72,7 +73,7 @@ router = Router(tags=["crew"])
     response={200: list[PickableUnitOut], **errors(403)},
     summary="Units a crew member may start a shift on",
 )
-def pickable_units(request: HttpRequest) -> list[dict]:
+def pickable_units(request: SignedInRequest) -> list[dict]:
     require_role(request, Role.CREW)
     crews: dict[int, list[str]] = {}
     for unit_id, username in CrewShift.objects.current().values_list("unit_id", "user__username"):
@@ -95,7 +96,7 @@ def pickable_units(request: HttpRequest) -> list[dict]:
     response={200: ShiftStateOut, **errors(403)},
     summary="The signed-in crew member's shift, if any",
 )
-def shift(request: HttpRequest) -> dict:
+def shift(request: SignedInRequest) -> dict:
     require_role(request, Role.CREW)
     return {"shift": crew.shift_out(crew.current_shift(request.user))}
 
@@ -111,7 +112,7 @@ class ShiftIn(TabletWrite):
     summary="Start a shift on a unit (ends any other)",
     openapi_extra=KEYED,
 )
-def start_shift(request: HttpRequest, payload: ShiftIn) -> JsonResponse:
+def start_shift(request: SignedInRequest, payload: ShiftIn) -> JsonResponse:
     require_role(request, Role.CREW)
     user = request.user
 
@@ -129,7 +130,7 @@ def start_shift(request: HttpRequest, payload: ShiftIn) -> JsonResponse:
 @router.post(
     "/crew/shift/end", response={200: ShiftStateOut, **ERRORS}, summary="End the shift", openapi_extra=KEYED
 )
-def end_shift(request: HttpRequest, payload: TabletWrite | None = None) -> JsonResponse:
+def end_shift(request: SignedInRequest, payload: TabletWrite | None = None) -> JsonResponse:
     require_role(request, Role.CREW)
     user = request.user
     payload = payload or TabletWrite()
@@ -150,7 +151,7 @@ def end_shift(request: HttpRequest, payload: TabletWrite | None = None) -> JsonR
     response={200: CurrentOut, **errors(403)},
     summary="My shift and my unit's current assignment (null when there is none)",
 )
-def current(request: HttpRequest) -> dict:
+def current(request: SignedInRequest) -> dict:
     require_role(request, Role.CREW)
     shift = crew.current_shift(request.user)
     live = crew.live_assignment(shift.unit) if shift else None
@@ -162,7 +163,7 @@ def current(request: HttpRequest) -> dict:
     response={200: CrewAssignmentOut, 404: ErrorOut, **errors(403)},
     summary="One of my unit's assignments this shift",
 )
-def assignment(request: HttpRequest, assignment_id: int) -> dict:
+def assignment(request: SignedInRequest, assignment_id: int) -> dict:
     require_role(request, Role.CREW)
     return crew.assignment_out(crew.crew_assignment(request.user, assignment_id))
 
@@ -174,7 +175,7 @@ def assignment(request: HttpRequest, assignment_id: int) -> dict:
     openapi_extra=KEYED,
 )
 def acknowledge_job(
-    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+    request: SignedInRequest, assignment_id: int, payload: TabletWrite | None = None
 ) -> JsonResponse:
     return write(request, "acknowledge", payload, assignment=assignment_id)
 
@@ -185,7 +186,7 @@ def acknowledge_job(
     summary="One-tap status change, in job order (409 when out of order; nothing changes)",
     openapi_extra=KEYED,
 )
-def status(request: HttpRequest, payload: CrewStatusIn) -> JsonResponse:
+def status(request: SignedInRequest, payload: CrewStatusIn) -> JsonResponse:
     return write(request, "status", payload)
 
 
@@ -197,7 +198,7 @@ def status(request: HttpRequest, payload: CrewStatusIn) -> JsonResponse:
     response={200: RecordOut, 404: ErrorOut, **errors(403)},
     summary="The patient record and vital signs of my assignment",
 )
-def patient(request: HttpRequest, assignment_id: int) -> dict:
+def patient(request: SignedInRequest, assignment_id: int) -> dict:
     require_role(request, Role.CREW)
     return crew.record_out(crew.crew_assignment(request.user, assignment_id))
 
@@ -208,7 +209,7 @@ def patient(request: HttpRequest, assignment_id: int) -> dict:
     summary="Set patient record fields (only those sent change)",
     openapi_extra=KEYED,
 )
-def update_patient(request: HttpRequest, assignment_id: int, payload: PatientIn) -> JsonResponse:
+def update_patient(request: SignedInRequest, assignment_id: int, payload: PatientIn) -> JsonResponse:
     return write(request, "patient", payload, assignment=assignment_id)
 
 
@@ -218,7 +219,7 @@ def update_patient(request: HttpRequest, assignment_id: int, payload: PatientIn)
     summary="Record one set of vital signs",
     openapi_extra=KEYED,
 )
-def record_vitals(request: HttpRequest, assignment_id: int, payload: VitalsIn) -> JsonResponse:
+def record_vitals(request: SignedInRequest, assignment_id: int, payload: VitalsIn) -> JsonResponse:
     return write(request, "vitals", payload, assignment=assignment_id)
 
 
@@ -231,7 +232,9 @@ def record_vitals(request: HttpRequest, assignment_id: int, payload: VitalsIn) -
     summary="Confirm or change the receiving hospital",
     openapi_extra=KEYED,
 )
-def crew_destination(request: HttpRequest, assignment_id: int, payload: CrewDestinationIn) -> JsonResponse:
+def crew_destination(
+    request: SignedInRequest, assignment_id: int, payload: CrewDestinationIn
+) -> JsonResponse:
     return write(request, "destination", payload, assignment=assignment_id)
 
 
@@ -255,7 +258,7 @@ class HospitalNeeds(Schema):
     response={200: CrewRecommendationOut, **ERRORS, **errors(403)},
     summary="Hospitals for my patient, ranked by road time from the scene, with reasons",
 )
-def recommendation(request: HttpRequest, assignment_id: int, needs: Query[HospitalNeeds]) -> dict:
+def recommendation(request: SignedInRequest, assignment_id: int, needs: Query[HospitalNeeds]) -> dict:
     require_role(request, Role.CREW)
     assignment = crew.crew_assignment(request.user, assignment_id)
     incident = assignment.incident
@@ -287,7 +290,7 @@ def latest(messages: QuerySet[Message], q: MessagesQuery) -> list[dict]:
     response={200: list[CrewMessageOut], **errors(403)},
     summary="My unit's messages, oldest first",
 )
-def crew_messages(request: HttpRequest, q: Query[MessagesQuery]) -> list[dict]:
+def crew_messages(request: SignedInRequest, q: Query[MessagesQuery]) -> list[dict]:
     require_role(request, Role.CREW)
     return latest(Message.objects.for_crew(request.user), q)
 
@@ -298,7 +301,7 @@ def crew_messages(request: HttpRequest, q: Query[MessagesQuery]) -> list[dict]:
     summary="Send a message to the control room",
     openapi_extra=KEYED,
 )
-def send_crew_message(request: HttpRequest, payload: MessageIn) -> JsonResponse:
+def send_crew_message(request: SignedInRequest, payload: MessageIn) -> JsonResponse:
     return write(request, "message", payload)
 
 
@@ -309,7 +312,7 @@ def send_crew_message(request: HttpRequest, payload: MessageIn) -> JsonResponse:
     openapi_extra=KEYED,
 )
 def read_crew_message(
-    request: HttpRequest, message_id: int, payload: TabletWrite | None = None
+    request: SignedInRequest, message_id: int, payload: TabletWrite | None = None
 ) -> JsonResponse:
     return write(request, "message_read", payload, message=message_id)
 
@@ -320,7 +323,7 @@ def read_crew_message(
     summary="A unit's message line (control room)",
     tags=["messages"],
 )
-def unit_messages(request: HttpRequest, unit_id: int, q: Query[MessagesQuery]) -> list[dict]:
+def unit_messages(request: SignedInRequest, unit_id: int, q: Query[MessagesQuery]) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     unit = get_object_or_404(Unit, pk=unit_id)
     return latest(Message.objects.filter(unit=unit), q)
@@ -336,7 +339,7 @@ class ControlMessageIn(MessageOp):
     summary="Send a message to a unit's crew (control room)",
     tags=["messages"],
 )
-def send_to_crew(request: HttpRequest, unit_id: int, payload: ControlMessageIn) -> JsonResponse | Status:
+def send_to_crew(request: SignedInRequest, unit_id: int, payload: ControlMessageIn) -> JsonResponse | Status:
     require_role(request, *CONTROL_ROOM)
     unit = get_object_or_404(Unit, pk=unit_id)
 
@@ -358,7 +361,7 @@ def send_to_crew(request: HttpRequest, unit_id: int, payload: ControlMessageIn) 
     summary="Mark a message from a crew read (control room)",
     tags=["messages"],
 )
-def read_message(request: HttpRequest, message_id: int) -> dict:
+def read_message(request: SignedInRequest, message_id: int) -> dict:
     require_role(request, *CONTROL_ROOM)
     message = get_object_or_404(Message.objects.select_related("sender"), pk=message_id)
     return crew.message_out(actions.mark_read(message, actor=request.user))
@@ -372,7 +375,7 @@ def read_message(request: HttpRequest, message_id: int) -> dict:
     response={200: SyncOut, 422: ErrorOut},
     summary="Apply the tablet's offline queue in order, each operation once",
 )
-def sync(request: HttpRequest, payload: SyncIn) -> dict:
+def sync(request: SignedInRequest, payload: SyncIn) -> dict:
     """Each operation is its own transaction: one refused in the middle keeps those before it
     and does not stop those after it. Sending the same batch again applies nothing twice."""
     require_role(request, Role.CREW)

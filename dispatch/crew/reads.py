@@ -211,9 +211,7 @@ def hospital_out(assignment: Assignment) -> dict[str, Any] | None:
     }
 
 
-def patient_out(record: PatientRecord | None) -> dict[str, Any] | None:
-    if record is None:
-        return None
+def patient_out(record: PatientRecord) -> dict[str, Any]:
     fields = ("name", "sex", "age", "chief_complaint", "findings", "interventions", "drugs")
     return {
         "id": record.pk,
@@ -245,9 +243,10 @@ def patient_record(assignment: Assignment) -> PatientRecord | None:
 
 def record_out(assignment: Assignment) -> dict[str, Any]:
     """The patient record and every reading of one assignment."""
+    record = patient_record(assignment)
     return {
         "assignment": assignment.pk,
-        "patient": patient_out(patient_record(assignment)),
+        "patient": patient_out(record) if record is not None else None,
         "vitals": [vital_out(v) for v in assignment.vitals.all()],
     }
 
@@ -260,11 +259,9 @@ def assignment_notice(assignment: Assignment) -> PreArrivalNotice | None:
         return None
 
 
-def notice_out(notice: PreArrivalNotice | None) -> dict[str, Any] | None:
+def notice_out(notice: PreArrivalNotice) -> dict[str, Any]:
     """The pre-arrival notice as the crew sees it: when it went, and who at the ER acknowledged
     it (null until someone at the current destination has)."""
-    if notice is None:
-        return None
     ack = (
         notice.acknowledgements.filter(hospital_id=notice.hospital_id)
         .select_related("acknowledged_by")
@@ -285,6 +282,7 @@ def notice_out(notice: PreArrivalNotice | None) -> dict[str, Any] | None:
 def assignment_out(assignment: Assignment) -> dict[str, Any]:
     """Everything the crew needs for one job."""
     messages = assignment.messages.select_related("sender")
+    notice = assignment_notice(assignment)
     return {
         "id": assignment.pk,
         "live": assignment.cancelled_at is None and assignment.cleared_at is None,
@@ -295,6 +293,6 @@ def assignment_out(assignment: Assignment) -> dict[str, Any]:
         "client_times": assignment.client_times,
         "cancel_reason": assignment.cancel_reason,
         "messages": [message_out(m) for m in messages],
-        "notice": notice_out(assignment_notice(assignment)),
+        "notice": notice_out(notice) if notice is not None else None,
         **record_out(assignment),
     }

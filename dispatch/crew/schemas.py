@@ -204,8 +204,12 @@ def shaped(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
 
 
 class TabletWrite(Schema):
-    idempotency_key: str | None = Field(None, max_length=80, description="or the Idempotency-Key header")
-    client_time: datetime | None = Field(None, description="the tablet's clock when the crew acted")
+    # default= by name: the type checker reads only a named default, and TabletWrite() is built
+    # in code for a body-less POST.
+    idempotency_key: str | None = Field(
+        default=None, max_length=80, description="or the Idempotency-Key header"
+    )
+    client_time: datetime | None = Field(default=None, description="the tablet's clock when the crew acted")
 
 
 class StatusOp(Schema):

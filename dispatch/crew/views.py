@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import CREW, role_required
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.crew import reads as crew
 from dispatch.models import VITAL_RANGES
 from fleet.models import UnitKind, UnitStatus
 
 
-def tablet_config(request: HttpRequest) -> dict:
+def tablet_config(request: SignedInRequest) -> dict:
     """What tablet.js needs before its first API call. `next` is the server's own rule, so a
     tap made offline moves the screen exactly as the server will move the unit."""
     return {
@@ -41,5 +42,5 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*CREW, message=gettext_lazy("The tablet is for ambulance crews."))
-def tablet(request: HttpRequest) -> HttpResponse:
+def tablet(request: SignedInRequest) -> HttpResponse:
     return render(request, "tablet.html", {"config": tablet_config(request)})

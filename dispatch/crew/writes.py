@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from dispatch.core.actions import ActionError
 from dispatch.core.idempotency import Outcome, run_once
 from dispatch.core.openapi import ErrorOut
 from dispatch.core.permissions import require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.crew import actions
 from dispatch.crew import reads as crew
 from dispatch.crew.schemas import (
@@ -146,7 +147,15 @@ def perform(user: User, kind: str, op: Schema, client_time: datetime | None, key
     return run_once(user, key, kind, request, lambda: OPERATIONS[kind].apply(user, op, client_time))
 
 
-def tablet_key(request: HttpRequest, payload: TabletWrite | None) -> str:
+class Keyed(Protocol):
+    """A write that may carry its idempotency key in the body (TabletWrite, a control-room
+    message)."""
+
+    @property
+    def idempotency_key(self) -> str | None: ...
+
+
+def tablet_key(request: HttpRequest, payload: Keyed | None) -> str:
     header = request.headers.get("Idempotency-Key", "").strip()
     field = ((payload.idempotency_key if payload else None) or "").strip()
     if header and field and header != field:
@@ -164,7 +173,7 @@ def reply(outcome: Outcome) -> JsonResponse:
     return response
 
 
-def write(request: HttpRequest, kind: str, payload: TabletWrite | None, **targets: int) -> JsonResponse:
+def write(request: SignedInRequest, kind: str, payload: TabletWrite | None, **targets: int) -> JsonResponse:
     """A direct tablet write: the same operation the batch would run. A body-less POST (only the
     Idempotency-Key header) is an empty body."""
     require_role(request, Role.CREW)

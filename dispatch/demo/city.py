@@ -611,7 +611,7 @@ def name_lattice_lines(edges: EdgeSet, kept: np.ndarray, lat: Lattice, book: Nam
     np.maximum.at(levels, inverse, edges.level[named])
     ids = [
         line_name(book, DISTRICTS[k % len(DISTRICTS)], edges.axis, lv)
-        for k, lv in zip(keys, levels, strict=True)
+        for k, lv in zip(keys.tolist(), levels.tolist(), strict=True)
     ]
     name = np.zeros(len(kept), dtype=np.int32)
     name[named] = np.asarray(ids, dtype=np.int32)[inverse]
@@ -836,8 +836,11 @@ def island_roads(rng: np.random.Generator) -> list[RoadSpec]:
         (1500, "明珠路", "Mingzhu Road"),
         (6000, "海景路", "Haijing Road"),
     ):
-        x = np.array(x + rng.normal(0, 100))
-        ends = [[float(x), float(island_shore(x, 150, True))], [float(x), float(island_shore(x, 150, False))]]
+        at = np.array(x + rng.normal(0, 100))
+        ends = [
+            [float(at), float(island_shore(at, 150, True))],
+            [float(at), float(island_shore(at, 150, False))],
+        ]
         roads.append(RoadSpec(name, en, RoadClass.SECONDARY, np.array(ends)))
     return roads
 
@@ -1300,6 +1303,12 @@ def lonlat(xy: tuple[float, float]) -> tuple[float, float]:
     return round(float(lon), 7), round(float(lat), 7)
 
 
+def xy_of(lon: float, lat: float) -> tuple[float, float]:
+    """One WGS-84 point to metres east/north of the centre (lonlat's inverse, unrounded)."""
+    x, y = from_lonlat(np.array(lon), np.array(lat))
+    return float(x), float(y)
+
+
 def region_at(xy: tuple[float, float]) -> int:
     """The land piece (or WATER) of one point."""
     return int(region_of(np.array(xy[0]), np.array(xy[1])))
@@ -1495,8 +1504,8 @@ def fake_phone(rng: np.random.Generator, mobile: bool = False) -> str:
 def make_hospitals(sites: Sites, rng: np.random.Generator) -> list[HospitalSpec]:
     """The eight hospitals, on main roads near their design points (two on the island)."""
     hospitals = []
-    for name, name_en, short, grade, caps, design, board in HOSPITALS:
-        design = (design[0] + rng.normal(0, 200), design[1] + rng.normal(0, 200))
+    for name, name_en, short, grade, caps, (x, y), board in HOSPITALS:
+        design = (x + rng.normal(0, 200), y + rng.normal(0, 200))
         vertex = sites.nearest(design, sites.land_region(design), RoadClass.TERTIARY)
         xy = sites.beside(vertex, rng, 30)
         lon, lat = lonlat(xy)
@@ -1543,19 +1552,19 @@ def make_units(
     negative-pressure units; the stations nearest the neonatal hospitals keep the incubators.
     """
     counts = share(UNIT_COUNT, np.array([s.weight for s in found]))
-    kinds = [[UnitKind.ALS.value] * int(c) for c in counts]
+    kinds: list[list[str]] = [[UnitKind.ALS.value] * int(c) for c in counts]
     for station_kinds in kinds:
         if len(station_kinds) >= 2:
             station_kinds[-1] = UnitKind.BLS.value
-    island = [k for k, s in enumerate(stations) if region_at(from_lonlat(s.lon, s.lat)) == ISLAND]
+    island = [k for k, s in enumerate(stations) if region_at(xy_of(s.lon, s.lat)) == ISLAND]
     special = [(0, UnitKind.NEGATIVE_PRESSURE), (island[-1], UnitKind.NEGATIVE_PRESSURE)]
     for hospital in hospitals:
         if "neonatal" in hospital.capabilities:
             special.append((nearest_station(stations, hospital), UnitKind.NEONATAL))
-    for k, kind in special:
+    for k, special_kind in special:
         als = [slot for slot, have in enumerate(kinds[k]) if have == UnitKind.ALS]
-        kinds[k][als[-1] if als else 0] = kind.value
-    units = []
+        kinds[k][als[-1] if als else 0] = special_kind.value
+    units: list[UnitSpec] = []
     for station, station_kinds in zip(stations, kinds, strict=True):
         for kind in station_kinds:
             n = len(units) + 1
@@ -1571,8 +1580,8 @@ def tracker_id(rng: np.random.Generator) -> str:
 
 def nearest_station(stations: list[StationSpec], hospital: HospitalSpec) -> int:
     """Index of the station nearest a hospital on the same land piece (straight line)."""
-    here = from_lonlat(hospital.lon, hospital.lat)
-    where = [from_lonlat(s.lon, s.lat) for s in stations]
+    here = xy_of(hospital.lon, hospital.lat)
+    where = [xy_of(s.lon, s.lat) for s in stations]
     same = [k for k, xy in enumerate(where) if region_at(xy) == region_at(here)] or range(len(stations))
     return min(same, key=lambda k: math.dist(here, where[k]))
 
@@ -1656,8 +1665,8 @@ def place(
 def landmark_places(sites: Sites, rng: np.random.Generator) -> list[PlaceSpec]:
     """The city's landmarks, each a few metres off the nearest road on its side of the water."""
     found = []
-    for name, name_en, design in LANDMARKS:
-        design = (design[0] + rng.normal(0, 100), design[1] + rng.normal(0, 100))
+    for name, name_en, (x, y) in LANDMARKS:
+        design = (x + rng.normal(0, 100), y + rng.normal(0, 100))
         xy = sites.beside(sites.nearest(design, sites.land_region(design)), rng)
         found.append(place(name, name_en, PlaceKind.LANDMARK, xy, sites, sites.address(xy, rng)))
     return found

@@ -236,7 +236,7 @@ class Session:
 
     @property
     def csrf(self) -> str:
-        return self.http.cookies.get("csrftoken", "")
+        return self.http.cookies.get("csrftoken") or ""
 
     def get(self, path: str, **params) -> requests.Response:
         return self.http.get(f"{self.base}{path}", params=params, timeout=self.timeout)
@@ -257,7 +257,7 @@ def send_fix(
     heading: float,
 ) -> bool:
     """One OsmAnd fix, as the Traccar Client app sends it (speed in knots)."""
-    params = {
+    params: dict[str, str | int] = {
         "id": tracker_id,
         "lat": f"{point[1]:.6f}",
         "lon": f"{point[0]:.6f}",
@@ -315,6 +315,7 @@ class Counters:
     statuses: int = 0
     refused: int = 0
     closed: int = 0
+    unplaced: int = 0  # recommendation requests the server refused
 
     def line(self, waiting: int = 0) -> str:
         return " ".join(f"{k}={v}" for k, v in self.__dict__.items()) + f" waiting={waiting}"
@@ -501,8 +502,9 @@ class Simulator:
         unit.phase = RESUME_PHASE.get(status, "alerted")
         unit.due = now + self.draw(self.pace.acknowledge)
         target = {"driving_scene": self.scene, "driving_hospital": self.destination}.get(unit.phase)
-        if target and target(unit):
-            unit.drive = self.start_drive(unit.position, target(unit), now)
+        place = target(unit) if target else None
+        if place is not None:
+            unit.drive = self.start_drive(unit.position, place, now)
 
     def draw(self, span: tuple[float, float]) -> float:
         return self.rng.uniform(*span)
@@ -514,7 +516,7 @@ class Simulator:
             "assignment": unit.assignment["id"] if unit.assignment else None,
             "client_time": datetime.now(UTC).isoformat(),
         }
-        response = unit.crew.post("/api/crew/status", body, key=str(uuid.uuid4()))
+        response = crew_of(unit).post("/api/crew/status", body, key=str(uuid.uuid4()))
         with self.lock:
             if response.status_code == 200:
                 self.counters.statuses += 1
@@ -612,7 +614,7 @@ class Simulator:
 
     def stood_down(self, unit: SimUnit, now: float) -> None:
         """A tap was refused: if the dispatcher stood the unit down, go home."""
-        response = unit.crew.get("/api/crew/assignment")
+        response = crew_of(unit).get("/api/crew/assignment")
         current = (response.json() or {}).get("assignment") if response.status_code == 200 else None
         if current is None or current["id"] != (unit.assignment or {}).get("id"):
             unit.assignment = None
@@ -642,26 +644,34 @@ class Simulator:
             "respiratory_rate": self.rng.randint(12, 26),
             "client_time": datetime.now(UTC).isoformat(),
         }
-        unit.crew.post(f"/api/crew/assignments/{unit.assignment['id']}/vitals", vitals, key=str(uuid.uuid4()))
+        crew_of(unit).post(
+            f"/api/crew/assignments/{unit.assignment['id']}/vitals", vitals, key=str(uuid.uuid4())
+        )
 
     def start_drive(self, start: tuple[float, float], end: tuple[float, float], now: float) -> Drive:
         coordinates, seconds = self.route(start, end)
         return Drive(coordinates or [start, end], max(seconds, 1.0), now)
 
     def report_position(self, unit: SimUnit, now: float) -> None:
-        moving = unit.drive is not None and not unit.drive.arrived(now)
+        moving = unit.drive if unit.drive is not None and not unit.drive.arrived(now) else None
         if now < unit.next_fix:
             return
         unit.next_fix = now + (self.pace.fix_moving_s if moving else self.pace.fix_parked_s)
-        if moving:
-            unit.position, unit.heading = unit.drive.position(now)
-        speed = unit.drive.speed_kmh if moving else 0.0
+        if moving is not None:
+            unit.position, unit.heading = moving.position(now)
+        speed = moving.speed_kmh if moving is not None else 0.0
         stored = send_fix(self.tracker_http, self.base, unit.tracker_id, unit.position, speed, unit.heading)
         with self.lock:
             if stored:
                 self.counters.fixes += 1
             else:
                 self.counters.fixes_refused += 1
+
+
+def crew_of(unit: SimUnit) -> Session:
+    """The unit's crew: a unit has a job only once its crew polled for it (Simulator.poll)."""
+    assert unit.crew is not None, f"{unit.call_sign} has no crew signed in"
+    return unit.crew
 
 
 def new_password() -> str:

@@ -142,8 +142,10 @@ def resend_elsewhere(
             Outbox.objects.create(
                 channel="fhir", recipient=old.fhir_endpoint, payload=payload, incident=assignment.incident
             )
+    destination = assignment.hospital
+    assert destination is not None, "refuse_unless_sendable has checked the destination"
     notice.assignment = assignment
-    notice.hospital = assignment.hospital
+    notice.hospital = destination
     notice.revision += 1
     notice.sent_at = notice.updated_at = now
     notice.sent_by = actor if actor and actor.pk else None
@@ -424,7 +426,8 @@ def record_handover(assignment: Assignment, *, actor: User) -> Assignment:
         raise ActionError(
             _("Record the arrival first: the handover time runs from arrival."), "not_arrived", 409
         )
-    stamp(assignment, "handover_at", timezone.now())
+    handover_at = timezone.now()
+    stamp(assignment, "handover_at", handover_at)  # it sets it: the row is locked, its clock unset
     record_job_event(
         EventKind.HANDOVER_COMPLETED,
         assignment,
@@ -433,8 +436,8 @@ def record_handover(assignment: Assignment, *, actor: User) -> Assignment:
             "assignment": assignment.pk,
             "call_sign": assignment.unit.call_sign,
             "arrived_at": iso(assignment.at_hospital_at),
-            "handover_at": iso(assignment.handover_at),
-            "handover_s": (assignment.handover_at - assignment.at_hospital_at).total_seconds(),
+            "handover_at": iso(handover_at),
+            "handover_s": (handover_at - assignment.at_hospital_at).total_seconds(),
         },
     )
     return assignment

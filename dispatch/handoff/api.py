@@ -7,11 +7,12 @@ Hospital staff reach only their own hospital: every lookup goes through a query 
 same 404 as an id that does not exist.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -21,7 +22,15 @@ from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import last_seq
 from dispatch.core.idempotency import run_once
 from dispatch.core.openapi import errors
-from dispatch.core.permissions import CONTROL_ROOM, ER_STAFF, is_control_room, require_role, visible_notices
+from dispatch.core.permissions import (
+    CONTROL_ROOM,
+    ER_STAFF,
+    is_control_room,
+    own_hospital,
+    require_role,
+    visible_notices,
+)
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.crew import reads as crew
 from dispatch.crew.schemas import TabletWrite
 from dispatch.crew.writes import ERRORS, KEYED, reply, tablet_key
@@ -45,7 +54,7 @@ def er_hospital(user: User, hospital_id: int | None) -> Hospital:
     if user.role == Role.HOSPITAL and not user.is_superuser:
         if hospital_id not in (None, user.hospital_id):
             raise ActionError(_("Hospital %(id)s not found.") % {"id": hospital_id}, "not_found", 404)
-        return user.hospital
+        return own_hospital(user)
     hospital = Hospital.objects.filter(pk=hospital_id).first() if hospital_id else None
     if hospital is None:
         raise ActionError(_("Say which hospital: ?hospital=<id>."), "hospital_required", 422)
@@ -157,7 +166,7 @@ class BoardQuery(Schema):
     response={200: BoardOut, **ERRORS, **errors(403)},
     summary="The ER board: patients bound here, soonest first",
 )
-def board(request: HttpRequest, q: Query[BoardQuery]) -> dict:
+def board(request: SignedInRequest, q: Query[BoardQuery]) -> dict:
     require_role(request, *ER_STAFF)
     hospital = er_hospital(request.user, q.hospital)
     seq = last_seq()  # read first: the socket sends whatever happens after it
@@ -174,7 +183,7 @@ def board(request: HttpRequest, q: Query[BoardQuery]) -> dict:
     response={200: NoticeDetailOut, **ERRORS, **errors(403)},
     summary="One notice, with its delivery status (FHIR, SMS)",
 )
-def notice(request: HttpRequest, notice_id: int) -> dict:
+def notice(request: SignedInRequest, notice_id: int) -> dict:
     require_role(request, *ER_STAFF)
     return notice_detail(visible_notice(request.user, notice_id))
 
@@ -184,7 +193,7 @@ def notice(request: HttpRequest, notice_id: int) -> dict:
     response={200: AckOut, **ERRORS},
     summary="Acknowledge a notice (staff of its hospital; a dispatcher records a phoned one)",
 )
-def acknowledge_notice(request: HttpRequest, notice_id: int) -> dict:
+def acknowledge_notice(request: SignedInRequest, notice_id: int) -> dict:
     require_role(request, *ER_STAFF)
     ack = actions.acknowledge_notice(visible_notice(request.user, notice_id), actor=request.user)
     user = ack.acknowledged_by
@@ -218,7 +227,7 @@ def clocks_out(assignment: Assignment) -> dict[str, Any]:
     response={200: ClocksOut, **ERRORS},
     summary="The ambulance has arrived",
 )
-def er_arrived(request: HttpRequest, notice_id: int) -> dict:
+def er_arrived(request: SignedInRequest, notice_id: int) -> dict:
     require_role(request, *ER_STAFF)
     notice = visible_notice(request.user, notice_id)
     return clocks_out(actions.record_arrival(notice.assignment, actor=request.user))
@@ -227,7 +236,7 @@ def er_arrived(request: HttpRequest, notice_id: int) -> dict:
 @router.post(
     "/er/notices/{notice_id}/handover", response={200: ClocksOut, **ERRORS}, summary="Handover complete"
 )
-def er_handover(request: HttpRequest, notice_id: int) -> dict:
+def er_handover(request: SignedInRequest, notice_id: int) -> dict:
     require_role(request, *ER_STAFF)
     notice = visible_notice(request.user, notice_id)
     return clocks_out(actions.record_handover(notice.assignment, actor=request.user))
@@ -245,7 +254,7 @@ class DiversionIn(Schema):
 
 
 @router.post("/er/status", response={200: ErStatusOut, **ERRORS}, summary="Open, or divert named categories")
-def set_status(request: HttpRequest, payload: DiversionIn) -> dict:
+def set_status(request: SignedInRequest, payload: DiversionIn) -> dict:
     require_role(request, *ER_STAFF)
     hospital = er_hospital(request.user, payload.hospital)
     categories = [c.value for c in payload.diverting]
@@ -263,7 +272,7 @@ class BedsIn(Schema):
 
 
 @router.post("/er/beds", response={200: ErStatusOut, **ERRORS}, summary="Available beds of one category")
-def set_beds(request: HttpRequest, payload: BedsIn) -> dict:
+def set_beds(request: SignedInRequest, payload: BedsIn) -> dict:
     require_role(request, *ER_STAFF)
     hospital = er_hospital(request.user, payload.hospital)
     actions.set_beds(hospital, payload.category.value, payload.available, actor=request.user)
@@ -283,7 +292,9 @@ def brief(notice: PreArrivalNotice) -> dict[str, Any]:
     summary="Send (or update) the pre-arrival notice to the destination",
     openapi_extra=KEYED,
 )
-def crew_send(request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None) -> JsonResponse:
+def crew_send(
+    request: SignedInRequest, assignment_id: int, payload: TabletWrite | None = None
+) -> JsonResponse:
     return crew_write(request, "notice.send", assignment_id, payload, actions.send_notice)
 
 
@@ -294,7 +305,7 @@ def crew_send(request: HttpRequest, assignment_id: int, payload: TabletWrite | N
     openapi_extra=KEYED,
 )
 def crew_arrived(
-    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+    request: SignedInRequest, assignment_id: int, payload: TabletWrite | None = None
 ) -> JsonResponse:
     return crew_write(request, "notice.arrived", assignment_id, payload, actions.record_arrival)
 
@@ -306,12 +317,18 @@ def crew_arrived(
     openapi_extra=KEYED,
 )
 def crew_handover(
-    request: HttpRequest, assignment_id: int, payload: TabletWrite | None = None
+    request: SignedInRequest, assignment_id: int, payload: TabletWrite | None = None
 ) -> JsonResponse:
     return crew_write(request, "notice.handover", assignment_id, payload, actions.record_handover)
 
 
-def crew_write(request: HttpRequest, operation: str, assignment_id: int, payload, action) -> JsonResponse:
+def crew_write(
+    request: SignedInRequest,
+    operation: str,
+    assignment_id: int,
+    payload: TabletWrite | None,
+    action: Callable[..., PreArrivalNotice | Assignment],
+) -> JsonResponse:
     """A tablet write, once per idempotency key (dispatch.core.idempotency)."""
     require_role(request, Role.CREW)
     user = request.user
@@ -335,7 +352,7 @@ def crew_write(request: HttpRequest, operation: str, assignment_id: int, payload
     response={200: NoticeDetailOut, **ERRORS},
     summary="Send (or update) the pre-arrival notice for a unit (control room)",
 )
-def dispatcher_send(request: HttpRequest, assignment_id: int) -> dict:
+def dispatcher_send(request: SignedInRequest, assignment_id: int) -> dict:
     require_role(request, *CONTROL_ROOM)
     assignment = Assignment.objects.filter(pk=assignment_id).first()
     if assignment is None:
@@ -348,7 +365,7 @@ def dispatcher_send(request: HttpRequest, assignment_id: int) -> dict:
     response={200: NoticeDetailOut, **ERRORS, **errors(403)},
     summary="The unit's pre-arrival notice: acknowledgement and delivery status (control room)",
 )
-def dispatcher_notice(request: HttpRequest, assignment_id: int) -> dict:
+def dispatcher_notice(request: SignedInRequest, assignment_id: int) -> dict:
     require_role(request, *CONTROL_ROOM)
     notice = PreArrivalNotice.objects.filter(assignment_id=assignment_id).select_related("hospital").first()
     if notice is None:

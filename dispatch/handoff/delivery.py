@@ -59,7 +59,7 @@ def bundle_for(row: Outbox, notice: PreArrivalNotice, hospital: Hospital | None)
     now = timezone.now().isoformat()
     if row.payload.get("withdrawn"):
         return withdrawal_bundle(notice_row_by_id(notice.pk), hospital.name if hospital else "", now)
-    return build_bundle(notice_row_by_id(notice.pk), hospital.name, now)
+    return build_bundle(notice_row_by_id(notice.pk), notice.hospital.name, now)  # recipient() is it
 
 
 def superseded(notice: PreArrivalNotice, row: Outbox, revision: int) -> bool:

@@ -3,12 +3,19 @@
 open any hospital's board with ?hospital=<id>."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dispatch.core.permissions import ER_STAFF, is_control_room, is_hospital_staff, role_required
+from dispatch.core.permissions import (
+    ER_STAFF,
+    is_control_room,
+    is_hospital_staff,
+    own_hospital,
+    role_required,
+)
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import User
 from fleet.models import UnitStatus
 from hospitals.models import BedCategory, DiversionCategory, Hospital
@@ -16,7 +23,7 @@ from hospitals.models import BedCategory, DiversionCategory, Hospital
 
 def board_hospital(user: User, asked: str | None) -> Hospital:
     if is_hospital_staff(user):
-        return user.hospital  # whatever ?hospital= says: staff see only their own
+        return own_hospital(user)  # whatever ?hospital= says: staff see only their own
     hospital = Hospital.objects.filter(pk=asked).first() if asked and asked.isdigit() else None
     if hospital is None:
         hospital = Hospital.objects.order_by("name").first()
@@ -26,7 +33,7 @@ def board_hospital(user: User, asked: str | None) -> Hospital:
 
 
 @role_required(*ER_STAFF, message=gettext_lazy("The ER board is for hospital staff and the control room."))
-def er_board(request: HttpRequest) -> HttpResponse:
+def er_board(request: SignedInRequest) -> HttpResponse:
     hospital = board_hospital(request.user, request.GET.get("hospital"))
     config = {
         "hospital": hospital.pk,

@@ -19,6 +19,7 @@ from dispatch.core.permissions import (
     visible_events,
     visible_incidents,
 )
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.incidents import actions
 from dispatch.incidents.reads import assignment_out, fresh, incident_out, incidents_with_assignments
 from dispatch.incidents.schemas import AssignmentOut, IncidentOut
@@ -62,7 +63,7 @@ IDEMPOTENCY_HEADER = {
     summary="Open a new incident",
     openapi_extra={"parameters": [IDEMPOTENCY_HEADER]},
 )
-def create_incident(request: HttpRequest, payload: IncidentIn) -> Status | JsonResponse:
+def create_incident(request: SignedInRequest, payload: IncidentIn) -> Status | JsonResponse:
     """With an Idempotency-Key header the incident is opened once however often the request is
     sent (a retry after a lost answer or a database failover gets the first answer again, with
     `Idempotent-Replay: true`)."""
@@ -81,11 +82,11 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Status | JsonR
     return response
 
 
-def open_incident(request: HttpRequest, payload: IncidentIn) -> Incident:
+def open_incident(request: SignedInRequest, payload: IncidentIn) -> Incident:
     location = None
     if (payload.lon is None) != (payload.lat is None):
         raise ActionError("Give both longitude and latitude, or neither.", "bad_coordinates")
-    if payload.lon is not None:
+    if payload.lon is not None and payload.lat is not None:
         location = checked_point(payload.lon, payload.lat)
     return actions.create_incident(
         actor=request.user,
@@ -101,13 +102,13 @@ def open_incident(request: HttpRequest, payload: IncidentIn) -> Incident:
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="Open incidents this user may see")
-def list_incidents(request: HttpRequest) -> list[dict]:
+def list_incidents(request: SignedInRequest) -> list[dict]:
     incidents = visible_incidents(request.user, incidents_with_assignments().open()).order_by("created_at")
     return [incident_out(i) for i in incidents]
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut, summary="One incident")
-def get_incident(request: HttpRequest, incident_id: int) -> dict:
+def get_incident(request: SignedInRequest, incident_id: int) -> dict:
     incident = get_object_or_404(
         visible_incidents(request.user, incidents_with_assignments()), pk=incident_id
     )
@@ -128,7 +129,7 @@ class LocateIn(Schema):
     response={200: IncidentOut, **errors(409)},
     summary="Set or correct the location",
 )
-def locate(request: HttpRequest, incident_id: int, payload: LocateIn) -> dict:
+def locate(request: SignedInRequest, incident_id: int, payload: LocateIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     place = get_object_or_404(Place, pk=payload.place) if payload.place else None
     actions.locate_incident(
@@ -158,7 +159,7 @@ class TriageIn(Schema):
     response={200: IncidentOut, **errors(409)},
     summary="Record the triage result",
 )
-def triage(request: HttpRequest, incident_id: int, payload: TriageIn) -> dict:
+def triage(request: SignedInRequest, incident_id: int, payload: TriageIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.triage_incident(
         incident,
@@ -191,7 +192,7 @@ class DetailsIn(Schema):
     response={200: IncidentOut, **errors(409)},
     summary="Caller and patient details",
 )
-def details(request: HttpRequest, incident_id: int, payload: DetailsIn) -> dict:
+def details(request: SignedInRequest, incident_id: int, payload: DetailsIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.update_incident_details(incident, actor=request.user, **payload.dict(exclude_unset=True))
     return fresh(incident)
@@ -206,7 +207,7 @@ class LinkIn(Schema):
     response={200: IncidentOut, **errors(409)},
     summary="Close as a duplicate of another",
 )
-def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> dict:
+def link(request: SignedInRequest, incident_id: int, payload: LinkIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     target = get_object_or_404(Incident, pk=payload.to)
     actions.link_incident(incident, target, actor=request.user)
@@ -222,7 +223,7 @@ class CloseIn(Schema):
     response={200: IncidentOut, **errors(409)},
     summary="Close with an outcome",
 )
-def close(request: HttpRequest, incident_id: int, payload: CloseIn) -> dict:
+def close(request: SignedInRequest, incident_id: int, payload: CloseIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.close_incident(incident, actor=request.user, outcome=payload.outcome)
     return fresh(incident)
@@ -242,7 +243,7 @@ class EventOut(Schema):
 @router.get(
     "/incidents/{incident_id}/timeline", response=list[EventOut], summary="Everything that happened, in order"
 )
-def timeline(request: HttpRequest, incident_id: int) -> list[dict]:
+def timeline(request: SignedInRequest, incident_id: int) -> list[dict]:
     incident = get_object_or_404(visible_incidents(request.user), pk=incident_id)
     rows = visible_events(request.user).filter(incident=incident).order_by("seq")
     return [serialize_event(e) for e in rows]
@@ -254,7 +255,7 @@ class EventsQuery(Schema):
 
 
 @router.get("/events", response=list[EventOut], summary="Events after a number (catch-up over HTTP)")
-def events(request: HttpRequest, q: Query[EventsQuery]) -> list[dict]:
+def events(request: SignedInRequest, q: Query[EventsQuery]) -> list[dict]:
     rows = visible_events(request.user).filter(seq__gt=q.after).order_by("seq")[: q.limit]
     return [serialize_event(e) for e in rows]
 
@@ -283,7 +284,7 @@ class DispatchIn(Schema):
 @router.post(
     "/incidents/{incident_id}/dispatch", response={201: AssignmentOut, **errors(409)}, summary="Send a unit"
 )
-def dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> Status:
+def dispatch(request: SignedInRequest, incident_id: int, payload: DispatchIn) -> Status:
     incident = dispatcher_incident(request, incident_id)
     unit = get_object_or_404(Unit, pk=payload.unit)
     hospital = get_object_or_404(Hospital, pk=payload.hospital) if payload.hospital else None
@@ -309,7 +310,7 @@ class ReasonIn(Schema):
     response={200: AssignmentOut, **errors(409)},
     summary="Stand a unit down",
 )
-def cancel(request: HttpRequest, assignment_id: int, payload: ReasonIn) -> dict:
+def cancel(request: SignedInRequest, assignment_id: int, payload: ReasonIn) -> dict:
     assignment = live_assignment(request, assignment_id)
     actions.cancel_assignment(assignment, actor=request.user, reason=payload.reason)
     return fresh_assignment(assignment)
@@ -327,7 +328,7 @@ class ReassignIn(Schema):
     response={201: AssignmentOut, **errors(409)},
     summary="Send another unit instead",
 )
-def reassign(request: HttpRequest, assignment_id: int, payload: ReassignIn) -> Status:
+def reassign(request: SignedInRequest, assignment_id: int, payload: ReassignIn) -> Status:
     assignment = live_assignment(request, assignment_id)
     unit = get_object_or_404(Unit, pk=payload.unit)
     new = actions.reassign(
@@ -338,7 +339,7 @@ def reassign(request: HttpRequest, assignment_id: int, payload: ReassignIn) -> S
         recommended_rank=payload.recommended_rank,
         eta_s=payload.eta_s,
     )
-    return Status(201, fresh(new))
+    return Status(201, fresh_assignment(new))
 
 
 class AssignmentDestinationIn(Schema):
@@ -351,7 +352,7 @@ class AssignmentDestinationIn(Schema):
     response={200: AssignmentOut, **errors(409)},
     summary="Choose the receiving hospital",
 )
-def destination(request: HttpRequest, assignment_id: int, payload: AssignmentDestinationIn) -> dict:
+def destination(request: SignedInRequest, assignment_id: int, payload: AssignmentDestinationIn) -> dict:
     assignment = live_assignment(request, assignment_id)
     hospital = get_object_or_404(Hospital, pk=payload.hospital)
     actions.set_destination(assignment, hospital, actor=request.user, hospital_rank=payload.hospital_rank)

@@ -4,7 +4,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from django.contrib.gis.geos import Point
-from django.http import HttpRequest
+from django.http import JsonResponse
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -14,6 +14,7 @@ from dispatch.core.errors import json_error
 from dispatch.core.fields import Latitude, Longitude, LonLat, RoadPointOut
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.locate import geocoding
 from dispatch.locate.reads import Duplicate, SearchText, places, possible_duplicates, whereabouts
 from dispatch.models import Place
@@ -71,7 +72,7 @@ class DuplicatesQuery(Schema):
 def optional_point(lon: float | None, lat: float | None) -> Point | None:
     if (lon is None) != (lat is None):
         raise ActionError("Give both longitude and latitude, or neither.", "bad_coordinates")
-    return None if lon is None else checked_point(lon, lat)
+    return None if lon is None or lat is None else checked_point(lon, lat)
 
 
 def place_out(place: Place) -> dict:
@@ -113,7 +114,7 @@ def duplicate_out(found: Duplicate) -> dict:
     exclude_none=True,
     summary="Find places by Chinese name, pinyin, initials or English, typos forgiven",
 )
-def search_places(request: HttpRequest, query: Query[SearchQuery]) -> list[dict]:
+def search_places(request: SignedInRequest, query: Query[SearchQuery]) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     near = optional_point(query.lon, query.lat)
     if SearchText.parse(query.q).empty:
@@ -127,7 +128,7 @@ def search_places(request: HttpRequest, query: Query[SearchQuery]) -> list[dict]
     exclude_none=True,
     summary="The nearest named place to a point, and the nearest road",
 )
-def reverse(request: HttpRequest, at: Query[LonLat]) -> dict:
+def reverse(request: SignedInRequest, at: Query[LonLat]) -> dict:
     require_role(request, *CONTROL_ROOM)
     found = whereabouts(checked_point(at.lon, at.lat))
     return {
@@ -141,7 +142,7 @@ def reverse(request: HttpRequest, at: Query[LonLat]) -> dict:
     response={200: list[DuplicateOut], **errors(403)},
     summary="Open incidents nearby and recent incidents from the same number",
 )
-def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[dict]:
+def duplicates(request: SignedInRequest, query: Query[DuplicatesQuery]) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     point = optional_point(query.lon, query.lat)
     if point is None and not query.caller_number.strip():
@@ -178,7 +179,7 @@ class GeocodeOut(Schema):
     summary="Ask the external geocoder (fallback to the gazetteer); 503 when it is down or slow",
     description="404 when this deployment has no external geocoder (GEOCODER is empty).",
 )
-def geocode(request: HttpRequest, q: Query[GeocodeQuery]) -> Status:
+def geocode(request: SignedInRequest, q: Query[GeocodeQuery]) -> Status | JsonResponse:
     require_role(request, *CONTROL_ROOM)
     try:
         found = geocoding.geocode(q.q)

@@ -8,8 +8,10 @@ dispatcher; the gazetteer and the map pin do not depend on it.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypedDict
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -105,9 +107,18 @@ def endpoint(url: str) -> tuple[str, str | None]:
     return parts.netloc, parts.scheme
 
 
+class GeopyOptions(TypedDict, total=False):
+    """The keyword arguments every geopy geocoder takes, as build() sets them."""
+
+    timeout: float
+    user_agent: str
+    adapter_factory: Callable[..., RequestsAdapter]
+    scheme: str
+
+
 def build(provider: str) -> Geocoder:
     domain, scheme = endpoint(settings.GEOCODER_URL)
-    options = {
+    options: GeopyOptions = {
         "timeout": settings.GEOCODER_TIMEOUT_MS / 1000,
         "user_agent": USER_AGENT,
         # geopy's default retries twice: three timeouts for one slow answer. One is enough.

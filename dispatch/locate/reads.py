@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import GeometryDistance
@@ -34,6 +34,7 @@ from dispatch.locate.gazetteer import search_keys
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models.sql.compiler import SQLCompiler
+    from django_stubs_ext import WithAnnotations
 
     from dispatch.models import Incident, Place
 
@@ -331,6 +332,14 @@ def flag(condition: Q | None) -> ExpressionWrapper | Value:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def duplicate(incident: Incident) -> Duplicate:
+class DuplicateFlags(TypedDict):
+    """What possible_duplicates annotates on each incident it finds."""
+
+    is_nearby: bool
+    is_same_caller: bool
+    distance_m: float | None
+
+
+def duplicate(incident: WithAnnotations[Incident, DuplicateFlags]) -> Duplicate:
     reasons = ((SAME_CALLER,) if incident.is_same_caller else ()) + ((NEARBY,) if incident.is_nearby else ())
     return Duplicate(incident=incident, reasons=reasons, distance_m=incident.distance_m)

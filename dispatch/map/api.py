@@ -1,7 +1,7 @@
 """Map data: units, stations, hospitals, the road network, routes and snapping."""
 
 from django.contrib.gis.db.models import Extent
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -9,6 +9,7 @@ from pydantic import Field
 
 from dispatch.core.fields import LonLat, RoadPointOut
 from dispatch.core.openapi import errors
+from dispatch.core.signed_in import SignedInRequest
 from fleet.models import RoadNetwork, Station, road_geojson_by_class
 from hospitals.models import Hospital
 
@@ -34,7 +35,7 @@ class HospitalSummaryOut(MapPointOut):
 
 
 @router.get("/stations", response=list[StationOut], summary="Ambulance stations")
-def stations(request: HttpRequest) -> list[dict]:
+def stations(request: SignedInRequest) -> list[dict]:
     return [
         {"id": s.pk, "name": s.name, "name_en": s.name_en, "lon": s.location.x, "lat": s.location.y}
         for s in Station.objects.all()
@@ -44,7 +45,7 @@ def stations(request: HttpRequest) -> list[dict]:
 @router.get(
     "/hospitals", response=list[HospitalSummaryOut], summary="Hospitals with capabilities and diversion"
 )
-def hospitals(request: HttpRequest) -> list[dict]:
+def hospitals(request: SignedInRequest) -> list[dict]:
     return [
         {
             "id": h.pk,
@@ -85,7 +86,7 @@ class NetworkOut(Schema):
     response={200: NetworkOut, **errors(404)},
     summary="The active road network and its extent",
 )
-def network(request: HttpRequest) -> dict:
+def network(request: SignedInRequest) -> dict:
     active = RoadNetwork.objects.active()
     if active is None:
         raise HttpError(404, _("No road network is loaded. Run make_demo_city or import_roads."))
@@ -123,7 +124,7 @@ ROADS_GEOJSON = {
     summary="Roads in a box as GeoJSON, one feature per road class",
     openapi_extra=ROADS_GEOJSON,
 )
-def roads(request: HttpRequest, box: Query[BBox]) -> HttpResponse:
+def roads(request: SignedInRequest, box: Query[BBox]) -> HttpResponse:
     if box.west >= box.east or box.south >= box.north:
         raise HttpError(422, _("The box must have west < east and south < north."))
     active = RoadNetwork.objects.active()
@@ -156,7 +157,7 @@ def road_router():
     response={200: RoadPointOut, **errors(404)},
     summary="The nearest point on the road network",
 )
-def snap(request: HttpRequest, point: Query[LonLat]) -> dict:
+def snap(request: SignedInRequest, point: Query[LonLat]) -> dict:
     result = road_router().snap(point.lon, point.lat)
     return {"lon": result.lon, "lat": result.lat, "distance_m": result.distance_m}
 
@@ -171,7 +172,7 @@ class RouteOut(Schema):
     "/roads/route", response={200: RouteOut, **errors(404)}, summary="Fastest road route between two points"
 )
 def route(
-    request: HttpRequest,
+    request: SignedInRequest,
     from_lon: float = Query(..., ge=-180, le=180),
     from_lat: float = Query(..., gt=-90, lt=90),
     to_lon: float = Query(..., ge=-180, le=180),

@@ -1,13 +1,14 @@
 """The city map page: the road network, stations, hospitals and every unit, live."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import CONTROL_ROOM, role_required
+from dispatch.core.signed_in import SignedInRequest
 from fleet.models import RoadNetwork, UnitKind, UnitStatus
 from hospitals.models import Hospital
 
@@ -26,7 +27,7 @@ def map_labels() -> dict:
 
 
 @role_required(*CONTROL_ROOM, message=gettext_lazy("The city map is for the control room."))
-def city_map(request: HttpRequest) -> HttpResponse:
+def city_map(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "map.html",

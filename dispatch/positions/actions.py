@@ -138,7 +138,7 @@ TARGET_SQL = """
 """
 
 
-def find_target(where: str, value: object, at: datetime) -> Target | None:
+def find_target(where: str, value: str | int | None, at: datetime) -> Target | None:
     if timezone.is_aware(at):
         at = at.astimezone(UTC)  # a device may send any offset; PostgreSQL takes up to ±15:59
     with connection.cursor() as cursor:

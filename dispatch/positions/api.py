@@ -22,8 +22,9 @@ Django's stack; the django-ninja route runs the same osmand_answer for the schem
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
@@ -35,6 +36,7 @@ from ninja.responses import Status
 from dispatch.core.actions import ActionError
 from dispatch.core.inputs import json_nul, nul_message, querydict_nul
 from dispatch.core.openapi import ErrorOut, errors
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Role
 from dispatch.positions.actions import (
     Fix,
@@ -122,7 +124,19 @@ OSMAND_BODY = {
         "application/json": {"schema": TRACCAR_JSON},
     },
 }
-OSMAND = {
+
+
+class RouteOptions(TypedDict):
+    """The keyword arguments of the OsmAnd route, the same for both methods."""
+
+    auth: None
+    response: dict[int, Any]
+    summary: str
+    description: str
+    openapi_extra: dict[str, Any]
+
+
+OSMAND: RouteOptions = {
     # Trackers carry no session or key: a device is known by its id alone. Deployments expose
     # this path only to the trackers' network (the APN / VPN in front of HAProxy), not to the
     # internet. With auth=None django-ninja does no CSRF check: devices have no CSRF token.
@@ -132,7 +146,7 @@ OSMAND = {
     "description": __doc__.split("\n\n", 1)[1],
     "openapi_extra": {"parameters": OSMAND_PARAMETERS},
 }
-OSMAND_POST = {
+OSMAND_POST: RouteOptions = {
     **OSMAND,
     "openapi_extra": {"parameters": OSMAND_PARAMETERS, "requestBody": OSMAND_BODY},
 }
@@ -146,7 +160,8 @@ OSMAND_POST = {
 def osmand(request: HttpRequest) -> Status:
     form = request.POST if request.content_type in FORM_TYPES else None
     body = b"" if form is not None else request.body  # a multipart body is read once, by POST
-    status, answer = osmand_answer(request.GET, request.content_type, body, form)
+    # Django sets content_type on every request ("" without the header); the stubs allow None.
+    status, answer = osmand_answer(request.GET, request.content_type or "", body, form)
     return Status(status, answer)
 
 
@@ -216,9 +231,9 @@ def bad_input(message: str) -> ActionError:
     return ActionError(message, "bad_input", 422)
 
 
-def number(params, name: str, scale: float = 1.0) -> float | None:
+def number(params: Mapping[str, Any], name: str, scale: float = 1.0) -> float | None:
     value = params.get(name)
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
         return float(value) * scale
@@ -230,9 +245,10 @@ def osmand_fix(params: QueryDict) -> Fix:
     if params.get("valid", "true").lower() in ("false", "0"):
         raise ActionError(_("The device marked this fix as not valid."), "invalid_fix", 422)
     lat, lon = number(params, "lat"), number(params, "lon")
-    if (lat is None or lon is None) and params.get("location"):
-        lat, _comma, lon = params["location"].partition(",")
-        lat, lon = number({"lat": lat}, "lat"), number({"lon": lon}, "lon")
+    location = params.get("location")
+    if (lat is None or lon is None) and location:
+        lat_text, _comma, lon_text = location.partition(",")
+        lat, lon = number({"lat": lat_text}, "lat"), number({"lon": lon_text}, "lon")
     if lat is None or lon is None:
         raise bad_input(_("lat and lon are required."))
     accuracy = number(params, "accuracy")
@@ -250,7 +266,7 @@ def osmand_fix(params: QueryDict) -> Fix:
 
 def parse_timestamp(value: str | None) -> datetime:
     """Unix seconds, unix milliseconds or ISO 8601 (naive means UTC); none means now."""
-    if value in (None, ""):
+    if value is None or value == "":
         return timezone.now()
     try:
         numeric = float(value)
@@ -327,7 +343,7 @@ class CrewFixOut(Schema):
     heading: float | None
 
 
-def shift_unit(request: HttpRequest) -> Unit:
+def shift_unit(request: SignedInRequest) -> Unit:
     """The unit of the signed-in crew member's current shift, or 403."""
     user = request.user
     shift = user.shifts.current().select_related("unit").first() if user.role == Role.CREW else None
@@ -341,7 +357,7 @@ def shift_unit(request: HttpRequest) -> Unit:
     response={200: CrewFixOut, 403: ErrorOut, 422: ErrorOut},
     summary="The crew tablet reports its unit's position",
 )
-def crew_position(request: HttpRequest, payload: CrewFixIn) -> dict:
+def crew_position(request: SignedInRequest, payload: CrewFixIn) -> dict:
     received_at = timezone.now()
     unit = shift_unit(request)
     fix = Fix(

@@ -4,7 +4,6 @@ console has pinned before the incident is saved, ranked by road time with reason
 from dataclasses import asdict
 
 from django.contrib.gis.geos import Point
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -13,6 +12,7 @@ from dispatch.core.actions import ActionError, checked_point, reachable_scene
 from dispatch.core.fields import Latitude, Longitude
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Incident
 from dispatch.recommend.reads import (
     diversion_category_for,
@@ -148,7 +148,7 @@ def recommendation(point: Point, capability: str, hospital_capability: str, limi
     response={200: RecommendationOut, **errors(403, 409)},
     summary="Units and hospitals for an incident, ranked by road time, with reasons",
 )
-def for_incident(request: HttpRequest, incident_id: int, needs: Query[Needs]) -> dict:
+def for_incident(request: SignedInRequest, incident_id: int, needs: Query[Needs]) -> dict:
     """The incident's triaged needs unless the query overrides them (an empty value: none)."""
     require_role(request, *CONTROL_ROOM)
     capability, hospital_capability = checked_needs(needs)
@@ -168,7 +168,7 @@ def for_incident(request: HttpRequest, incident_id: int, needs: Query[Needs]) ->
     response={200: RecommendationOut, **errors(403)},
     summary="Units and hospitals for a point (before the incident is saved), ranked by road time",
 )
-def for_point(request: HttpRequest, needs: Query[PointNeeds]) -> dict:
+def for_point(request: SignedInRequest, needs: Query[PointNeeds]) -> dict:
     require_role(request, *CONTROL_ROOM)
     capability, hospital_capability = checked_needs(needs)
     point = reachable_scene(checked_point(needs.lon, needs.lat))

@@ -15,6 +15,7 @@ import functools
 import math
 from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from django.conf import settings
@@ -26,6 +27,9 @@ from fleet.models import Unit, UnitStatus
 from fleet.roads.readers import haversine_m
 from fleet.roads.router import Router, get_router
 from hospitals.models import BedAvailability, BedCategory, Capability, DiversionCategory, Hospital
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A unit at hospital is expected free after a typical handover (15 min from arrival), and never
 # sooner than a few minutes from now: the crew still has to clean and restock.
@@ -55,7 +59,9 @@ UNIT_CAPABILITY_NAMES = {
     "ventilator": ("呼吸机", "ventilator"),
     "bariatric": ("肥胖担架", "bariatric stretcher"),
 }
-HOSPITAL_CAPABILITY_NAMES = {
+# The tables below are keyed by value: a plain string (a request's, a hospital's list) finds the
+# member's entry.
+HOSPITAL_CAPABILITY_NAMES: dict[str, tuple[str, str]] = {
     Capability.CHEST_PAIN: ("胸痛中心", "chest pain centre"),
     Capability.STROKE: ("卒中中心", "stroke centre"),
     Capability.TRAUMA: ("创伤中心", "trauma centre"),
@@ -66,7 +72,7 @@ HOSPITAL_CAPABILITY_NAMES = {
     Capability.BURNS: ("烧伤科", "burns unit"),
     Capability.PAEDIATRIC: ("儿科", "paediatrics"),
 }
-DIVERSION_NAMES = {
+DIVERSION_NAMES: dict[str, tuple[str, str]] = {
     DiversionCategory.ALL: ("全部病人", "all patients"),
     DiversionCategory.STROKE: ("卒中", "stroke"),
     DiversionCategory.CHEST_PAIN: ("胸痛", "chest pain"),
@@ -77,7 +83,7 @@ DIVERSION_NAMES = {
 }
 # The diversion that concerns a patient who needs this hospital capability (a cath lab patient is
 # a chest pain patient; CT and burns have no diversion category of their own).
-DIVERSION_FOR_CAPABILITY = {
+DIVERSION_FOR_CAPABILITY: dict[str, DiversionCategory] = {
     Capability.CHEST_PAIN: DiversionCategory.CHEST_PAIN,
     Capability.PCI: DiversionCategory.CHEST_PAIN,
     Capability.STROKE: DiversionCategory.STROKE,
@@ -366,6 +372,7 @@ def unit_reasons(c: _Candidate, capability: str | None) -> list[Words]:
     if c.straight_m is None:
         reasons.append(Words("无位置，无法计算车程", "no position reported: no ETA"))
     elif c.eta_s is not None:
+        assert c.road_m is not None, "measure() sets eta_s and road_m together"
         reasons.append(eta_reason(c.eta_s, c.road_m))
     elif c.off_road_m is not None:
         reasons.append(Words("经道路无法到达现场", "cannot reach the scene by road"))
@@ -436,7 +443,9 @@ def road_problems(located: list[_Candidate], capability: str | None, scene_off_r
     reachable = [c for c in located if c.eta_s is not None]
     if not reachable:
         problems.append(Words("没有车辆能经道路到达", "no unit can reach the scene by road"))
-    elif capability and not any(c.has_capability and c.eta_s <= REACH_S for c in reachable):
+    elif capability and not any(
+        c.has_capability and c.eta_s is not None and c.eta_s <= REACH_S for c in reachable
+    ):
         zh, en = UNIT_CAPABILITY_NAMES.get(capability, (capability, capability))
         minutes = REACH_S // 60
         problems.append(Words(f"{minutes} 分钟内没有{zh}车辆", f"no unit with {en} within {minutes} min"))
@@ -452,11 +461,18 @@ def diversion_category_for(hospital_capability: str | None) -> str | None:
     return DIVERSION_FOR_CAPABILITY.get(hospital_capability) if hospital_capability else None
 
 
+class Located(TypedDict):
+    """The coordinates hospital_destinations annotates on each hospital (WGS-84)."""
+
+    lon: float
+    lat: float
+
+
 @dataclass
 class _Destination:
     """What ranking needs of one hospital."""
 
-    hospital: Hospital
+    hospital: WithAnnotations[Hospital, Located]
     has_capability: bool
     diverting: bool
     resus_beds: int | None
@@ -589,9 +605,8 @@ def hospital_option(
 ) -> HospitalOption:
     """The row for one hospital, with its reasons."""
     h = d.hospital
-    eta = road_m = None
-    if d.road is not None and math.isfinite(d.road[0]):
-        eta, road_m = d.road
+    road = d.road if d.road is not None and math.isfinite(d.road[0]) else None
+    eta, road_m = road if road is not None else (None, None)
     return HospitalOption(
         rank=rank,
         id=h.pk,
@@ -606,12 +621,12 @@ def hospital_option(
         diverting=d.diverting,
         diverting_categories=list(h.diverting),
         resus_beds=d.resus_beds,
-        reasons=hospital_reasons(d, capability, eta, road_m, router_loaded),
+        reasons=hospital_reasons(d, capability, road, router_loaded),
     )
 
 
 def hospital_reasons(
-    d: _Destination, capability: str | None, eta: float | None, road_m: float | None, router_loaded: bool
+    d: _Destination, capability: str | None, road: tuple[float, float] | None, router_loaded: bool
 ) -> list[Words]:
     """Why the hospital sits where it does, most important first."""
     h = d.hospital
@@ -627,8 +642,8 @@ def hospital_reasons(
     if capability:
         zh, en = HOSPITAL_CAPABILITY_NAMES.get(capability, (capability, capability))
         reasons.append(Words(f"有{zh}", f"has a {en}") if d.has_capability else Words(f"无{zh}", f"no {en}"))
-    if eta is not None:
-        reasons.append(eta_reason(eta, road_m))
+    if road is not None:  # (seconds, metres)
+        reasons.append(eta_reason(*road))
     elif router_loaded:
         reasons.append(Words("经道路无法到达", "cannot be reached by road"))
     else:

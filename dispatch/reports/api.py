@@ -14,6 +14,7 @@ from pydantic import Field
 from dispatch import reports
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import REPORT_READERS, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Incident
 from dispatch.reports import exports
 
@@ -254,7 +255,7 @@ def report_filter(request: HttpRequest, q: PeriodQuery) -> reports.ReportFilter:
 def drill(q: DrillQuery) -> reports.Drill:
     area = None
     if q.lon is not None or q.lat is not None or q.size is not None:
-        if None in (q.lon, q.lat, q.size):
+        if q.lon is None or q.lat is None or q.size is None:
             raise HttpError(422, "A map cell needs lon, lat and size.")
         area = (q.lon, q.lat, q.size)
     return reports.Drill(
@@ -272,7 +273,7 @@ def drill(q: DrillQuery) -> reports.Drill:
     response={200: SummaryOut, **REPORT_ERRORS},
     summary="Every interval: count, mean, median, p90, compliance",
 )
-def report_summary(request: HttpRequest, q: Query[PeriodQuery]) -> dict:
+def report_summary(request: SignedInRequest, q: Query[PeriodQuery]) -> dict:
     f = report_filter(request, q)
     return {"start": f.start, "end": f.end, **reports.summary(f)}
 
@@ -282,7 +283,7 @@ def report_summary(request: HttpRequest, q: Query[PeriodQuery]) -> dict:
     response={200: list[BucketOut], **REPORT_ERRORS},
     summary="One interval by day or by hour of day",
 )
-def report_trend(request: HttpRequest, q: Query[PeriodQuery], t: Query[TrendQuery]) -> list[dict]:
+def report_trend(request: SignedInRequest, q: Query[PeriodQuery], t: Query[TrendQuery]) -> list[dict]:
     return reports.trend(report_filter(request, q), t.interval, t.bucket)
 
 
@@ -291,7 +292,7 @@ def report_trend(request: HttpRequest, q: Query[PeriodQuery], t: Query[TrendQuer
     response={200: DistributionOut, **REPORT_ERRORS},
     summary="A histogram of one interval",
 )
-def report_distribution(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
+def report_distribution(request: SignedInRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
     return reports.distribution(report_filter(request, q), i.interval)
 
 
@@ -300,7 +301,7 @@ def report_distribution(request: HttpRequest, q: Query[PeriodQuery], i: Query[In
     response={200: AreasOut, **REPORT_ERRORS},
     summary="Incidents and one interval by map area",
 )
-def report_areas(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
+def report_areas(request: SignedInRequest, q: Query[PeriodQuery], i: Query[IntervalQuery]) -> dict:
     return reports.areas(report_filter(request, q), i.interval)
 
 
@@ -309,7 +310,7 @@ def report_areas(request: HttpRequest, q: Query[PeriodQuery], i: Query[IntervalQ
     response={200: list[ReportUnitOut], **REPORT_ERRORS},
     summary="Unit-hour utilisation per unit",
 )
-def report_units(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+def report_units(request: SignedInRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.utilisation(report_filter(request, q))
 
 
@@ -318,7 +319,7 @@ def report_units(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     response={200: list[ReportHospitalOut], **REPORT_ERRORS},
     summary="Handover times and diversion hours",
 )
-def report_hospitals(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+def report_hospitals(request: SignedInRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.handovers(report_filter(request, q))
 
 
@@ -327,7 +328,7 @@ def report_hospitals(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
     response={200: list[PriorityOut], **REPORT_ERRORS},
     summary="Response by priority against its own targets",
 )
-def report_priorities(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]:
+def report_priorities(request: SignedInRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.response_by_priority(report_filter(request, q))
 
 
@@ -336,7 +337,7 @@ def report_priorities(request: HttpRequest, q: Query[PeriodQuery]) -> list[dict]
     response={200: IncidentPageOut, **REPORT_ERRORS},
     summary="The incidents behind a figure",
 )
-def report_incidents(request: HttpRequest, q: Query[PeriodQuery], d: Query[DrillQuery]) -> dict:
+def report_incidents(request: SignedInRequest, q: Query[PeriodQuery], d: Query[DrillQuery]) -> dict:
     f = report_filter(request, q)
     return reports.incidents(f, drill(d), limit=d.limit, offset=d.offset)
 
@@ -346,7 +347,7 @@ def report_incidents(request: HttpRequest, q: Query[PeriodQuery], d: Query[Drill
     response={200: TimelineOut, **REPORT_ERRORS},
     summary="One incident's full timeline",
 )
-def report_timeline(request: HttpRequest, incident_id: int) -> dict:
+def report_timeline(request: SignedInRequest, incident_id: int) -> dict:
     require_role(request, *REPORT_READERS)
     return reports.timeline(get_object_or_404(Incident, pk=incident_id))
 
@@ -357,7 +358,9 @@ def report_timeline(request: HttpRequest, incident_id: int) -> dict:
     openapi_extra=download("text/csv"),
     summary="CSV: the summary, or every incident (table=incidents), or the data-quality list",
 )
-def export_csv(request: HttpRequest, q: Query[PeriodQuery], table: str = "summary") -> HttpResponse:
+def export_csv(
+    request: SignedInRequest, q: Query[PeriodQuery], table: str = "summary"
+) -> StreamingHttpResponse:
     f = report_filter(request, q)
     if table not in exports.CSV_TABLES:
         raise HttpError(422, f"table must be one of {', '.join(exports.CSV_TABLES)}.")
@@ -372,7 +375,7 @@ def export_csv(request: HttpRequest, q: Query[PeriodQuery], table: str = "summar
     summary="Excel workbook of the report",
     openapi_extra=download(exports.XLSX_TYPE),
 )
-def export_xlsx(request: HttpRequest, q: Query[PeriodQuery]) -> HttpResponse:
+def export_xlsx(request: SignedInRequest, q: Query[PeriodQuery]) -> HttpResponse:
     f = report_filter(request, q)
     response = HttpResponse(exports.workbook_bytes(f), content_type=exports.XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(f, "report", "xlsx")}"'

@@ -28,7 +28,7 @@ def response_by_priority(f: ReportFilter) -> list[dict]:
         index_only=f.index_only(),
     )
     found = {priority: rest for priority, *rest in rows}
-    wanted = [value for value in Priority.values if f.priority in (None, value)]
+    wanted: list[int | None] = [value for value in Priority.values if f.priority in (None, value)]
     if None in found and f.priority is None:
         wanted.append(None)
     return [priority_figures(p, found.get(p)) for p in wanted]
@@ -38,9 +38,9 @@ def priority_figures(priority: int | None, row: list | None) -> dict:
     """One priority's figures from (incidents, measured, sum of ms, [median, p90] ms). The mean
     is judged as sum <= target x count in whole milliseconds: the mean rounded to the ms would
     call 420.0005 s within a 7-minute target."""
-    incidents, count, total, pcts = row or (0, 0, None, None)
+    incidents, count, total, pcts = row or (0, 0, 0, None)  # total is read only when count is not 0
     median, p90 = pcts or (None, None)
-    target_mean, target_p90 = settings.RESPONSE_TARGETS_BY_PRIORITY.get(priority, (None, None))
+    target_mean, target_p90 = priority_targets(priority)
     mean_s, p90_s = seconds(total / count) if count else None, seconds(p90)
     return {
         "priority": priority,
@@ -56,6 +56,14 @@ def priority_figures(priority: int | None, row: list | None) -> dict:
         # The percentile is a whole number of ms, so it compares exactly.
         "p90_met": None if target_p90 is None or p90 is None else p90 <= target_p90 * 1000,
     }
+
+
+def priority_targets(priority: int | None) -> tuple[int | None, int | None]:
+    """(mean, 90th centile) response targets in seconds; none for the untriaged, or a priority
+    without targets."""
+    if priority is None:
+        return None, None
+    return settings.RESPONSE_TARGETS_BY_PRIORITY.get(priority, (None, None))
 
 
 def elapsed_s(f: ReportFilter, now: datetime | None = None) -> float:
@@ -156,14 +164,16 @@ def diversion_hours(f: ReportFilter, now: datetime | None = None) -> dict[int, f
     since: dict[int, datetime | None] = {}
     hours: dict[int, float] = {}
     for event in events.only("hospital_id", "at", "data"):
+        pk = event.hospital_id
+        assert pk is not None, "the query takes hospital events only"
         diverting = bool(event.data.get("to"))
-        started = since.get(event.hospital_id)
+        started = since.get(pk)
         if started is not None and not diverting:
-            add_hours(hours, event.hospital_id, max(started, f.start), event.at)
+            add_hours(hours, pk, max(started, f.start), event.at)
         if diverting and started is None:
-            since[event.hospital_id] = event.at
+            since[pk] = event.at
         elif not diverting:
-            since[event.hospital_id] = None
+            since[pk] = None
     for pk, started in since.items():
         if started is not None:
             add_hours(hours, pk, max(started, f.start), end)

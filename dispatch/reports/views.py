@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from dispatch import reports
 from dispatch.core.permissions import REPORT_READERS, role_required
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Priority
 from fleet.models import Station, Unit
 from hospitals.models import Hospital
@@ -209,7 +210,7 @@ def script_labels() -> dict:
 
 
 @for_report_readers
-def reports_page(request: HttpRequest) -> HttpResponse:
+def reports_page(request: SignedInRequest) -> HttpResponse:
     try:
         f = filter_from(request.GET)
     except reports.ReportError as error:
@@ -278,7 +279,7 @@ def short(seconds: int) -> str:
 
 
 @for_report_readers
-def month_report(request: HttpRequest) -> HttpResponse:
+def month_report(request: SignedInRequest) -> HttpResponse:
     """One month on paper: every interval, the days, hospitals, units and the data problems."""
     params = request.GET.copy()
     params.setdefault("month", f"{timezone.localdate():%Y-%m}")

@@ -5,6 +5,7 @@ instruction that protocols still read out.
 """
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -20,13 +21,13 @@ from dispatch.triage.protocols import protocols_using, validate_protocol
 class PrettyJSONField(forms.JSONField):
     """JSON shown indented and with Chinese as characters, so people can read and edit it."""
 
-    def __init__(self, *args, rows: int = 30, **kwargs) -> None:
+    def __init__(self, *args: Any, rows: int = 30, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget", forms.Textarea(attrs={"rows": rows, "cols": 100, "style": "font-family: monospace"})
         )
         super().__init__(*args, **kwargs)
 
-    def prepare_value(self, value: object) -> object:
+    def prepare_value(self, value: object) -> str:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
@@ -48,8 +49,9 @@ class TriageProtocolForm(forms.ModelForm):
         model = TriageProtocol
         fields = ["code", "name", "name_en", "keywords", "order", "active", "questions"]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # ModelForm's returns cleaned_data, typed optional as an override may not
+        cleaned = self.cleaned_data
         if "questions" in cleaned:  # absent when it was not even JSON
             codes = set(CallerInstruction.objects.values_list("code", flat=True))
             try:
@@ -124,11 +126,11 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 def answer_html(answer: dict, nodes: dict, depth: int) -> SafeString:
     if "next" in answer and answer["next"] in nodes:
         return format_html("{} → {}", answer["label"], outline_html(answer["next"], nodes, depth + 1))
-    o = answer.get("outcome") or {}
+    o: dict[str, Any] = answer.get("outcome") or {}
     return format_html(
         "{} ⇒ <b>{}</b> {} {} {}",
         answer["label"],
-        ROMAN.get(o.get("priority"), "?"),
+        ROMAN.get(o.get("priority", 0), "?"),  # 0: none given, shown as "?" like any unknown
         o.get("capability", ""),
         o.get("hospital_capability") or "",
         o.get("instruction") or "",

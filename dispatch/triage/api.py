@@ -4,13 +4,13 @@ import logging
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from dispatch.core.actions import ActionError
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import CallerInstruction, TriageProtocol
 from dispatch.triage import protocols as triage
 
@@ -96,7 +96,7 @@ def protocol_out(protocol: TriageProtocol, instructions: dict[str, CallerInstruc
     response={200: list[ProtocolOut], **errors(403)},
     summary="Active triage protocols, in full",
 )
-def protocols(request: HttpRequest) -> list[dict]:
+def protocols(request: SignedInRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     instructions = {i.code: i for i in CallerInstruction.objects.all()}
     active = TriageProtocol.objects.filter(active=True)
@@ -129,7 +129,7 @@ class SuggestionOut(Schema):
     response={200: list[SuggestionOut], **errors(403)},
     summary="Protocols matching a typed complaint",
 )
-def suggest(request: HttpRequest, q: Query[SuggestQuery]) -> list[TriageProtocol]:
+def suggest(request: SignedInRequest, q: Query[SuggestQuery]) -> list[TriageProtocol]:
     require_role(request, *CONTROL_ROOM)
     return triage.suggest_protocols(q.q, limit=q.limit)
 
@@ -172,9 +172,16 @@ def step_out(step: triage.TriageStep) -> dict:
         "answers": step.answers,
         "done": step.done,
         "path": step.path,
-        "question": question_out(step.question_id, step.question) if step.question else None,
+        "question": next_question(step),
         "outcome": outcome_out(step.outcome) if step.outcome else None,
     }
+
+
+def next_question(step: triage.TriageStep) -> dict | None:
+    # The walk sets question_id and question together, on the step that still asks.
+    if step.question_id is None or not step.question:
+        return None
+    return question_out(step.question_id, step.question)
 
 
 def outcome_out(outcome: triage.Outcome) -> dict:
@@ -189,7 +196,7 @@ def outcome_out(outcome: triage.Outcome) -> dict:
 @router.post(
     "/triage/evaluate", response={200: StepOut, **errors(404)}, summary="The next question, or the outcome"
 )
-def evaluate(request: HttpRequest, payload: EvaluateIn) -> dict:
+def evaluate(request: SignedInRequest, payload: EvaluateIn) -> dict:
     require_role(request, *CONTROL_ROOM)
     protocol = TriageProtocol.objects.filter(code=payload.protocol, active=True).first()
     if protocol is None:

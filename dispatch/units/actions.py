@@ -15,7 +15,8 @@ from fleet.models import Unit, UnitStatus
 # Which status may follow which: the order a job goes in. A unit still on its way goes back to
 # available only through cancel_assignment (which asks for a reason); from the scene it may
 # clear without transport (treated on scene, refused, dead on arrival).
-ALLOWED_NEXT = {
+# Keyed by the status's value, as it comes from the database (a plain string finds the member's entry).
+ALLOWED_NEXT: dict[str, set[UnitStatus]] = {
     UnitStatus.AVAILABLE: {UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE},
     UnitStatus.DISPATCHED: {UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE},
     UnitStatus.ACKNOWLEDGED: {UnitStatus.EN_ROUTE},
@@ -29,7 +30,7 @@ ALLOWED_NEXT = {
 }
 
 # The clock each status starts, on the assignment and (first unit only) on the incident.
-STATUS_CLOCKS = {
+STATUS_CLOCKS: dict[str, str] = {
     UnitStatus.ACKNOWLEDGED: "acknowledged_at",
     UnitStatus.EN_ROUTE: "en_route_at",
     UnitStatus.ON_SCENE: "on_scene_at",
@@ -49,7 +50,7 @@ def claim_status(unit: Unit, expected: str, new: str) -> bool:
     return won == 1
 
 
-def stamp_clocks(assignment: Assignment, current: str, new: str, now) -> list[str]:
+def stamp_clocks(assignment: Assignment, current: str, new: str, now: datetime) -> list[str]:
     """Write the times this status change starts or ends; return the assignment fields set."""
     fields: dict[str, object] = {}
     if new in STATUS_CLOCKS:
@@ -98,7 +99,7 @@ def set_unit_status(
     assignment = Assignment.objects.live().filter(unit=unit).select_related("incident", "hospital").first()
     now = unit.status_changed_at
     stamped = stamp_clocks(assignment, current, status, now) if assignment else []
-    if stamped and client_time:
+    if assignment and stamped and client_time:
         keep_client_times(assignment, stamped, client_time)
     record_event(
         EventKind.UNIT_STATUS,

@@ -3,13 +3,13 @@ control room."""
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
 
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, DISPATCHERS, require_role
+from dispatch.core.signed_in import SignedInRequest
 from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 
@@ -51,7 +51,7 @@ def unit_row(unit: Unit, now: datetime) -> dict:
 @router.get(
     "/units", response={200: list[FleetUnitOut], **errors(403)}, summary="Every unit with status and position"
 )
-def units(request: HttpRequest) -> list[dict]:
+def units(request: SignedInRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
     now = timezone.now()
     return [unit_row(u, now) for u in Unit.objects.all()]
@@ -71,7 +71,7 @@ class UnitStatusOut(Schema):
     response={200: UnitStatusOut, **errors(409)},
     summary="Change a unit's status (control room)",
 )
-def unit_status(request: HttpRequest, unit_id: int, payload: UnitStatusIn) -> dict:
+def unit_status(request: SignedInRequest, unit_id: int, payload: UnitStatusIn) -> dict:
     require_role(request, *DISPATCHERS)
     unit = get_object_or_404(Unit, pk=unit_id)
     set_unit_status(unit, payload.status, actor=request.user)

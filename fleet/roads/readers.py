@@ -142,7 +142,9 @@ def read_text(path: Path) -> str:
                 members = [m for m in archive.getmembers() if m.isfile()]
                 if len(members) != 1:
                     raise RoadDataError(f"{path}: expected one file inside, found {len(members)}")
-                raw = archive.extractfile(members[0]).read()
+                content = archive.extractfile(members[0])
+                assert content is not None, "a regular file's member has content"
+                raw = content.read()
         else:
             raw = path.read_bytes()
     except RoadDataError:
@@ -570,7 +572,7 @@ class _OsmCollector:
             self.lat.append(lat)
         return v
 
-    def add_way(self, tags: dict[str, str], nodes: list[tuple[int, float, float]]) -> None:
+    def add_way(self, tags: dict[str, str], nodes: list[tuple[int | None, float, float]]) -> None:
         road_class = osm_road_class(tags)
         if road_class is None:
             return
@@ -638,8 +640,12 @@ def read_osm_pbf(
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for count, way in enumerate(processor):
+            assert isinstance(way, osmium.osm.Way), "the entity filter passes ways only"
             tags = {tag.k: tag.v for tag in way.tags}
-            nodes = [(n.ref, n.lon, n.lat) if n.location.valid() else (None, 0.0, 0.0) for n in way.nodes]
+            # A node outside the extract has no location: None cuts the way there (add_way).
+            nodes: list[tuple[int | None, float, float]] = [
+                (n.ref, n.lon, n.lat) if n.location.valid() else (None, 0.0, 0.0) for n in way.nodes
+            ]
             collector.add_way(tags, nodes)
             if count % 5000 == 0:
                 _report(progress, f"reading {path.name}", 0.5 * (1 - math.exp(-count / 50_000)))

@@ -107,7 +107,8 @@ class Topology:
 
     def database_url(self, database: str = DATABASE) -> str:
         hosts = ",".join(f"{HOST}:{n['pg_port']}" for n in self.pg)
-        # libpq tries the hosts in order and keeps the writable one; 2 s per dead host (docs/platform-notes.md).
+        # libpq tries the hosts in order and keeps the writable one; 2 s per dead host
+        # (docs/platform-notes.md).
         query = "target_session_attrs=read-write&connect_timeout=2"
         return f"postgres://postgres:{self.password}@{hosts}/{database}?{query}"
 

@@ -85,7 +85,8 @@ def test_behind_tls_proxy_with_forwarded_headers(settings):
 
 
 def test_behind_tls_proxy_without_configuration_fails_closed():
-    """The trap in docs/platform-notes.md (Twilio): signed for https, seen as http, so refused (never waved through)."""
+    """The trap of docs/platform-notes.md (Twilio): signed for https, seen as http, so refused
+    (never waved through)."""
     response = twilio_post(VOICE, incoming("CA" + "8" * 32), signed_url="https://120.example.cn" + VOICE)
     assert response.status_code == 403
     assert not Call.objects.exists()

@@ -8,6 +8,7 @@ finishes in seconds; driving stays at road speed (the scene is at the station).
 
 import random
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -82,6 +83,26 @@ def test_a_drive_moves_along_the_route_at_road_speed() -> None:
     assert along == pytest.approx(drive.metres / 2, rel=0.01)
     assert drive.speed_kmh == pytest.approx(3.6 * drive.metres / 200)
     assert 0 <= heading < 360 and not drive.arrived(1199) and drive.arrived(1200)
+
+
+class RefusingSession:
+    """A dispatcher whose every request is answered 503, as during a database failover."""
+
+    def get(self, path: str, **params: object) -> SimpleNamespace:
+        return SimpleNamespace(status_code=503, text="", json=dict)
+
+    def post(self, path: str, body: dict, key: str | None = None) -> SimpleNamespace:
+        return self.get(path)
+
+
+def test_a_refused_recommendation_is_counted_and_the_loop_goes_on() -> None:
+    straight = lambda a, b: ([a, b], 60.0)  # noqa: E731
+    sim = Simulator("http://127.0.0.1:9", RefusingSession(), [], [], straight, workers=1)
+    try:
+        assert sim.dispatch_best(1, COMPLAINTS[0]) is False
+    finally:
+        sim.pool.shutdown()
+    assert sim.counters.unplaced == 1 and "unplaced=1" in sim.counters.line()
 
 
 def test_one_job_end_to_end_through_the_public_api(live_url, real_password_hashing) -> None:  # noqa: F811

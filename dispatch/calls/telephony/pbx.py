@@ -58,7 +58,7 @@ def call_event(raw: bytes) -> CallEvent:
     if not isinstance(body, dict):
         raise TelephonyError("Body must be a JSON object.")
     try:
-        kind = CallEventKind(body.get("event"))
+        kind = CallEventKind(body.get("event", ""))  # missing: "" is no kind either
     except ValueError as exc:
         choices = ", ".join(k.value for k in CallEventKind)
         raise TelephonyError(f"event must be one of {choices}, not {body.get('event')!r}.") from exc

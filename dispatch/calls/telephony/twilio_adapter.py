@@ -63,10 +63,11 @@ def check_signature(request: HttpRequest) -> None:
 
 
 def event_time(params: QueryDict) -> datetime:
-    """Status callbacks carry an RFC 2822 Timestamp; the first webhook does not."""
+    """Status callbacks carry an RFC 2822 Timestamp; the first webhook does not (an empty one
+    is no date either)."""
     try:
-        return parsedate_to_datetime(params["Timestamp"])
-    except (KeyError, TypeError, ValueError):
+        return parsedate_to_datetime(params.get("Timestamp", ""))
+    except (TypeError, ValueError):
         return timezone.now()
 
 

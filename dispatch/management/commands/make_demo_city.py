@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 PLACE_SOURCE = "demo"
 
 
-def demo_city_loaded() -> bool:
-    """An active demo road network and some units: a previous run finished."""
+def loaded_demo_city() -> RoadNetwork | None:
+    """The active demo road network when it and some units are there (a previous run
+    finished); None otherwise."""
     network = RoadNetwork.objects.active()
-    return network is not None and network.is_demo and Unit.objects.exists()
+    return network if network is not None and network.is_demo and Unit.objects.exists() else None
 
 
 def existing_city() -> str:
@@ -59,10 +60,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, seed: int | None, if_missing: bool, **options: object) -> None:
-        if if_missing and demo_city_loaded():
-            self.stdout.write(
-                f"The demo city {RoadNetwork.objects.active().name} is already loaded; nothing to do."
-            )
+        if if_missing and (loaded := loaded_demo_city()) is not None:
+            self.stdout.write(f"The demo city {loaded.name} is already loaded; nothing to do.")
             return
         clash = existing_city()
         if clash:

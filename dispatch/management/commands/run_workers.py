@@ -13,7 +13,16 @@ from argparse import ArgumentParser
 from django.core.management import load_command_class
 from django.core.management.base import BaseCommand
 
-LOOPS = {"outbox": "dispatch", "call_escalation": "dispatch", "handoff": "hospitals"}
+from dispatch.core.loops import LoopCommand
+
+# Each loop's command, run_<name>, and the app that holds it.
+LOOPS = {"outbox": "dispatch", "call_escalation": "dispatch", "handoff": "dispatch"}
+
+
+def loop_command(name: str) -> LoopCommand:
+    command = load_command_class(LOOPS[name], f"run_{name}")
+    assert isinstance(command, LoopCommand), f"run_{name} is not a LoopCommand"
+    return command
 
 
 class Command(BaseCommand):
@@ -22,18 +31,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--only", nargs="*", choices=sorted(LOOPS), help="run just these loops")
 
-    def handle(self, *args, only: list[str] | None = None, **options) -> None:
+    def handle(self, *args: str, only: list[str] | None = None, **options: object) -> None:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         threads = []
         for name in only or LOOPS:
-            loop = load_command_class(LOOPS[name], f"run_{name}")
+            loop = loop_command(name)
             loop.stdout, loop.stderr = self.stdout, self.stderr
             defaults = loop.create_parser("manage.py", f"run_{name}").parse_args([])
-            options = {k: v for k, v in vars(defaults).items() if k not in ("once", "interval")}
+            loop_options = {k: v for k, v in vars(defaults).items() if k not in ("once", "interval")}
             thread = threading.Thread(
-                target=loop.loop, args=(stop, defaults.interval), kwargs=options, name=name, daemon=True
+                target=loop.loop, args=(stop, defaults.interval), kwargs=loop_options, name=name, daemon=True
             )
             thread.start()
             threads.append(thread)

@@ -72,7 +72,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="file, prefix or directory")
         parser.add_argument("--name", help="network name (default: the city or file name)")
-        parser.add_argument("--format", choices=["city", "osm"], help="default: from the file name")
+        parser.add_argument(
+            "--format", dest="file_format", choices=["city", "osm"], help="default: from the file name"
+        )
         parser.add_argument("--city", help="city prefix inside a directory, e.g. Haikou")
         parser.add_argument("--demo", action="store_true", help="mark the network as demo data")
         parser.add_argument(
@@ -84,26 +86,37 @@ class Command(BaseCommand):
             help="skip building the router's hierarchy cache now (app processes then build it)",
         )
 
-    def handle(self, *args: str, **options: object) -> None:
-        path = Path(options["path"])
-        kind = options["format"] or detect_format(path)
-        bar = ProgressBar(self._write_err, self.stderr.isatty(), quiet=options["verbosity"] == 0)
+    def handle(
+        self,
+        *args: str,
+        path: str,
+        name: str | None,
+        file_format: str | None,
+        city: str | None,
+        demo: bool,
+        no_activate: bool,
+        no_warm: bool,
+        verbosity: int,
+        **options: object,
+    ) -> None:
+        source = Path(path)
+        kind = file_format or detect_format(source)
+        bar = ProgressBar(self._write_err, self.stderr.isatty(), quiet=verbosity == 0)
         started = time.monotonic()
         try:
-            data = self._read(path, kind, options["city"], bar)
-            name = options["name"] or self._default_name(path, kind, options["city"])
+            data = self._read(source, kind, city, bar)
             network = save_network(
                 data,
-                name=name,
-                source=str(path.resolve()),
-                is_demo=options["demo"],
-                activate=not options["no_activate"],
+                name=name or self._default_name(source, kind, city),
+                source=str(source.resolve()),
+                is_demo=demo,
+                activate=not no_activate,
                 progress=bar,
             )
         except RoadDataError as exc:
             bar.close()
             raise CommandError(f"road network not imported: {exc}") from exc
-        if not options["no_warm"]:
+        if not no_warm:
             self._warm_router(data, network.pk, bar)
         bar.close()
         state = "active" if network.is_active else "not active"
