@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dispatch.core.context.event_kinds",
             ],
         },
     },
@@ -124,7 +125,7 @@ TEMPLATES = [
 DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch120"))
 }
-# ASGI: no persistent connections; Django's psycopg pool instead (BRIEF decision 1).
+# ASGI: no persistent connections; Django's psycopg pool instead (docs/decisions/0001-django-lts.md).
 if env_bool("DB_POOL", True):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2),
@@ -132,7 +133,7 @@ if env_bool("DB_POOL", True):
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# How long a safe request keeps retrying while the database fails over (dispatch/failover.py).
+# How long a safe request keeps retrying while the database fails over (dispatch/core/failover.py).
 FAILOVER_RETRY_SECONDS = float(env_str("FAILOVER_RETRY_SECONDS", "10"))
 # The test database is named explicitly so daphne child processes of live-server tests find it.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_dispatch120")}
@@ -198,7 +199,7 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Domain settings.
 STALE_POSITION_SECONDS = env_int("STALE_POSITION_SECONDS", 120)
-# Console clocks turn red past these (ANCHORS.md): call to dispatch (受理+派车), dispatch to
+# Console clocks turn red past these (docs/targets.md): call to dispatch (受理+派车), dispatch to
 # rolling (出车), and call to on scene by priority I..IV.
 TARGET_PROCESSING_SECONDS = env_int("TARGET_PROCESSING_SECONDS", 60)
 TARGET_TURNOUT_SECONDS = env_int("TARGET_TURNOUT_SECONDS", 180)
@@ -212,7 +213,7 @@ TARGET_RESPONSE_SECONDS = {
 # a mis-dropped pin, not a patient (rural trails and beaches are well within it).
 SCENE_MAX_OFF_ROAD_M = env_int("SCENE_MAX_OFF_ROAD_M", 5000)
 DEMO_MODE = env_bool("DEMO_MODE", False)
-# Response-time report targets (dispatch.reports, ANCHORS.md): interval -> ((within s, goal %), ...).
+# Response-time report targets (dispatch.reports, docs/targets.md): interval -> ((within s, goal %), ...).
 # REPORT_TARGETS="response=720:90;handover=900:65,1800:95" replaces the named intervals' targets.
 REPORT_TARGETS = {
     "answer": ((10, 95),),
@@ -225,14 +226,14 @@ REPORT_TARGETS = {
 }
 REPORT_TARGETS_OVERRIDE = env_str("REPORT_TARGETS", "")
 # Response (call received to on scene) by priority, held as the NHS Ambulance Response Programme
-# holds its categories, to a mean and a 90th centile in seconds (ANCHORS.md): priority I as
+# holds its categories, to a mean and a 90th centile in seconds (docs/targets.md): priority I as
 # Category 1 (7 and 15 min), priority II as Category 2 (18 and 40 min); III and IV have none.
 RESPONSE_TARGETS_BY_PRIORITY = {1: (420, 900), 2: (1080, 2400)}
 # A year report runs its percentiles in this many parts at once (PostgreSQL workers, one per core).
 REPORT_WORKERS = env_int("REPORT_WORKERS", 2)
 
-# Calls in: telephony, SMS, caller location and the fallback geocoder (dispatch/telephony/,
-# dispatch/sms.py, dispatch/geocoding.py). Empty values switch a provider off.
+# Calls in: telephony, SMS, caller location and the fallback geocoder (dispatch/calls/,
+# dispatch/locate/geocoding.py). Empty values switch a provider off.
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
@@ -260,7 +261,7 @@ GEOCODER_TIMEOUT_MS = env_int("GEOCODER_TIMEOUT_MS", 1500)
 # (dispatch.core.outbox); core itself knows no channel.
 OUTBOX_CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
 
-# Hospital handoff (dispatch/actions/handoff.py, hospitals/fhir.py): a pre-arrival notice
+# Hospital handoff (dispatch/handoff/, hospitals/fhir.py): a pre-arrival notice
 # nobody at the ER has acknowledged after this many seconds alerts the console to phone them.
 NOTICE_ACK_ALERT_SECONDS = env_int("NOTICE_ACK_ALERT_SECONDS", 120)
 # One POST of a FHIR Bundle to a hospital's endpoint gives up after this (then the outbox retries).
@@ -277,13 +278,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# ---- Content-Security-Policy (django-csp 4.0; dispatch/csp.py adds what depends on the request) ----
+# ---- Content-Security-Policy (django-csp 4.0; dispatch/core/csp.py adds what depends on the request) ----
 # Scripts run only from our own files, so a value echoed into a page by mistake cannot run.
 # Pages carry their data in <script type="application/json"> (json_script): data, which CSP
 # does not block. Inline style attributes stay allowed: the templates and Leaflet set them.
 # Images: our files, and data:/blob: URLs (Leaflet's and the browser's own); there is no tile
 # server (the maps draw our own roads). The admin's location map alone loads OpenLayers and its
-# tiles from outside (dispatch/csp.py). No report-uri: nothing here would collect the reports.
+# tiles from outside (dispatch/core/csp.py). No report-uri: nothing here would collect the reports.
 INSTALLED_APPS += [
     "csp",
     # django-ninja's Swagger page (/api/docs/) then comes from the app's own static files and a

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from dispatch.api import api
 from dispatch.calls.views import locate_me
@@ -25,6 +26,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The scripts' words (locale/*/LC_MESSAGES/djangojs.po) in the page's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["dispatch"]), name="javascript-catalog"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

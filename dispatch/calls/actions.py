@@ -39,7 +39,7 @@ SMS_MAX = 480  # three concatenated Chinese SMS segments
 
 
 def e164(number: str) -> str:
-    """A caller number in E.164 where its form is unambiguous (BRIEF decision 12): mainland
+    """A caller number in E.164 where its form is unambiguous (decision 12, docs/decisions/): mainland
     mobiles and 0086 prefixes become +86...; anything else is kept as the network gave it."""
     number = number.strip().replace(" ", "").replace("-", "")
     if number.startswith("00") and number[2:].isdigit():

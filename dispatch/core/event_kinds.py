@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     HOSPITAL_CREATED = "hospital.created"
     HOSPITAL_DIVERSION = "hospital.diversion"
     HOSPITAL_BEDS = "hospital.beds"
+    OUTBOX_SENT = "outbox.sent"
+    OUTBOX_FAILED = "outbox.failed"
 
 
 # What a timeline says for each kind.
@@ -91,6 +93,8 @@ LABELS = {
     EventKind.HOSPITAL_CREATED: _("hospital added"),
     EventKind.HOSPITAL_DIVERSION: _("hospital diversion changed"),
     EventKind.HOSPITAL_BEDS: _("beds updated"),
+    EventKind.OUTBOX_SENT: _("outbound message sent"),
+    EventKind.OUTBOX_FAILED: _("outbound message failed"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The event log (the record) and the doorbell that tells screens to look (BRIEF decision 4).
+"""The event log (the record) and the doorbell that tells screens to look (decision 4, docs/decisions/).
 
 `record_event` must run inside the action's transaction: it takes the next number from the
 counter row (whose lock orders commits by number) and rings the doorbell only after commit.

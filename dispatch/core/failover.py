@@ -54,7 +54,7 @@ def retry_seconds() -> float:
 def has_key(request: HttpRequest) -> bool:
     if request.headers.get("Idempotency-Key", "").strip():
         return True
-    # The crew tablet may put the key in the body instead (dispatch.crew.api.tablet_key).
+    # The crew tablet may put the key in the body instead (dispatch.crew.writes.tablet_key).
     return request.content_type == "application/json" and b'"idempotency_key"' in request.body
 
 

@@ -7,7 +7,7 @@ out of order, 404, ...) is stored too, so a queued change refused once is not ap
 when the state has moved on and would allow it.
 
 A retry writes (last_seen_at, replays) instead of only reading: under synchronous replication
-(Patroni, NOTES.md) a first commit whose wait for the standby was cancelled is visible on the
+(Patroni, docs/platform-notes.md) a first commit whose wait for the standby was cancelled is visible on the
 primary but may not survive a failover. A retry that writes waits for the standby itself before
 it answers, so the answer the tablet finally gets is durable. Never `ON CONFLICT DO NOTHING`.
 """

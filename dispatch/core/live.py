@@ -2,7 +2,7 @@
 
 The page renders a snapshot and the sequence number it reflects; the socket sends every
 visible event after that number, in order, then new ones as the doorbell rings. A doorbell
-that arrives out of order or not at all is covered by reading the table (BRIEF decision 4).
+that arrives out of order or not at all is covered by reading the table (decision 4, docs/decisions/).
 """
 
 import asyncio
@@ -111,9 +111,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.send_json({"type": "event", "event": event})
 
     async def positions_batch(self, message: dict) -> None:
-        """Vehicle positions: state, pushed in batches (BRIEF decision 5); only control-room
+        """Vehicle positions: state, pushed in batches (decision 5, docs/decisions/); only control-room
         sockets are in the positions group (permissions.receives_positions). The frame
-        comes encoded, once for every console (position_batches.batch_frame)."""
+        comes encoded, once for every console (dispatch.positions.batches.batch_frame)."""
         await self.send(text_data=message["frame"])
 
     async def heartbeat(self) -> None:

@@ -1,4 +1,4 @@
-"""Background loops (STYLE.md practice 6): the outbox, call escalation, pre-arrival notices.
+"""Background loops (docs/house-style.md, practice 6): the outbox, call escalation, pre-arrival notices.
 
 Each is a management command built on LoopCommand, safe to run on every app node at once (the
 work is claimed with conditional updates or row locks), and `run_workers` runs them all in one

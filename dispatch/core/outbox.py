@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Outbox, OutboxStatus
 
@@ -97,7 +98,7 @@ def mark_sent(row: Outbox, reference: str) -> bool:
     ):
         return False
     record_event(
-        "outbox.sent",
+        EventKind.OUTBOX_SENT,
         incident=row.incident,
         data={"outbox": row.pk, "channel": row.channel, "attempts": row.attempts},
     )
@@ -111,7 +112,7 @@ def mark_failed(row: Outbox, error: str, permanent: bool) -> bool:
         if not ours(row).update(status=OutboxStatus.FAILED, claimed_until=None, last_error=error[:2000]):
             return False
         record_event(
-            "outbox.failed",
+            EventKind.OUTBOX_FAILED,
             incident=row.incident,
             data={"outbox": row.pk, "channel": row.channel, "attempts": row.attempts, "error": error[:200]},
         )

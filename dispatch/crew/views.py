@@ -1,5 +1,5 @@
 """The ambulance crew's tablet page. The page is a shell: everything on it is read from and
-written to the crew API (dispatch/api/crew.py), through an offline queue in the browser."""
+written to the crew API (dispatch/crew/api.py), through an offline queue in the browser."""
 
 from pathlib import Path
 

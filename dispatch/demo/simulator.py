@@ -10,7 +10,7 @@ the simulator's own user accounts.
 The same tool drives load tests (`--calls-per-hour`, `--units`), and `make demo` runs it so a
 newcomer sees ambulances moving within a minute.
 
-Realism, from ANCHORS.md and common 120 practice: calls follow a daily curve (quiet at night,
+Realism, from docs/targets.md and common 120 practice: calls follow a daily curve (quiet at night,
 busiest in the evening) and come mostly from residential compounds; a realistic mix of
 priorities; turnout within about a minute; on-scene times of 10 to 20 minutes; one patient in
 seven treated on scene; handover 10 to 25 minutes; GPS every 5 s while moving and every 30 s

@@ -2,7 +2,7 @@
 road ETA, priority, complaint, vital signs and their trend, the crew's notes, and the unit's call
 sign and callback number. The FHIR Bundle and the SMS summary are made from the same rows.
 
-This module reads dispatch's data (BRIEF: the ER board's views may); hospitals' models never
+This module reads dispatch's data (the ER board is dispatch work; decision 13); hospitals' models never
 import dispatch. Confinement is in the first query: a hospital's rows are the notices sent to it
 whose assignment still goes there.
 """

@@ -122,7 +122,7 @@ def dispatch_unit(
     if incident.dispatched_at is None:
         Incident.objects.filter(pk=incident.pk).update(dispatched_at=now)
         incident.dispatched_at = now
-    # The crew alert goes through the outbox so it survives a crash (BRIEF decision 8).
+    # The crew alert goes through the outbox so it survives a crash (decision 8, docs/decisions/).
     Outbox.objects.create(
         channel="crew_alert",
         recipient=unit.call_sign,

@@ -1,4 +1,4 @@
-"""China's map datums to WGS-84 and back (BRIEF decision 2: converted at the edges, never
+"""China's map datums to WGS-84 and back (decision 2, docs/decisions/: converted at the edges, never
 stored). GCJ-02 is the state-mandated offset AMap and Tencent use; BD-09 is Baidu's further
 offset of GCJ-02. The forward formulas are the published, widely reimplemented ones; GCJ-02 to
 WGS-84 has no closed form, so it is inverted by fixed-point iteration (to about 1 mm)."""

@@ -1,4 +1,4 @@
-"""The external geocoder behind the gazetteer, through geopy (BRIEF decision 7), chosen by
+"""The external geocoder behind the gazetteer, through geopy (decision 7, docs/decisions/), chosen by
 settings: a self-hosted Nominatim, AMap (GCJ-02) or Baidu (BD-09); their coordinates are
 converted to WGS-84 here, at the edge.
 

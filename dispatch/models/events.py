@@ -10,7 +10,7 @@ from hospitals.models import Hospital
 
 
 class EventCounter(models.Model):
-    """The single row whose UPDATE hands out gap-free event numbers (BRIEF decision 4).
+    """The single row whose UPDATE hands out gap-free event numbers (decision 4, docs/decisions/).
 
     A bare sequence would hand out numbers that can commit out of order; the row lock makes
     every event-writing transaction take its number and commit in order.
@@ -33,7 +33,7 @@ class Event(models.Model):
     )
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Audience: the hospital whose staff may see this event (null: control room only
-    # unless the incident is theirs); see dispatch.core.events.visible_events.
+    # unless the incident is theirs); see dispatch.core.permissions.visible_events.
     hospital = models.ForeignKey(Hospital, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     data = models.JSONField(default=dict)
 

@@ -74,7 +74,7 @@ class Incident(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # The timeline (BRIEF.md). The first unit's times are copied here for the reports.
+    # The timeline (docs/architecture.md). The first unit's times are copied here for the reports.
     call_received_at = models.DateTimeField(null=True, blank=True)
     call_answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -22,7 +22,7 @@ class OutboxQuerySet(models.QuerySet):
 
 
 class Outbox(models.Model):
-    """Outbound messages, written in the same transaction as the change (BRIEF decision 8)."""
+    """Outbound messages, written in the same transaction as the change (decision 8, docs/decisions/)."""
 
     channel = models.CharField(max_length=20)  # "sms", "fhir", "crew_alert", ...
     recipient = models.CharField(max_length=300)

@@ -1,10 +1,10 @@
-"""Vehicle positions (AVL): state, not events (BRIEF decision 5).
+"""Vehicle positions (AVL): state, not events (decision 5, docs/decisions/).
 
 A fix that passes the checks always goes into the history (PositionReport) and moves the unit
 only when it is newer than the unit's stored position, so a tracker emptying its buffer after a
 tunnel fills in the track without dragging the unit back. No Event row: a thousand units every
 five seconds would bury the incident log. Screens learn of moves through the batcher
-(dispatch/position_batches.py), after commit. A refused fix stores nothing but is counted in
+(dispatch/positions/batches.py), after commit. A refused fix stores nothing but is counted in
 RejectedFix, per device and reason, so a broken tracker shows up in the admin.
 
 A fix costs two round trips and no transaction block: one query reads the unit and its previous

@@ -1,5 +1,5 @@
 """Vehicle positions to consoles in batches: at most one group message per second per app
-process, never one message per GPS fix per screen (BRIEF decision 5).
+process, never one message per GPS fix per screen (decision 5, docs/decisions/).
 
 After a fix commits, `note_unit_moved` puts the unit's new state in this process's buffer (one
 entry per unit, the newest wins) and wakes a small sender thread. The thread sends everything

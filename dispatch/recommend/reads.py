@@ -1,8 +1,8 @@
 """Which ambulance, and which hospital: ranked by road travel time, with reasons.
 
-Straight-line distance sends the wrong unit across a river or a strait (ANCHORS.md), so units
-are ranked by their road time to the scene, from one search of the resident router (BRIEF
-decision 6). Every row says why it sits where it does, and when nothing fits the answer says
+Straight-line distance sends the wrong unit across a river or a strait (docs/targets.md), so units
+are ranked by their road time to the scene, from one search of the resident router (decision
+6, docs/decisions/). Every row says why it sits where it does, and when nothing fits the answer says
 why in a `shortfall` (Resgrid's lesson: a dispatcher must see why no unit fits, not an empty
 list). Hospitals are ranked by diversion, capability, resuscitation beds and road time from
 the scene. Reasons carry Chinese and English side by side: the console shows the user's

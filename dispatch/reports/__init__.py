@@ -17,7 +17,7 @@ Decisions:
 - Data quality: an interval whose clocks are out of order or over a day is impossible; a clock
   missing while a later one is set is missing. Such incidents are listed and counted, and left
   out of only the intervals they would distort (an unanswered call is not a 0 s answer).
-- Targets: settings.REPORT_TARGETS (ANCHORS.md defaults), overridden by the REPORT_TARGETS
+- Targets: settings.REPORT_TARGETS (docs/targets.md defaults), overridden by the REPORT_TARGETS
   environment variable (see intervals.targets).
 - Period and hour of day go by when the incident was created (local time); unit, station,
   district (the station's) and hospital filters match the units sent and not stood down.

@@ -9,7 +9,7 @@
   if (typeof ol === "undefined" || typeof MapWidget === "undefined") return;
   const data = wrapper.dataset;
   const options = {
-    // Django's own base layer; dispatch/csp.py allows these tile hosts on the admin pages.
+    // Django's own base layer; dispatch/core/csp.py allows these tile hosts on the admin pages.
     base_layer: new ol.layer.Tile({
       source: new ol.source.XYZ({
         attributions: "NASA Worldview",

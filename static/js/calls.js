@@ -4,14 +4,42 @@
 // answers, sees the point and its accuracy circle on the console map and can adopt it.
 // console.js hands every event to handleCallEvent(event, map); everything else is here.
 "use strict";
-import { escapeHtml, getJSON } from "./citymap.js";
-import { postJSON as post } from "./http.js";
+import { $, KIND, escapeHtml, getJSON, gettext, postJSON as post } from "./shared.js";
 import { chime } from "./sound.js";
 
-const root = document.getElementById("calls");
-const W = root.dataset; // translated words (templates/calls_panel.html)
-const me = Number(W.user);
-const supervisor = W.role === "supervisor";
+const root = $("calls");
+const me = Number(root.dataset.user);
+const supervisor = root.dataset.role === "supervisor";
+// The panel's words, in the page's language.
+const W = {
+  incoming: gettext("Incoming call"),
+  withheld: gettext("Number withheld"),
+  take: gettext("Take call"),
+  taking: gettext("Taking…"),
+  escalated: gettext("Unanswered: escalated to supervisors"),
+  history: gettext("Earlier incidents from this number"),
+  noHistory: gettext("No earlier incidents from this number."),
+  nearby: gettext("Open incidents near the caller"),
+  waiting: gettext("calls waiting"),
+  onCall: gettext("On the line"),
+  ended: gettext("Call ended"),
+  incident: gettext("Incident"),
+  sendLink: gettext("Text location link"),
+  linkQueued: gettext("Location link queued for SMS…"),
+  linkSent: gettext("Location link delivered to the SMS provider. Waiting for the caller…"),
+  linkFailed: gettext("The SMS could not be sent."),
+  position: gettext("Caller position"),
+  accuracy: gettext("accuracy"),
+  adopt: gettext("Use as incident location"),
+  adopted: gettext("Incident located at the caller position."),
+  close: gettext("Close"),
+  recording: gettext("Recording"),
+  smsPlaceholder: gettext("SMS to the caller…"),
+  smsSend: gettext("Send SMS"),
+  smsQueued: gettext("SMS queued for sending."),
+};
+// Where a caller's position came from: the page the location link opens, else the phone's AML.
+const SOURCE = { sms_link: gettext("phone (SMS link)"), aml: gettext("AML") };
 const RANK = { ringing: 0, answered: 1, ended: 2, missed: 2 };
 const RING_REPEAT_MS = 4000;
 
@@ -101,7 +129,7 @@ function linkLine(call) {
 }
 
 function sourceName(location) {
-  return W[location.source === "sms_link" ? "sourceSms_link" : "sourceAml"] || location.source;
+  return SOURCE[location.source === "sms_link" ? "sms_link" : "aml"] || location.source;
 }
 
 function positionLine(call) {
@@ -253,29 +281,29 @@ function applyEvent(event, leafletMap) {
   if (leafletMap && !map) map = leafletMap;
   const d = event.data;
   switch (event.kind) {
-    case "call.ringing":
-    case "call.answered":
-    case "call.ended":
-    case "call.recording":
+    case KIND.CALL_RINGING:
+    case KIND.CALL_ANSWERED:
+    case KIND.CALL_ENDED:
+    case KIND.CALL_RECORDING:
       upsert(d);
       break;
-    case "call.escalated":
+    case KIND.CALL_ESCALATED:
       upsert(d);
       if (supervisor) { lastRing = 0; chime("alert"); }
       break;
-    case "call.location_link": {
+    case KIND.CALL_LOCATION_LINK: {
       const call = calls.get(d.call);
       if (call) call.link = { state: "queued", outbox: d.outbox };
       break;
     }
-    case "outbox.sent":
-    case "outbox.failed": {
+    case KIND.OUTBOX_SENT:
+    case KIND.OUTBOX_FAILED: {
       const call = callOfOutbox(d.outbox);
       if (!call) return;
-      call.link.state = event.kind === "outbox.sent" ? "sent" : "failed";
+      call.link.state = event.kind === KIND.OUTBOX_SENT ? "sent" : "failed";
       break;
     }
-    case "caller.location": {
+    case KIND.CALLER_LOCATION: {
       const call = calls.get(d.call);
       if (!call) return;
       showPosition(call, d);
@@ -285,7 +313,7 @@ function applyEvent(event, leafletMap) {
       return;
   }
   render();
-  if (event.kind === "call.ringing") ringIfWaiting();
+  if (event.kind === KIND.CALL_RINGING) ringIfWaiting();
 }
 
 async function start() {

@@ -1,9 +1,7 @@
 // A Leaflet map of the city drawn from our own road data (no tile server, no internet), with
 // stations, hospitals and units. Used by the city map page and the dispatcher console.
 "use strict";
-import { getJSON } from "./http.js";
-
-export { getJSON };
+import { escapeHtml, getJSON } from "./shared.js";
 
 const ROAD_STYLE = {
   1: { color: "#d9822b", weight: 4 }, 2: { color: "#e0a04a", weight: 3.5 },
@@ -17,12 +15,11 @@ export const STATUS_COLOR = {
   at_hospital: "#0e7490", out_of_service: "#6b7280",
 };
 
+// The station's map symbol, in every language: the legend of templates/map.html shows the same.
+const STATION_GLYPH = "站";
+
 export function isStale(unit, staleSeconds) {
   return !unit.position_at || (Date.now() - Date.parse(unit.position_at)) / 1000 > staleSeconds;
-}
-
-export function escapeHtml(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
 export class CityMap {
@@ -68,7 +65,7 @@ export class CityMap {
 
   drawStations(stations) {
     for (const s of stations) {
-      L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "station-icon", html: "站", iconSize: [18, 18] }), keyboard: false })
+      L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "station-icon", html: STATION_GLYPH, iconSize: [18, 18] }), keyboard: false })
         .bindTooltip(escapeHtml(s.name)).addTo(this.places);
     }
   }

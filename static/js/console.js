@@ -3,28 +3,25 @@
 // live map. Keyboard first; every change arrives through the event socket, so two consoles
 // always agree and a dropped connection loses nothing.
 "use strict";
-import { CityMap, STATUS_COLOR, escapeHtml, getJSON, isStale } from "./citymap.js";
+import { CityMap, STATUS_COLOR, isStale } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
-import { postJSON as post } from "./http.js";
+import {
+  $, KIND, LANG, PRIORITY, centreTime, escapeHtml, eventLabel, getJSON, gettext, interpolate, pgettext,
+  postJSON as post,
+} from "./shared.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
 
-const root = document.getElementById("console");
-const config = JSON.parse(document.getElementById("console-config").textContent);
-const lang = root.dataset.lang;
-const en = lang === "en";
+const root = $("console");
+const config = JSON.parse($("console-config").textContent);
+// The server's bilingual data (protocol names, recommendation reasons, notice texts) carries
+// both languages: the page's language picks one.
+const en = LANG === "en";
 const L10N = config.labels;
 const targets = config.targets;
-const $ = (id) => document.getElementById(id);
 
-const T = (zh, english) => (en ? english : zh);
-const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
-
-const SENT = T("派车 ", "sent ");
 const PIN_SVG = '<svg viewBox="0 0 26 34" width="26" height="34" aria-hidden="true"><path d="M13 33C13 33 2 19.5 2 12a11 11 0 0 1 22 0c0 7.5-11 21-11 21z" fill="#c8102e" stroke="#fff" stroke-width="2"/><circle cx="13" cy="12" r="4" fill="#fff"/></svg>';
-// Times are the centre's (settings.TIME_ZONE), whatever the PC's own zone is.
-const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-const centreTime = (date) => timeFormat.format(date);
+const clockTime = centreTime(config.time_zone, { seconds: true });
 
 const state = {
   incidents: new Map(),
@@ -47,6 +44,8 @@ function mmss(seconds) {
   const two = (n) => String(n).padStart(2, "0");
   return h ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
 }
+
+const sinceDispatch = (incident) => interpolate(gettext("sent %(clock)s"), { clock: mmss(since(incident.dispatched_at)) }, true);
 
 function overdue(incident) {
   const sinceCall = since(incident.call_received_at || incident.created_at);
@@ -76,12 +75,12 @@ function incidentRow(incident) {
   li.className = `incident p${incident.priority || 0}` + (incident.id === state.selected ? " selected" : "") + (overdue(incident) ? " overdue" : "");
   li.tabIndex = -1;
   li.innerHTML = `
-    <div class="line1"><span class="prio">${incident.priority ? PRIORITY[incident.priority] : T("未分级", "Not triaged")}</span>
-      <b>${escapeHtml(incident.chief_complaint || T("（主诉未填）", "(no complaint yet)"))}</b>
+    <div class="line1"><span class="prio">${incident.priority ? PRIORITY[incident.priority] : gettext("Not triaged")}</span>
+      <b>${escapeHtml(incident.chief_complaint || gettext("(no complaint yet)"))}</b>
       <span class="num">${escapeHtml(incident.number)}</span></div>
-    <div class="line2">${escapeHtml(incident.address || T("位置未定", "Location unknown"))}</div>
-    <div class="line3"><span class="clock-call" title="${T("距来电", "since the call")}">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span>
-      <span class="clock-dispatch" title="${T("距派车", "since dispatch")}">${incident.dispatched_at ? SENT + mmss(since(incident.dispatched_at)) : T("未派车", "not dispatched")}</span></div>
+    <div class="line2">${escapeHtml(incident.address || gettext("Location unknown"))}</div>
+    <div class="line3"><span class="clock-call" title="${gettext("since the call")}">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span>
+      <span class="clock-dispatch" title="${gettext("since dispatch")}">${incident.dispatched_at ? sinceDispatch(incident) : gettext("not dispatched")}</span></div>
     <div class="chips">${unitChips(incident)}</div>`;
   li.onclick = () => showDetail(incident.id);
   return li;
@@ -93,7 +92,7 @@ function renderIncidents() {
   $("incident-count").textContent = rows.length;
   const list = $("incident-list");
   if (!rows.length) {
-    list.innerHTML = `<li class="empty">${T("没有处理中的事件。", "No open incidents.")}</li>`;
+    list.innerHTML = `<li class="empty">${gettext("No open incidents.")}</li>`;
     return;
   }
   list.replaceChildren(...rows.map(incidentRow));
@@ -104,11 +103,11 @@ function tickClocks() {
     const li = $(`incident-${incident.id}`);
     if (!li) continue;
     li.querySelector(".clock-call").textContent = `☎ ${mmss(since(incident.call_received_at || incident.created_at))}`;
-    if (incident.dispatched_at) li.querySelector(".clock-dispatch").textContent = SENT + mmss(since(incident.dispatched_at));
+    if (incident.dispatched_at) li.querySelector(".clock-dispatch").textContent = sinceDispatch(incident);
     li.classList.toggle("overdue", overdue(incident));
   }
   if (state.intake?.incident) $("intake-clock").textContent = mmss(since(state.intake.incident.call_received_at));
-  $("clock").textContent = centreTime(new Date());
+  $("clock").textContent = clockTime(new Date());
 }
 
 // ---------------------------------------------------------------- units
@@ -132,7 +131,7 @@ function renderUnits() {
   }));
   // Drawn dots, not emoji: a control-room PC may have no colour-emoji font.
   const free = (counts.available || 0) + (counts.returning || 0), off = counts.out_of_service || 0;
-  const groups = [["available", T("可派", "free"), free], ["dispatched", T("任务中", "busy"), rows.length - free - off], ["out_of_service", T("停用", "out"), off]];
+  const groups = [["available", gettext("free"), free], ["dispatched", gettext("busy"), rows.length - free - off], ["out_of_service", gettext("out"), off]];
   $("unit-summary").innerHTML = groups
     .map(([s, label, n]) => `<span class="unit-dot" style="background:${STATUS_COLOR[s]}"></span> ${label} ${n}`).join(" ");
 }
@@ -180,14 +179,14 @@ async function loadIncidents() {
 function resetIntake() {
   state.intake = { incident: null, location: null, outcome: null, recommendation: null, unitIndex: 0, hospitalIndex: 0 };
   $("intake").reset();
-  $("intake-title").textContent = T("新建事件", "New incident");
+  $("intake-title").textContent = gettext("New incident");
   $("intake-number").textContent = "";
   $("intake-clock").textContent = "";
-  $("location-line").textContent = T("尚无位置：请选择地点或在地图上点击。", "No location yet: pick a place or click the map.");
+  $("location-line").textContent = gettext("No location yet: pick a place or click the map.");
   $("location-line").className = "location-line muted";
   $("duplicates").hidden = true;
   $("triage-line").textContent = "";
-  $("recommendation").innerHTML = `<p class="muted">${T("定位并分级后显示最佳车辆。", "Locate and triage to see the best units.")}</p>`;
+  $("recommendation").innerHTML = `<p class="muted">${gettext("Locate and triage to see the best units.")}</p>`;
   $("override-box").hidden = true;
   $("dispatch-button").disabled = true;
   $("intake-error").textContent = "";
@@ -303,7 +302,7 @@ async function geocodeFallback(text) {
   let found = null;
   try { found = (await getJSON(`/api/geocode?q=${encodeURIComponent(text)}`)).result; } catch { return; }
   if (!found || $("place-search").value.trim() !== text || results.length) return;
-  results = [{ id: null, geocoded: true, name: found.address, name_en: "", kind: T("地理编码", "geocoder"), district: found.provider, lon: found.lon, lat: found.lat }];
+  results = [{ id: null, geocoded: true, name: found.address, name_en: "", kind: gettext("geocoder"), district: found.provider, lon: found.lon, lat: found.lat }];
   highlighted = 0;
   renderResults();
 }
@@ -349,12 +348,12 @@ function placePin(lon, lat) {
 async function describeLocation(lon, lat, address) {
   const line = $("location-line");
   line.className = "location-line";
-  line.textContent = `${T("位置", "Location")}: ${address || `${lat.toFixed(5)}, ${lon.toFixed(5)}`}`;
+  line.textContent = `${gettext("Location")}: ${address || `${lat.toFixed(5)}, ${lon.toFixed(5)}`}`;
   try {
     const near = await getJSON(`/api/places/reverse?lon=${lon}&lat=${lat}`);
     const parts = [];
-    if (near.place) parts.push(`${T("最近地点", "nearest place")}: ${near.place.name} (${Math.round(near.place.distance_m ?? near.distance_m ?? 0)} m)`);
-    if (near.snap) parts.push(`${T("距道路", "to the road")} ${Math.round(near.snap.distance_m)} m`);
+    if (near.place) parts.push(`${gettext("nearest place")}: ${near.place.name} (${Math.round(near.place.distance_m ?? near.distance_m ?? 0)} m)`);
+    if (near.snap) parts.push(`${gettext("to the road")} ${Math.round(near.snap.distance_m)} m`);
     if (parts.length) line.textContent += ` · ${parts.join(" · ")}`;
   } catch { /* the pin alone is enough to dispatch */ }
 }
@@ -370,9 +369,9 @@ async function checkDuplicates() {
   rows = rows.filter((r) => r.id !== intake.incident.id);
   const box = $("duplicates");
   box.hidden = !rows.length;
-  box.innerHTML = rows.length ? `<b>${T("可能重复：", "Possible duplicate:")}</b>` + rows.map((r) =>
+  box.innerHTML = rows.length ? `<b>${gettext("Possible duplicate:")}</b>` + rows.map((r) =>
     `<div class="dup">${escapeHtml(r.number)} · ${escapeHtml(r.chief_complaint || "")} · ${escapeHtml(r.address || "")} · <i>${escapeHtml(r.reason)}</i>
-     <button type="button" class="link-dup" data-id="${r.id}">${T("合并到此事件", "Link to this one")}</button></div>`).join("") : "";
+     <button type="button" class="link-dup" data-id="${r.id}">${gettext("Link to this one")}</button></div>`).join("") : "";
   box.querySelectorAll(".link-dup").forEach((b) => (b.onclick = () => linkTo(Number(b.dataset.id))));
 }
 
@@ -400,10 +399,10 @@ async function startTriagePane() {
     triageModule = triageModule || (await import("./triage.js"));
     protocols = protocols || (await getJSON("/api/triage/protocols"));
     if (run !== triageRun) return; // the intake closed or a newer one started while this loaded
-    triage = triageModule.startTriage(pane, protocols, { lang, onOutcome: triageDone });
+    triage = triageModule.startTriage(pane, protocols, { lang: LANG, onOutcome: triageDone });
   } catch (error) {
     if (run !== triageRun) return;
-    pane.innerHTML = `<p class="error">${T("分级问答无法加载：", "Triage could not load: ")}${escapeHtml(error.message)}</p>`;
+    pane.innerHTML = `<p class="error">${escapeHtml(interpolate(gettext("Triage could not load: %(error)s"), { error: error.message }, true))}</p>`;
   }
 }
 
@@ -429,13 +428,13 @@ function dockCpr(cpr, incident) {
   dock.id = "cpr-dock";
   dock.className = "cpr-dock";
   dock.tabIndex = -1;
-  dock.setAttribute("aria-label", T("电话指导心肺复苏", "Telephone CPR"));
+  dock.setAttribute("aria-label", gettext("Telephone CPR"));
   const where = [incident?.number, incident?.address].filter(Boolean).map(escapeHtml).join(" · ");
   dock.innerHTML = `<header class="cpr-dock-head">
-      <h2>${escapeHtml(cpr.title || T("电话指导心肺复苏", "Telephone CPR"))}</h2>
+      <h2>${escapeHtml(cpr.title || gettext("Telephone CPR"))}</h2>
       <span class="cpr-dock-incident">${where}</span>
-      <button type="button" class="cpr-end">${T("结束心肺复苏指导", "End CPR coaching")}</button></header>
-    <details class="cpr-dock-steps" open><summary>${T("指导呼救者", "Tell the caller")}</summary><ol></ol></details>`;
+      <button type="button" class="cpr-end">${gettext("End CPR coaching")}</button></header>
+    <details class="cpr-dock-steps" open><summary>${gettext("Tell the caller")}</summary><ol></ol></details>`;
   dock.querySelector("ol").replaceChildren(...cpr.steps.map((text) => {
     const li = document.createElement("li");
     li.textContent = text;
@@ -467,7 +466,7 @@ async function triageDone(outcome) {
   holdRecommendation();
   const protocol = protocols.find((p) => p.code === outcome.protocol) || {};
   $("triage-line").innerHTML = `<span class="prio-badge p${outcome.priority}">${PRIORITY[outcome.priority]}</span> ` +
-    `${escapeHtml(en ? protocol.name_en || protocol.name : protocol.name)} · ${T("需要", "needs")} ${escapeHtml((outcome.capability || "").toUpperCase())}`;
+    `${escapeHtml(en ? protocol.name_en || protocol.name : protocol.name)} · ${gettext("needs")} ${escapeHtml((outcome.capability || "").toUpperCase())}`;
   try {
     const incident = await ensureIncident();
     const triaged = await post(`/api/incidents/${incident.id}/triage`, {
@@ -497,7 +496,7 @@ async function triageDone(outcome) {
 function fmtMinutes(seconds) {
   if (seconds == null || !isFinite(seconds)) return "—";
   const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
-  return en ? `${m} min ${s} s` : `${m}分${s}秒`;
+  return interpolate(gettext("%(m)s min %(s)s s"), { m, s }, true);
 }
 
 let recommendationAsked = 0;
@@ -556,11 +555,11 @@ function renderRecommendation() {
       <td class="why">${reasonsText(h)}</td></tr>`).join("");
   const shortfall = rec.shortfall ? `<p class="shortfall">⚠ ${escapeHtml(typeof rec.shortfall === "string" ? rec.shortfall : en ? rec.shortfall.en : rec.shortfall.zh)}</p>` : "";
   $("recommendation").innerHTML = `${shortfall}
-    <table class="rec units"><caption>${T("推荐车辆", "Recommended units")} <small class="muted">Alt+1…9</small></caption>
-      <thead><tr><th>#</th><th>${T("呼号", "Unit")}</th><th>${T("类型", "Kind")}</th><th>ETA</th><th>${T("路程", "Road")}</th><th>${T("理由", "Why")}</th></tr></thead>
-      <tbody>${unitRows || `<tr><td colspan="6" class="muted">${T("没有可派车辆", "No unit to send")}</td></tr>`}</tbody></table>
-    <table class="rec hospitals"><caption>${T("推荐医院", "Recommended hospitals")} <small class="muted">Shift+1…5</small></caption>
-      <thead><tr><th>#</th><th>${T("医院", "Hospital")}</th><th>ETA</th><th>${T("理由", "Why")}</th></tr></thead>
+    <table class="rec units"><caption>${gettext("Recommended units")} <small class="muted">Alt+1…9</small></caption>
+      <thead><tr><th>#</th><th>${gettext("Unit")}</th><th>${gettext("Kind")}</th><th>ETA</th><th>${gettext("Road")}</th><th>${gettext("Why")}</th></tr></thead>
+      <tbody>${unitRows || `<tr><td colspan="6" class="muted">${gettext("No unit to send")}</td></tr>`}</tbody></table>
+    <table class="rec hospitals"><caption>${gettext("Recommended hospitals")} <small class="muted">Shift+1…5</small></caption>
+      <thead><tr><th>#</th><th>${gettext("Hospital")}</th><th>ETA</th><th>${gettext("Why")}</th></tr></thead>
       <tbody>${hospitalRows || `<tr><td colspan="4" class="muted">—</td></tr>`}</tbody></table>`;
   $("recommendation").querySelectorAll("table.units tbody tr[data-i]").forEach((tr) => (tr.onclick = () => chooseUnit(Number(tr.dataset.i))));
   $("recommendation").querySelectorAll("table.hospitals tbody tr[data-i]").forEach((tr) => (tr.onclick = () => chooseHospital(Number(tr.dataset.i))));
@@ -608,7 +607,7 @@ async function dispatchChosen(event) {
     if (!current(intake)) return;
     showError(error);
     $("dispatch-button").disabled = false;
-    if (/available|not available|不可/.test(error.message)) loadRecommendation();
+    if (error.code === "unit_busy") loadRecommendation(); // taken meanwhile: ask again
   }
 }
 
@@ -625,52 +624,18 @@ function showDetail(id) {
   if (incident?.lon != null) city.map.setView([incident.lat, incident.lon], 15);
 }
 
-const EVENT_TEXT = {
-  "incident.created": T("建立事件", "incident opened"),
-  "incident.located": T("确认位置", "location confirmed"),
-  "incident.triaged": T("完成分级", "triaged"),
-  "incident.updated": T("更新信息", "details updated"),
-  "incident.closed": T("结案", "closed"),
-  "incident.linked": T("合并为重复", "linked as duplicate"),
-  "assignment.created": T("派车", "unit dispatched"),
-  "assignment.cancelled": T("撤回车辆", "unit stood down"),
-  "assignment.destination": T("指定医院", "destination set"),
-  "assignment.redirected": T("改送其他医院", "redirected"),
-  "unit.status": T("车辆状态", "unit status"),
-  "message.sent": T("消息", "message"),
-  "message.read": T("消息已读", "message read"),
-  "patient.updated": T("车组更新患者记录", "patient record updated"),
-  "vitals.recorded": T("车组记录生命体征", "vital signs recorded"),
-  "call.ringing": T("来电振铃", "call ringing"),
-  "call.answered": T("接听来电", "call answered"),
-  "call.ended": T("通话结束", "call ended"),
-  "call.escalated": T("来电未接，已上报值班主任", "unanswered call escalated"),
-  "call.recording": T("通话录音", "call recording"),
-  "call.location_link": T("已发送定位短信", "location link sent"),
-  "caller.location": T("收到来电人位置", "caller's position received"),
-  "sms.queued": T("短信待发", "SMS queued"),
-  "notice.sent": T("已发送预到院通知", "pre-arrival notice sent"),
-  "notice.updated": T("预到院通知已更新", "pre-arrival notice updated"),
-  "notice.acknowledged": T("医院已确认预到院通知", "hospital acknowledged the notice"),
-  "notice.withdrawn": T("预到院通知已撤回", "pre-arrival notice withdrawn"),
-  "notice.unacknowledged": T("预到院通知未确认：请电话通知医院", "notice not acknowledged: phone the hospital"),
-  "handover.arrived": T("到达医院（已记录）", "arrival at hospital recorded"),
-  "handover.completed": T("交接完成", "handover complete"),
-  "outbox.failed": T("外发消息发送失败", "outbound message failed"),
-};
-
 // One timeline line; the kinds that carry words say them.
 function timelineText(e) {
-  const text = EVENT_TEXT[e.kind] || e.kind;
+  const text = eventLabel(e.kind);
   const d = e.data || {};
   switch (e.kind) {
-    case "unit.status": return `${d.call_sign || ""} ${L10N.status[d.to] || d.to}`;
-    case "assignment.created": return `${text} ${d.unit || ""}`;
-    case "assignment.cancelled": return `${text} ${d.unit || ""}: ${d.reason || ""}`;
-    case "notice.sent": case "notice.updated": case "notice.acknowledged":
+    case KIND.UNIT_STATUS: return `${d.call_sign || ""} ${L10N.status[d.to] || d.to}`;
+    case KIND.ASSIGNMENT_CREATED: return `${text} ${d.unit || ""}`;
+    case KIND.ASSIGNMENT_CANCELLED: return `${text} ${d.unit || ""}: ${d.reason || ""}`;
+    case KIND.NOTICE_SENT: case KIND.NOTICE_UPDATED: case KIND.NOTICE_ACKNOWLEDGED:
       return `${text}: ${d.hospital_name || ""} · ${d.call_sign || ""}`;
-    case "notice.unacknowledged": return (en ? d.text_en : d.text) || text;
-    case "message.sent": return `${text} ${d.direction === "to_crew" ? T("调度→车组", "control → crew") : T("车组→调度", "crew → control")}: ${d.text || ""}`;
+    case KIND.NOTICE_UNACKNOWLEDGED: return (en ? d.text_en : d.text) || text;
+    case KIND.MESSAGE_SENT: return `${text} ${d.direction === "to_crew" ? gettext("control → crew") : gettext("crew → control")}: ${d.text || ""}`;
     default: return text;
   }
 }
@@ -679,40 +644,40 @@ async function renderDetail() {
   const incident = state.incidents.get(state.selected);
   const box = $("detail");
   if (!incident) {
-    box.innerHTML = `<p class="muted">${T("该事件已结案。", "This incident is closed.")}</p>`;
+    box.innerHTML = `<p class="muted">${gettext("This incident is closed.")}</p>`;
     return;
   }
   const live = incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at);
   box.innerHTML = `
-    <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : T("未分级", "Not triaged")}</span>
+    <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : gettext("Not triaged")}</span>
       ${escapeHtml(incident.chief_complaint || "")}</h2><span class="incident-number">${escapeHtml(incident.number)}</span>
       <span class="big-clock">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span></header>
-    <dl class="facts"><dt>${T("地址", "Address")}</dt><dd>${escapeHtml(incident.address || "—")}</dd>
-      <dt>${T("来电", "Caller")}</dt><dd>${escapeHtml(incident.caller_number || "—")}</dd>
-      <dt>${T("需要", "Needs")}</dt><dd>${escapeHtml((incident.capability_needed || "—").toUpperCase())}</dd></dl>
-    <h3>${T("车辆", "Units")}</h3>
+    <dl class="facts"><dt>${gettext("Address")}</dt><dd>${escapeHtml(incident.address || "—")}</dd>
+      <dt>${gettext("Caller")}</dt><dd>${escapeHtml(incident.caller_number || "—")}</dd>
+      <dt>${gettext("Needs")}</dt><dd>${escapeHtml((incident.capability_needed || "—").toUpperCase())}</dd></dl>
+    <h3>${gettext("Units")}</h3>
     <ul class="assignments">${incident.assignments.map((a) => `
       <li class="${a.cancelled_at ? "cancelled" : a.cleared_at ? "cleared" : ""}">
         <span class="unit-dot" style="background:${STATUS_COLOR[a.unit_status]}"></span><b>${escapeHtml(a.unit_call_sign)}</b>
-        <span>${a.cancelled_at ? T("已撤回", "stood down") + ": " + escapeHtml(a.cancel_reason) : a.cleared_at ? T("已完成", "cleared") : L10N.status[a.unit_status]}</span>
-        <span class="muted">→ ${escapeHtml(a.hospital_name || T("未定医院", "no hospital yet"))}</span>
-        ${!a.cancelled_at && !a.cleared_at ? `<button type="button" data-cancel="${a.id}">${T("撤回", "Stand down")}</button>` : ""}
-      </li>`).join("") || `<li class="muted">${T("尚未派车", "No unit sent yet")}</li>`}</ul>
+        <span>${a.cancelled_at ? gettext("stood down") + ": " + escapeHtml(a.cancel_reason) : a.cleared_at ? gettext("cleared") : L10N.status[a.unit_status]}</span>
+        <span class="muted">→ ${escapeHtml(a.hospital_name || gettext("no hospital yet"))}</span>
+        ${!a.cancelled_at && !a.cleared_at ? `<button type="button" data-cancel="${a.id}">${gettext("Stand down")}</button>` : ""}
+      </li>`).join("") || `<li class="muted">${gettext("No unit sent yet")}</li>`}</ul>
     <div class="row">
-      <button type="button" id="add-unit">${T("增派车辆", "Send another unit")}</button>
+      <button type="button" id="add-unit">${gettext("Send another unit")}</button>
       <select id="close-outcome" ${live.length ? "disabled" : ""}>
-        <option value="">${T("结案结果…", "Outcome…")}</option>
-        <option value="transported">${T("已送医", "Transported")}</option>
-        <option value="treated_on_scene">${T("现场处置", "Treated on scene")}</option>
-        <option value="refused">${T("拒绝送医", "Refused transport")}</option>
-        <option value="dead_on_arrival">${T("到达时已死亡", "Dead on arrival")}</option>
-        <option value="false_call">${T("虚假/误报", "False call")}</option>
-        <option value="cancelled">${T("来电取消", "Cancelled by caller")}</option></select>
-      <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${T("结案", "Close")}</button>
+        <option value="">${gettext("Outcome…")}</option>
+        <option value="transported">${gettext("Transported")}</option>
+        <option value="treated_on_scene">${gettext("Treated on scene")}</option>
+        <option value="refused">${gettext("Refused transport")}</option>
+        <option value="dead_on_arrival">${gettext("Dead on arrival")}</option>
+        <option value="false_call">${gettext("False call")}</option>
+        <option value="cancelled">${gettext("Cancelled by caller")}</option></select>
+      <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${pgettext("close an incident", "Close")}</button>
     </div>
     <p id="detail-error" class="error" role="alert"></p>
-    ${live.length ? `<h3>${T("车组消息", "Crew messages")}</h3><div id="messages" class="messages"></div>` : ""}
-    <h3>${T("时间线", "Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
+    ${live.length ? `<h3>${gettext("Crew messages")}</h3><div id="messages" class="messages"></div>` : ""}
+    <h3>${gettext("Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
   box.querySelectorAll("[data-cancel]").forEach((b) => (b.onclick = () => standDown(Number(b.dataset.cancel))));
   $("add-unit").onclick = () => addUnit(incident);
   $("close-incident").onclick = () => closeIncident(incident);
@@ -731,8 +696,8 @@ function showNoticeAlert(event) {
   box.role = "alert";
   box.innerHTML = `<b>⚠ ${escapeHtml((en ? d.text_en : d.text) || "")}</b> · ${escapeHtml(d.incident_number || "")} · ${escapeHtml(d.call_sign || "")}
     ${d.hospital_phone ? `<a href="tel:${escapeHtml(d.hospital_phone)}">☎ ${escapeHtml(d.hospital_phone)}</a>` : ""}
-    <button type="button" class="phoned">${T("已电话通知", "Phoned: recorded")}</button>
-    <button type="button" class="dismiss" aria-label="${T("关闭", "Dismiss")}">×</button>`;
+    <button type="button" class="phoned">${gettext("Phoned: recorded")}</button>
+    <button type="button" class="dismiss" aria-label="${gettext("Dismiss")}">×</button>`;
   box.querySelector(".phoned").onclick = async () => {
     try { await post(`/api/er/notices/${d.notice}/acknowledge`, {}); box.remove(); }
     catch (error) { box.querySelector("b").textContent = error.message; }
@@ -756,11 +721,11 @@ async function loadMessages(live) {
     thread.className = "thread";
     const lines = error ? `<p class="error">${escapeHtml(error.message)}</p>` : (rows || []).map((m) => `
       <li class="${m.direction}${m.direction === "to_control" && !m.read_at ? " unread" : ""}">
-        <time>${centreTime(new Date(m.sent_at))}</time> <b>${escapeHtml(m.direction === "to_crew" ? T("调度", "Control") : a.unit_call_sign)}</b>
-        ${escapeHtml(m.text)}</li>`).join("") || `<li class="muted">${T("暂无消息", "No messages yet")}</li>`;
+        <time>${clockTime(m.sent_at)}</time> <b>${escapeHtml(m.direction === "to_crew" ? gettext("Control") : a.unit_call_sign)}</b>
+        ${escapeHtml(m.text)}</li>`).join("") || `<li class="muted">${gettext("No messages yet")}</li>`;
     thread.innerHTML = `<h4>${escapeHtml(a.unit_call_sign)}</h4><ol>${lines}</ol>
-      <form class="row send-message"><input maxlength="500" placeholder="${T("发给车组…", "To the crew…")}" aria-label="${T("发给车组", "Message to the crew")}">
-      <button type="submit">${T("发送", "Send")}</button></form>`;
+      <form class="row send-message"><input maxlength="500" placeholder="${gettext("To the crew…")}" aria-label="${gettext("Message to the crew")}">
+      <button type="submit">${gettext("Send")}</button></form>`;
     thread.querySelector("form").onsubmit = (event) => sendMessage(event, a.unit);
     for (const m of rows || []) if (m.direction === "to_control" && !m.read_at) post(`/api/messages/${m.id}/read`, {}).catch(() => {});
     return thread;
@@ -783,8 +748,8 @@ async function loadTimeline(id) {
     const events = await getJSON(`/api/incidents/${id}/timeline`);
     if (state.selected !== id) return;
     $("timeline").innerHTML = events.map((e) => {
-      if (e.kind === "message.read") return "";
-      return `<li><time>${centreTime(new Date(e.at))}</time> ${escapeHtml(timelineText(e))}</li>`;
+      if (e.kind === KIND.MESSAGE_READ) return "";
+      return `<li><time>${clockTime(e.at)}</time> ${escapeHtml(timelineText(e))}</li>`;
     }).join("");
   } catch (error) {
     $("timeline").innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
@@ -792,7 +757,7 @@ async function loadTimeline(id) {
 }
 
 async function standDown(assignmentId) {
-  const reason = prompt(T("撤回理由？", "Why is the unit stood down?"));
+  const reason = prompt(gettext("Why is the unit stood down?"));
   if (!reason) return;
   try { await post(`/api/assignments/${assignmentId}/cancel`, { reason }); } catch (error) { $("detail-error").textContent = error.message; }
 }
@@ -817,7 +782,7 @@ function takeLocation(incident) {
 }
 
 function addUnit(incident) {
-  continueIntake(incident, T("增派车辆", "Send another unit"));
+  continueIntake(incident, gettext("Send another unit"));
   loadRecommendation().then(() => $("dispatch-button").focus());
 }
 
@@ -830,7 +795,7 @@ document.addEventListener("call:taken", async (event) => {
   try {
     const incident = await getJSON(`/api/incidents/${id}`);
     state.incidents.set(id, incident);
-    continueIntake(incident, T("来电受理", "Call in progress"));
+    continueIntake(incident, gettext("Call in progress"));
     $("place-search").focus();
     checkDuplicates();
   } catch (error) {
@@ -841,7 +806,7 @@ document.addEventListener("call:taken", async (event) => {
 
 async function closeIncident(incident) {
   const outcome = $("close-outcome").value;
-  if (!outcome) { $("detail-error").textContent = T("请选择结案结果。", "Choose the outcome first."); return; }
+  if (!outcome) { $("detail-error").textContent = gettext("Choose the outcome first."); return; }
   try {
     await post(`/api/incidents/${incident.id}/close`, { outcome });
     state.incidents.delete(incident.id);
@@ -930,20 +895,20 @@ const city = new CityMap("console-map", {
 function onEvent(event) {
   handleCallEvent(event, city.map); // calls, the location link, the caller's position
   if (event.incident) {
-    if (event.kind === "incident.created" && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
+    if (event.kind === KIND.INCIDENT_CREATED && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
     refreshIncident(event.incident);
   }
   if (event.kind.startsWith("unit.") || event.kind.startsWith("assignment.")) {
     const unit = state.units.get(event.unit);
-    if (unit && event.kind === "unit.status") { unit.status = event.data.to; city.drawUnit(unit); renderUnits(); }
-    else if (event.kind === "unit.created") loadUnits();
-    else if (event.kind === "assignment.created" && unit) { unit.status = "dispatched"; city.drawUnit(unit); renderUnits(); }
-    else if (event.kind === "assignment.cancelled") loadUnits();
+    if (unit && event.kind === KIND.UNIT_STATUS) { unit.status = event.data.to; city.drawUnit(unit); renderUnits(); }
+    else if (event.kind === KIND.UNIT_CREATED) loadUnits();
+    else if (event.kind === KIND.ASSIGNMENT_CREATED && unit) { unit.status = "dispatched"; city.drawUnit(unit); renderUnits(); }
+    else if (event.kind === KIND.ASSIGNMENT_CANCELLED) loadUnits();
   }
   if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
-  if (event.kind === "notice.unacknowledged") showNoticeAlert(event);
-  if (event.kind === "notice.acknowledged") $(`notice-alert-${event.data.notice}`)?.remove();
-  if (event.kind === "message.sent") {
+  if (event.kind === KIND.NOTICE_UNACKNOWLEDGED) showNoticeAlert(event);
+  if (event.kind === KIND.NOTICE_ACKNOWLEDGED) $(`notice-alert-${event.data.notice}`)?.remove();
+  if (event.kind === KIND.MESSAGE_SENT) {
     if (event.data.direction === "to_control") chime("notice");
     const incident = state.incidents.get(state.selected);
     if (incident?.assignments.some((a) => a.unit === event.unit)) loadMessages(incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at));
@@ -963,7 +928,7 @@ function reloadUnitsOnReconnect(show) {
 
 // The CPR beat key is the script's (triage.js), so its line in the help is written here.
 function helpForCprKey() {
-  const row = `<dt><kbd>M</kbd></dt><dd>${T("开始/暂停心肺复苏节拍", "Start or pause the CPR beat")}</dd>`;
+  const row = `<dt><kbd>M</kbd></dt><dd>${gettext("Start or pause the CPR beat")}</dd>`;
   $("shortcuts").querySelector("dl").insertAdjacentHTML("beforeend", row);
 }
 

@@ -4,34 +4,36 @@
 // Everything arrives through the event socket (live.js); the board re-reads its rows on each
 // relevant event and every 15 s anyway, since ambulance positions are not events.
 "use strict";
-import { escapeHtml, getJSON } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
-import { postJSON as post } from "./http.js";
+import {
+  $, KIND, PRIORITY, SEX, ageText, centreTime, escapeHtml, getJSON, gettext, interpolate, ngettext, pgettext,
+  postJSON as post,
+} from "./shared.js";
 import { chime } from "./sound.js";
 
-const root = document.getElementById("er");
-const config = JSON.parse(document.getElementById("er-config").textContent);
-const en = root.dataset.lang === "en";
-const T = (zh, english) => (en ? english : zh);
-const $ = (id) => document.getElementById(id);
+const root = $("er");
+const config = JSON.parse($("er-config").textContent);
 
 // The control room's hospital picker shows the board of the hospital picked.
 $("er-pick")?.addEventListener("change", (event) => event.target.form.submit());
 
-const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
 const VITAL = {
-  heart_rate: T("心率", "HR"), systolic_bp: T("收缩压", "SBP"), diastolic_bp: T("舒张压", "DBP"), spo2: "SpO₂",
-  respiratory_rate: T("呼吸", "RR"), temperature_c: T("体温", "Temp"), gcs: "GCS", glucose_mmol: T("血糖", "Glucose"),
+  heart_rate: gettext("HR"), systolic_bp: gettext("SBP"), diastolic_bp: gettext("DBP"), spo2: "SpO₂",
+  respiratory_rate: gettext("RR"), temperature_c: gettext("Temp"), gcs: "GCS", glucose_mmol: gettext("Glucose"),
 };
 const TREND = { up: "↑", down: "↓", steady: "→" };
-const SEX = { M: T("男", "male"), F: T("女", "female") };
-const RELEVANT = /^(notice|vitals|patient|handover|assignment|hospital)\.|^unit\.status$/;
+// What changes a card or the side panel: any kind of these families, and of the units' a status.
+const RELEVANT_FAMILIES = /^(notice|vitals|patient|handover|assignment|hospital)\./;
+const relevant = (kind) => RELEVANT_FAMILIES.test(kind) || kind === KIND.UNIT_STATUS;
+// Names side by side ("CT、PCI") and notes one after another ("aspirin 300 mg；...").
+const NAMES_SEPARATOR = pgettext("list separator", ", ");
+const NOTES_SEPARATOR = pgettext("list separator", "; ");
 const REFRESH_MS = 15000;
 const REMIND_MS = 30000;
 
-const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", hour12: false });
-const clockFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-const at = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
+const hhmm = centreTime(config.time_zone);
+const clockTime = centreTime(config.time_zone, { seconds: true });
+const at = (iso) => (iso ? hhmm(iso) : "");
 
 const state = { board: null, seen: new Set(), loading: null, again: false, sound: localStorage.getItem("er-sound") !== "off" };
 
@@ -46,7 +48,7 @@ async function load() {
       $("er-error").hidden = true;
       render();
     } catch (error) {
-      $("er-error").textContent = T("看板无法更新：", "The board could not update: ") + error.message + T("（将自动重试）", " (retrying)");
+      $("er-error").textContent = interpolate(gettext("The board could not update: %(error)s (retrying)"), { error: error.message }, true);
       $("er-error").hidden = false;
     } finally {
       state.loading = null;
@@ -76,18 +78,18 @@ function ring() {
 
 function countdown(n) {
   if (n.arrived_at) {
-    return `<span class="er-eta arrived">${T("已到达", "Arrived")} ${at(n.arrived_at)}</span>
-      <span class="er-eta-sub">${T("交接计时", "handover")} <b data-since="${n.arrived_at}"></b></span>`;
+    return `<span class="er-eta arrived">${gettext("Arrived")} ${at(n.arrived_at)}</span>
+      <span class="er-eta-sub">${gettext("handover")} <b data-since="${n.arrived_at}"></b></span>`;
   }
   const e = n.eta;
   if (e.seconds == null) {
-    const why = { no_position: T("车辆无位置", "no position"), no_network: T("未加载路网", "no road network"), no_road: T("无道路可达", "no road") }[e.reason] || "";
-    return `<span class="er-eta unknown">${T("预计到达未知", "ETA unknown")}</span><span class="er-eta-sub">${why}</span>`;
+    const why = { no_position: gettext("no position"), no_network: gettext("no road network"), no_road: gettext("no road") }[e.reason] || "";
+    return `<span class="er-eta unknown">${gettext("ETA unknown")}</span><span class="er-eta-sub">${why}</span>`;
   }
-  const stale = e.stale ? `<span class="er-eta-sub warn">${T("位置过时", "stale position")}</span>` : "";
-  const moving = e.transporting ? "" : `<span class="er-eta-sub">${T("尚未开始转运", "not transporting yet")}</span>`;
+  const stale = e.stale ? `<span class="er-eta-sub warn">${gettext("stale position")}</span>` : "";
+  const moving = e.transporting ? "" : `<span class="er-eta-sub">${gettext("not transporting yet")}</span>`;
   return `<span class="er-eta" data-until="${e.arrives_at}"></span>
-    <span class="er-eta-sub">${T("预计", "ETA")} ${at(e.arrives_at)}</span>${stale}${moving}`;
+    <span class="er-eta-sub">${gettext("ETA")} ${at(e.arrives_at)}</span>${stale}${moving}`;
 }
 
 // Blood pressure reads as one value (systolic/diastolic); the rest one cell each.
@@ -98,7 +100,7 @@ function vitalCells(latest) {
     if (v.name === "diastolic_bp") continue;
     if (v.name === "systolic_bp" && by.diastolic_bp) {
       const d = by.diastolic_bp;
-      cells.push({ label: T("血压", "BP"), value: `${v.value}/${d.value}`, unit: v.unit, trend: v.trend, previous: v.previous != null ? `${v.previous}/${d.previous ?? ""}` : "" });
+      cells.push({ label: gettext("BP"), value: `${v.value}/${d.value}`, unit: v.unit, trend: v.trend, previous: v.previous != null ? `${v.previous}/${d.previous ?? ""}` : "" });
     } else {
       cells.push({ label: VITAL[v.name] || v.name, value: String(v.value), unit: v.unit, trend: v.trend, previous: v.previous ?? "" });
     }
@@ -107,24 +109,24 @@ function vitalCells(latest) {
 }
 
 function vitalsHtml(n) {
-  if (!n.latest.length) return `<p class="muted">${T("尚无生命体征", "No vital signs yet")}</p>`;
+  if (!n.latest.length) return `<p class="muted">${gettext("No vital signs yet")}</p>`;
   const cells = vitalCells(n.latest).map((c) => {
-    const arrow = c.trend ? `<span class="trend ${c.trend}" title="${T("上次", "before")} ${escapeHtml(String(c.previous))}">${TREND[c.trend]}</span>` : "";
+    const arrow = c.trend ? `<span class="trend ${c.trend}" title="${gettext("before")} ${escapeHtml(String(c.previous))}">${TREND[c.trend]}</span>` : "";
     return `<div class="vital"><span class="vital-name">${c.label}</span>
       <span class="vital-value">${escapeHtml(c.value)}<small>${escapeHtml(c.unit)}</small>${arrow}</span></div>`;
   });
   const when = n.latest.reduce((a, v) => (v.taken_at > a ? v.taken_at : a), "");
   const sets = n.vitals.length;
-  const count = en ? `${sets} set${sets === 1 ? "" : "s"}` : `${sets} 组`;
-  return `<div class="vitals">${cells.join("")}</div><p class="muted small">${T("测于", "taken")} ${at(when)} · ${count}</p>`;
+  const count = interpolate(ngettext("%(sets)s set", "%(sets)s sets", sets), { sets }, true);
+  return `<div class="vitals">${cells.join("")}</div><p class="muted small">${gettext("taken")} ${at(when)} · ${count}</p>`;
 }
 
 function notesHtml(p) {
-  const drugs = (p.drugs || []).map((d) => `${escapeHtml(d.name)} ${escapeHtml(d.dose || "")} ${escapeHtml(d.route || "")}`).join("；");
+  const drugs = (p.drugs || []).map((d) => `${escapeHtml(d.name)} ${escapeHtml(d.dose || "")} ${escapeHtml(d.route || "")}`).join(NOTES_SEPARATOR);
   const parts = [
-    p.findings && `<p><b>${T("查体", "Findings")}</b> ${escapeHtml(p.findings)}</p>`,
-    p.interventions && `<p><b>${T("处置", "Treatment")}</b> ${escapeHtml(p.interventions)}</p>`,
-    drugs && `<p><b>${T("用药", "Drugs")}</b> ${drugs}</p>`,
+    p.findings && `<p><b>${gettext("Findings")}</b> ${escapeHtml(p.findings)}</p>`,
+    p.interventions && `<p><b>${gettext("Treatment")}</b> ${escapeHtml(p.interventions)}</p>`,
+    drugs && `<p><b>${gettext("Drugs")}</b> ${drugs}</p>`,
   ].filter(Boolean);
   return parts.length ? `<div class="notes">${parts.join("")}</div>` : "";
 }
@@ -133,28 +135,28 @@ function callbackHtml(u) {
   const phones = [];
   if (u.phone) phones.push(`<a href="tel:${escapeHtml(u.phone)}">${escapeHtml(u.phone)}</a>`);
   for (const c of u.crew) if (c.phone) phones.push(`${escapeHtml(c.name)} <a href="tel:${escapeHtml(c.phone)}">${escapeHtml(c.phone)}</a>`);
-  return phones.length ? phones.join(" · ") : `<span class="muted">${T("无回拨号码", "no callback number")}</span>`;
+  return phones.length ? phones.join(" · ") : `<span class="muted">${gettext("no callback number")}</span>`;
 }
 
 function ackHtml(n) {
   if (!n.acknowledged) {
-    return `<button class="primary er-ack" data-ack="${n.id}" type="button">${T("确认收到", "Acknowledge")}</button>`;
+    return `<button class="primary er-ack" data-ack="${n.id}" type="button">${gettext("Acknowledge")}</button>`;
   }
   const a = n.acknowledged;
-  const how = a.by_phone ? T("（电话）", " (by phone)") : "";
-  const updated = n.updated_since_ack ? ` <span class="tag updated">${T("确认后有更新", "updated since")}</span>` : "";
-  return `<span class="er-acked">✓ ${T("已确认", "Acknowledged")} ${escapeHtml(a.by)}${how} ${at(a.at)}</span>${updated}`;
+  const who = a.by_phone ? interpolate(gettext("%(name)s (by phone)"), { name: a.by }, true) : a.by;
+  const updated = n.updated_since_ack ? ` <span class="tag updated">${gettext("updated since")}</span>` : "";
+  return `<span class="er-acked">✓ ${gettext("Acknowledged")} ${escapeHtml(who)} ${at(a.at)}</span>${updated}`;
 }
 
 function actionsHtml(n) {
-  if (!n.arrived_at) return `<button class="er-step" data-arrived="${n.id}" type="button">${T("已到达", "Arrived")}</button>`;
-  return `<button class="er-step" data-handover="${n.id}" type="button">${T("交接完成", "Handover complete")}</button>`;
+  if (!n.arrived_at) return `<button class="er-step" data-arrived="${n.id}" type="button">${gettext("Arrived")}</button>`;
+  return `<button class="er-step" data-handover="${n.id}" type="button">${gettext("Handover complete")}</button>`;
 }
 
 function patientLine(n) {
   const p = n.patient;
-  const who = [p.name, SEX[p.sex], p.age != null ? T(`${p.age}岁`, `${p.age} y`) : ""].filter(Boolean).join(" · ");
-  return who || T("患者信息待补充", "patient details to follow");
+  const who = [p.name, SEX[p.sex], p.age != null ? ageText(p.age) : ""].filter(Boolean).join(" · ");
+  return who || gettext("patient details to follow");
 }
 
 function card(n) {
@@ -164,14 +166,14 @@ function card(n) {
     <div class="er-when">${countdown(n)}</div>
     <div class="er-main">
       <div class="er-title">
-        <span class="priority p${pr || 0}">${PRIORITY[pr] || T("未分级", "not graded")}</span>
-        <span class="complaint">${escapeHtml(n.incident.chief_complaint || T("主诉待补充", "complaint to follow"))}</span>
+        <span class="priority p${pr || 0}">${PRIORITY[pr] || gettext("not graded")}</span>
+        <span class="complaint">${escapeHtml(n.incident.chief_complaint || gettext("complaint to follow"))}</span>
         <span class="who">${escapeHtml(patientLine(n))}</span>
       </div>
       ${vitalsHtml(n)}
       ${notesHtml(n.patient)}
-      <p class="er-unit"><b>${escapeHtml(n.unit.call_sign)}</b> · ${escapeHtml(config.status[n.unit.status] || n.unit.status_label)} · ${T("回拨", "callback")} ${callbackHtml(n.unit)}
-        <span class="muted">· ${escapeHtml(n.incident.number)} · ${T("通知", "notice")} ${at(n.sent_at)}${n.revision > 1 ? ` · ${T("更新", "updated")} ${at(n.updated_at)}` : ""}</span></p>
+      <p class="er-unit"><b>${escapeHtml(n.unit.call_sign)}</b> · ${escapeHtml(config.status[n.unit.status] || n.unit.status_label)} · ${gettext("callback")} ${callbackHtml(n.unit)}
+        <span class="muted">· ${escapeHtml(n.incident.number)} · ${gettext("notice")} ${at(n.sent_at)}${n.revision > 1 ? ` · ${gettext("updated")} ${at(n.updated_at)}` : ""}</span></p>
     </div>
     <div class="er-actions">${ackHtml(n)}${actionsHtml(n)}<p class="error small" data-error="${n.id}"></p></div>
   </li>`;
@@ -182,11 +184,13 @@ function render() {
   $("er-count").textContent = notices.length;
   const unacked = notices.filter((n) => !n.acknowledged).length;
   $("er-unacked").hidden = unacked === 0;
-  $("er-unacked").textContent = T(`${unacked} 条新通知待确认`, `${unacked} new notice${unacked > 1 ? "s" : ""} to acknowledge`);
+  $("er-unacked").textContent = interpolate(
+    ngettext("%(count)s new notice to acknowledge", "%(count)s new notices to acknowledge", unacked), { count: unacked }, true,
+  );
   $("er-list").innerHTML = notices.length
     ? notices.map(card).join("")
-    : `<li class="er-empty"><p class="big">${T("目前没有送往本院的病人", "No patients on the way")}</p>
-       <p class="muted">${T("救护车发出预到院通知后会在这里出现，并有提示音。", "When a crew sends a pre-arrival notice it appears here, with a sound.")}</p></li>`;
+    : `<li class="er-empty"><p class="big">${gettext("No patients on the way")}</p>
+       <p class="muted">${gettext("When a crew sends a pre-arrival notice it appears here, with a sound.")}</p></li>`;
   renderStatus(hospital);
   tick();
 }
@@ -200,16 +204,16 @@ function mmss(seconds) {
 }
 
 function tick() {
-  $("clock").textContent = clockFormat.format(new Date());
+  $("clock").textContent = clockTime(new Date());
   for (const el of document.querySelectorAll("[data-until]")) {
     const left = (Date.parse(el.dataset.until) - Date.now()) / 1000;
-    el.textContent = left > 30 ? mmss(left) : T("即将到达", "arriving");
+    el.textContent = left > 30 ? mmss(left) : gettext("arriving");
     el.classList.toggle("soon", left <= 180);
   }
   for (const el of document.querySelectorAll("[data-since]")) {
     const s = (Date.now() - Date.parse(el.dataset.since)) / 1000;
     el.textContent = mmss(s);
-    el.classList.toggle("late", s > 15 * 60); // ANCHORS: 65% of handovers within 15 min
+    el.classList.toggle("late", s > 15 * 60); // past the first handover target (65% within 15 min, settings.REPORT_TARGETS)
   }
 }
 
@@ -217,10 +221,10 @@ function tick() {
 
 function renderStatus(h) {
   const open = h.diverting.length === 0;
-  const names = h.diverting.map((c) => config.diversion[c] || c).join("、");
+  const names = h.diverting.map((c) => config.diversion[c] || c).join(NAMES_SEPARATOR);
   $("er-status-line").innerHTML = open
-    ? `<span class="state open">${T("开放收治", "Open")}</span>`
-    : `<span class="state diverting">${T("分流中", "Diverting")}: ${escapeHtml(names)}</span>${h.diversion_reason ? ` <span class="muted">(${escapeHtml(h.diversion_reason)})</span>` : ""}`;
+    ? `<span class="state open">${gettext("Open")}</span>`
+    : `<span class="state diverting">${gettext("Diverting")}: ${escapeHtml(names)}</span>${h.diversion_reason ? ` <span class="muted">(${escapeHtml(h.diversion_reason)})</span>` : ""}`;
   const form = $("er-status-form");
   if (!form.contains(document.activeElement)) {
     $("er-divert-boxes").innerHTML = Object.entries(config.diversion).map(([value, label]) =>
@@ -231,17 +235,17 @@ function renderStatus(h) {
   if (!beds.contains(document.activeElement)) {
     beds.innerHTML = h.beds.map((b) => `<label class="bed"><span>${escapeHtml(config.beds[b.category] || b.label)}</span>
       <input type="number" min="0" max="10000" step="1" name="${b.category}" value="${b.available ?? ""}" placeholder="—" inputmode="numeric">
-      <button type="submit" value="${b.category}">${T("保存", "Save")}</button>
-      <small class="muted">${b.updated_at ? at(b.updated_at) : T("未上报", "not reported")}</small></label>`).join("");
+      <button type="submit" value="${b.category}">${gettext("Save")}</button>
+      <small class="muted">${b.updated_at ? at(b.updated_at) : gettext("not reported")}</small></label>`).join("");
   }
-  $("er-changes").innerHTML = h.changes.length ? h.changes.map(changeLine).join("") : `<li class="muted">${T("暂无变更记录", "No changes yet")}</li>`;
+  $("er-changes").innerHTML = h.changes.length ? h.changes.map(changeLine).join("") : `<li class="muted">${gettext("No changes yet")}</li>`;
 }
 
 function changeLine(c) {
   const d = c.data || {};
-  const what = c.kind === "hospital.beds"
+  const what = c.kind === KIND.HOSPITAL_BEDS
     ? `${config.beds[d.category] || d.category}: ${d.from ?? "—"} → ${d.to}`
-    : (d.to && d.to.length ? `${T("分流", "divert")} ${d.to.map((x) => config.diversion[x] || x).join("、")}` : T("恢复开放", "open"));
+    : (d.to && d.to.length ? `${gettext("divert")} ${d.to.map((x) => config.diversion[x] || x).join(NAMES_SEPARATOR)}` : gettext("open"));
   return `<li><time>${at(c.at)}</time> ${escapeHtml(what)} <span class="muted">${escapeHtml(c.by || "")}</span></li>`;
 }
 
@@ -262,7 +266,7 @@ $("er-beds-form").addEventListener("submit", async (event) => {
   const input = $("er-beds-form").querySelector(`input[name="${category}"]`);
   $("er-beds-error").textContent = "";
   try {
-    if (input.value === "") throw new Error(T("请输入床位数", "Enter the number of beds"));
+    if (input.value === "") throw new Error(gettext("Enter the number of beds"));
     await post("/api/er/beds", { hospital: config.hospital, category, available: Number(input.value) });
     document.activeElement.blur();
     await load();
@@ -295,7 +299,7 @@ function showSound() {
   const b = $("sound-button");
   b.setAttribute("aria-pressed", String(state.sound));
   b.classList.toggle("off", !state.sound);
-  b.querySelector("span").textContent = state.sound ? T("声音已开", "Sound on") : T("声音已关", "Sound off");
+  b.querySelector("span").textContent = state.sound ? gettext("Sound on") : gettext("Sound off");
 }
 
 $("sound-button").addEventListener("click", () => {
@@ -313,7 +317,7 @@ async function start() {
   new LiveSocket({
     after: state.board ? state.board.last_seq : 0,
     onState: showConnectionState($("conn")),
-    onEvent: (event) => { if (RELEVANT.test(event.kind)) load(); },
+    onEvent: (event) => { if (relevant(event.kind)) load(); },
     onResync: () => load(),
   });
   setInterval(tick, 1000);

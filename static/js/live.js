@@ -1,6 +1,7 @@
 // The live socket every screen uses: reconnects with backoff and resumes from the last
 // event number it saw, so a dropped connection or a restarted server loses nothing.
 "use strict";
+import { gettext } from "./shared.js";
 
 export class LiveSocket {
   constructor({ after = 0, onEvent, onPositions, onResync, onState }) {
@@ -58,13 +59,14 @@ export class LiveSocket {
   }
 }
 
+// The connection's state in words on `element` (its class says it in colour).
 export function showConnectionState(element) {
   const labels = {
-    connecting: element.dataset.connecting,
-    live: element.dataset.live,
-    reconnecting: element.dataset.reconnecting,
-    "signed-out": element.dataset.signedOut,
-    error: element.dataset.error,
+    connecting: gettext("Connecting…"),
+    live: gettext("Live"),
+    reconnecting: gettext("Reconnecting… (nothing is lost)"),
+    "signed-out": gettext("Signed out"),
+    error: gettext("Connection error"),
   };
   return (state) => {
     element.textContent = labels[state] || state;

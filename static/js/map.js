@@ -1,16 +1,17 @@
 // The city map page: roads from our own database, stations, hospitals and units, kept live.
 "use strict";
-import { CityMap, STATUS_COLOR, escapeHtml, getJSON, isStale } from "./citymap.js";
+import { CityMap, STATUS_COLOR, isStale } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
+import { $, escapeHtml, getJSON } from "./shared.js";
 
-const root = document.getElementById("map-page");
-const t = JSON.parse(document.getElementById("map-i18n").textContent);
+const root = $("map-page");
+const t = JSON.parse($("map-i18n").textContent);
 const staleSeconds = Number(root.dataset.staleSeconds);
 const units = new Map();
 const city = new CityMap("map", { labels: t, staleSeconds });
 
 function renderUnitList() {
-  const list = document.getElementById("unit-list");
+  const list = $("unit-list");
   const counts = {};
   const rows = [...units.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign));
   list.replaceChildren(...rows.map((u) => {
@@ -23,7 +24,7 @@ function renderUnitList() {
     li.onclick = () => u.lon != null && city.map.setView([u.lat, u.lon], 16);
     return li;
   }));
-  document.getElementById("unit-summary").textContent =
+  $("unit-summary").textContent =
     Object.entries(counts).map(([s, n]) => `${t.status[s] || s} ${n}`).join(" · ");
   if (!rows.length) list.innerHTML = `<li class="empty">${t.no_units}</li>`;
 }
@@ -37,7 +38,7 @@ async function loadUnits() {
 }
 
 async function start() {
-  const status = document.getElementById("map-status");
+  const status = $("map-status");
   try {
     await city.start();
     const [stations, hospitals] = await Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
@@ -51,7 +52,7 @@ async function start() {
   }
   new LiveSocket({
     after: Number(root.dataset.lastSeq),
-    onState: showConnectionState(document.getElementById("conn")),
+    onState: showConnectionState($("conn")),
     onEvent: (event) => { if (event.kind.startsWith("unit.")) loadUnits(); },
     onPositions: (rows) => {
       for (const row of rows) {

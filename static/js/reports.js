@@ -3,18 +3,14 @@
 // and from an incident to its timeline. Every figure comes from /api/reports/..., computed
 // by the server over the incidents themselves.
 "use strict";
+import { $, centreTime, escapeHtml, getJSON } from "./shared.js";
 
-const root = document.getElementById("reports");
-const config = JSON.parse(document.getElementById("reports-config").textContent);
+const root = $("reports");
+const config = JSON.parse($("reports-config").textContent);
 const L = config.labels;
-const en = root.dataset.lang === "en";
-const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
 const INTERVALS = new Map(config.intervals.map((iv) => [iv.key, iv]));
-const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", {
-  timeZone: config.time_zone, year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-});
+const dayAndTime = centreTime(config.time_zone, { day: true, seconds: true });
 
 // The filter the page was opened with (the form submits by GET and the page reloads).
 const form = $("report-filter");
@@ -25,10 +21,6 @@ const state = { interval: "response", drill: null, offset: 0 };
 
 // ---------------------------------------------------------------- helpers
 
-function escapeHtml(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
 function query(extra = {}) {
   const params = new URLSearchParams(filter);
   for (const [name, value] of Object.entries(extra)) {
@@ -38,11 +30,9 @@ function query(extra = {}) {
   return params.toString();
 }
 
-async function getJSON(path, extra) {
-  const response = await fetch(`${path}?${query(extra)}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `${response.status}`);
-  return body;
+// A report figure under the page's filter, with `extra` parameters of its own.
+function report(path, extra) {
+  return getJSON(`${path}?${query(extra)}`);
 }
 
 // Seconds as a supervisor reads them: "8.4 s" below two minutes, "12:05 min" above.
@@ -292,10 +282,10 @@ async function selectInterval(key) {
   const target = iv.targets.length ? iv.targets[0].within_s : null;
   $("dist-title").textContent = `${iv.label} · ${iv.note}`;
   const [dist, days, hours, areas] = await Promise.all([
-    getJSON("/api/reports/distribution", { interval: key }),
-    getJSON("/api/reports/trend", { interval: key, bucket: "day" }),
-    getJSON("/api/reports/trend", { interval: key, bucket: "hour" }),
-    getJSON("/api/reports/areas", { interval: key }),
+    report("/api/reports/distribution", { interval: key }),
+    report("/api/reports/trend", { interval: key, bucket: "day" }),
+    report("/api/reports/trend", { interval: key, bucket: "hour" }),
+    report("/api/reports/areas", { interval: key }),
   ]);
   distributionChart(dist);
   lineChart($("chart-days"), days, {
@@ -317,7 +307,7 @@ function drillProblems() {
 
 async function drill(params, title, offset = 0) {
   state.drill = { params, title };
-  const body = await getJSON("/api/reports/incidents", { ...params, offset, limit: 100 });
+  const body = await report("/api/reports/incidents", { ...params, offset, limit: 100 });
   const key = params.interval;
   $("drill").hidden = false;
   $("drill-title").textContent = `${title} · ${body.total} ${L.incidents}`;
@@ -326,7 +316,7 @@ async function drill(params, title, offset = 0) {
     <th>${L.hospitals}</th><th class="num">${key ? escapeHtml(INTERVALS.get(key).label) : L.value}</th><th>${L.problems}</th></tr>`;
   const rows = body.rows.map((r) => `<tr data-id="${r.id}" class="hit" tabindex="0">
     <td><a href="#timeline" data-id="${r.id}">${escapeHtml(r.number)}</a></td>
-    <td>${timeFormat.format(new Date(r.created_at))}</td><td>${escapeHtml(config.priorities[r.priority] || "–")}</td>
+    <td>${dayAndTime(r.created_at)}</td><td>${escapeHtml(config.priorities[r.priority] || "–")}</td>
     <td>${escapeHtml(r.units)}</td><td>${escapeHtml(r.hospitals)}</td>
     <td class="num">${key ? duration(r.intervals[key]) : duration(r.intervals.response)}</td>
     <td class="problem">${r.problems.map((p) => escapeHtml(p.text)).join("<br>")}</td></tr>`).join("");
@@ -351,14 +341,13 @@ $("drill-table").addEventListener("keydown", (event) => {
 });
 
 async function showTimeline(id) {
-  const response = await fetch(`/api/reports/incidents/${id}/timeline`, { credentials: "same-origin" });
-  const t = await response.json();
+  const t = await getJSON(`/api/reports/incidents/${id}/timeline`);
   $("timeline").hidden = false;
   $("timeline-title").textContent = `${L.timeline}: ${t.number}`;
-  const clocks = t.clocks.map((c) => `<li><time>${timeFormat.format(new Date(c.at))}</time> ${escapeHtml(c.label)}</li>`).join("");
+  const clocks = t.clocks.map((c) => `<li><time>${dayAndTime(c.at)}</time> ${escapeHtml(c.label)}</li>`).join("");
   const events = t.events.map((e) => {
     const detail = Object.entries(e.data).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length)).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(Array.isArray(v) ? v.join(", ") : v)}`).join(" · ");
-    return `<tr><td>${timeFormat.format(new Date(e.at))}</td><td><code>${escapeHtml(e.kind)}</code></td><td>${escapeHtml(e.actor || "–")}</td>
+    return `<tr><td>${dayAndTime(e.at)}</td><td><code>${escapeHtml(e.kind)}</code></td><td>${escapeHtml(e.actor || "–")}</td>
       <td>${escapeHtml(e.unit)}</td><td class="muted">${detail}</td></tr>`;
   }).join("");
   const problems = t.problems.length ? `<p class="warning">${t.problems.map((p) => escapeHtml(p.text)).join("<br>")}</p>` : "";
@@ -380,10 +369,10 @@ async function start() {
   exportLinks();
   try {
     const [summary, units, hospitals, priorities] = await Promise.all([
-      getJSON("/api/reports/summary"),
-      getJSON("/api/reports/units"),
-      getJSON("/api/reports/hospitals"),
-      getJSON("/api/reports/priorities"),
+      report("/api/reports/summary"),
+      report("/api/reports/units"),
+      report("/api/reports/hospitals"),
+      report("/api/reports/priorities"),
     ]);
     renderSummary(summary);
     unitsChart(units);

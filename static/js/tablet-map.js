@@ -1,22 +1,21 @@
 // The tablet's map: our own roads (CityMap, no tiles), the scene, the hospital, the vehicle,
 // and the road route to the scene and on to the hospital with its ETA (GET /api/roads/route).
 "use strict";
-import { CityMap, getJSON } from "./citymap.js";
+import { CityMap } from "./citymap.js";
+import { escapeHtml, getJSON, gettext, interpolate } from "./shared.js";
 
 const round = (p) => (p ? `${p.lon.toFixed(3)},${p.lat.toFixed(3)}` : "-");
 
 export class TabletMap {
-  constructor(element, statusLine, { T, online, escapeHtml, labels }) {
+  constructor(element, statusLine, { online, labels }) {
     this.element = element;
     this.statusLine = statusLine;
-    this.T = T;
     this.online = online;
-    this.escapeHtml = escapeHtml;
     this.labels = {
       status: labels.status,
-      stale: T("位置过时", "position stale"),
-      demo_attribution: T("演示城市：虚构道路", "Demo city: fictional roads"),
-      osm_attribution: T("道路 © OpenStreetMap 贡献者", "Roads © OpenStreetMap contributors"),
+      stale: gettext("position stale"),
+      demo_attribution: gettext("Demo city: fictional roads"),
+      osm_attribution: gettext("Roads © OpenStreetMap contributors"),
     };
     this.city = null;
     this.routes = {};
@@ -34,7 +33,7 @@ export class TabletMap {
     this.ready = this.city.start().then(() => {
       this.started = true;
       this.update(this.input);
-    }, (error) => this.say(`${this.T("地图无法加载：", "The map could not load: ")}${error.message}`, true));
+    }, (error) => this.say(interpolate(gettext("The map could not load: %(error)s"), { error: error.message }, true), true));
     return true;
   }
 
@@ -60,11 +59,11 @@ export class TabletMap {
     this.marks.clearLayers();
     if (scene) {
       const icon = L.divIcon({ className: `incident-icon p${scene.priority || 0}`, html: "!", iconSize: [28, 28] });
-      L.marker([scene.lat, scene.lon], { icon, keyboard: false }).bindTooltip(this.escapeHtml(scene.name || "")).addTo(this.marks);
+      L.marker([scene.lat, scene.lon], { icon, keyboard: false }).bindTooltip(escapeHtml(scene.name || "")).addTo(this.marks);
     }
     if (hospital) {
       const icon = L.divIcon({ className: "hospital-icon", html: "✚", iconSize: [24, 24] });
-      L.marker([hospital.lat, hospital.lon], { icon, keyboard: false }).bindTooltip(this.escapeHtml(hospital.name)).addTo(this.marks);
+      L.marker([hospital.lat, hospital.lon], { icon, keyboard: false }).bindTooltip(escapeHtml(hospital.name)).addTo(this.marks);
     }
     if (fix) {
       const icon = L.divIcon({ className: "me-icon", html: "", iconSize: [22, 22] });
@@ -93,7 +92,7 @@ export class TabletMap {
     const key = legs.map(([name, from, to]) => `${name}:${round(from)}>${round(to)}`).join("|");
     if (key === this.routeKey) return;
     if (!this.online()) {
-      this.say(this.T("离线：显示的是上次的路线。", "Offline: showing the last route."));
+      this.say(gettext("Offline: showing the last route."));
       return;
     }
     this.routeKey = key;
@@ -105,7 +104,7 @@ export class TabletMap {
       }
     } catch (error) {
       this.routeKey = null; // try again on the next update
-      this.say(`${this.T("路线无法计算：", "No route: ")}${error.message}`, true);
+      this.say(interpolate(gettext("No route: %(error)s"), { error: error.message }, true), true);
       return;
     }
     if (key !== this.routeKey) return; // a newer plan superseded this one
@@ -125,18 +124,18 @@ export class TabletMap {
       this.fitKey = fitKey;
       this.city.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 });
     }
-    const legend = [routes.a && this.T("红线：从本车出发", "red: from this vehicle"), routes.b && this.T("蓝虚线：现场到医院", "blue dashes: scene to hospital")];
-    this.say(legs.length ? legend.filter(Boolean).join(" · ") : this.T("等待定位以计算到现场的路线。", "Waiting for GPS to route to the scene."));
+    const legend = [routes.a && gettext("red: from this vehicle"), routes.b && gettext("blue dashes: scene to hospital")];
+    this.say(legs.length ? legend.filter(Boolean).join(" · ") : gettext("Waiting for GPS to route to the scene."));
     this.onRoute();
   }
 
   eta() {
     const { phase, fix } = this.input || {};
-    const text = (route, where) => `${where} ${Math.max(1, Math.round(route.seconds / 60))} ${this.T("分钟", "min")} · ${(route.metres / 1000).toFixed(1)} km`;
+    const text = (route, where) => `${where} ${Math.max(1, Math.round(route.seconds / 60))} ${gettext("min")} · ${(route.metres / 1000).toFixed(1)} km`;
     const { a, b } = this.routes;
-    if (phase === "to_scene" && a && fix) return text(a, this.T("到现场约", "To the scene about"));
-    if (phase === "to_hospital" && a && fix) return text(a, this.T("到医院约", "To the hospital about"));
-    if ((phase === "on_scene" || phase === "to_hospital") && b) return text(b, this.T("现场到医院约", "Scene to hospital about"));
+    if (phase === "to_scene" && a && fix) return text(a, gettext("To the scene about"));
+    if (phase === "to_hospital" && a && fix) return text(a, gettext("To the hospital about"));
+    if ((phase === "on_scene" || phase === "to_hospital") && b) return text(b, gettext("Scene to hospital about"));
     return "";
   }
 }

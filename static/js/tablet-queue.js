@@ -4,9 +4,7 @@
 // operation once. A refused operation leaves the queue (it would be refused again forever) and
 // is handed to onRefused so the crew sees why.
 "use strict";
-import { csrfToken } from "./http.js";
-
-export { csrfToken };
+import { csrfToken } from "./shared.js";
 
 const RETRY_MS = 4000;
 const MAX_BATCH = 200; // the server's limit per sync

@@ -4,15 +4,18 @@
 // the network is back. Network first, always: online the crew sees the server's state, never an
 // old copy; a copy is served only when the server cannot be reached, marked X-Tablet-Copy so the
 // page says it is offline. Writes never pass through here: the outbox owns them.
+// (docs/architecture.md, "Offline tablet".)
 "use strict";
 
 const USER = new URL(self.location.href).searchParams.get("user") || "";
 const CACHE = `tablet-${USER}`;
 const TIMEOUT_MS = 6000;
-// What the tablet reads: its page and files, its job, messages, units, routes and roads.
+// What the tablet reads: its page, files and words (the JavaScript catalogue), its job, messages,
+// units, routes and roads.
 const KEPT = [
   /^\/tablet\/$/,
   /^\/static\//,
+  /^\/jsi18n\/$/,
   /^\/api\/crew\/(assignment|messages|units)$/,
   /^\/api\/crew\/assignments\/\d+(\/recommendation)?$/,
   /^\/api\/roads(\/route)?$/,

@@ -5,17 +5,18 @@
 // waiting changes laid on top.
 "use strict";
 import { LiveSocket, showConnectionState } from "./live.js";
+import {
+  $, LANG, PRIORITY, SEX, ageText, answer, centreTime, csrfToken, escapeHtml, gettext, interpolate, pgettext,
+} from "./shared.js";
 import { chime } from "./sound.js";
-import { Outbox, csrfToken } from "./tablet-queue.js";
+import { Outbox } from "./tablet-queue.js";
 import { TabletMap } from "./tablet-map.js";
 import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
 
-const config = JSON.parse(document.getElementById("tablet-config").textContent);
-const root = document.getElementById("tablet");
-const en = root.dataset.lang === "en";
-const T = (zh, english) => (en ? english : zh);
-const $ = (id) => document.getElementById(id);
-const COLON = T("：", ": ");
+const config = JSON.parse($("tablet-config").textContent);
+const root = $("tablet");
+// The server's bilingual data (triage path, recommendation reasons) carries both languages.
+const en = LANG === "en";
 
 const POLL_MS = 15000;
 const GPS_MS = 5000;
@@ -24,33 +25,29 @@ const REMIND_MS = 20000;
 // screen's refreshes. (Queued writes have their own timeout and are resent with their keys.)
 const REQUEST_MS = 10000;
 // The crew's job in order; the server's next_statuses (config.next offline) say which are open.
+// Their labels are what a tap does, in the context "crew tap" where the word alone is ambiguous.
 const JOB = [
-  ["acknowledged", T("确认接单", "Acknowledge")],
-  ["en_route", T("出车", "En route")],
-  ["on_scene", T("到达现场", "On scene")],
-  ["patient_contact", T("接触患者", "Patient contact")],
-  ["transporting", T("转运途中", "Transporting")],
-  ["at_hospital", T("到达医院", "At hospital")],
-  ["returning", T("交接完成 · 返回", "Handover done · returning")],
-  ["available", T("空闲可派", "Available")],
+  ["acknowledged", pgettext("crew tap", "Acknowledge")],
+  ["en_route", pgettext("crew tap", "En route")],
+  ["on_scene", gettext("On scene")],
+  ["patient_contact", gettext("Patient contact")],
+  ["transporting", gettext("Transporting")],
+  ["at_hospital", gettext("At hospital")],
+  ["returning", gettext("Handover done · returning")],
+  ["available", gettext("Available")],
 ];
 const STATUS_TEXT = {
   ...config.status,
   ...Object.fromEntries(JOB),
-  dispatched: T("已派车 · 待确认", "Dispatched · to acknowledge"),
-  acknowledged: T("已确认", "Acknowledged"),
-  en_route: T("出车途中", "En route"),
-  returning: T("返回中", "Returning"),
-  out_of_service: T("暂停服务", "Out of service"),
+  dispatched: gettext("Dispatched · to acknowledge"),
+  acknowledged: gettext("Acknowledged"),
+  en_route: gettext("En route"),
+  returning: gettext("Returning"),
+  out_of_service: gettext("Out of service"),
 };
-const PRIORITY = { 1: T("I 危重", "I Critical"), 2: T("II 急重", "II Emergency"), 3: T("III 紧急", "III Urgent"), 4: T("IV 非紧急", "IV Non-urgent") };
 const BEFORE_SCENE = ["dispatched", "acknowledged", "en_route"];
-const timeFormat = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: config.time_zone, hour: "2-digit", minute: "2-digit", hour12: false });
-export const hhmm = (iso) => (iso ? timeFormat.format(new Date(iso)) : "—");
-
-export function escapeHtml(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
+const centreHhmm = centreTime(config.time_zone);
+const hhmm = (iso) => (iso ? centreHhmm(iso) : "—");
 
 const state = {
   shift: null,
@@ -76,15 +73,12 @@ async function get(url) {
     response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(REQUEST_MS) });
   } catch (error) {
     setNetwork(false);
-    throw new Error(T("无网络连接", "No network connection"));
+    throw new Error(gettext("No network connection"));
   }
   // A copy the service worker kept (tablet-sw.js): shown, but the server was not reached.
   setNetwork(!response.headers.get("X-Tablet-Copy"));
-  let body = null;
-  try { body = await response.json(); } catch { /* not JSON */ }
   if (response.status === 401 || (response.redirected && response.url.includes("/login/"))) location.reload();
-  if (!response.ok) throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
-  return body;
+  return answer(response);
 }
 
 async function post(url, body) {
@@ -99,13 +93,10 @@ async function post(url, body) {
     });
   } catch {
     setNetwork(false);
-    throw new Error(T("无网络连接：请在有信号时再试。", "No network: try again when there is signal."));
+    throw new Error(gettext("No network: try again when there is signal."));
   }
   setNetwork(true);
-  let data = null;
-  try { data = await response.json(); } catch { /* empty */ }
-  if (!response.ok) throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
-  return data;
+  return answer(response);
 }
 
 let refreshing = null;
@@ -128,7 +119,7 @@ async function refresh() {
         if (shiftChanged) shiftMoved(!!root.dataset.loaded);
       } catch (error) {
         if (state.shift === null && !root.dataset.loaded) {
-          $("load-error").textContent = T("无法加载：", "Could not load: ") + error.message;
+          $("load-error").textContent = interpolate(gettext("Could not load: %(error)s"), { error: error.message }, true);
           $("load-error").hidden = false;
         }
       }
@@ -237,7 +228,7 @@ function render() {
   renderTabs();
   renderDetails();
   renderPatient();
-  renderVitals($("vitals-list"), $("trend"), state.assignment?.vitals || [], assignmentOps("vitals"), { T, hhmm, escapeHtml });
+  renderVitals($("vitals-list"), $("trend"), state.assignment?.vitals || [], assignmentOps("vitals"), { hhmm });
   renderHospital();
   renderMessages();
   map.update(mapInput());
@@ -247,13 +238,13 @@ function render() {
 
 function renderBar() {
   const unit = state.shift?.unit;
-  $("call-sign").textContent = unit ? unit.call_sign : T("未上班", "Not on shift");
+  $("call-sign").textContent = unit ? unit.call_sign : gettext("Not on shift");
   $("unit-kind").textContent = unit ? config.kind[unit.kind] || unit.kind : "";
   const status = effectiveStatus();
   const waiting = unit && status !== unit.status;
   $("unit-status").innerHTML = unit
     ? `<span class="status-dot s-${status}"></span>${escapeHtml(STATUS_TEXT[status] || status)}` +
-      (waiting ? ` <span class="waiting">${T("待发送", "waiting to send")}</span>` : "")
+      (waiting ? ` <span class="waiting">${gettext("waiting to send")}</span>` : "")
     : "";
   $("unit-status").className = `unit-status s-${status || "none"}`;
 }
@@ -263,18 +254,18 @@ function renderNet() {
   const net = $("net");
   const up = online();
   net.className = `net ${up ? "net-on" : "net-off"}`;
-  net.textContent = up ? T("在线", "Online") : T("离线", "Offline");
-  if (items.length) net.textContent += ` · ${items.length} ${T("项待发送", "waiting")}`;
+  net.textContent = up ? gettext("Online") : gettext("Offline");
+  if (items.length) net.textContent += ` · ${items.length} ${gettext("waiting")}`;
   root.classList.toggle("is-offline", !up);
   $("conn").hidden = !up; // an emulated or half-dead link may keep the socket "live": say one thing
   const box = $("offline");
   box.hidden = up && !items.length;
   box.className = `offline-box ${up ? "sending" : "off"}`;
   $("offline-title").textContent = up
-    ? T(`正在发送 ${items.length} 项…`, `Sending ${items.length}…`)
+    ? interpolate(gettext("Sending %(count)s…"), { count: items.length }, true)
     : items.length
-      ? T(`离线：${items.length} 项等待发送，恢复网络后按顺序自动发送。`, `Offline: ${items.length} waiting, sent in order when the network is back.`)
-      : T("离线：操作会先保存在本机，恢复网络后自动发送。", "Offline: what you do is kept here and sent when the network is back.");
+      ? interpolate(gettext("Offline: %(count)s waiting, sent in order when the network is back."), { count: items.length }, true)
+      : gettext("Offline: what you do is kept here and sent when the network is back.");
   $("queue-list").innerHTML = items.map((op) => `<li><time>${hhmm(op.client_time)}</time> ${escapeHtml(op.label)}</li>`).join("");
 }
 
@@ -282,7 +273,7 @@ function renderRefused() {
   const box = $("refused");
   box.hidden = !state.refused.length;
   $("refused-list").innerHTML = state.refused.map((r) =>
-    `<li><b>${T("未被接受", "Not accepted")}${COLON}${escapeHtml(r.label)}</b> <time>${hhmm(r.at)}</time><br>${escapeHtml(r.error)}</li>`).join("");
+    `<li><b>${escapeHtml(interpolate(gettext("Not accepted: %(what)s"), { what: r.label }, true))}</b> <time>${hhmm(r.at)}</time><br>${escapeHtml(r.error)}</li>`).join("");
 }
 
 function isNewJob() {
@@ -297,8 +288,8 @@ function renderAlert() {
   root.classList.toggle("alerting", fresh);
   if (!fresh) return;
   const i = a.incident;
-  $("alert-what").innerHTML = `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || T("未分级", "Not triaged"))}</span> ${escapeHtml(i.chief_complaint || T("（主诉未填）", "(no complaint yet)"))}`;
-  $("alert-where").textContent = i.address || T("位置未定：请联系调度", "Location not set: call control");
+  $("alert-what").innerHTML = `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || gettext("Not triaged"))}</span> ${escapeHtml(i.chief_complaint || gettext("(no complaint yet)"))}`;
+  $("alert-where").textContent = i.address || gettext("Location not set: call control");
   if (!state.alerted.has(a.id)) {
     state.alerted.add(a.id);
     announce();
@@ -326,25 +317,27 @@ function renderJob() {
   if (a) state.ended = null;
   $("stood-down").hidden = !state.ended;
   if (state.ended) {
-    $("stood-down").textContent = `${T("任务已撤回", "Stood down")} ${state.ended.number}${COLON}${state.ended.reason || "—"}`;
+    $("stood-down").textContent = interpolate(
+      gettext("Stood down %(number)s: %(reason)s"), { number: state.ended.number, reason: state.ended.reason || "—" }, true,
+    );
   }
   if (!a) return;
   const i = a.incident;
   $("job-prio").className = `prio-pill p${i.priority || 0}`;
-  $("job-prio").textContent = PRIORITY[i.priority] || T("未分级", "Not triaged");
-  $("job-complaint").textContent = i.chief_complaint || T("（主诉未填）", "(no complaint yet)");
+  $("job-prio").textContent = PRIORITY[i.priority] || gettext("Not triaged");
+  $("job-complaint").textContent = i.chief_complaint || gettext("(no complaint yet)");
   $("job-number").textContent = i.number;
-  $("job-address").textContent = i.address || T("位置未定", "Location not set");
+  $("job-address").textContent = i.address || gettext("Location not set");
   const call = $("call-back");
   call.hidden = !i.caller_number;
   call.href = `tel:${i.caller_number}`;
-  call.textContent = `☎ ${T("回拨", "Call back")} ${i.caller_number}`;
+  call.textContent = `☎ ${gettext("Call back")} ${i.caller_number}`;
   const target = navTarget();
   const nav = $("navigate");
   nav.hidden = !target;
   if (target) {
     nav.href = `geo:${target.lat},${target.lon}?q=${target.lat},${target.lon}(${encodeURIComponent(target.name)})`;
-    nav.textContent = `➤ ${T("导航至", "Navigate to")} ${target.name}`;
+    nav.textContent = `➤ ${gettext("Navigate to")} ${target.name}`;
   }
   renderNotice(a);
 }
@@ -359,12 +352,12 @@ function renderNotice(a) {
   const acked = n && n.acknowledged_at;
   line.className = `notice-line${acked ? " acked" : n ? " sent" : ""}`;
   $("notice-text").textContent = !n
-    ? T("预到院通知尚未发送", "Pre-arrival notice not sent yet")
+    ? gettext("Pre-arrival notice not sent yet")
     : acked
-      ? `${T("急诊已确认", "ER acknowledged")}${COLON}${n.acknowledged_by || ""} ${hhmm(n.acknowledged_at)}`
-      : `${T("预到院通知已发送", "Pre-arrival notice sent")} ${hhmm(n.sent_at)} · ${T("等待急诊确认", "waiting for the ER")}`;
+      ? interpolate(gettext("ER acknowledged: %(by)s %(at)s"), { by: n.acknowledged_by || "", at: hhmm(n.acknowledged_at) }, true)
+      : `${gettext("Pre-arrival notice sent")} ${hhmm(n.sent_at)} · ${gettext("waiting for the ER")}`;
   $("send-notice").hidden = !!acked;
-  $("send-notice").textContent = n ? T("更新预到院通知", "Update the notice") : T("发送预到院通知", "Send pre-arrival notice");
+  $("send-notice").textContent = n ? gettext("Update the notice") : gettext("Send pre-arrival notice");
   const ackedId = acked ? n.id : null; // a sound when the acknowledgement arrives, not on load
   if (state.noticeAck !== undefined && ackedId && state.noticeAck !== ackedId) chime("notice");
   state.noticeAck = ackedId;
@@ -391,7 +384,7 @@ function navTarget() {
   if (!a) return null;
   const i = a.incident;
   const toScene = BEFORE_SCENE.includes(effectiveStatus());
-  if (toScene && i.lon != null) return { lon: i.lon, lat: i.lat, name: i.address || T("现场", "Scene") };
+  if (toScene && i.lon != null) return { lon: i.lon, lat: i.lat, name: i.address || gettext("Scene") };
   const h = a.destination;
   if (h) return { lon: h.lon, lat: h.lat, name: h.name };
   return null;
@@ -401,7 +394,7 @@ function renderStatuses() {
   const a = state.assignment;
   const status = effectiveStatus();
   const next = nextStatuses(status);
-  const shown = a ? JOB : [["available", STATUS_TEXT.available], ["out_of_service", T("暂停服务", "Out of service")]];
+  const shown = a ? JOB : [["available", STATUS_TEXT.available], ["out_of_service", gettext("Out of service")]];
   // Idle, nothing is expected of the crew but to stay available.
   const expected = a ? shown.find(([s]) => next.includes(s))?.[0] : next.includes("available") ? "available" : null;
   const waiting = new Map(outbox.pending().filter((op) => op.kind === "status" || op.kind === "acknowledge")
@@ -417,7 +410,7 @@ function renderStatuses() {
     button.disabled = !next.includes(value);
     const at = clocks[clockOf[value]];
     const mark = waiting.has(value)
-      ? `<small class="wait-mark">${T("待发送", "waiting to send")} ${hhmm(waiting.get(value).client_time)}</small>`
+      ? `<small class="wait-mark">${gettext("waiting to send")} ${hhmm(waiting.get(value).client_time)}</small>`
       : at ? `<small>✓ ${hhmm(at)}</small>` : "";
     button.innerHTML = `<span>${escapeHtml(label)}</span>${mark}`;
     button.onclick = () => tapStatus(value, label);
@@ -430,7 +423,7 @@ function tapStatus(status, label) {
   const a = state.assignment;
   if (!nextStatuses(effectiveStatus()).includes(status)) return; // a second tap of a glove
   if (status === "acknowledged" && a) outbox.add("acknowledge", { assignment: a.id }, label);
-  else outbox.add("status", { status, assignment: a && a.live ? a.id : null }, `${T("状态", "Status")}${COLON}${label}`);
+  else outbox.add("status", { status, assignment: a && a.live ? a.id : null }, interpolate(gettext("Status: %(status)s"), { status: label }, true));
   if (status === "acknowledged") chime("dispatched");
 }
 
@@ -466,20 +459,20 @@ function renderDetails() {
   const a = state.assignment;
   if (!a) return;
   const i = a.incident;
-  const sex = { M: T("男", "male"), F: T("女", "female") }[i.patient_sex] || "";
-  const patient = [i.patient_name, sex, i.patient_age != null ? T(`${i.patient_age}岁`, `${i.patient_age} y`) : ""].filter(Boolean).join(" · ");
+  const sex = SEX[i.patient_sex] || "";
+  const patient = [i.patient_name, sex, i.patient_age != null ? ageText(i.patient_age) : ""].filter(Boolean).join(" · ");
   const path = (i.triage.path || []).map((p) =>
     `<li>${escapeHtml(en ? p.question_en || p.question : p.question)} → <b>${escapeHtml(en ? p.answer_en || p.answer : p.answer)}</b></li>`).join("");
   const rows = [
-    [T("事件", "Incident"), escapeHtml(i.number)],
-    [T("优先级", "Priority"), `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || T("未分级", "Not triaged"))}</span>`],
-    [T("主诉", "Complaint"), escapeHtml(i.chief_complaint || "—")],
-    [T("地址", "Address"), escapeHtml(i.address || "—")],
-    [T("来电", "Caller"), i.caller_number ? `<a class="tel" href="tel:${escapeHtml(i.caller_number)}">☎ ${escapeHtml(i.caller_number)}</a> ${escapeHtml(i.caller_name || "")}` : "—"],
-    [T("患者", "Patient"), escapeHtml(patient || "—") + (i.patient_count > 1 ? ` · ${T("伤病员", "patients")} ${i.patient_count}` : "")],
-    [T("分级", "Triage"), i.triage.protocol ? `${escapeHtml(en ? i.triage.protocol_name_en || i.triage.protocol_name : i.triage.protocol_name)}<ol class="triage-path">${path}</ol>` : "—"],
-    [T("指导", "Instruction"), escapeHtml(i.triage.instruction || "—")],
-    [T("调度备注", "Dispatcher notes"), escapeHtml(i.notes || "—")],
+    [gettext("Incident"), escapeHtml(i.number)],
+    [gettext("Priority"), `<span class="prio-pill p${i.priority || 0}">${escapeHtml(PRIORITY[i.priority] || gettext("Not triaged"))}</span>`],
+    [gettext("Complaint"), escapeHtml(i.chief_complaint || "—")],
+    [gettext("Address"), escapeHtml(i.address || "—")],
+    [gettext("Caller"), i.caller_number ? `<a class="tel" href="tel:${escapeHtml(i.caller_number)}">☎ ${escapeHtml(i.caller_number)}</a> ${escapeHtml(i.caller_name || "")}` : "—"],
+    [gettext("Patient"), escapeHtml(patient || "—") + (i.patient_count > 1 ? ` · ${gettext("patients")} ${i.patient_count}` : "")],
+    [gettext("Triage"), i.triage.protocol ? `${escapeHtml(en ? i.triage.protocol_name_en || i.triage.protocol_name : i.triage.protocol_name)}<ol class="triage-path">${path}</ol>` : "—"],
+    [gettext("Instruction"), escapeHtml(i.triage.instruction || "—")],
+    [gettext("Dispatcher notes"), escapeHtml(i.notes || "—")],
   ];
   $("details").innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
 }
@@ -507,17 +500,17 @@ function renderPatient() {
   }
   $("drug-list").innerHTML = state.drugs.map((d, n) =>
     `<li><b>${escapeHtml(d.name)}</b> ${escapeHtml(d.dose)} ${escapeHtml(d.route)} <time>${hhmm(d.given_at)}</time>
-      <button type="button" class="t-button quiet small" data-drop="${n}" aria-label="${T("删除", "Remove")}">✕</button></li>`).join("")
-    || `<li class="muted">${T("尚未记录用药", "No drugs recorded")}</li>`;
+      <button type="button" class="t-button quiet small" data-drop="${n}" aria-label="${gettext("Remove")}">✕</button></li>`).join("")
+    || `<li class="muted">${gettext("No drugs recorded")}</li>`;
   $("drug-list").querySelectorAll("[data-drop]").forEach((b) => (b.onclick = () => {
     state.drugs.splice(Number(b.dataset.drop), 1);
     state.patientDirty = true;
     renderPatient();
   }));
   const line = $("patient-state");
-  if (waiting.length) line.innerHTML = `<span class="waiting">${T("待发送", "waiting to send")} · ${hhmm(waiting.at(-1).client_time)}</span>`;
-  else if (state.patientDirty) line.textContent = T("有未保存的修改", "Changes not saved yet");
-  else if (record) line.textContent = `✓ ${T("已保存", "Saved")} ${hhmm(record.updated_at)}`;
+  if (waiting.length) line.innerHTML = `<span class="waiting">${gettext("waiting to send")} · ${hhmm(waiting.at(-1).client_time)}</span>`;
+  else if (state.patientDirty) line.textContent = gettext("Changes not saved yet");
+  else if (record) line.textContent = `✓ ${gettext("Saved")} ${hhmm(record.updated_at)}`;
   else line.textContent = "";
 }
 
@@ -546,7 +539,7 @@ patientForm.onsubmit = (event) => {
     interventions: f.interventions.value.trim(),
     drugs: state.drugs,
   };
-  outbox.add("patient", data, T("病历", "Patient record"));
+  outbox.add("patient", data, gettext("Patient record"));
   state.patientDirty = false;
 };
 
@@ -556,12 +549,12 @@ $("vitals-form").onsubmit = (event) => {
   event.preventDefault();
   const a = state.assignment;
   if (!a) return;
-  const { readings, problem } = vitalsFromForm(event.target, config.vital_ranges, T);
+  const { readings, problem } = vitalsFromForm(event.target, config.vital_ranges);
   $("vitals-error").textContent = problem || "";
   if (problem) return;
-  const summary = [readings.heart_rate && `${T("心率", "HR")} ${readings.heart_rate}`, readings.systolic_bp && `${T("血压", "BP")} ${readings.systolic_bp}/${readings.diastolic_bp}`,
+  const summary = [readings.heart_rate && `${gettext("HR")} ${readings.heart_rate}`, readings.systolic_bp && `${gettext("BP")} ${readings.systolic_bp}/${readings.diastolic_bp}`,
     readings.spo2 && `SpO₂ ${readings.spo2}`].filter(Boolean).join(" ");
-  outbox.add("vitals", { assignment: a.id, taken_at: new Date().toISOString(), ...readings }, `${T("生命体征", "Vitals")} ${summary}`);
+  outbox.add("vitals", { assignment: a.id, taken_at: new Date().toISOString(), ...readings }, `${gettext("Vitals")} ${summary}`);
   event.target.reset();
 };
 
@@ -570,7 +563,7 @@ $("vitals-form").onsubmit = (event) => {
 async function loadRecommendation() {
   const a = state.assignment;
   if (!a) return;
-  $("hospital-list").innerHTML = `<li class="muted">${T("正在加载推荐医院…", "Loading the recommendation…")}</li>`;
+  $("hospital-list").innerHTML = `<li class="muted">${gettext("Loading the recommendation…")}</li>`;
   try {
     state.recommendation = await get(`/api/crew/assignments/${a.id}/recommendation`);
   } catch (error) {
@@ -585,35 +578,35 @@ function renderHospital() {
   const waiting = assignmentOps("destination").at(-1);
   const dest = a.destination;
   $("destination").innerHTML = dest
-    ? `${T("送往", "Taking the patient to")} <b>${escapeHtml(dest.name)}</b>` +
+    ? `${gettext("Taking the patient to")} <b>${escapeHtml(dest.name)}</b>` +
       (dest.phone ? ` · <a class="tel" href="tel:${escapeHtml(dest.phone)}">☎ ${escapeHtml(dest.phone)}</a>` : "") +
-      (waiting ? ` <span class="waiting">${T("改送待发送", "change waiting to send")}</span>` : "")
-    : `${T("尚未指定医院", "No hospital chosen yet")}` + (waiting ? ` <span class="waiting">${T("待发送", "waiting to send")}</span>` : "");
+      (waiting ? ` <span class="waiting">${gettext("change waiting to send")}</span>` : "")
+    : `${gettext("No hospital chosen yet")}` + (waiting ? ` <span class="waiting">${gettext("waiting to send")}</span>` : "");
   const rec = state.recommendation;
   if (!rec || rec.assignment !== a.id) {
-    if (!rec?.error) { $("hospital-list").innerHTML = `<li class="muted">${T("打开此页时加载推荐。", "The recommendation loads when this page opens.")}</li>`; }
+    if (!rec?.error) { $("hospital-list").innerHTML = `<li class="muted">${gettext("The recommendation loads when this page opens.")}</li>`; }
     else $("hospital-list").innerHTML = `<li class="error">${escapeHtml(rec.error)}</li>`;
     return;
   }
   const chosen = waiting ? waiting.data.hospital : dest?.id;
   const rows = rec.hospitals.map((h) => {
     const reasons = (h.reasons || []).map((r) => escapeHtml(en ? r.en : r.zh)).join(" · ");
-    const mins = h.eta_s != null ? `${Math.round(h.eta_s / 60)} ${T("分钟", "min")}` : "—";
+    const mins = h.eta_s != null ? `${Math.round(h.eta_s / 60)} ${gettext("min")}` : "—";
     const cls = ["hospital"];
     if (h.id === chosen) cls.push("chosen");
     if (h.diverting) cls.push("diverting");
     if (!h.has_capability) cls.push("lacks");
     const button = h.id === chosen
-      ? `<span class="chosen-mark">✓ ${T("当前目的地", "Current destination")}</span>`
-      : `<button type="button" class="t-button" data-hospital="${h.id}" data-rank="${h.rank}">${dest ? T("改送此院", "Take here instead") : T("送往此院", "Take here")}</button>`;
+      ? `<span class="chosen-mark">✓ ${gettext("Current destination")}</span>`
+      : `<button type="button" class="t-button" data-hospital="${h.id}" data-rank="${h.rank}">${dest ? gettext("Take here instead") : gettext("Take here")}</button>`;
     return `<li class="${cls.join(" ")}"><span class="rank">${h.rank}</span><div class="h-main"><b>${escapeHtml(h.name)}</b>
-      <span class="eta">${mins}</span>${h.diverting ? `<span class="flag">${T("分流中", "diverting")}</span>` : ""}<br><small>${reasons}</small></div>${button}</li>`;
+      <span class="eta">${mins}</span>${h.diverting ? `<span class="flag">${gettext("diverting")}</span>` : ""}<br><small>${reasons}</small></div>${button}</li>`;
   });
   const short = rec.hospital_shortfall ? `<li class="shortfall">${escapeHtml(en ? rec.hospital_shortfall.en : rec.hospital_shortfall.zh)}</li>` : "";
-  $("hospital-list").innerHTML = short + (rows.join("") || `<li class="muted">${T("没有可推荐的医院", "No hospital to recommend")}</li>`);
+  $("hospital-list").innerHTML = short + (rows.join("") || `<li class="muted">${gettext("No hospital to recommend")}</li>`);
   $("hospital-list").querySelectorAll("[data-hospital]").forEach((b) => (b.onclick = () => {
     const h = rec.hospitals.find((x) => x.id === Number(b.dataset.hospital));
-    outbox.add("destination", { assignment: a.id, hospital: h.id, hospital_rank: h.rank }, `${T("改送", "Destination")}${COLON}${h.name}`);
+    outbox.add("destination", { assignment: a.id, hospital: h.id, hospital_rank: h.rank }, interpolate(gettext("Destination: %(hospital)s"), { hospital: h.name }, true));
   }));
 }
 
@@ -631,15 +624,15 @@ function renderMessages() {
   state.seenMessages = ids;
   const rows = state.messages.map((m) =>
     `<li class="${m.direction}${m.direction === "to_crew" && !m.read_at ? " unread" : ""}"><time>${hhmm(m.sent_at)}</time>
-      <b>${m.direction === "to_crew" ? T("调度", "Control") : escapeHtml(m.sender)}</b> ${escapeHtml(m.text)}</li>`);
-  rows.push(...waiting.map((op) => `<li class="to_control waiting"><time>${hhmm(op.client_time)}</time> <b>${T("我", "Me")}</b> ${escapeHtml(op.data.text)} <span class="waiting">${T("待发送", "waiting to send")}</span></li>`));
-  list.innerHTML = rows.join("") || `<li class="muted">${T("暂无消息。可在下方给调度发消息。", "No messages. Write to the control room below.")}</li>`;
+      <b>${m.direction === "to_crew" ? gettext("Control") : escapeHtml(m.sender)}</b> ${escapeHtml(m.text)}</li>`);
+  rows.push(...waiting.map((op) => `<li class="to_control waiting"><time>${hhmm(op.client_time)}</time> <b>${gettext("Me")}</b> ${escapeHtml(op.data.text)} <span class="waiting">${gettext("waiting to send")}</span></li>`));
+  list.innerHTML = rows.join("") || `<li class="muted">${gettext("No messages. Write to the control room below.")}</li>`;
   if (state.tab === "messages" && !$("work").hidden) {
     list.scrollTop = list.scrollHeight;
     for (const m of state.messages) {
       if (m.direction === "to_crew" && !m.read_at && !state.readSent.has(m.id)) {
         state.readSent.add(m.id);
-        outbox.add("message_read", { message: m.id }, T("已读消息", "Message read"));
+        outbox.add("message_read", { message: m.id }, gettext("Message read"));
       }
     }
   }
@@ -649,13 +642,13 @@ $("message-form").onsubmit = (event) => {
   event.preventDefault();
   const text = $("message-text").value.trim();
   if (!text) return;
-  outbox.add("message", { text }, `${T("消息", "Message")}${COLON}${text.slice(0, 24)}`);
+  outbox.add("message", { text }, interpolate(gettext("Message: %(text)s"), { text: text.slice(0, 24) }, true));
   $("message-text").value = "";
 };
 
 // ---------------------------------------------------------------- the map and the route
 
-const map = new TabletMap($("tablet-map"), $("map-status"), { T, online, escapeHtml, labels: config });
+const map = new TabletMap($("tablet-map"), $("map-status"), { online, labels: config });
 
 function mapInput() {
   const a = state.assignment;
@@ -687,10 +680,10 @@ let sending = false;
 
 function startGps() {
   if (watchId !== null || !navigator.geolocation) {
-    if (!navigator.geolocation) $("gps").textContent = T("无定位功能", "No GPS");
+    if (!navigator.geolocation) $("gps").textContent = gettext("No GPS");
     return;
   }
-  $("gps").textContent = T("正在定位…", "Finding position…");
+  $("gps").textContent = gettext("Finding position…");
   watchId = navigator.geolocation.watchPosition((position) => {
     const c = position.coords;
     state.fix = {
@@ -701,7 +694,7 @@ function startGps() {
     sendPosition();
     map.update(mapInput());
   }, (error) => {
-    $("gps").textContent = error.code === 1 ? T("定位未授权", "GPS not allowed") : T("定位不可用", "GPS unavailable");
+    $("gps").textContent = error.code === 1 ? gettext("GPS not allowed") : gettext("GPS unavailable");
   }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
 }
 
@@ -746,7 +739,7 @@ async function loadUnits() {
       `<li><button type="button" class="t-button unit-choice" data-unit="${u.id}"><b>${escapeHtml(u.call_sign)}</b>
         <span>${escapeHtml(config.kind[u.kind] || u.kind)} · ${escapeHtml(u.home_station || "")}</span>
         <small>${escapeHtml(STATUS_TEXT[u.status] || u.status)}${u.crew.length ? " · " + escapeHtml(u.crew.join(", ")) : ""}</small></button></li>`).join("")
-      || `<li class="muted">${T("没有车辆。请联系管理员。", "No units. Ask an administrator.")}</li>`;
+      || `<li class="muted">${gettext("No units. Ask an administrator.")}</li>`;
     list.querySelectorAll("[data-unit]").forEach((b) => (b.onclick = () => startShift(Number(b.dataset.unit))));
   } catch (error) {
     list.innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
@@ -770,10 +763,10 @@ async function startShift(unitId) {
 
 $("end-shift").onclick = async () => {
   if (outbox.pending().length) {
-    alert(T("还有未发送的操作：请等网络恢复、发送完成后再下班。", "Some changes are still waiting to send: end the shift once they are sent."));
+    alert(gettext("Some changes are still waiting to send: end the shift once they are sent."));
     return;
   }
-  if (!confirm(T("确定下班并退出此车？", "End your shift on this unit?"))) return;
+  if (!confirm(gettext("End your shift on this unit?"))) return;
   try {
     await post("/api/crew/shift/end", {});
     state.shift = null;

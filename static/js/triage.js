@@ -3,103 +3,60 @@
 // Outcomes with telephone CPR show a 110/min metronome, an elapsed timer and a compression count;
 // the coaching can outlive the triage (takeCpr: the console docks it after dispatch).
 "use strict";
+import { gettext, interpolate, pgettext } from "./shared.js";
 
-const LABELS = {
-  "zh-hans": {
-    choose: "选择主诉",
-    filter: "输入主诉、拼音或英文（如 胸痛、xiongtong）",
-    noMatch: "没有匹配的主诉",
-    change: "更换主诉",
-    back: "返回上一步",
-    restart: "重新分级",
-    keys: "数字键 1-9 选择答案 · Backspace 返回上一步",
-    asked: "已问",
-    capability: "所需车辆",
-    hospital: "送往",
-    nearest: "就近医院",
-    tell: "指导呼救者",
-    start: "开始节拍",
-    resume: "继续节拍",
-    stop: "暂停节拍",
-    beatKey: "M 键：开始/暂停节拍",
-    busy: "另一位呼救者的心肺复苏指导仍在进行：先结束那一个，才能开始这一个。",
-    elapsed: "按压时间",
-    compressions: "按压",
-    cycle: (n) => `第 ${n} 轮`,
-    rate: "110 次/分",
-    breathsOption: "30:2 人工呼吸提示",
-    breathsNow: "给予 2 次人工呼吸",
-    swap: "已满 2 分钟：如有人可替换，换人按压",
-    noAudio: "无法播放声音，请跟随闪烁的节拍",
-    priority: { 1: "I级 危重", 2: "II级 急重", 3: "III级 紧急", 4: "IV级 非紧急" },
-    capabilities: {
-      als: "高级生命支持（ALS）",
-      bls: "基础生命支持（BLS）",
-      negative_pressure: "负压救护车",
-      neonatal: "新生儿转运（保温箱）",
-      defib: "除颤仪",
-      ventilator: "呼吸机",
-      bariatric: "大体重担架",
-    },
-    hospitals: {
-      chest_pain: "胸痛中心",
-      stroke: "卒中中心",
-      trauma: "创伤中心",
-      maternal: "危重孕产妇救治中心",
-      neonatal: "危重新生儿救治中心",
-      pci: "PCI（导管室）",
-      ct: "CT",
-      burns: "烧伤科",
-      paediatric: "儿科",
-    },
+// The pane's own words, in the page's language (Django's JavaScript catalogue).
+const WORDS = {
+  choose: gettext("Choose the chief complaint"),
+  filter: gettext("Type the complaint (e.g. chest, 胸痛)"),
+  noMatch: gettext("No matching complaint"),
+  change: gettext("Change complaint"),
+  back: gettext("Back"),
+  keys: gettext("Keys 1-9 pick an answer · Backspace goes back"),
+  asked: gettext("Asked"),
+  capability: gettext("Unit needed"),
+  hospital: gettext("Take to"),
+  nearest: gettext("Nearest suitable hospital"),
+  tell: gettext("Tell the caller"),
+  start: gettext("Start beat"),
+  resume: gettext("Resume beat"),
+  stop: gettext("Pause beat"),
+  beatKey: gettext("M starts or pauses the beat"),
+  busy: gettext("Another caller's CPR coaching is still running: end it before starting this one."),
+  elapsed: gettext("CPR time"),
+  compressions: gettext("Compressions"),
+  cycle: (n) => interpolate(gettext("Cycle %(n)s"), { n }, true),
+  rate: gettext("110 per minute"),
+  breathsOption: gettext("30:2 rescue-breath prompts"),
+  breathsNow: gettext("Give 2 rescue breaths"),
+  swap: gettext("2 minutes: swap rescuers if someone can take over"),
+  noAudio: gettext("No sound available: follow the flashing beat"),
+  // The outcome's own wording of the priorities ("I级 危重" in Chinese), hence the context.
+  priority: {
+    1: pgettext("triage outcome", "I Critical"),
+    2: pgettext("triage outcome", "II Emergency"),
+    3: pgettext("triage outcome", "III Urgent"),
+    4: pgettext("triage outcome", "IV Non-urgent"),
   },
-  en: {
-    choose: "Choose the chief complaint",
-    filter: "Type the complaint (e.g. chest, 胸痛)",
-    noMatch: "No matching complaint",
-    change: "Change complaint",
-    back: "Back",
-    restart: "Start again",
-    keys: "Keys 1-9 pick an answer · Backspace goes back",
-    asked: "Asked",
-    capability: "Unit needed",
-    hospital: "Take to",
-    nearest: "Nearest suitable hospital",
-    tell: "Tell the caller",
-    start: "Start beat",
-    resume: "Resume beat",
-    stop: "Pause beat",
-    beatKey: "M starts or pauses the beat",
-    busy: "Another caller's CPR coaching is still running: end it before starting this one.",
-    elapsed: "CPR time",
-    compressions: "Compressions",
-    cycle: (n) => `Cycle ${n}`,
-    rate: "110 per minute",
-    breathsOption: "30:2 rescue-breath prompts",
-    breathsNow: "Give 2 rescue breaths",
-    swap: "2 minutes: swap rescuers if someone can take over",
-    noAudio: "No sound available: follow the flashing beat",
-    priority: { 1: "I Critical", 2: "II Emergency", 3: "III Urgent", 4: "IV Non-urgent" },
-    capabilities: {
-      als: "Advanced life support (ALS)",
-      bls: "Basic life support (BLS)",
-      negative_pressure: "Negative-pressure ambulance",
-      neonatal: "Neonatal transport (incubator)",
-      defib: "Defibrillator",
-      ventilator: "Ventilator",
-      bariatric: "Bariatric stretcher",
-    },
-    hospitals: {
-      chest_pain: "Chest pain centre",
-      stroke: "Stroke centre",
-      trauma: "Trauma centre",
-      maternal: "Maternal critical care centre",
-      neonatal: "Neonatal critical care centre",
-      pci: "PCI (cath lab)",
-      ct: "CT",
-      burns: "Burns unit",
-      paediatric: "Paediatrics",
-    },
+  capabilities: {
+    als: gettext("Advanced life support (ALS)"),
+    bls: gettext("Basic life support (BLS)"),
+    negative_pressure: gettext("Negative-pressure ambulance"),
+    neonatal: gettext("Neonatal transport (incubator)"),
+    defib: gettext("Defibrillator"),
+    ventilator: gettext("Ventilator"),
+    bariatric: gettext("Bariatric stretcher"),
+  },
+  hospitals: {
+    chest_pain: gettext("Chest pain centre"),
+    stroke: gettext("Stroke centre"),
+    trauma: gettext("Trauma centre"),
+    maternal: gettext("Maternal critical care centre"),
+    neonatal: gettext("Neonatal critical care centre"),
+    pci: gettext("PCI (cath lab)"),
+    ct: gettext("CT"),
+    burns: gettext("Burns unit"),
+    paediatric: gettext("Paediatrics"),
   },
 };
 
@@ -109,11 +66,12 @@ const BREATHS_PAUSE_S = 4; // time for two rescue breaths before compressions re
 const SWAP_EVERY_S = 120;
 
 // Start triage in `container`. `protocols` is the list from GET /api/triage/protocols.
-// Options: lang ("zh-hans" or "en"), onOutcome(result), protocol (a code to start with, else
-// the complaint picker), suggest(text) -> Promise of protocol codes (pinyin search on the server;
-// see serverSuggest). Returns a controller: choose(code), back(), reset(), takeCpr(), destroy().
-// Whoever replaces the pane's triage must destroy() the old controller: it removes every listener
-// the controller added, so a replaced one can never answer a key press again.
+// Options: lang (the page's; "en" picks the protocols' `_en` texts), onOutcome(result), protocol
+// (a code to start with, else the complaint picker), suggest(text) -> Promise of protocol codes
+// (pinyin search on the server; see serverSuggest). Returns a controller: choose(code), back(),
+// reset(), takeCpr(), destroy(). Whoever replaces the pane's triage must destroy() the old
+// controller: it removes every listener the controller added, so a replaced one can never
+// answer a key press again.
 export function startTriage(container, protocols, { lang = "zh-hans", onOutcome, protocol, suggest } = {}) {
   const triage = new Triage(container, protocols, { lang, onOutcome, suggest });
   if (protocol) triage.choose(protocol);
@@ -143,8 +101,8 @@ class Triage {
     this.container = container;
     this.protocols = protocols;
     this.byCode = new Map(protocols.map((p) => [p.code, p]));
-    this.en = lang === "en";
-    this.t = LABELS[this.en ? "en" : "zh-hans"];
+    this.en = lang === "en"; // the protocols' own texts come in both languages (`_en` fields)
+    this.t = WORDS;
     this.onOutcome = onOutcome || (() => {});
     this.suggest = suggest;
     this.protocol = null;

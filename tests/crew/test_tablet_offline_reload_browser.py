@@ -41,7 +41,8 @@ def test_a_tablet_reloaded_offline_shows_its_job_and_sends_the_tap_later(browser
     server.stop()
     page.reload()
     page.wait_for_selector(f"#tablet[data-ready='1'] #job-number:has-text('{number}')")
-    page.wait_for_selector("#net.net-off")  # a kept copy is not the server: the screen says so
+    # A kept copy is not the server: the screen says so, in its words (the worker kept /jsi18n/).
+    page.wait_for_selector("#net.net-off:has-text('离线')")
     assert "胸痛" in page.inner_text("#job")
 
     page.tap(".status-button.next[data-status='en_route']")

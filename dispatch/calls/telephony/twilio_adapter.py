@@ -1,6 +1,6 @@
 """Twilio: webhook signatures, call webhooks as normalised CallEvents, TwiML, and SMS.
 
-The only module that imports the twilio SDK (STYLE.md practice 7).
+The only module that imports the twilio SDK (docs/house-style.md, practice 7).
 """
 
 from datetime import datetime
