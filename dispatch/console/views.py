@@ -5,11 +5,26 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
+from dispatch.calls.actions import TAKEOVER_MINUTES
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import DISPATCHERS, role_required
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.map.views import map_labels
-from fleet.models import RoadNetwork
+from dispatch.units.actions import ALLOWED_NEXT
+from fleet.models import RoadNetwork, UnitStatus
+
+
+def radio_statuses() -> dict[str, list[str]]:
+    """The statuses a unit may report by radio next, by its status now, in job order with
+    "available" (the job done) last. Dispatch is the console's own (sending a unit); out of
+    service and back in service go through their own controls, with a reason."""
+    by_hand = {UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE}
+    job_order = [s for s in UnitStatus if s != UnitStatus.AVAILABLE] + [UnitStatus.AVAILABLE]
+    return {
+        str(status): [s.value for s in job_order if s in allowed - by_hand]
+        for status, allowed in ALLOWED_NEXT.items()
+        if status != UnitStatus.OUT_OF_SERVICE
+    }
 
 
 def console_targets() -> dict:
@@ -30,12 +45,14 @@ def console(request: SignedInRequest) -> HttpResponse:
         "console.html",
         {
             "last_seq": last_seq(),
+            "takeover_minutes": TAKEOVER_MINUTES,
             "network": RoadNetwork.objects.active(),
             "config": {
                 "targets": console_targets(),
                 "labels": map_labels(),
                 "time_zone": settings.TIME_ZONE,
                 "geocoder": bool(settings.GEOCODER),
+                "radio_statuses": radio_statuses(),
             },
         },
     )

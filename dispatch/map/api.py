@@ -1,4 +1,5 @@
-"""Map data: units, stations, hospitals, the road network, routes and snapping."""
+"""Map data: units, stations, hospitals, the road network, routes (each unit's on its job too) and
+snapping."""
 
 from django.contrib.gis.db.models import Extent
 from django.http import HttpResponse
@@ -9,7 +10,9 @@ from pydantic import Field
 
 from dispatch.core.fields import LonLat, RoadPointOut
 from dispatch.core.openapi import errors
+from dispatch.core.permissions import CONTROL_ROOM, require_role
 from dispatch.core.signed_in import SignedInRequest
+from dispatch.map.reads import live_routes
 from fleet.models import RoadNetwork, Station, road_geojson_by_class
 from hospitals.models import Hospital
 
@@ -182,3 +185,26 @@ def route(
     if result is None or result.seconds == float("inf"):
         raise HttpError(422, _("No road route connects these points."))
     return {"seconds": result.seconds, "metres": result.metres, "coordinates": result.coordinates}
+
+
+class UnitRouteOut(Schema):
+    assignment: int
+    unit: int
+    call_sign: str
+    incident: int
+    to: str = Field(description="scene (on its way to the patient) or hospital (with the patient)")
+    seconds: float = Field(description="road time from the unit's last position")
+    metres: float
+    coordinates: list[list[float]] = Field(description="[longitude, latitude] pairs along the route")
+
+
+@router.get(
+    "/roads/unit-routes",
+    response={200: list[UnitRouteOut], **errors(403, 404)},
+    summary="The road route of every unit on its way to a scene or a hospital (control room)",
+)
+def unit_routes(request: SignedInRequest) -> list[dict]:
+    """For the city map: from each unit's last position to its incident while it is sent or en
+    route, to its hospital while transporting. On scene or at the hospital it has none."""
+    require_role(request, *CONTROL_ROOM)
+    return live_routes(road_router())

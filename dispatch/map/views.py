@@ -18,6 +18,14 @@ def map_labels() -> dict:
     return {
         "status": {value: str(label) for value, label in UnitStatus.choices},
         "kind": {value: str(label) for value, label in UnitKind.choices},
+        # A kind in the few characters a unit board tile has.
+        "kind_short": {
+            UnitKind.ALS.value: _("ALS"),
+            UnitKind.BLS.value: _("BLS"),
+            UnitKind.NEGATIVE_PRESSURE.value: _("Neg. pressure"),
+            UnitKind.NEONATAL.value: _("Neonatal"),
+        },
+        "route_to": {"scene": _("to the scene"), "hospital": _("to hospital")},
         "stale": _("position stale"),
         "diverting": _("diverting"),
         "no_units": _("No units yet."),

@@ -2,6 +2,7 @@
 console has pinned before the incident is saved, ranked by road time with reasons."""
 
 from dataclasses import asdict
+from datetime import datetime
 
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
@@ -44,9 +45,23 @@ class RankedUnitOut(Schema):
     straight_m: float | None
     position_age_s: float | None
     stale: bool
-    free_in_s: float
+    free_in_s: float = Field(
+        description="seconds until free: 0 free now; at hospital or transporting, the estimate"
+    )
     has_capability: bool
     reasons: list[WordsOut]
+    dispatchable: bool = Field(
+        description="the dispatch action takes this unit now: in service, a crew on shift, free "
+        "(available or returning). Units that cannot go at all (no crew on shift, out of service) "
+        "are listed after every unit that can"
+    )
+    confirm_by_radio: bool = Field(
+        description="dispatchable, but its position is stale or unknown (`stale`): ask the crew by "
+        "radio where they are before sending it"
+    )
+    crew_on_shift: bool = Field(description="somebody is on shift on the unit")
+    out_of_service_reason: str = Field(description="why it is out of service; empty otherwise")
+    expected_back_at: datetime | None = Field(description="when an out-of-service unit should be back")
 
 
 class RankedHospitalOut(Schema):
@@ -85,7 +100,20 @@ class RecommendationOut(Schema):
 class Needs(Schema):
     capability: str | None = Field(None, max_length=20, description="unit capability, e.g. als")
     hospital_capability: str | None = Field(None, max_length=20, description="e.g. stroke, chest_pain")
-    limit: int = Field(10, ge=1, le=50, description="how many units to list")
+    limit: int = Field(
+        10,
+        ge=1,
+        le=50,
+        description="how many units that can go to list; those that cannot (no crew on shift, out of "
+        "service) but would rank among them are listed after them, at most as many again",
+    )
+    priority: int | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="1 (I) to 4 (IV); from II down, of near-equal ETAs the least capable unit that "
+        "meets the need is ranked first (an incident's own priority unless given)",
+    )
 
 
 class PointNeeds(Needs):
@@ -126,9 +154,11 @@ def incident_hospital_capability(incident: Incident) -> str:
     return (incident.triage_answers or {}).get("hospital_capability") or ""
 
 
-def recommendation(point: Point, capability: str, hospital_capability: str, limit: int) -> dict:
+def recommendation(
+    point: Point, capability: str, hospital_capability: str, limit: int, priority: int | None
+) -> dict:
     """Both ranked lists for a point, as RecommendationOut."""
-    units = recommend_units(point, capability, limit=limit)
+    units = recommend_units(point, capability, priority=priority, limit=limit)
     return {
         "incident": None,
         "lon": point.x,
@@ -159,7 +189,8 @@ def for_incident(request: SignedInRequest, incident_id: int, needs: Query[Needs]
         capability = incident.capability_needed
     if hospital_capability is None:
         hospital_capability = incident_hospital_capability(incident)
-    answer = recommendation(incident.location, capability, hospital_capability, needs.limit)
+    priority = needs.priority or incident.priority
+    answer = recommendation(incident.location, capability, hospital_capability, needs.limit, priority)
     return {**answer, "incident": incident.pk}
 
 
@@ -172,4 +203,4 @@ def for_point(request: SignedInRequest, needs: Query[PointNeeds]) -> dict:
     require_role(request, *CONTROL_ROOM)
     capability, hospital_capability = checked_needs(needs)
     point = reachable_scene(checked_point(needs.lon, needs.lat))
-    return recommendation(point, capability or "", hospital_capability or "", needs.limit)
+    return recommendation(point, capability or "", hospital_capability or "", needs.limit, needs.priority)

@@ -7,23 +7,67 @@ why in a `shortfall` (Resgrid's lesson: a dispatcher must see why no unit fits, 
 list). Hospitals are ranked by diversion, capability, resuscitation beds and road time from
 the scene. Reasons carry Chinese and English side by side: the console shows the user's
 language, quality review reads either.
+
+How units are ranked, first rule first:
+
+1. Units that can go: in service with a crew on shift (fleet.CrewShift; REQUIRE_CREW_ON_SHIFT).
+   Then units with nobody on shift ("no crew on shift"), then units out of service with their
+   reason and expected return. Only the first kind is ever `dispatchable`, and only while free
+   (available or returning): a unit still at hospital or transporting is listed with its ETA
+   counted from when it should be free (`free_in_s`), but is sent only once free. The list
+   holds `limit` units that can go, then those that cannot but would rank among them.
+2. Located before not located; reachable by road before not; able to do what the patient needs
+   (`capability`) before not.
+3. By ETA (road time plus the time until free), except that ETAs within NEAR_EQUAL_S (60 s) of
+   the fastest unit still unranked count as equal. One minute is below what a road time from
+   a two-minute-old fix can promise, and above what the dispatcher's choice can gain back.
+   Among near-equal units the one ranked first is, in this order of importance:
+   a. the one whose position is confirmed (reported within STALE_POSITION_SECONDS): a stale
+      position is a guess, and Enter must not send a guess. A stale unit much faster than
+      every confirmed one still leads, and its row says so and asks to confirm by radio
+      (`confirm_by_radio`);
+   b. the one free now, before one whose free time is an estimate (at hospital, transporting);
+   c. for priority II to IV only, the one with the fewest capabilities beyond the need (BLS,
+      then ALS, then the specialised negative-pressure and neonatal units; then the shorter
+      list): a fall does not take the ALS unit a cardiac arrest may need next ("keeps ALS
+      free"). Never for priority I, nor an incident not triaged yet: there the fastest capable
+      unit leads.
+   The winner is taken, and the rule applied again to the units left, so a unit is passed over
+   only by one within a minute of it. Without a road network the units are ranked by straight
+   line and none of this applies.
+
+A transporting unit is expected free after its remaining road time to its destination plus a
+typical handover (HANDOVER_S), and its ETA to a new scene is counted from that hospital.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, FloatField, Func, Q, Value
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.utils import timezone
 
-from fleet.models import Unit, UnitStatus
+from dispatch.models import Assignment
+from fleet.models import CrewShift, Unit, UnitStatus
 from fleet.roads.readers import haversine_m
 from fleet.roads.router import Router, get_router
 from hospitals.models import BedAvailability, BedCategory, Capability, DiversionCategory, Hospital
@@ -35,6 +79,11 @@ if TYPE_CHECKING:
 # sooner than a few minutes from now: the crew still has to clean and restock.
 HANDOVER_S = 15 * 60
 MIN_FREE_IN_S = 3 * 60
+# A transporting unit whose road time to its destination is not known (no destination chosen, no
+# position, no road network) is expected at hospital this long after it set off.
+TRANSPORT_GUESS_S = 15 * 60
+# ETAs within this of the fastest unit still unranked count as equal (module docstring, rule 3).
+NEAR_EQUAL_S = 60.0
 # A capable unit farther than this by road is "not within reach" (the shortfall says so).
 REACH_S = 30 * 60
 # A point this far from any road gets an ETA that leaves out the way to the road.
@@ -42,7 +91,25 @@ OFF_ROAD_M = 300.0
 # A hospital with no free resuscitation bed ranks as if it were this much farther.
 NO_RESUS_PENALTY_S = 10 * 60
 
-CANDIDATE_STATUSES = [UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.AT_HOSPITAL]
+CANDIDATE_STATUSES = [
+    UnitStatus.AVAILABLE,
+    UnitStatus.RETURNING,
+    UnitStatus.TRANSPORTING,
+    UnitStatus.AT_HOSPITAL,
+    UnitStatus.OUT_OF_SERVICE,
+]
+FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+# Where each unit stands in the ranking before its ETA is looked at (module docstring, rule 1).
+CAN_GO, NO_CREW, OUT_OF_SERVICE = 0, 1, 2
+# How much more than the least a kind of unit carries: BLS, then ALS, then the specialised ones.
+KIND_TIER = {"bls": 0, "als": 1, "negative_pressure": 2, "neonatal": 2}
+# What a less equipped unit sent instead keeps free, by the kind of the unit passed over.
+KEPT_FREE_NAMES = {
+    "als": ("高级生命支持", "ALS"),
+    "bls": ("基础生命支持", "BLS"),
+    "negative_pressure": ("负压", "negative-pressure units"),
+    "neonatal": ("新生儿", "neonatal units"),
+}
 
 KIND_NAMES = {
     "als": ("监护型", "ALS"),
@@ -131,6 +198,11 @@ class UnitOption:
     free_in_s: float  # 0 when free now
     has_capability: bool
     reasons: list[Words]
+    dispatchable: bool  # the dispatch action takes it now: can go (rule 1) and free
+    confirm_by_radio: bool  # dispatchable, but its position is stale or unknown: ask first
+    crew_on_shift: bool
+    out_of_service_reason: str
+    expected_back_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -232,26 +304,65 @@ class _Candidate:
     call_sign: str
     kind: str
     status: str
+    capabilities: list[str]
     has_capability: bool
+    crew_on_shift: bool
+    out_of_service_reason: str
+    expected_back_at: datetime | None
     lon: float | None
     lat: float | None
     status_age_s: float
     position_age_s: float | None
+    tier: int = CAN_GO  # CAN_GO, NO_CREW or OUT_OF_SERVICE (module docstring, rule 1)
     free_in_s: float = 0.0
     straight_m: float | None = None
     eta_s: float | None = None  # road time plus free_in_s; None when unreachable or unknown
     road_m: float | None = None
     off_road_m: float | None = None  # unit to the road it was snapped to
+    # the live job's destination, for a unit transporting or at hospital
+    hospital: str = ""
+    hospital_lon: float | None = None
+    hospital_lat: float | None = None
+    to_hospital_s: float | None = None  # road time left to it, when transporting
+    # why a near-equal unit was ranked before or after this one (rule 3)
+    near_equal: list[Words] = field(default_factory=list)
+
+    @property
+    def stale(self) -> bool:
+        return is_stale(self.position_age_s)
+
+    @property
+    def free_now(self) -> bool:
+        return self.status in FREE_STATUSES
+
+    @property
+    def dispatchable(self) -> bool:
+        return self.tier == CAN_GO and self.free_now
+
+    @property
+    def scene_origin(self) -> tuple[float | None, float | None]:
+        """Where its road time to the scene starts: a transporting unit's destination, as it
+        is free only after the handover there; its own position otherwise."""
+        if self.status == UnitStatus.TRANSPORTING and self.hospital_lon is not None:
+            return self.hospital_lon, self.hospital_lat
+        return self.lon, self.lat
 
 
 # _Candidate's fields, in order, as the query gives them
-CANDIDATE_COLUMNS = [f.name for f in fields(_Candidate) if f.default is MISSING]
+CANDIDATE_COLUMNS = [
+    f.name for f in fields(_Candidate) if f.default is MISSING and f.default_factory is MISSING
+]
 
 
 def recommend_units(
-    point: Point | None, capability: str | None, *, now: datetime | None = None, limit: int = 10
+    point: Point | None,
+    capability: str | None,
+    *,
+    priority: int | None = None,
+    now: datetime | None = None,
+    limit: int = 10,
 ) -> UnitRecommendation:
-    """Units that could take this job: reachable first, capable before not, then by ETA."""
+    """Units that could take this job, ranked as the module docstring says."""
     now = now or timezone.now()
     capability = capability or None
     if point is None:
@@ -259,15 +370,21 @@ def recommend_units(
         return UnitRecommendation(None, None, capability, [], shortfall, by_road=False)
     candidates = unit_candidates(capability, now)
     router = get_router()
+    with_destinations(candidates)
+    expect_free(candidates, router)
     scene_off_road_m = measure(candidates, point, router)
     by_road = scene_off_road_m is not None
     candidates.sort(key=functools.partial(unit_rank_key, by_road=by_road))
+    if by_road:
+        spare_capable = priority is not None and priority != 1
+        candidates = settle_near_equal(candidates, spare_capable, limit)
     problems = unit_problems(candidates, capability, router is not None, scene_off_road_m)
+    shown = shown_units(candidates, limit, by_road)
     return UnitRecommendation(
         lon=point.x,
         lat=point.y,
         capability=capability,
-        units=[unit_option(c, capability, rank) for rank, c in enumerate(candidates[:limit], 1)],
+        units=[unit_option(c, capability, rank, candidates, now) for rank, c in enumerate(shown, 1)],
         shortfall=joined(problems),
         by_road=by_road,
         network_id=router.network_id if router else None,
@@ -275,15 +392,27 @@ def recommend_units(
     )
 
 
+def shown_units(ranked: list[_Candidate], limit: int, by_road: bool) -> list[_Candidate]:
+    """The first `limit` units that can go, then those that cannot (no crew on shift, out of
+    service) but would rank among them if they could, at most `limit` of them: the dispatcher
+    sees why the nearest unit is not offered, and is not shown the whole idle fleet."""
+    can_go = [c for c in ranked if c.tier == CAN_GO][:limit]
+    blocked = [c for c in ranked if c.tier != CAN_GO]
+    if len(can_go) == limit:
+        bar = max(unit_rank_key(c, by_road=by_road)[1:] for c in can_go)
+        blocked = [c for c in blocked if unit_rank_key(c, by_road=by_road)[1:] <= bar]
+    return can_go + blocked[:limit]
+
+
 def unit_candidates(capability: str | None, now: datetime) -> list[_Candidate]:
-    """Units free now or soon, in one query."""
+    """Units free now or soon, and those that cannot go (no crew, out of service), in one query."""
     has_capability = Q(capabilities__contains=[capability]) if capability else Value(True)
     rows = (
-        Unit.objects.in_service()
-        .filter(status__in=CANDIDATE_STATUSES)
+        Unit.objects.filter(status__in=CANDIDATE_STATUSES)
         .order_by()  # ranked below
         .annotate(
             has_capability=ExpressionWrapper(has_capability, output_field=BooleanField()),
+            crew_on_shift=Exists(CrewShift.objects.current().filter(unit=OuterRef("pk"))),
             lon=Coordinate("position", function="ST_X"),
             lat=Coordinate("position", function="ST_Y"),
             status_age_s=SecondsSince("status_changed_at", now),
@@ -292,9 +421,61 @@ def unit_candidates(capability: str | None, now: datetime) -> list[_Candidate]:
         .values_list(*CANDIDATE_COLUMNS)
     )
     candidates = [_Candidate(*row) for row in rows]
+    require_crew = settings.REQUIRE_CREW_ON_SHIFT
     for c in candidates:
+        if c.status == UnitStatus.OUT_OF_SERVICE:
+            c.tier = OUT_OF_SERVICE
+        elif require_crew and not c.crew_on_shift:
+            c.tier = NO_CREW
         c.free_in_s = free_in_s(c.status, c.status_age_s)
     return candidates
+
+
+def with_destinations(candidates: list[_Candidate]) -> None:
+    """The live job's destination of each unit transporting or at hospital (one more query,
+    only when there are such units)."""
+    busy = {c.id: c for c in candidates if not c.free_now and c.status != UnitStatus.OUT_OF_SERVICE}
+    if not busy:
+        return
+    rows = (
+        Assignment.objects.live()
+        .filter(unit_id__in=busy, hospital__isnull=False)
+        .annotate(
+            hospital_lon=Coordinate("hospital__location", function="ST_X"),
+            hospital_lat=Coordinate("hospital__location", function="ST_Y"),
+        )
+        .values_list("unit_id", "hospital__short_name", "hospital__name", "hospital_lon", "hospital_lat")
+    )
+    for unit_id, short_name, name, lon, lat in rows:
+        c = busy[unit_id]
+        c.hospital, c.hospital_lon, c.hospital_lat = short_name or name, lon, lat
+
+
+def expect_free(candidates: list[_Candidate], router: Router | None) -> None:
+    """When each transporting unit should be free: its road time left to its destination (one
+    search per destination) plus a typical handover."""
+    transporting = [c for c in candidates if c.status == UnitStatus.TRANSPORTING]
+    by_hospital: dict[tuple[float, float], list[_Candidate]] = {}
+    for c in transporting:
+        if c.hospital_lon is not None and c.hospital_lat is not None and c.lon is not None:
+            by_hospital.setdefault((c.hospital_lon, c.hospital_lat), []).append(c)
+    for (lon, lat), units in by_hospital.items():
+        if router is None:
+            break
+        origins = [(float(c.lon or 0.0), float(c.lat or 0.0)) for c in units]
+        times = router.travel_times_to(lon, lat, origins)
+        for c, seconds in zip(units, times.seconds.tolist(), strict=True):
+            c.to_hospital_s = seconds if math.isfinite(seconds) else None
+    for c in transporting:
+        c.free_in_s = transport_free_in_s(c.to_hospital_s, c.status_age_s)
+
+
+def transport_free_in_s(to_hospital_s: float | None, status_age_s: float) -> float:
+    """The road time left to the hospital (or, not known, what is left of a typical transport)
+    plus a typical handover."""
+    if to_hospital_s is None:
+        to_hospital_s = max(TRANSPORT_GUESS_S - status_age_s, 0.0)
+    return to_hospital_s + HANDOVER_S
 
 
 def measure(candidates: list[_Candidate], point: Point, router: Router | None) -> float | None:
@@ -311,7 +492,9 @@ def measure(candidates: list[_Candidate], point: Point, router: Router | None) -
     if router is None:
         return None
     # one search from the scene over the reversed graph gives every unit's road time
-    origins = router.snap_many(lon, lat)
+    origins = router.snap_many(
+        np.array([c.scene_origin[0] for c in located]), np.array([c.scene_origin[1] for c in located])
+    )
     scene = router.snap_many(np.array([point.x]), np.array([point.y]))
     times = router.travel_times_between(origins, scene)
     rows = zip(
@@ -326,22 +509,118 @@ def measure(candidates: list[_Candidate], point: Point, router: Router | None) -
 
 def free_in_s(status: str, status_age_s: float) -> float:
     """Seconds until the unit can take a job: 0 when free, the rest of a typical handover when
-    at hospital (never under MIN_FREE_IN_S: the crew still has to clear)."""
+    at hospital (never under MIN_FREE_IN_S: the crew still has to clear). A transporting unit's
+    is set by expect_free."""
     if status != UnitStatus.AT_HOSPITAL:
         return 0.0
     return max(HANDOVER_S - status_age_s, MIN_FREE_IN_S)
 
 
 def unit_rank_key(c: _Candidate, *, by_road: bool) -> tuple:
-    """Located before unlocated. By road: reachable, then capable, then ETA. Without a road
-    answer: capable, then free now, then straight line."""
+    """Can go, then no crew, then out of service; within each, located before unlocated. By
+    road: reachable, then capable, then ETA (settle_near_equal reorders near-equal ones).
+    Without a road answer: capable, then free now, then straight line."""
     if by_road:
-        return (c.straight_m is None, c.eta_s is None, not c.has_capability, c.eta_s or 0.0, c.call_sign)
-    return (c.straight_m is None, not c.has_capability, c.free_in_s > 0, c.straight_m or 0.0, c.call_sign)
+        return (
+            c.tier,
+            c.straight_m is None,
+            c.eta_s is None,
+            not c.has_capability,
+            c.eta_s or 0.0,
+            c.call_sign,
+        )
+    return (
+        c.tier,
+        c.straight_m is None,
+        not c.has_capability,
+        c.free_in_s > 0,
+        c.straight_m or 0.0,
+        c.call_sign,
+    )
 
 
-def unit_option(c: _Candidate, capability: str | None, rank: int) -> UnitOption:
+def settle_near_equal(ranked: list[_Candidate], spare_capable: bool, limit: int) -> list[_Candidate]:
+    """Rule 3 of the module docstring on units ranked by unit_rank_key: among those that can go,
+    reach the scene and are alike in capability, near-equal ETAs yield to what is known, then to
+    the least capable (`spare_capable`). Only the first `limit` places are settled; the rest
+    stay by ETA."""
+    settled: list[_Candidate] = []
+    for (tier, _unlocated, unreachable, _incapable), group in itertools.groupby(
+        ranked, key=lambda c: (c.tier, c.straight_m is None, c.eta_s is None, not c.has_capability)
+    ):
+        block = list(group)
+        if tier == CAN_GO and not unreachable:
+            block = pick_near_equal(block, spare_capable, max(limit - len(settled), 0))
+        settled.extend(block)
+    return settled
+
+
+def preference(c: _Candidate, spare_capable: bool) -> tuple:
+    """What decides between near-equal units, most important first (rule 3: a, b, c)."""
+    spare = (KIND_TIER.get(c.kind, 1), len(c.capabilities)) if spare_capable else (0, 0)
+    return (c.stale, not c.free_now, spare)
+
+
+def pick_near_equal(block: list[_Candidate], spare_capable: bool, picks: int) -> list[_Candidate]:
+    """`picks` units taken one by one: the preferred of those within NEAR_EQUAL_S of the fastest
+    left. `block` is sorted by ETA."""
+    left = list(block)
+    chosen: list[_Candidate] = []
+    while left and len(chosen) < picks:
+        assert left[0].eta_s is not None
+        until = left[0].eta_s + NEAR_EQUAL_S
+        window = []
+        for c in left:
+            if c.eta_s is None or c.eta_s > until:
+                break
+            window.append(c)
+        best = min(window, key=lambda c: (preference(c, spare_capable), c.eta_s, c.call_sign))
+        explain_near_equal(best, window[: window.index(best)], spare_capable)
+        left.remove(best)
+        chosen.append(best)
+    return chosen + left
+
+
+def explain_near_equal(best: _Candidate, passed: list[_Candidate], spare_capable: bool) -> None:
+    """Reasons on a unit taken before faster near-equal ones, and on each of those (the first
+    unit that went before it is reason enough)."""
+    mine = preference(best, spare_capable)
+    for k, other in enumerate(passed):
+        theirs = preference(other, spare_capable)
+        criterion = next(i for i in range(len(mine)) if mine[i] != theirs[i])
+        if k == 0:
+            best.near_equal.append(preferred_words(criterion, other))
+        if not other.near_equal:
+            other.near_equal.append(passed_over_words(criterion, best))
+
+
+def preferred_words(criterion: int, over: _Candidate) -> Words:
+    """Why this unit ranks before `over`, whose ETA is near-equal and shorter."""
+    if criterion == 0:
+        return Words("车程相近，本车位置已确认", "similar ETA, position confirmed")
+    if criterion == 1:
+        return Words("车程相近，本车现在空闲", "similar ETA, free now")
+    zh, en = KEPT_FREE_NAMES.get(over.kind, (over.kind, over.kind))
+    return Words(f"车程相近，保留{zh}车辆", f"similar ETA: keeps {en} free")
+
+
+def passed_over_words(criterion: int, by: _Candidate) -> Words:
+    """Why this unit ranks after `by`, whose ETA is near-equal and longer."""
+    what = [
+        ("位置已确认的", "position confirmed"),
+        ("现在空闲的", "free now"),
+        ("配置较低的", "less equipped"),
+    ][criterion]
+    return Words(
+        f"车程相近，先派{what[0]} {by.call_sign}", f"similar ETA: {by.call_sign}, {what[1]}, goes first"
+    )
+
+
+def unit_option(
+    c: _Candidate, capability: str | None, rank: int, ranked: list[_Candidate], now: datetime
+) -> UnitOption:
     """The row for one unit, with its reasons."""
+    dispatchable = c.dispatchable
     return UnitOption(
         rank=rank,
         id=c.id,
@@ -354,10 +633,15 @@ def unit_option(c: _Candidate, capability: str | None, rank: int) -> UnitOption:
         road_m=c.road_m,
         straight_m=c.straight_m,
         position_age_s=c.position_age_s,
-        stale=is_stale(c.position_age_s),
+        stale=c.stale,
         free_in_s=c.free_in_s,
         has_capability=c.has_capability,
-        reasons=unit_reasons(c, capability),
+        reasons=unit_reasons(c, capability, ranked, now),
+        dispatchable=dispatchable,
+        confirm_by_radio=dispatchable and c.stale,
+        crew_on_shift=c.crew_on_shift,
+        out_of_service_reason=c.out_of_service_reason,
+        expected_back_at=c.expected_back_at,
     )
 
 
@@ -366,9 +650,15 @@ def is_stale(age_s: float | None) -> bool:
     return age_s is None or age_s > settings.STALE_POSITION_SECONDS
 
 
-def unit_reasons(c: _Candidate, capability: str | None) -> list[Words]:
+def unit_reasons(
+    c: _Candidate, capability: str | None, ranked: list[_Candidate], now: datetime
+) -> list[Words]:
     """Why the unit sits where it does, most important first."""
     reasons = []
+    if c.tier == OUT_OF_SERVICE:
+        reasons.append(out_of_service_reason(c, now))
+    elif c.tier == NO_CREW:
+        reasons.append(Words("无人当班，不能派车", "no crew on shift: cannot be sent"))
     if c.straight_m is None:
         reasons.append(Words("无位置，无法计算车程", "no position reported: no ETA"))
     elif c.eta_s is not None:
@@ -382,13 +672,17 @@ def unit_reasons(c: _Candidate, capability: str | None) -> list[Words]:
     if capability and not c.has_capability:
         zh, en = UNIT_CAPABILITY_NAMES.get(capability, (capability, capability))
         reasons.append(Words(f"缺少所需能力：{zh}", f"lacks capability: {en}"))
-    if c.free_in_s > 0:
-        zh, en = duration_words(c.free_in_s)
-        reasons.append(Words(f"在医院交接，约 {zh} 后空闲", f"at hospital, free in about {en}"))
+    if c.status in (UnitStatus.AT_HOSPITAL, UnitStatus.TRANSPORTING):
+        reasons.append(free_reason(c))
     elif c.status == UnitStatus.RETURNING:
         reasons.append(Words("返程中", "returning"))
     if c.position_age_s is not None:
         reasons.append(position_reason(c.position_age_s))
+    if c.tier == CAN_GO and c.stale and c.eta_s is not None:
+        lead = stale_lead(c, ranked)
+        if lead is not None:
+            reasons.append(lead)
+    reasons.extend(c.near_equal)
     if c.off_road_m is not None and c.off_road_m > OFF_ROAD_M:
         zh, en = distance_words(c.off_road_m)
         reasons.append(Words(f"离道路 {zh}，请核实位置", f"{en} off the road: check the position"))
@@ -398,8 +692,71 @@ def unit_reasons(c: _Candidate, capability: str | None) -> list[Words]:
 def position_reason(age_s: float) -> Words:
     zh, en = duration_words(max(age_s, 0.0))
     if is_stale(age_s):
-        return Words(f"位置过时 {zh}", f"stale position {en}")
+        return Words(f"位置过时 {zh}，请电台确认", f"stale position {en} old: confirm by radio")
     return Words(f"位置 {zh}前", f"position {en} old")
+
+
+def stale_lead(c: _Candidate, ranked: list[_Candidate]) -> Words | None:
+    """For a unit with a stale position ranked before one with a confirmed position (it is
+    more than NEAR_EQUAL_S faster): by how much, so the dispatcher knows what confirming buys."""
+    after = ranked[ranked.index(c) + 1 :]
+    confirmed = next(
+        (
+            o
+            for o in after
+            if o.tier == CAN_GO
+            and o.has_capability == c.has_capability
+            and o.eta_s is not None
+            and not o.stale
+        ),
+        None,
+    )
+    if confirmed is None or confirmed.eta_s is None or c.eta_s is None:
+        return None
+    zh, en = duration_words(max(confirmed.eta_s - c.eta_s, 0.0))
+    return Words(
+        f"比位置已确认的 {confirmed.call_sign} 快 {zh}，仍排在其前",
+        f"{en} faster than {confirmed.call_sign}, whose position is confirmed: ranked before it",
+    )
+
+
+def free_reason(c: _Candidate) -> Words:
+    """When a unit at hospital or transporting should be free, and where."""
+    minutes = max(math.ceil(c.free_in_s / 60), 1)
+    doing = ("在医院", "at hospital") if c.status == UnitStatus.AT_HOSPITAL else ("转运中", "transporting")
+    where = (
+        (f"在{c.hospital}交接完毕", f" after handover at {c.hospital}")
+        if c.hospital
+        else ("交接完毕", " after handover")
+    )
+    words = Words(
+        f"{doing[0]}，约 {minutes} 分钟后{where[0]}空闲", f"{doing[1]}, free in about {minutes} min{where[1]}"
+    )
+    if c.status == UnitStatus.TRANSPORTING and c.to_hospital_s is None:
+        return Words(f"{words.zh}（按典型转运时间估计）", f"{words.en} (a typical transport assumed)")
+    return words
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def out_of_service_reason(c: _Candidate, now: datetime) -> Words:
+    """Out of service, why, and when it should be back (the centre's local time)."""
+    zh, en = "停用", "out of service"
+    if c.out_of_service_reason:
+        zh, en = f"停用：{c.out_of_service_reason}", f"out of service: {c.out_of_service_reason}"
+    if c.expected_back_at is None:
+        return Words(zh, en)
+    back, today = timezone.localtime(c.expected_back_at), timezone.localtime(now)
+    at = (f"{back:%H:%M}", f"{back:%H:%M}")
+    if back.date() != today.date():
+        at = (f"{back.month}月{back.day}日 {back:%H:%M}", f"{back.day} {MONTHS[back.month - 1]} {back:%H:%M}")
+    if c.expected_back_at < now:
+        late_zh, late_en = duration_words((now - c.expected_back_at).total_seconds())
+        return Words(
+            f"{zh}；预计 {at[0]} 恢复（已超时 {late_zh}）", f"{en}; expected back {at[1]} ({late_en} overdue)"
+        )
+    return Words(f"{zh}；预计 {at[0]} 恢复", f"{en}; expected back {at[1]}")
 
 
 def unit_problems(
@@ -411,8 +768,11 @@ def unit_problems(
         if busy:
             return [Words(f"全部 {busy} 辆在岗车辆都在任务中", f"all {busy} units in service are busy")]
         return [Words("没有在岗车辆", "no unit in service")]
+    can_go = [c for c in candidates if c.tier == CAN_GO]
+    if not can_go:
+        return [nobody_can_go(candidates)]
     problems = []
-    located = [c for c in candidates if c.straight_m is not None]
+    located = [c for c in can_go if c.straight_m is not None]
     if not located:
         problems.append(Words("没有车辆报告位置", "no unit has reported a position"))
     elif not router_loaded:
@@ -421,16 +781,25 @@ def unit_problems(
         )
     else:
         problems.extend(road_problems(located, capability, scene_off_road_m or 0.0))
-    if candidates[0].lon is not None and is_stale(candidates[0].position_age_s):
+    if candidates[0].lon is not None and candidates[0].stale:
         problems.append(
             Words("首选车辆位置过时，请电台确认", "the first unit's position is stale: confirm by radio")
         )
-    if all(c.free_in_s > 0 for c in candidates):
-        zh, en = duration_words(min(c.free_in_s for c in candidates))
+    if all(c.free_in_s > 0 for c in can_go):
+        zh, en = duration_words(min(c.free_in_s for c in can_go))
         problems.append(
             Words(f"暂无空闲车辆，最早约 {zh} 后空闲", f"no unit free now; the first in about {en}")
         )
     return problems
+
+
+def nobody_can_go(candidates: list[_Candidate]) -> Words:
+    """No unit listed can be sent: how many lack a crew, how many are out of service."""
+    no_crew = sum(c.tier == NO_CREW for c in candidates)
+    out = sum(c.tier == OUT_OF_SERVICE for c in candidates)
+    zh = [f"{n} 辆{what}" for n, what in ((no_crew, "无人当班"), (out, "停用")) if n]
+    en = [f"{n} {what}" for n, what in ((no_crew, "with no crew on shift"), (out, "out of service")) if n]
+    return Words(f"没有可派车辆：{'，'.join(zh)}", f"no unit can be sent: {', '.join(en)}")
 
 
 def road_problems(located: list[_Candidate], capability: str | None, scene_off_road_m: float) -> list[Words]:

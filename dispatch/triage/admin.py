@@ -1,7 +1,9 @@
 """Admin for triage protocols and caller instructions: reference data a medical director edits.
 
-The forms refuse a protocol that would strand a dispatcher mid-call (dispatch.triage.protocols) and an
-instruction that protocols still read out.
+A protocol is edited as rows of questions and answers (dispatch.triage.editor), or as raw JSON;
+either way the form refuses a protocol that would strand a dispatcher mid-call
+(dispatch.triage.protocols) and lists every problem. An instruction that protocols still read out
+cannot be renamed or deleted.
 """
 
 import json
@@ -15,6 +17,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import CallerInstruction, TriageProtocol
+from dispatch.triage.editor import ProtocolEditor
 from dispatch.triage.protocols import protocols_using, validate_protocol
 
 
@@ -40,25 +43,66 @@ QUESTIONS_HELP = _(
     '"hospital_capability": chest_pain/stroke/trauma/maternal/neonatal/... (optional)}}]}}}. '
     "Every path must end in an outcome; saving checks it."
 )
+EDITOR, JSON = "editor", "json"
 
 
 class TriageProtocolForm(forms.ModelForm):
-    questions = PrettyJSONField(label=_("questions"), rows=40, help_text=QUESTIONS_HELP)
+    """The protocol's fields, its question tree from the editor's rows (or, if chosen, from the
+    raw JSON), and one validation for both: every problem is listed and nothing is saved."""
+
+    edit_with = forms.ChoiceField(
+        label=_("Save the questions from"),
+        choices=[(EDITOR, _("the question editor above")), (JSON, _("the JSON below"))],
+        initial=EDITOR,
+        widget=forms.RadioSelect,
+    )
+    questions = PrettyJSONField(label=_("questions"), rows=40, help_text=QUESTIONS_HELP, required=False)
 
     class Meta:
         model = TriageProtocol
         fields = ["code", "name", "name_en", "keywords", "order", "active", "questions"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instructions = list(CallerInstruction.objects.order_by("code"))
+        self.instruction_codes = {i.code for i in instructions}
+        tree = self.instance.questions if self.instance.pk else None
+        self.editor = ProtocolEditor(self.data if self.is_bound else None, tree, instructions)
+
     def clean(self) -> dict[str, Any]:
         super().clean()  # ModelForm's returns cleaned_data, typed optional as an override may not
         cleaned = self.cleaned_data
-        if "questions" in cleaned:  # absent when it was not even JSON
-            codes = set(CallerInstruction.objects.values_list("code", flat=True))
-            try:
-                validate_protocol(cleaned["questions"], codes)
-            except forms.ValidationError as exc:
-                self.add_error("questions", exc)
+        if cleaned.get("edit_with") == JSON:
+            self.check_json(cleaned)
+        else:
+            self.check_editor(cleaned)
         return cleaned
+
+    def check_json(self, cleaned: dict[str, Any]) -> None:
+        if "questions" not in cleaned:  # not even JSON: the field says so
+            return
+        if cleaned["questions"] in (None, ""):
+            self.add_error("questions", _("Give the questions as JSON, or save them from the editor."))
+            return
+        try:
+            validate_protocol(cleaned["questions"], self.instruction_codes)
+        except forms.ValidationError as exc:
+            self.add_error("questions", exc)
+
+    def check_editor(self, cleaned: dict[str, Any]) -> None:
+        """The rows' tree replaces whatever the JSON box held (it may be stale or half edited)."""
+        self.errors.pop("questions", None)
+        valid_rows = self.editor.is_valid()
+        tree = self.editor.tree()
+        problems = [] if valid_rows else self.editor.problems()
+        try:
+            validate_protocol(tree, self.instruction_codes)
+        except forms.ValidationError as exc:
+            problems += exc.messages
+        if problems:
+            self.add_error(None, problems)
+            self.editor.place(problems)
+        cleaned["questions"] = tree
 
 
 class CallerInstructionForm(forms.ModelForm):
@@ -97,15 +141,35 @@ def checked_steps(steps: object, *, required: bool) -> list[str]:
 @admin.register(TriageProtocol)
 class TriageProtocolAdmin(admin.ModelAdmin):
     form = TriageProtocolForm
-    list_display = ["name", "name_en", "code", "order", "active"]
+    change_form_template = "admin/dispatch/triageprotocol/change_form.html"
+    list_display = ["name", "name_en", "code", "order", "active", "question_count"]
     list_filter = ["active"]
     search_fields = ["code", "name", "name_en", "keywords"]
     readonly_fields = ["outline"]
-    fields = ["code", "name", "name_en", "keywords", "order", "active", "outline", "questions"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "name_en", "keywords", "order", "active"]}),
+        (_("Outline"), {"classes": ["collapse"], "fields": ["outline"]}),
+        (
+            _("Raw JSON (advanced)"),
+            {
+                "classes": ["collapse"],
+                "fields": ["edit_with", "questions"],
+                "description": _(
+                    "The editor above is what is saved, unless “the JSON below” is chosen here. "
+                    "Either way the same checks run before anything is saved."
+                ),
+            },
+        ),
+    ]
+
+    @admin.display(description=_("questions"))
+    def question_count(self, obj: TriageProtocol) -> int:
+        nodes = obj.questions.get("questions") if isinstance(obj.questions, dict) else None
+        return len(nodes) if isinstance(nodes, dict) else 0
 
     @admin.display(description=_("outline"))
     def outline(self, obj: TriageProtocol) -> SafeString | str:
-        """The question tree as nested lists, for reading before editing the JSON."""
+        """The question tree as nested lists, for reading it whole."""
         tree = obj.questions if obj and obj.pk else None
         if not isinstance(tree, dict) or tree.get("start") not in tree.get("questions", {}):
             return "-"

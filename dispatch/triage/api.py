@@ -56,6 +56,8 @@ class ProtocolOut(Schema):
     name: str
     name_en: str
     keywords: str
+    pinyin: list[str] = Field(description="full pinyin and initials of its Chinese search words")
+    name_pinyin: list[str] = Field(description="full pinyin and initials of the words of its Chinese name")
     order: int
     start: str
     questions: dict[str, QuestionOut]
@@ -84,6 +86,8 @@ def protocol_out(protocol: TriageProtocol, instructions: dict[str, CallerInstruc
         "name": protocol.name,
         "name_en": protocol.name_en,
         "keywords": protocol.keywords,
+        "pinyin": triage.pinyin_keys(protocol),
+        "name_pinyin": triage.pinyin_keys(protocol, name_only=True),
         "order": protocol.order,
         "start": protocol.questions["start"],
         "questions": {qid: question_out(qid, n) for qid, n in protocol.questions["questions"].items()},

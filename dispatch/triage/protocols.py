@@ -10,11 +10,12 @@ an admin cannot save a tree that strands a dispatcher mid-call.
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from dispatch.locate.gazetteer import search_keys
 from dispatch.models import CallerInstruction, TriageProtocol
@@ -42,6 +43,8 @@ class BrokenProtocolError(TriageError):
 
 
 # --- Validation ---------------------------------------------------------------------------------
+# Problems are sentences in the admin's language (an admin reads them in the editor); ids and
+# values are quoted as they are stored, so "question 'pain' answer 2" finds the row.
 
 
 def validate_protocol(questions: dict, instruction_codes: set[str]) -> None:
@@ -55,93 +58,131 @@ def validate_protocol(questions: dict, instruction_codes: set[str]) -> None:
 
 def _shape_problems(tree: object, instruction_codes: set[str]) -> list[str]:
     if not isinstance(tree, dict):
-        return ["The protocol must be a JSON object with “start” and “questions”."]
+        return [_("The protocol must be a JSON object with “start” and “questions”.")]
     unknown = set(tree) - {"start", "questions"}
     if unknown:
-        return [f"Unknown top-level keys: {_names(unknown)}."]
+        return [_("Unknown top-level keys: %(names)s.") % {"names": _names(unknown)}]
     nodes = tree.get("questions")
     if not isinstance(nodes, dict) or not nodes:
-        return ["“questions” must be a non-empty object of question id → question."]
+        return [_("“questions” must be a non-empty object of question id → question.")]
     if len(nodes) > MAX_QUESTIONS:
-        return [f"{len(nodes)} questions; at most {MAX_QUESTIONS}."]
+        return [_("%(count)s questions; at most %(max)s.") % {"count": len(nodes), "max": MAX_QUESTIONS}]
     start = tree.get("start")
-    problems = [] if _is_one_of(start, nodes) else [f"start {start!r} is not a question ({_names(nodes)})."]
+    problems = []
+    if not _is_one_of(start, nodes):
+        message = _("start %(start)r is not a question (%(names)s).")
+        problems.append(message % {"start": start, "names": _names(nodes)})
     for qid, node in nodes.items():
         problems += _question_problems(qid, node, set(nodes), instruction_codes)
     return problems
 
 
 def _question_problems(qid: str, node: object, ids: set[str], instruction_codes: set[str]) -> list[str]:
-    where = f"question {qid!r}"
     if not isinstance(qid, str) or not qid.strip():
-        return ["A question id is empty."]
+        return [_("A question id is empty.")]
+    where = _("question %(id)r") % {"id": qid}
     if not isinstance(node, dict):
-        return [f"{where} must be an object with “text” and “answers”."]
+        return [_("%(where)s must be an object with “text” and “answers”.") % {"where": where}]
     problems = _key_problems(where, node, QUESTION_KEYS)
     problems += _text_problems(where, node, "text", "hint")
     answers = node.get("answers")
     if not isinstance(answers, list) or not answers:
-        return [*problems, f"{where} has no answers."]
+        return [*problems, _("%(where)s has no answers.") % {"where": where}]
     if len(answers) > MAX_ANSWERS:
-        problems.append(f"{where} has {len(answers)} answers; at most {MAX_ANSWERS} (keys 1 to 9).")
+        problems.append(
+            _("%(where)s has %(count)s answers; at most %(max)s (keys 1 to 9).")
+            % {"where": where, "count": len(answers), "max": MAX_ANSWERS}
+        )
     for i, answer in enumerate(answers, start=1):
-        problems += _answer_problems(f"{where} answer {i}", qid, answer, ids, instruction_codes)
+        at = _("%(where)s answer %(n)s") % {"where": where, "n": i}
+        problems += _answer_problems(at, qid, answer, ids, instruction_codes)
+    problems += _same_labels(where, answers)
     return problems
+
+
+def _same_labels(where: str, answers: list) -> list[str]:
+    """Two answers a dispatcher cannot tell apart."""
+    labels = [a["label"].strip() for a in answers if isinstance(a, dict) and isinstance(a.get("label"), str)]
+    twice = sorted({label for label in labels if label and labels.count(label) > 1})
+    return [_("%(where)s has two answers labelled %(label)r.") % {"where": where, "label": t} for t in twice]
 
 
 def _answer_problems(
     where: str, qid: str, answer: object, ids: set[str], instruction_codes: set[str]
 ) -> list[str]:
     if not isinstance(answer, dict):
-        return [f"{where} must be an object with “label” and “next” or “outcome”."]
+        return [_("%(where)s must be an object with “label” and “next” or “outcome”.") % {"where": where}]
     problems = _key_problems(where, answer, ANSWER_KEYS) + _text_problems(where, answer, "label")
     has_next, has_outcome = "next" in answer, "outcome" in answer
-    if has_next == has_outcome:
-        which = "both" if has_next else "neither"
-        return [*problems, f"{where} has {which} “next” and “outcome”; give exactly one."]
+    if has_next and has_outcome:
+        message = _("%(where)s has both a next question and an outcome; give exactly one.")
+        return [*problems, message % {"where": where}]
+    if not has_next and not has_outcome:
+        message = _("%(where)s has neither a next question nor an outcome; give exactly one.")
+        return [*problems, message % {"where": where}]
     if has_next and not _is_one_of(answer["next"], ids):
-        problems.append(f"{where} leads to {answer['next']!r}, which is not a question.")
+        message = _("%(where)s leads to %(next)r, which is not a question.")
+        problems.append(message % {"where": where, "next": answer["next"]})
     elif has_next and answer["next"] == qid:
-        problems.append(f"{where} leads back to its own question: cycle {qid} → {qid}.")
+        message = _("%(where)s leads back to its own question: cycle %(id)s → %(id)s.")
+        problems.append(message % {"where": where, "id": qid})
     if has_outcome:
-        problems += _outcome_problems(f"{where} outcome", answer["outcome"], instruction_codes)
+        at = _("%(where)s outcome") % {"where": where}
+        problems += _outcome_problems(at, answer["outcome"], instruction_codes)
     return problems
 
 
 def _outcome_problems(where: str, outcome: object, instruction_codes: set[str]) -> list[str]:
     if not isinstance(outcome, dict):
-        return [f"{where} must be an object with “priority” and “capability”."]
+        return [_("%(where)s must be an object with “priority” and “capability”.") % {"where": where}]
     problems = _key_problems(where, outcome, OUTCOME_KEYS)
     priority = outcome.get("priority")
-    if type(priority) is not int or not 1 <= priority <= 4:
-        problems.append(f"{where}: priority must be a whole number 1 to 4, not {priority!r}.")
+    if priority in (None, ""):
+        problems.append(_("%(where)s: choose a priority, I to IV (1 to 4).") % {"where": where})
+    elif type(priority) is not int or not 1 <= priority <= 4:
+        message = _("%(where)s: priority must be a whole number 1 to 4, not %(value)r.")
+        problems.append(message % {"where": where, "value": priority})
     capability = outcome.get("capability")
-    if capability not in UnitCapability.values:
-        problems.append(f"{where}: capability {capability!r} is not one of {_names(UnitCapability.values)}.")
+    if capability in (None, ""):
+        problems.append(_("%(where)s: choose the unit capability it needs.") % {"where": where})
+    elif capability not in UnitCapability.values:
+        problems.append(
+            _("%(where)s: capability %(value)r is not one of %(names)s.")
+            % {"where": where, "value": capability, "names": _names(UnitCapability.values)}
+        )
     hospital = outcome.get("hospital_capability")
     if hospital not in (None, "") and hospital not in Capability.values:
         problems.append(
-            f"{where}: hospital_capability {hospital!r} is not one of {_names(Capability.values)}."
+            _("%(where)s: hospital_capability %(value)r is not one of %(names)s.")
+            % {"where": where, "value": hospital, "names": _names(Capability.values)}
         )
     instruction = outcome.get("instruction")
     if instruction not in (None, "") and not _is_one_of(instruction, instruction_codes):
-        problems.append(f"{where}: instruction {instruction!r} does not exist.")
+        problems.append(
+            _("%(where)s: instruction %(value)r does not exist.") % {"where": where, "value": instruction}
+        )
     return problems
 
 
 def _key_problems(where: str, obj: dict, allowed: set[str]) -> list[str]:
     unknown = set(obj) - allowed
-    return [f"{where} has unknown keys {_names(unknown)} (allowed: {_names(allowed)})."] if unknown else []
+    if not unknown:
+        return []
+    return [
+        _("%(where)s has unknown keys %(names)s (allowed: %(allowed)s).")
+        % {"where": where, "names": _names(unknown), "allowed": _names(allowed)}
+    ]
 
 
 def _text_problems(where: str, obj: dict, required: str, *optional: str) -> list[str]:
     """The Chinese text is required; its English twin and optional texts must be text if given."""
     problems = []
     if not isinstance(obj.get(required), str) or not obj[required].strip():
-        problems.append(f"{where} has an empty “{required}”.")
+        message = _("%(where)s has an empty “%(key)s” (the Chinese text).")
+        problems.append(message % {"where": where, "key": required})
     for key in (f"{required}_en", *optional, *(f"{o}_en" for o in optional)):
         if key in obj and not isinstance(obj[key], str):
-            problems.append(f"{where}: “{key}” must be text.")
+            problems.append(_("%(where)s: “%(key)s” must be text.") % {"where": where, "key": key})
     return problems
 
 
@@ -155,7 +196,7 @@ def _graph_problems(start: str, nodes: dict) -> list[str]:
         for nxt in _next_ids(nodes[qid]):
             if state.get(nxt) == "open":
                 cycle = path[path.index(nxt) :] + [qid, nxt] if nxt in path else [qid, nxt]
-                problems.append(f"The questions loop: cycle {' → '.join(cycle)}.")
+                problems.append(_("The questions loop: cycle %(path)s.") % {"path": " → ".join(cycle)})
             elif nxt not in state:
                 visit(nxt, [*path, qid])
         state[qid] = "done"
@@ -163,9 +204,10 @@ def _graph_problems(start: str, nodes: dict) -> list[str]:
     visit(start, [])
     unreached = [qid for qid in nodes if qid not in state]
     if unreached:
-        problems.append(f"No answer leads to {_names(unreached)}; remove or link them.")
+        message = _("No answer leads to %(names)s; remove or link them.")
+        problems.append(message % {"names": _names(unreached)})
     if not problems and _depth(start, nodes, {}) > MAX_DEPTH:
-        problems.append(f"A path asks more than {MAX_DEPTH} questions.")
+        problems.append(_("A path asks more than %(max)s questions.") % {"max": MAX_DEPTH})
     return problems
 
 
@@ -206,6 +248,20 @@ def instruction_codes_in(questions: object) -> set[str]:
 def protocols_using(code: str) -> list[TriageProtocol]:
     """Protocols whose outcomes read this instruction to the caller."""
     return [p for p in TriageProtocol.objects.all() if code in instruction_codes_in(p.questions)]
+
+
+def outcome_paths(questions: dict) -> Iterator[tuple[list[int], dict]]:
+    """Every way through a sound protocol: the answer indexes from the start and the outcome."""
+    nodes = questions["questions"]
+
+    def walk(qid: str, answers: list[int]) -> Iterator[tuple[list[int], dict]]:
+        for index, answer in enumerate(nodes[qid]["answers"]):
+            if "next" in answer:
+                yield from walk(answer["next"], [*answers, index])
+            else:
+                yield [*answers, index], answer["outcome"]
+
+    return walk(questions["start"], [])
 
 
 # --- Evaluation ---------------------------------------------------------------------------------
@@ -368,8 +424,19 @@ def _latin_score(query: str, terms: tuple[str, ...]) -> Iterable[int]:
         yield ENGLISH
 
 
-def _terms(protocol: TriageProtocol) -> tuple[str, ...]:
-    raw = " ".join([protocol.name, protocol.name_en, protocol.keywords])
+def pinyin_keys(protocol: TriageProtocol, name_only: bool = False) -> list[str]:
+    """Full pinyin and initials of the protocol's Chinese search words (胸痛: xiongtong, xt), or of
+    its name's only, so the console can match what a dispatcher types in pinyin without asking
+    the server, and rank a complaint's own name above another's search word (溺水 over 扭伤: ns)."""
+    keys: list[str] = []
+    for term in _terms(protocol, name_only):
+        if _HAN.search(term):
+            keys += _keys(term)
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def _terms(protocol: TriageProtocol, name_only: bool = False) -> tuple[str, ...]:
+    raw = protocol.name if name_only else " ".join([protocol.name, protocol.name_en, protocol.keywords])
     return tuple(t for t in _SPLIT.split(_normalize(raw)) if t)
 
 

@@ -1,16 +1,20 @@
 """A unit's status: which status may follow which, the clocks each one stamps on the job, and
-the conditional update that claims a status change (two dispatchers never both win)."""
+the conditional update that claims a status change (two dispatchers never both win); taking a
+unit out of service with a reason and an expected return, and back; whether it may be sent (a
+crew on shift)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from dispatch.core.actions import ActionError
+from dispatch.core.actions import ActionError, checked_text
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Assignment, Incident, User
-from fleet.models import Unit, UnitStatus
+from fleet.models import CrewShift, Unit, UnitStatus
 
 # Which status may follow which: the order a job goes in. A unit still on its way goes back to
 # available only through cancel_assignment (which asks for a reason); from the scene it may
@@ -86,16 +90,22 @@ def set_unit_status(
 ) -> Unit:
     """Move a unit to the next status of its job (race-safe) and start that status's clock."""
     if status not in UnitStatus.values:
-        raise ActionError(f"Unknown status {status!r}.", "bad_status")
+        raise ActionError(_("Unknown status %(status)s.") % {"status": repr(status)}, "bad_status")
     current = Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
     if status not in ALLOWED_NEXT[current]:
-        raise ActionError(
-            f"{unit.call_sign} cannot go from {UnitStatus(current).label} to {UnitStatus(status).label}.",
-            "bad_transition",
-            409,
-        )
+        message = _("%(unit)s cannot go from %(current)s to %(wanted)s.")
+        wanted = {
+            "unit": unit.call_sign,
+            "current": UnitStatus(current).label,
+            "wanted": UnitStatus(status).label,
+        }
+        raise ActionError(message % wanted, "bad_transition", 409)
     if not claim_status(unit, current, status):
-        raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
+        raise ActionError(
+            _("%(unit)s changed status meanwhile; reload.") % {"unit": unit.call_sign}, "conflict", 409
+        )
+    if current == UnitStatus.OUT_OF_SERVICE:
+        clear_out_of_service(unit)
     assignment = Assignment.objects.live().filter(unit=unit).select_related("incident", "hospital").first()
     now = unit.status_changed_at
     stamped = stamp_clocks(assignment, current, status, now) if assignment else []
@@ -117,3 +127,120 @@ def set_unit_status(
         },
     )
     return unit
+
+
+# --------------------------------------------------------------------------------------------
+# who may be sent, and out of service
+
+# A unit is expected back within this: a later date is a typing mistake, not a plan.
+MAX_OUT_OF_SERVICE = timedelta(days=366)
+# Taken out of service from these (a unit on its way to, at or from a job finishes it first).
+OUT_OF_SERVICE_FROM = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE)
+
+
+def crew_on_shift(unit: Unit) -> bool:
+    """Whether somebody is on shift on the unit (fleet.CrewShift, started on the crew tablet)."""
+    return CrewShift.objects.current().filter(unit=unit).exists()
+
+
+def refuse_unless_crewed(unit: Unit) -> None:
+    """A 409 for a unit nobody is on shift on (REQUIRE_CREW_ON_SHIFT): no one would answer the
+    alert, and the console's recommendation never offers it."""
+    if settings.REQUIRE_CREW_ON_SHIFT and not crew_on_shift(unit):
+        message = _("%(unit)s has no crew on shift: a crew member starts a shift on its tablet first.")
+        raise ActionError(message % {"unit": unit.call_sign}, "no_crew", 409)
+
+
+def checked_back_at(expected_back_at: datetime | None, now: datetime) -> datetime | None:
+    if expected_back_at is None:
+        return None
+    if timezone.is_naive(expected_back_at):  # a time typed without a zone is the centre's time
+        expected_back_at = timezone.make_aware(expected_back_at)
+    if expected_back_at <= now:
+        raise ActionError(_("The expected return must be later than now."), "bad_expected_back_at")
+    if expected_back_at > now + MAX_OUT_OF_SERVICE:
+        raise ActionError(_("The expected return must be within a year."), "bad_expected_back_at")
+    return expected_back_at
+
+
+def clear_out_of_service(unit: Unit) -> None:
+    Unit.objects.filter(pk=unit.pk).update(out_of_service_reason="", expected_back_at=None)
+    unit.out_of_service_reason, unit.expected_back_at = "", None
+
+
+@transaction.atomic
+def take_out_of_service(
+    unit: Unit, reason: str, expected_back_at: datetime | None = None, *, actor: User | None = None
+) -> Unit:
+    """Stand a free unit down (vehicle fault, crew short...) with the reason and, when known, the
+    time it should be back; the recommendation lists it last and never offers it. A unit already
+    out of service gets the new reason and time. A unit on a job is refused (409): it finishes
+    or is stood down from the job first."""
+    reason = checked_text(reason, "reason", 120)
+    if not reason:
+        raise ActionError(_("Say why the unit is out of service."), "reason_required")
+    now = timezone.now()
+    back_at = checked_back_at(expected_back_at, now)
+    current = Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
+    if current not in OUT_OF_SERVICE_FROM or Assignment.objects.live().filter(unit=unit).exists():
+        message = _("%(unit)s is on a job (%(status)s): finish or stand it down from the job first.")
+        raise ActionError(
+            message % {"unit": unit.call_sign, "status": UnitStatus(current).label}, "unit_on_job", 409
+        )
+    if current == UnitStatus.OUT_OF_SERVICE:
+        won = Unit.objects.filter(pk=unit.pk, status=current).update(status=current) == 1
+    else:
+        won = claim_status(unit, current, UnitStatus.OUT_OF_SERVICE)
+    if not won:
+        raise ActionError(
+            _("%(unit)s changed status meanwhile; reload.") % {"unit": unit.call_sign}, "conflict", 409
+        )
+    Unit.objects.filter(pk=unit.pk).update(out_of_service_reason=reason, expected_back_at=back_at)
+    unit.refresh_from_db()
+    record_status_event(unit, current, actor, reason=reason, expected_back_at=back_at)
+    return unit
+
+
+@transaction.atomic
+def return_to_service(unit: Unit, *, actor: User | None = None) -> Unit:
+    """Put an out-of-service unit back: available, its reason and expected return cleared."""
+    current = Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
+    if current != UnitStatus.OUT_OF_SERVICE:
+        message = _("%(unit)s is not out of service (%(status)s).")
+        raise ActionError(
+            message % {"unit": unit.call_sign, "status": UnitStatus(current).label}, "not_out_of_service", 409
+        )
+    if not claim_status(unit, current, UnitStatus.AVAILABLE):
+        raise ActionError(
+            _("%(unit)s changed status meanwhile; reload.") % {"unit": unit.call_sign}, "conflict", 409
+        )
+    clear_out_of_service(unit)
+    record_status_event(unit, current, actor)
+    return unit
+
+
+def record_status_event(
+    unit: Unit,
+    current: str,
+    actor: User | None,
+    *,
+    reason: str = "",
+    expected_back_at: datetime | None = None,
+) -> None:
+    """A unit.status event, as set_unit_status writes it (every screen follows the unit's status
+    from these), with the reason and expected return when going out of service."""
+    record_event(
+        EventKind.UNIT_STATUS,
+        actor=actor,
+        unit=unit,
+        data={
+            "from": current,
+            "to": unit.status,
+            "call_sign": unit.call_sign,
+            "assignment": None,
+            "clocks": [],
+            "client_time": None,
+            "reason": reason,
+            "expected_back_at": expected_back_at.isoformat() if expected_back_at else None,
+        },
+    )

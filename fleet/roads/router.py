@@ -1,4 +1,4 @@
-"""The road router resident in the app process (BRIEF decision 6).
+"""The road router resident in the app process (decision 6, docs/decisions/).
 
 Recommendation ranks units by road travel time to the incident, so one query must give every
 unit's ETA fast. The graph lives in memory, built once per process from the active

@@ -2,9 +2,12 @@
 // the number, earlier incidents from it and open incidents near the caller; the first to take
 // it owns it. The one who took it can text the caller a location link and, when the phone
 // answers, sees the point and its accuracy circle on the console map and can adopt it.
+// A call answered on a handset no dispatcher is signed in on (the PBX named nobody) shows too,
+// with its ring time, until a dispatcher takes it over here (then it is theirs, with its own
+// incident, as if taken on the console) or for half an hour after it ended.
 // console.js hands every event to handleCallEvent(event, map); everything else is here.
 "use strict";
-import { $, KIND, escapeHtml, getJSON, gettext, postJSON as post } from "./shared.js";
+import { $, KIND, escapeHtml, getJSON, gettext, interpolate, postJSON as post } from "./shared.js";
 import { chime } from "./sound.js";
 
 const root = $("calls");
@@ -37,7 +40,15 @@ const W = {
   smsPlaceholder: gettext("SMS to the caller…"),
   smsSend: gettext("Send SMS"),
   smsQueued: gettext("SMS queued for sending."),
+  unowned: gettext("Answered on a phone with no dispatcher signed in"),
+  rang: gettext("rang %(clock)s ago"),
+  answeredAgo: gettext("answered %(clock)s ago"),
+  endedAgo: gettext("ended %(clock)s ago"),
+  takeOver: gettext("Take over on this console"),
 };
+// A call answered on an unsigned handset can be taken over this long after it ended (the
+// server's TAKEOVER_MINUTES, dispatch/calls/actions.py).
+const TAKEOVER_MS = Number(root.dataset.takeoverMinutes || 30) * 60_000;
 // Where a caller's position came from: the page the location link opens, else the phone's AML.
 const SOURCE = { sms_link: gettext("phone (SMS link)"), aml: gettext("AML") };
 const RANK = { ringing: 0, answered: 1, ended: 2, missed: 2 };
@@ -64,6 +75,10 @@ const myLiveCall = () => [...calls.values()].find((c) => c.status === "answered"
 const ringing = () => [...calls.values()].filter((c) => c.status === "ringing").sort((a, b) => Date.parse(a.ringing_at) - Date.parse(b.ringing_at));
 // A dispatcher on a call is not free: ringing calls go to the others (supervisors always see them).
 const isFree = () => supervisor || !myLiveCall();
+// Answered on a handset nobody is signed in on, not yet taken over, and not ended too long ago.
+const unowned = (call) => Boolean(call.answered_at) && !call.answered_by && !call.incident &&
+  (call.status === "answered" || (call.status === "ended" && call.ended_at && Date.now() - Date.parse(call.ended_at) < TAKEOVER_MS));
+const takeovers = () => [...calls.values()].filter(unowned).sort((a, b) => Date.parse(a.ringing_at) - Date.parse(b.ringing_at));
 
 async function loadDetail(call) {
   if (call.detail || call.loading) return;
@@ -122,6 +137,17 @@ function ringingCard(call) {
     <p class="error" role="alert"></p></article>`;
 }
 
+function unownedCard(call, keyed) {
+  const ended = call.status === "ended";
+  return `<article class="call-card unowned${ended ? " ended" : ""}" id="call-${call.id}" data-call="${call.id}">
+    <header><span class="call-icon" aria-hidden="true">☎</span><span class="label">${escapeHtml(W.unowned)}</span></header>
+    <p class="caller">${escapeHtml(call.caller_number || W.withheld)}</p>
+    <p class="small ring-times">${[[W.rang, call.ringing_at, "rang"], [W.answeredAgo, call.answered_at, "answered"], ...(ended ? [[W.endedAgo, call.ended_at, "ended"]] : [])]
+      .map(([words, since, what]) => `<span class="${what}">${interpolate(escapeHtml(words), { clock: `<b class="call-clock" data-since="${since}">${clock(since)}</b>` }, true)}</span>`).join(" · ")}</p>
+    <button class="primary take" type="button" data-take="${call.id}">${keyed ? "<kbd>T</kbd> " : ""}${escapeHtml(W.takeOver)}</button>
+    <p class="error" role="alert"></p></article>`;
+}
+
 function linkLine(call) {
   if (!call.link || (call.location && call.link.state === "sent")) return ""; // the answer came
   const text = { queued: W.linkQueued, sent: W.linkSent, failed: W.linkFailed }[call.link.state];
@@ -165,6 +191,8 @@ function render() {
   const waiting = ringing();
   if (isFree()) cards.push(...waiting.map(ringingCard));
   else if (waiting.length) cards.push(`<p class="waiting"><b>${waiting.length}</b> ${escapeHtml(W.waiting)}</p>`);
+  // T takes a ringing call first; with none ringing, it takes over the oldest of these.
+  if (isFree()) cards.push(...takeovers().map((call, i) => unownedCard(call, !waiting.length && i === 0)));
   // Events re-render the cards: keep what the dispatcher is typing, and the focus.
   const typed = new Map([...root.querySelectorAll("form.sms")].map((f) => [f.dataset.sms, f.elements.body.value]));
   const focused = document.activeElement?.closest?.("form.sms")?.dataset.sms;
@@ -178,6 +206,9 @@ function render() {
 
 function tick() {
   for (const el of root.querySelectorAll(".call-clock[data-since]")) if (el.textContent) el.textContent = clock(el.dataset.since);
+  // A call that can no longer be taken over leaves the panel.
+  const shown = [...root.querySelectorAll(".call-card.unowned")].map((card) => Number(card.dataset.call));
+  if (shown.some((id) => !unowned(calls.get(id) || {}))) render();
 }
 
 let lastRing = 0;
@@ -193,7 +224,7 @@ function ringIfWaiting() {
 
 function showCardError(id, error) {
   const el = root.querySelector(`#call-${id} .error`);
-  if (el) el.textContent = error.message || String(error);
+  if (el) el.textContent = error.code === "invalid" ? gettext("The server refused what was typed as not valid: check it and try again.") : error.message || String(error);
 }
 
 async function take(id) {
@@ -259,7 +290,8 @@ root.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName) || event.target.isContentEditable;
   if (typing || event.ctrlKey || event.metaKey || event.altKey || (event.key !== "t" && event.key !== "T")) return;
-  const first = isFree() && ringing()[0];
+  if (event.defaultPrevented || document.querySelector("dialog[open]")) return; // a dialog has the keyboard
+  const first = isFree() && (ringing()[0] || takeovers()[0]);
   if (first) { event.preventDefault(); take(first.id); }
 });
 

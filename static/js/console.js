@@ -1,9 +1,11 @@
 // The dispatcher console: open incidents with their clocks, the intake (caller, location,
 // triage, recommendation, dispatch), each incident's detail and timeline, the unit board and a
 // live map. Keyboard first; every change arrives through the event socket, so two consoles
-// always agree and a dropped connection loses nothing.
+// always agree and a dropped connection loses nothing. Its dialogs (console-dialogs.js), the
+// details form (console-details.js), the search (console-search.js), a unit's controls
+// (console-units.js) and the alarms with the turnout clocks (console-alarms.js) are modules of their own.
 "use strict";
-import { CityMap, STATUS_COLOR, isStale } from "./citymap.js";
+import { CityMap, STATUS_COLOR } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import {
   $, KIND, LANG, PRIORITY, centreTime, escapeHtml, eventLabel, getJSON, gettext, interpolate, pgettext,
@@ -11,6 +13,12 @@ import {
 } from "./shared.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
+import { REOPEN_REASONS, STAND_DOWN_REASONS, chooseIn, errorText, reasonLine } from "./console-dialogs.js";
+import { DetailsEditor, detailsSummary } from "./console-details.js";
+import { openSearch, setUpSearch } from "./console-search.js";
+import { boardKeys, nextBoardShow, renderBoard, setUpUnits } from "./console-units.js";
+import { announceSelection, setUpSecondScreen } from "./second-screen.js";
+import { alarmEvent, alarmText, loadAlarms, setUpAlarms, turnoutClock } from "./console-alarms.js";
 
 const root = $("console");
 const config = JSON.parse($("console-config").textContent);
@@ -22,6 +30,36 @@ const targets = config.targets;
 
 const PIN_SVG = '<svg viewBox="0 0 26 34" width="26" height="34" aria-hidden="true"><path d="M13 33C13 33 2 19.5 2 12a11 11 0 0 1 22 0c0 7.5-11 21-11 21z" fill="#c8102e" stroke="#fff" stroke-width="2"/><circle cx="13" cy="12" r="4" fill="#fff"/></svg>';
 const clockTime = centreTime(config.time_zone, { seconds: true });
+const dayTime = centreTime(config.time_zone, { day: true });
+
+// How an incident ended, in words (the close menu's outcomes, a linked repeat call, a discarded
+// intake); anything else is shown as it was recorded.
+const OUTCOMES = {
+  transported: gettext("Transported"),
+  treated_on_scene: gettext("Treated on scene"),
+  refused: gettext("Refused transport"),
+  dead_on_arrival: gettext("Dead on arrival"),
+  false_call: gettext("False call"),
+  cancelled: gettext("Cancelled by caller"),
+  duplicate: gettext("Repeat call, linked"),
+  abandoned: gettext("Caller hung up or gave up"),
+};
+const outcomeText = (code) => OUTCOMES[code] || code;
+// Outcomes the dispatcher closes with by hand, in the menu's order.
+const CLOSE_OUTCOMES = ["transported", "treated_on_scene", "refused", "dead_on_arrival", "false_call", "cancelled", "abandoned"];
+
+// Why a call may repeat an incident (/api/incidents/duplicates), in words.
+function duplicateReasons(row) {
+  return (row.reasons || [row.reason]).map((reason) => {
+    if (reason === "same_caller") return gettext("same caller, in the last 30 minutes");
+    if (reason === "nearby") {
+      return row.distance_m != null
+        ? interpolate(gettext("%(m)s m away, still open"), { m: Math.round(row.distance_m) }, true)
+        : gettext("nearby, still open");
+    }
+    return reason;
+  }).join(" · ");
+}
 
 const state = {
   incidents: new Map(),
@@ -43,6 +81,13 @@ function mmss(seconds) {
   const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
   const two = (n) => String(n).padStart(2, "0");
   return h ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+}
+
+// Time since the call came in; a closed incident's stops at its closing.
+function callClock(incident) {
+  const start = incident.call_received_at || incident.created_at;
+  if (incident.status !== "open" && incident.closed_at) return mmss(Math.max(0, Math.floor((Date.parse(incident.closed_at) - Date.parse(start)) / 1000)));
+  return mmss(since(start));
 }
 
 const sinceDispatch = (incident) => interpolate(gettext("sent %(clock)s"), { clock: mmss(since(incident.dispatched_at)) }, true);
@@ -107,33 +152,16 @@ function tickClocks() {
     li.classList.toggle("overdue", overdue(incident));
   }
   if (state.intake?.incident) $("intake-clock").textContent = mmss(since(state.intake.incident.call_received_at));
+  const shown = state.incidents.get(state.selected);
+  if (shown && $("detail-clock")) $("detail-clock").textContent = `☎ ${callClock(shown)}`;
   $("clock").textContent = clockTime(new Date());
 }
 
 // ---------------------------------------------------------------- units
 
+// The board itself (grouped by station, busy first, time in status) is console-units.js's.
 function renderUnits() {
-  const board = $("unit-board");
-  const counts = {};
-  const order = ["available", "returning", "dispatched", "acknowledged", "en_route", "on_scene", "patient_contact", "transporting", "at_hospital", "out_of_service"];
-  const rows = [...state.units.values()].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.call_sign.localeCompare(b.call_sign));
-  board.replaceChildren(...rows.map((u) => {
-    counts[u.status] = (counts[u.status] || 0) + 1;
-    const li = document.createElement("li");
-    li.id = `unit-${u.id}`;
-    const stale = isStale(u, targets.stale_s);
-    li.innerHTML = `<span class="unit-dot${stale ? " stale" : ""}" style="background:${STATUS_COLOR[u.status]}"></span>` +
-      `<b>${escapeHtml(u.call_sign)}</b><span class="muted">${L10N.kind[u.kind] || u.kind}</span>` +
-      (stale ? `<span class="stale-flag">${L10N.stale}</span>` : "") +
-      `<span class="status">${L10N.status[u.status] || u.status}</span>`;
-    li.onclick = () => u.lon != null && city.map.setView([u.lat, u.lon], 15);
-    return li;
-  }));
-  // Drawn dots, not emoji: a control-room PC may have no colour-emoji font.
-  const free = (counts.available || 0) + (counts.returning || 0), off = counts.out_of_service || 0;
-  const groups = [["available", gettext("free"), free], ["dispatched", gettext("busy"), rows.length - free - off], ["out_of_service", gettext("out"), off]];
-  $("unit-summary").innerHTML = groups
-    .map(([s, label, n]) => `<span class="unit-dot" style="background:${STATUS_COLOR[s]}"></span> ${label} ${n}`).join(" ");
+  renderBoard();
 }
 
 async function loadUnits() {
@@ -176,9 +204,17 @@ async function loadIncidents() {
 
 // ---------------------------------------------------------------- intake
 
-function resetIntake() {
-  state.intake = { incident: null, location: null, outcome: null, recommendation: null, unitIndex: 0, hospitalIndex: 0 };
+// `fresh`: a call being taken (N, or a call taken in the calls panel), whose record Esc asks
+// about; not an intake carried on for an incident already in the list (Send another unit).
+function resetIntake({ fresh = true } = {}) {
+  state.intake = {
+    incident: null, location: null, outcome: null, recommendation: null, unitIndex: 0, hospitalIndex: 0,
+    fresh, duplicates: [], notDuplicates: new Set(),
+  };
   $("intake").reset();
+  intakeDetails.clear();
+  $("intake-details").open = false;
+  $("intake-details-summary").textContent = "";
   $("intake-title").textContent = gettext("New incident");
   $("intake-number").textContent = "";
   $("intake-clock").textContent = "";
@@ -193,7 +229,7 @@ function resetIntake() {
   if (pinMarker) { pinMarker.remove(); pinMarker = null; }
 }
 
-function openIntake() {
+function openIntake({ fresh = true } = {}) {
   endTriagePane(); // the previous intake's, when one was open: its CPR coaching goes to the dock
   // The next call needs the room: the docked steps fold away (one click opens them again), the
   // beat and its stop control stay in sight.
@@ -202,7 +238,7 @@ function openIntake() {
   $("detail").hidden = true;
   $("work-empty").hidden = true;
   $("intake").hidden = false;
-  resetIntake();
+  resetIntake({ fresh });
   startTriagePane();
   $("caller-number").focus();
   renderIncidents();
@@ -214,6 +250,7 @@ function closeIntake({ dispatched = false } = {}) {
   // Here, or nowhere: the dispatch button lets the focus go when it is disabled while sending.
   const focusWasHere = $("intake").contains(document.activeElement) || document.activeElement === document.body;
   endTriagePane({ dispatched });
+  intakeDetails.flush(); // what was typed in a field still focused is kept
   $("intake").hidden = true;
   state.intake = null;
   if (!state.selected) $("work-empty").hidden = false;
@@ -227,7 +264,7 @@ function closeIntake({ dispatched = false } = {}) {
 }
 
 function showError(error) {
-  $("intake-error").textContent = error.message || String(error);
+  $("intake-error").textContent = errorText(error);
 }
 
 async function ensureIncident() {
@@ -246,6 +283,96 @@ async function ensureIncident() {
 
 // After an await: is this still the intake on screen? (Esc or a new call may have replaced it.)
 const current = (intake) => intake !== null && state.intake === intake;
+
+// The intake's details (folded under step 1; E opens them): saved to the call's record, which
+// the first thing typed opens.
+const intakeDetails = new DetailsEditor($("intake-details-form"), {
+  id: "intake",
+  incident: () => state.intake?.incident || null,
+  ensure: () => ensureIncident(),
+  saved: (incident) => {
+    state.incidents.set(incident.id, incident);
+    if (state.intake?.incident?.id === incident.id) {
+      state.intake.incident = incident;
+      $("intake-details-summary").textContent = detailsSummary(incident);
+    }
+    renderIncidents();
+  },
+});
+
+// E (or F4 from anywhere, even a field): into the details; F4 again: back where the keyboard was.
+let beforeDetails = null;
+function editDetails({ toggle = false } = {}) {
+  const intakeOpen = state.intake && !$("intake").hidden;
+  const box = intakeOpen ? $("intake-details") : $("detail-details");
+  if (toggle && box?.contains(document.activeElement)) {
+    document.activeElement.blur(); // saves the field
+    const back = beforeDetails?.isConnected && !box.contains(beforeDetails) ? beforeDetails : intakeOpen ? $("triage") : null;
+    back?.focus();
+    return;
+  }
+  beforeDetails = document.activeElement;
+  if (intakeOpen) {
+    $("intake-details").open = true;
+    intakeDetails.focus();
+  } else if (state.selected && detailDetails) {
+    detailDetails.focus();
+    $("detail-details").scrollIntoView({ block: "nearest" });
+  }
+}
+
+// Esc on a call being taken: a record that exists is not dropped silently. The dispatcher
+// discards it (closed as abandoned: the caller hung up or gave up; never dispatched), keeps it
+// open in the list, or goes back to the call. Nothing typed, nothing recorded: it just closes.
+async function leaveIntake() {
+  const intake = state.intake;
+  const hasRecord = intake.incident || intake.creating;
+  if (!intake.fresh || (!hasRecord && !intakeDetails.typed())) { closeIntake(); return; }
+  const box = $("discard-dialog");
+  const number = intake.incident?.number || "";
+  $("discard-what").textContent = number
+    ? interpolate(gettext("The call's record %(number)s is open, not yet dispatched."), { number }, true)
+    : gettext("Details were typed for this call.");
+  $("discard-error").textContent = "";
+  const answer = await new Promise((resolve) => {
+    const choose = (value) => { resolve(value); box.close(); };
+    $("discard-abandon").onclick = () => choose("abandon");
+    $("discard-keep").onclick = () => choose("keep");
+    $("discard-back").onclick = () => choose("back");
+    box.onkeydown = (event) => {
+      const key = event.key.toLowerCase();
+      if (key !== "d" && key !== "k") return;
+      event.preventDefault();
+      event.stopPropagation(); // K must not also walk the incident list once the dialog is gone
+      choose(key === "d" ? "abandon" : "keep");
+    };
+    box.onclose = () => resolve("back");
+    discardFrom = document.activeElement;
+    intakeDetails.hold(true);
+    box.showModal();
+    $("discard-back").focus();
+  });
+  intakeDetails.hold(false);
+  if (!current(intake)) return;
+  if (answer === "back") {
+    intakeDetails.flush(); // what was held while the question was open
+    ($("intake").contains(discardFrom) ? discardFrom : $("caller-number")).focus();
+    return;
+  }
+  if (answer === "keep") { closeIntake(); return; }
+  if (!intake.incident && !intake.creating) { intakeDetails.clear(); closeIntake(); return; } // nothing recorded
+  try {
+    const incident = await ensureIncident();
+    await intakeDetails.flush();
+    const closed = await post(`/api/incidents/${incident.id}/close`, { outcome: "abandoned" });
+    state.incidents.set(closed.id, closed);
+    if (current(intake)) closeIntake();
+    renderIncidents();
+  } catch (error) {
+    if (current(intake)) showError(error);
+  }
+}
+let discardFrom = null;
 
 async function callerNumberDone() {
   const intake = state.intake;
@@ -289,7 +416,7 @@ async function searchPlaces(text) {
     results = await getJSON(`/api/places/search?q=${encodeURIComponent(text.trim())}&limit=8`);
   } catch (error) {
     results = [];
-    $("location-line").textContent = error.message;
+    $("location-line").textContent = errorText(error);
   }
   highlighted = results.length ? 0 : -1;
   renderResults();
@@ -363,16 +490,43 @@ async function checkDuplicates() {
   if (!intake?.incident) return;
   const params = new URLSearchParams({ caller_number: intake.incident.caller_number || "" });
   if (intake.location) { params.set("lon", intake.location.lon); params.set("lat", intake.location.lat); }
+  // Asked again once the scene is set: an answer to an earlier question (the number alone)
+  // arriving late must not replace the later one.
+  const asked = (intake.duplicatesAsked = (intake.duplicatesAsked || 0) + 1);
   let rows = [];
   try { rows = await getJSON(`/api/incidents/duplicates?${params}`); } catch { return; }
-  if (!current(intake)) return;
-  rows = rows.filter((r) => r.id !== intake.incident.id);
+  if (!current(intake) || asked !== intake.duplicatesAsked) return;
+  intake.duplicates = rows.filter((r) => r.id !== intake.incident.id);
+  renderDuplicates();
+}
+
+// The incidents this call may repeat that the dispatcher has not yet ruled out: while there is
+// one, Enter does not send a unit (link the call, or say "Not a duplicate" first).
+const unresolvedDuplicates = (intake) => (intake?.duplicates || []).filter((r) => !intake.notDuplicates.has(r.id));
+
+function renderDuplicates() {
+  const intake = state.intake;
+  const rows = intake.duplicates;
+  const open = unresolvedDuplicates(intake);
   const box = $("duplicates");
   box.hidden = !rows.length;
-  box.innerHTML = rows.length ? `<b>${gettext("Possible duplicate:")}</b>` + rows.map((r) =>
-    `<div class="dup">${escapeHtml(r.number)} · ${escapeHtml(r.chief_complaint || "")} · ${escapeHtml(r.address || "")} · <i>${escapeHtml(r.reason)}</i>
-     <button type="button" class="link-dup" data-id="${r.id}">${gettext("Link to this one")}</button></div>`).join("") : "";
+  box.classList.toggle("resolved", rows.length > 0 && !open.length);
+  if (!rows.length) { box.innerHTML = ""; return; }
+  box.innerHTML = `<div class="dup-head"><b>${open.length ? gettext("Possible duplicate:") : gettext("Not a duplicate: checked.")}</b>
+      ${open.length ? `<button type="button" class="not-dup">${gettext("Not a duplicate")}</button>` : ""}</div>` +
+    rows.map((r) => `<div class="dup">${escapeHtml(r.number)} · ${escapeHtml(r.chief_complaint || "")} · ${escapeHtml(r.address || "")}
+      · <i class="dup-why">${escapeHtml(duplicateReasons(r))}</i>
+      <button type="button" class="link-dup" data-id="${r.id}">${gettext("Link to this one")}</button></div>`).join("");
   box.querySelectorAll(".link-dup").forEach((b) => (b.onclick = () => linkTo(Number(b.dataset.id))));
+  const notDup = box.querySelector(".not-dup");
+  if (notDup) {
+    notDup.onclick = () => {
+      for (const r of rows) intake.notDuplicates.add(r.id);
+      $("intake-error").textContent = "";
+      renderDuplicates();
+      ($("dispatch-button").disabled ? $("triage") : $("dispatch-button")).focus();
+    };
+  }
 }
 
 async function linkTo(targetId) {
@@ -528,7 +682,7 @@ async function loadRecommendation() {
     intake.hospitalIndex = 0;
     renderRecommendation();
   } catch (error) {
-    if (asked === recommendationAsked && current(intake)) box.innerHTML = `<p class="error">${escapeHtml(error.message)}</p>`;
+    if (asked === recommendationAsked && current(intake)) box.innerHTML = `<p class="error">${escapeHtml(errorText(error))}</p>`;
   } finally {
     if (asked === recommendationAsked) box.classList.remove("loading");
   }
@@ -587,8 +741,16 @@ async function dispatchChosen(event) {
   const intake = state.intake;
   const units = intake?.recommendation?.units || [];
   if (!units.length) return;
+  if (unresolvedDuplicates(intake).length) {
+    // Sending a second unit to one patient is the mistake this box is there to stop.
+    $("intake-error").textContent = gettext("This call may repeat an open incident: link it, or choose “Not a duplicate” first.");
+    $("duplicates").querySelector(".not-dup")?.focus();
+    return;
+  }
   const unit = units[intake.unitIndex];
   const hospital = (intake.recommendation.hospitals || [])[intake.hospitalIndex];
+  if (unit.confirm_by_radio && !(await confirmedByRadio(unit))) return;
+  if (!current(intake)) return;
   $("dispatch-button").disabled = true;
   try {
     await post(`/api/incidents/${intake.incident.id}/dispatch`, {
@@ -611,99 +773,301 @@ async function dispatchChosen(event) {
   }
 }
 
+// A unit whose position is stale (or unknown) is sent only once the dispatcher has heard it on
+// the radio: Enter alone must not send a guess. Esc goes back to the recommendation.
+async function confirmedByRadio(unit) {
+  const confirmed = await chooseIn({
+    title: interpolate(gettext("Confirm %(unit)s by radio"), { unit: unit.call_sign }, true),
+    intro: escapeHtml(gettext("Its position is stale or unknown. Call it on the radio: is it free, and where is it?")),
+    choices: [{ value: "confirmed", label: gettext("Heard on the radio: free and near enough, send it") }],
+    confirm: gettext("Send"),
+    apply: async () => true,
+  });
+  return confirmed === true;
+}
+
 // ---------------------------------------------------------------- detail of one incident
+
+// The detail pane: its head and units are drawn again on every change; the details form stays
+// (what the dispatcher is typing there survives every event) and is built once per incident.
+let detailDetails = null;
 
 function showDetail(id) {
   state.selected = id;
   if (state.intake) closeIntake();
   $("work-empty").hidden = true;
   $("detail").hidden = false;
+  buildDetail(id);
   renderIncidents();
   renderDetail();
   const incident = state.incidents.get(id);
   if (incident?.lon != null) city.map.setView([incident.lat, incident.lon], 15);
+  announceSelection(id); // a map on the second screen follows
+}
+
+function buildDetail(id) {
+  const box = $("detail");
+  if (box.dataset.incident === String(id)) return;
+  detailDetails?.flush();
+  box.dataset.incident = String(id);
+  box.innerHTML = `<div id="detail-main"></div>
+    <section class="step details-step"><h3>${gettext("Details")} <small class="muted"><kbd>E</kbd></small></h3><div id="detail-details"></div></section>
+    <div id="detail-more"></div>`;
+  detailDetails = new DetailsEditor($("detail-details"), {
+    id: "detail",
+    incident: () => state.incidents.get(id) || null,
+    saved: (incident) => {
+      const known = state.incidents.get(incident.id);
+      state.incidents.set(incident.id, { ...known, ...incident });
+      renderIncidents();
+    },
+  });
 }
 
 // One timeline line; the kinds that carry words say them.
 function timelineText(e) {
   const text = eventLabel(e.kind);
   const d = e.data || {};
+  const hospital = (id) => state.hospitals.find((h) => h.id === id)?.name || "";
   switch (e.kind) {
     case KIND.UNIT_STATUS: return `${d.call_sign || ""} ${L10N.status[d.to] || d.to}`;
     case KIND.ASSIGNMENT_CREATED: return `${text} ${d.unit || ""}`;
     case KIND.ASSIGNMENT_CANCELLED: return `${text} ${d.unit || ""}: ${d.reason || ""}`;
+    case KIND.ASSIGNMENT_DESTINATION: return `${text} ${d.unit || ""} → ${hospital(d.to)}`;
+    case KIND.ASSIGNMENT_REDIRECTED: return `${text}: ${hospital(d.from)} → ${hospital(d.to)}`;
+    case KIND.INCIDENT_CLOSED: return `${text}: ${outcomeText(d.outcome || "")}`;
+    case KIND.INCIDENT_LINKED: return `${text} → ${d.number || ""}`;
+    case KIND.INCIDENT_REPEAT_CALL: return `${text}: ${d.number || ""} ☎ ${d.caller_number || gettext("Number withheld")}`;
+    case KIND.INCIDENT_REOPENED: return `${text}: ${d.reason || ""}`;
+    case KIND.INCIDENT_UPDATED: return `${text}: ${(d.fields || []).map(fieldName).join(", ")}`;
     case KIND.NOTICE_SENT: case KIND.NOTICE_UPDATED: case KIND.NOTICE_ACKNOWLEDGED:
       return `${text}: ${d.hospital_name || ""} · ${d.call_sign || ""}`;
     case KIND.NOTICE_UNACKNOWLEDGED: return (en ? d.text_en : d.text) || text;
+    case KIND.ALARM_RAISED: case KIND.ALARM_CLEARED: return `${text}: ${alarmText(d)}`;
+    case KIND.ALARM_ACKNOWLEDGED: return `${text}: ${alarmText(d)} · ${d.acknowledged_by || ""}`;
     case KIND.MESSAGE_SENT: return `${text} ${d.direction === "to_crew" ? gettext("control → crew") : gettext("crew → control")}: ${d.text || ""}`;
     default: return text;
   }
 }
 
-async function renderDetail() {
-  const incident = state.incidents.get(state.selected);
-  const box = $("detail");
-  if (!incident) {
-    box.innerHTML = `<p class="muted">${gettext("This incident is closed.")}</p>`;
-    return;
-  }
-  const live = incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at);
-  box.innerHTML = `
-    <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : gettext("Not triaged")}</span>
-      ${escapeHtml(incident.chief_complaint || "")}</h2><span class="incident-number">${escapeHtml(incident.number)}</span>
-      <span class="big-clock">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span></header>
-    <dl class="facts"><dt>${gettext("Address")}</dt><dd>${escapeHtml(incident.address || "—")}</dd>
-      <dt>${gettext("Caller")}</dt><dd>${escapeHtml(incident.caller_number || "—")}</dd>
-      <dt>${gettext("Needs")}</dt><dd>${escapeHtml((incident.capability_needed || "—").toUpperCase())}</dd></dl>
-    <h3>${gettext("Units")}</h3>
-    <ul class="assignments">${incident.assignments.map((a) => `
-      <li class="${a.cancelled_at ? "cancelled" : a.cleared_at ? "cleared" : ""}">
-        <span class="unit-dot" style="background:${STATUS_COLOR[a.unit_status]}"></span><b>${escapeHtml(a.unit_call_sign)}</b>
-        <span>${a.cancelled_at ? gettext("stood down") + ": " + escapeHtml(a.cancel_reason) : a.cleared_at ? gettext("cleared") : L10N.status[a.unit_status]}</span>
-        <span class="muted">→ ${escapeHtml(a.hospital_name || gettext("no hospital yet"))}</span>
-        ${!a.cancelled_at && !a.cleared_at ? `<button type="button" data-cancel="${a.id}">${gettext("Stand down")}</button>` : ""}
-      </li>`).join("") || `<li class="muted">${gettext("No unit sent yet")}</li>`}</ul>
-    <div class="row">
-      <button type="button" id="add-unit">${gettext("Send another unit")}</button>
-      <select id="close-outcome" ${live.length ? "disabled" : ""}>
-        <option value="">${gettext("Outcome…")}</option>
-        <option value="transported">${gettext("Transported")}</option>
-        <option value="treated_on_scene">${gettext("Treated on scene")}</option>
-        <option value="refused">${gettext("Refused transport")}</option>
-        <option value="dead_on_arrival">${gettext("Dead on arrival")}</option>
-        <option value="false_call">${gettext("False call")}</option>
-        <option value="cancelled">${gettext("Cancelled by caller")}</option></select>
-      <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${pgettext("close an incident", "Close")}</button>
-    </div>
-    <p id="detail-error" class="error" role="alert"></p>
-    ${live.length ? `<h3>${gettext("Crew messages")}</h3><div id="messages" class="messages"></div>` : ""}
-    <h3>${gettext("Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
-  box.querySelectorAll("[data-cancel]").forEach((b) => (b.onclick = () => standDown(Number(b.dataset.cancel))));
-  $("add-unit").onclick = () => addUnit(incident);
-  $("close-incident").onclick = () => closeIncident(incident);
-  loadTimeline(incident.id);
-  loadMessages(live);
+const FIELD_NAMES = {
+  caller_number: gettext("Caller number"), caller_name: gettext("Caller's name"), patient_name: gettext("Patient's name"),
+  patient_sex: gettext("Sex"), patient_age: gettext("Age"), patient_count: gettext("Patients"),
+  address_building: gettext("Building"), address_unit: gettext("Entrance"), address_floor: gettext("Floor"),
+  address_room: gettext("Room"), access_notes: gettext("Access"), hazards: gettext("Hazards"), notes: gettext("Dispatcher notes"),
+};
+const fieldName = (name) => FIELD_NAMES[name] || name;
+
+// A recording's address as a link, only when it is a web address (it comes from the telephony provider).
+function recordingLink(url) {
+  return /^https?:\/\//.test(url || "") ? ` <a href="${escapeHtml(url)}" target="_blank" rel="noopener">${gettext("Recording")}</a>` : "";
 }
 
-// A pre-arrival notice nobody at the hospital acknowledged: phone them (one banner each).
-function showNoticeAlert(event) {
-  const d = event.data;
-  if ($(`notice-alert-${d.notice}`)) return;
-  chime("alert");
-  const box = document.createElement("div");
-  box.id = `notice-alert-${d.notice}`;
-  box.className = "notice-alert";
-  box.role = "alert";
-  box.innerHTML = `<b>⚠ ${escapeHtml((en ? d.text_en : d.text) || "")}</b> · ${escapeHtml(d.incident_number || "")} · ${escapeHtml(d.call_sign || "")}
-    ${d.hospital_phone ? `<a href="tel:${escapeHtml(d.hospital_phone)}">☎ ${escapeHtml(d.hospital_phone)}</a>` : ""}
-    <button type="button" class="phoned">${gettext("Phoned: recorded")}</button>
-    <button type="button" class="dismiss" aria-label="${gettext("Dismiss")}">×</button>`;
-  box.querySelector(".phoned").onclick = async () => {
-    try { await post(`/api/er/notices/${d.notice}/acknowledge`, {}); box.remove(); }
-    catch (error) { box.querySelector("b").textContent = error.message; }
-  };
-  box.querySelector(".dismiss").onclick = () => box.remove();
-  $("alerts").append(box);
+function assignmentRow(a, incident) {
+  const live = !a.cancelled_at && !a.cleared_at;
+  const state_ = a.cancelled_at ? `${gettext("stood down")}: ${escapeHtml(a.cancel_reason)}` : a.cleared_at ? gettext("cleared") : escapeHtml(L10N.status[a.unit_status] || a.unit_status);
+  const open = incident.status === "open";
+  return `<li class="${a.cancelled_at ? "cancelled" : a.cleared_at ? "cleared" : "live"}" data-assignment="${a.id}">
+    <div class="assignment-line"><span class="unit-dot" style="background:${STATUS_COLOR[a.unit_status]}"></span><b>${escapeHtml(a.unit_call_sign)}</b>
+      <span>${state_}</span>${turnoutClock(a)}
+      <span class="muted">→ ${escapeHtml(a.hospital_name || gettext("no hospital yet"))}</span></div>
+    ${live && open ? `<div class="assignment-actions">
+      <button type="button" data-redirect="${a.id}"><kbd>R</kbd> ${a.hospital ? gettext("Redirect") : gettext("Choose hospital")}</button>
+      <button type="button" data-reassign="${a.id}"><kbd>A</kbd> ${gettext("Send another unit instead")}</button>
+      <button type="button" data-notice="${a.id}" ${a.hospital && !a.handover_at ? "" : "disabled"}><kbd>P</kbd> ${gettext("Pre-arrival notice")}</button>
+      <button type="button" data-cancel="${a.id}"><kbd>S</kbd> ${gettext("Stand down")}</button>
+      <span class="notice-line muted" id="notice-${a.id}"></span></div>` : ""}
+  </li>`;
+}
+
+async function renderDetail() {
+  const incident = state.incidents.get(state.selected);
+  const main = $("detail-main");
+  if (!main) return;
+  if (!incident) {
+    main.innerHTML = `<p class="muted">${gettext("This incident is closed.")}</p>`;
+    detailDetails?.fill(null, { editable: false });
+    return;
+  }
+  const open = incident.status === "open";
+  const live = incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at);
+  const focused = document.activeElement && main.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+  main.innerHTML = `
+    <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : gettext("Not triaged")}</span>
+      ${escapeHtml(incident.chief_complaint || "")}</h2><span class="incident-number">${escapeHtml(incident.number)}</span>
+      <span class="big-clock" id="detail-clock" title="${gettext("Time since the call came in")}">☎ ${callClock(incident)}</span></header>
+    ${open ? "" : `<div class="closed-banner" role="status"><b>${gettext("Closed")}</b> · ${escapeHtml(outcomeText(incident.outcome))}
+      ${incident.closed_at ? ` · ${escapeHtml(dayTime(incident.closed_at))}` : ""}
+      ${incident.linked_to ? ` · <a href="#" data-open="${incident.linked_to}">${gettext("open the incident it repeats")}</a>` : ""}
+      <button type="button" id="reopen-incident" class="primary"><kbd>O</kbd> ${gettext("Reopen")}</button></div>`}
+    <dl class="facts"><dt>${gettext("Address")}</dt><dd>${escapeHtml(incident.address || "—")}</dd>
+      <dt>${gettext("Caller")}</dt><dd>${escapeHtml(incident.caller_number || "—")} ${escapeHtml(incident.caller_name || "")}</dd>
+      <dt>${gettext("Needs")}</dt><dd>${escapeHtml((incident.capability_needed || "—").toUpperCase())}</dd>
+      ${incident.hazards ? `<dt>${gettext("Hazards")}</dt><dd class="hazard">⚠ ${escapeHtml(incident.hazards)}</dd>` : ""}</dl>
+    <h3>${gettext("Units")}</h3>
+    <ul class="assignments">${incident.assignments.map((a) => assignmentRow(a, incident)).join("") || `<li class="muted">${gettext("No unit sent yet")}</li>`}</ul>
+    ${open ? `<div class="row">
+      <button type="button" id="add-unit">${gettext("Send another unit")}</button>
+      <select id="close-outcome" aria-label="${gettext("Outcome")}" ${live.length ? "disabled" : ""}>
+        <option value="">${gettext("Outcome…")}</option>
+        ${CLOSE_OUTCOMES.map((o) => `<option value="${o}">${escapeHtml(OUTCOMES[o])}</option>`).join("")}</select>
+      <button type="button" id="close-incident" ${live.length ? "disabled" : ""}>${pgettext("close an incident", "Close")}</button>
+    </div>` : ""}
+    <p id="detail-error" class="error" role="alert"></p>`;
+  main.querySelectorAll("[data-cancel]").forEach((b) => (b.onclick = () => standDown(incident, Number(b.dataset.cancel))));
+  main.querySelectorAll("[data-redirect]").forEach((b) => (b.onclick = () => redirect(incident, Number(b.dataset.redirect))));
+  main.querySelectorAll("[data-reassign]").forEach((b) => (b.onclick = () => sendInstead(incident, Number(b.dataset.reassign))));
+  main.querySelectorAll("[data-notice]").forEach((b) => (b.onclick = () => sendNotice(Number(b.dataset.notice))));
+  main.querySelectorAll("[data-open]").forEach((a) => (a.onclick = (event) => { event.preventDefault(); openAnyIncident(Number(a.dataset.open)); }));
+  if (open) {
+    $("add-unit").onclick = () => addUnit(incident);
+    $("close-incident").onclick = () => closeIncident(incident);
+  } else {
+    $("reopen-incident").onclick = () => reopen(incident);
+  }
+  if (focused) main.querySelector(focused)?.focus({ preventScroll: true });
+  detailDetails.fill(incident, { editable: open });
+  $("detail-more").innerHTML = `${live.length ? `<h3>${gettext("Crew messages")}</h3><div id="messages" class="messages"></div>` : ""}
+    <h3>${gettext("Timeline")}</h3><ol id="timeline" class="timeline"><li class="muted">…</li></ol>`;
+  loadTimeline(incident.id);
+  loadMessages(live);
+  if (open) loadNotices(live);
+}
+
+// A selector that finds the same control after the pane is drawn again (the keyboard stays put).
+function focusKey(element) {
+  for (const name of ["cancel", "redirect", "reassign", "notice"]) {
+    if (element.dataset[name]) return `[data-${name}="${element.dataset[name]}"]`;
+  }
+  return element.id ? `#${element.id}` : null;
+}
+
+// Pre-arrival notices: what each live unit's hospital has been told, and whether it acknowledged.
+async function loadNotices(live) {
+  for (const a of live) {
+    if (!a.hospital) continue;
+    let text = gettext("Notice not sent yet");
+    let sent = false;
+    try {
+      const notice = await getJSON(`/api/assignments/${a.id}/notice`);
+      sent = true;
+      text = interpolate(gettext("Notice sent %(time)s to %(hospital)s"), { time: clockTime(notice.updated_at), hospital: notice.hospital_name }, true);
+      if (notice.acknowledged) {
+        text += " · " + interpolate(gettext("acknowledged %(time)s by %(who)s"), { time: clockTime(notice.acknowledged.at), who: notice.acknowledged.by }, true);
+        if (notice.updated_since_ack) text += " · " + gettext("updated since");
+      } else {
+        text += " · " + gettext("not acknowledged yet");
+      }
+    } catch (error) {
+      if (error.status !== 404) text = errorText(error);
+    }
+    const line = $(`notice-${a.id}`);
+    if (!line) continue;
+    line.textContent = text;
+    const button = document.querySelector(`[data-notice="${a.id}"]`);
+    if (button && !button.disabled) button.innerHTML = `<kbd>P</kbd> ${sent ? gettext("Update the notice") : gettext("Send the notice")}`;
+  }
+}
+
+async function sendNotice(assignmentId) {
+  $("detail-error").textContent = "";
+  try {
+    await post(`/api/assignments/${assignmentId}/notice`, {});
+    const incident = state.incidents.get(state.selected);
+    if (incident) loadNotices(incident.assignments.filter((a) => a.id === assignmentId));
+  } catch (error) { $("detail-error").textContent = errorText(error); }
+}
+
+// Units and hospitals ranked for this incident (the same ranking as at intake).
+async function rankedFor(incident) {
+  const params = new URLSearchParams({ limit: "12" });
+  if (incident.triage?.hospital_capability) params.set("hospital_capability", incident.triage.hospital_capability);
+  try { return await getJSON(`/api/incidents/${incident.id}/recommendation?${params}`); }
+  catch { return { units: [], hospitals: [] }; }
+}
+
+// The ranking's own words (they give the road time and distance first).
+function etaNote(row) {
+  return reasonsPlain(row) || (row.eta_s != null ? `ETA ${fmtMinutes(row.eta_s)}` : "");
+}
+
+function reasonsPlain(row) {
+  return (row.reasons || []).map((r) => (typeof r === "string" ? r : en ? r.en : r.zh)).join(" · ");
+}
+
+async function standDown(incident, assignmentId) {
+  const a = incident.assignments.find((x) => x.id === assignmentId);
+  await chooseIn({
+    title: interpolate(gettext("Stand %(unit)s down"), { unit: a?.unit_call_sign || "" }, true),
+    intro: escapeHtml(`${incident.number} · ${incident.address || ""}`),
+    choices: STAND_DOWN_REASONS.map((label) => ({ value: label, label })),
+    text: { label: gettext("Other reason, or more about it"), maxlength: 150 },
+    need: "either",
+    confirm: gettext("Stand down"),
+    apply: ({ choice, text }) => post(`/api/assignments/${assignmentId}/cancel`, { reason: reasonLine(choice, text) }),
+  });
+}
+
+async function redirect(incident, assignmentId) {
+  const a = incident.assignments.find((x) => x.id === assignmentId);
+  const ranked = (await rankedFor(incident)).hospitals || [];
+  const all = ranked.length ? ranked : state.hospitals.map((h) => ({ ...h, reasons: [] }));
+  const choices = all.map((h, i) => ({
+    value: h.id, rank: ranked.length ? i + 1 : null, disabled: h.id === a?.hospital,
+    label: h.name + (h.id === a?.hospital ? ` (${gettext("now")})` : "") + (h.diverting ? ` · ${L10N.diverting}` : ""),
+    note: etaNote(h),
+  }));
+  await chooseIn({
+    title: interpolate(gettext("Redirect %(unit)s to another hospital"), { unit: a?.unit_call_sign || "" }, true),
+    intro: a?.hospital_name ? escapeHtml(interpolate(gettext("Now bound for %(hospital)s."), { hospital: a.hospital_name }, true)) : "",
+    choices,
+    confirm: gettext("Redirect"),
+    apply: ({ choice }) => post(`/api/assignments/${assignmentId}/destination`, { hospital: choice.value, hospital_rank: choice.rank }),
+  });
+}
+
+async function sendInstead(incident, assignmentId) {
+  const a = incident.assignments.find((x) => x.id === assignmentId);
+  const ranked = ((await rankedFor(incident)).units || []).filter((u) => u.id !== a?.unit);
+  await chooseIn({
+    title: interpolate(gettext("Send another unit instead of %(unit)s"), { unit: a?.unit_call_sign || "" }, true),
+    intro: escapeHtml(gettext("The unit now sent is stood down with the reason, and the one chosen is sent in one step.")),
+    choices: ranked.map((u, i) => ({ value: u.id, rank: i + 1, eta: u.eta_s, label: `${u.call_sign} · ${L10N.kind[u.kind] || u.kind}`, note: etaNote(u) })),
+    text: { label: gettext("Why (the crew and the record see it)"), maxlength: 200 },
+    need: "both",
+    confirm: gettext("Send instead"),
+    apply: ({ choice, text }) => post(`/api/assignments/${assignmentId}/reassign`, {
+      unit: choice.value, reason: text, recommended_rank: choice.rank, eta_s: Number.isFinite(choice.eta) ? choice.eta : null,
+    }),
+  });
+}
+
+async function reopen(incident) {
+  const reopened = await chooseIn({
+    title: interpolate(gettext("Reopen %(number)s"), { number: incident.number }, true),
+    intro: escapeHtml(gettext("The incident is open again with its whole history; its units are not sent again.")),
+    choices: REOPEN_REASONS.map((label) => ({ value: label, label })),
+    text: { label: gettext("Other reason, or more about it"), maxlength: 150 },
+    need: "either",
+    confirm: gettext("Reopen"),
+    apply: ({ choice, text }) => post(`/api/incidents/${incident.id}/reopen`, { reason: reasonLine(choice, text) }),
+  });
+  if (!reopened) return;
+  state.incidents.set(reopened.id, reopened);
+  renderIncidents();
+  if (state.selected === reopened.id) renderDetail();
+}
+
+// An incident from the search (or a link): shown in the detail, open or closed.
+async function openAnyIncident(id) {
+  try {
+    const incident = await getJSON(`/api/incidents/${id}`);
+    state.incidents.set(id, incident);
+    showDetail(id);
+    (incident.status === "open" ? $("detail") : $("reopen-incident"))?.focus?.();
+  } catch (error) {
+    $("alerts").insertAdjacentHTML("beforeend", `<div class="notice-alert" role="alert">${escapeHtml(errorText(error))}</div>`);
+  }
 }
 
 // Crew messages ------------------------------------------------------------------
@@ -719,7 +1083,7 @@ async function loadMessages(live) {
   box.replaceChildren(...threads.map(({ a, rows, error }) => {
     const thread = document.createElement("div");
     thread.className = "thread";
-    const lines = error ? `<p class="error">${escapeHtml(error.message)}</p>` : (rows || []).map((m) => `
+    const lines = error ? `<p class="error">${escapeHtml(errorText(error))}</p>` : (rows || []).map((m) => `
       <li class="${m.direction}${m.direction === "to_control" && !m.read_at ? " unread" : ""}">
         <time>${clockTime(m.sent_at)}</time> <b>${escapeHtml(m.direction === "to_crew" ? gettext("Control") : a.unit_call_sign)}</b>
         ${escapeHtml(m.text)}</li>`).join("") || `<li class="muted">${gettext("No messages yet")}</li>`;
@@ -740,7 +1104,7 @@ async function sendMessage(event, unitId) {
   try {
     await post(`/api/units/${unitId}/messages`, { text, idempotency_key: crypto.randomUUID() });
     input.value = "";
-  } catch (error) { $("detail-error").textContent = error.message; }
+  } catch (error) { $("detail-error").textContent = errorText(error); }
 }
 
 async function loadTimeline(id) {
@@ -749,25 +1113,23 @@ async function loadTimeline(id) {
     if (state.selected !== id) return;
     $("timeline").innerHTML = events.map((e) => {
       if (e.kind === KIND.MESSAGE_READ) return "";
-      return `<li><time>${clockTime(e.at)}</time> ${escapeHtml(timelineText(e))}</li>`;
+      const recording = [KIND.CALL_RECORDING, KIND.CALL_ANSWERED].includes(e.kind) ? recordingLink(e.data?.recording_url) : "";
+      return `<li data-kind="${escapeHtml(e.kind)}"><time>${clockTime(e.at)}</time> ${escapeHtml(timelineText(e))}${recording}</li>`;
     }).join("");
   } catch (error) {
-    $("timeline").innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
+    $("timeline").innerHTML = `<li class="error">${escapeHtml(errorText(error))}</li>`;
   }
 }
 
-async function standDown(assignmentId) {
-  const reason = prompt(gettext("Why is the unit stood down?"));
-  if (!reason) return;
-  try { await post(`/api/assignments/${assignmentId}/cancel`, { reason }); } catch (error) { $("detail-error").textContent = error.message; }
-}
-
 // The intake, carried on for an incident that already exists.
-function continueIntake(incident, title) {
-  openIntake();
+function continueIntake(incident, title, { fresh = false } = {}) {
+  openIntake({ fresh });
   state.intake.incident = incident;
+  intakeDetails.fill(incident);
+  $("intake-details-summary").textContent = detailsSummary(incident);
   $("intake-title").textContent = title;
   $("intake-number").textContent = incident.number;
+  $("intake-clock").textContent = mmss(since(incident.call_received_at)); // not blank until the next tick
   $("caller-number").value = incident.caller_number;
   takeLocation(incident);
 }
@@ -795,7 +1157,7 @@ document.addEventListener("call:taken", async (event) => {
   try {
     const incident = await getJSON(`/api/incidents/${id}`);
     state.incidents.set(id, incident);
-    continueIntake(incident, gettext("Call in progress"));
+    continueIntake(incident, gettext("Call in progress"), { fresh: true });
     $("place-search").focus();
     checkDuplicates();
   } catch (error) {
@@ -808,13 +1170,14 @@ async function closeIncident(incident) {
   const outcome = $("close-outcome").value;
   if (!outcome) { $("detail-error").textContent = gettext("Choose the outcome first."); return; }
   try {
-    await post(`/api/incidents/${incident.id}/close`, { outcome });
-    state.incidents.delete(incident.id);
+    await detailDetails?.flush();
+    const closed = await post(`/api/incidents/${incident.id}/close`, { outcome });
+    state.incidents.set(closed.id, closed);
     state.selected = null;
     $("detail").hidden = true;
     $("work-empty").hidden = false;
     renderIncidents();
-  } catch (error) { $("detail-error").textContent = error.message; }
+  } catch (error) { $("detail-error").textContent = errorText(error); }
 }
 
 // ---------------------------------------------------------------- keyboard
@@ -829,6 +1192,35 @@ function ownsEnter(target) {
   return target.closest?.("#triage, #cpr-dock, button:not(#dispatch-button), a[href], summary") != null;
 }
 
+// On the incident shown: S stand a unit down, R redirect it, A send another unit instead, P its
+// pre-arrival notice, O reopen a closed incident. With several units on it, a choice comes first.
+const DETAIL_KEYS = {
+  s: () => onUnitOf(standDown),
+  r: () => onUnitOf(redirect),
+  a: () => onUnitOf(sendInstead),
+  p: () => onUnitOf((incident, id) => sendNotice(id), (a) => a.hospital && !a.handover_at),
+  o: () => { const incident = state.incidents.get(state.selected); if (incident && incident.status !== "open") reopen(incident); },
+};
+
+async function onUnitOf(act, usable = () => true) {
+  const incident = state.incidents.get(state.selected);
+  if (!incident || incident.status !== "open") return;
+  const live = incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at && usable(a));
+  if (!live.length) { $("detail-error").textContent = gettext("No unit on this incident for that."); return; }
+  let assignment = live[0];
+  if (live.length > 1) {
+    const picked = await chooseIn({
+      title: gettext("Which unit?"),
+      choices: live.map((a) => ({ value: a.id, label: `${a.unit_call_sign} · ${L10N.status[a.unit_status] || a.unit_status}`, note: a.hospital_name || "" })),
+      confirm: gettext("Next"),
+      apply: async ({ choice }) => choice,
+    });
+    if (!picked) return;
+    assignment = live.find((a) => a.id === picked.value);
+  }
+  await act(incident, assignment.id);
+}
+
 function walkIncidents(step) {
   const rows = sortedIncidents();
   if (!rows.length) return;
@@ -839,13 +1231,18 @@ function walkIncidents(step) {
 }
 
 document.addEventListener("keydown", (event) => {
+  // A dialog has the keyboard to itself (its own keys, Esc closes it); a control that used a key
+  // (the unit board's Enter, a details field's Enter) has used it.
+  if (event.defaultPrevented || document.querySelector("dialog[open]")) return;
   const intakeOpen = state.intake && !$("intake").hidden;
   if (event.key === "Escape") {
-    if ($("shortcuts").open) return;
     if (results.length) { results = []; renderResults(); return; }
-    if (intakeOpen) { closeIntake(); return; }
+    if (intakeOpen) { event.preventDefault(); leaveIntake(); return; }
+    // Out of a field of the detail (it is saved), so N, J, K and the rest work again.
+    if ($("detail").contains(event.target) && typing(event.target)) { event.preventDefault(); event.target.blur(); return; }
   }
   if (event.key === "F2") { event.preventDefault(); if (!intakeOpen) openIntake(); $("place-search").focus(); return; }
+  if (event.key === "F4") { event.preventDefault(); editDetails({ toggle: true }); return; }
   if (intakeOpen && event.altKey && /^[1-9]$/.test(event.key)) { event.preventDefault(); chooseUnit(Number(event.key) - 1); return; }
   if (intakeOpen && event.shiftKey && /^Digit[1-5]$/.test(event.code) && !typing(event.target)) {
     event.preventDefault(); chooseHospital(Number(event.code.slice(5)) - 1); return;
@@ -855,13 +1252,23 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "j" || event.key === "J") walkIncidents(1);
   else if (event.key === "k" || event.key === "K") walkIncidents(-1);
   else if (event.key === "?") $("shortcuts").showModal();
+  else if (event.key === "f" || event.key === "F") { event.preventDefault(); openSearch(); }
+  else if (event.key === "e" || event.key === "E") { event.preventDefault(); editDetails(); }
+  else if (event.key === "u" || event.key === "U") { event.preventDefault(); $("unit-filter").focus(); $("unit-filter").select(); }
+  else if (event.key === "b" || event.key === "B") { event.preventDefault(); nextBoardShow(); }
+  else if (!intakeOpen && state.selected && DETAIL_KEYS[event.key.toLowerCase()]) { event.preventDefault(); DETAIL_KEYS[event.key.toLowerCase()](); }
   else if ((event.key === "m" || event.key === "M") && triageModule?.toggleCprBeat()) event.preventDefault();
   else if (event.key === "Enter" && intakeOpen && !$("dispatch-button").disabled && !ownsEnter(event.target)) {
     event.preventDefault(); dispatchChosen();
   }
 });
 
-$("new-incident").onclick = openIntake;
+$("new-incident").onclick = () => openIntake();
+$("find-incident").onclick = openSearch;
+$("unit-filter").addEventListener("input", renderUnits);
+$("unit-filter").addEventListener("keydown", boardKeys);
+$("unit-board").addEventListener("keydown", boardKeys);
+$("intake-details").addEventListener("toggle", () => { if ($("intake-details").open) intakeDetails.fill(state.intake?.incident); });
 $("shortcuts-button").onclick = () => $("shortcuts").showModal();
 $("intake").onsubmit = dispatchChosen;
 $("caller-number").addEventListener("keydown", (event) => {
@@ -900,14 +1307,22 @@ function onEvent(event) {
   }
   if (event.kind.startsWith("unit.") || event.kind.startsWith("assignment.")) {
     const unit = state.units.get(event.unit);
-    if (unit && event.kind === KIND.UNIT_STATUS) { unit.status = event.data.to; city.drawUnit(unit); renderUnits(); }
+    if (unit && event.kind === KIND.UNIT_STATUS) {
+      unit.status = event.data.to;
+      unit.status_changed_at = event.at;
+      // Out of service says why and until when (dispatch/units/actions.py); any other status clears it.
+      unit.out_of_service_reason = event.data.to === "out_of_service" ? event.data.reason || unit.out_of_service_reason || "" : "";
+      unit.expected_back_at = event.data.to === "out_of_service" ? event.data.expected_back_at ?? unit.expected_back_at ?? null : null;
+      city.drawUnit(unit);
+      renderUnits();
+    }
     else if (event.kind === KIND.UNIT_CREATED) loadUnits();
-    else if (event.kind === KIND.ASSIGNMENT_CREATED && unit) { unit.status = "dispatched"; city.drawUnit(unit); renderUnits(); }
+    else if (event.kind === KIND.ASSIGNMENT_CREATED && unit) { unit.status = "dispatched"; unit.status_changed_at = event.at; city.drawUnit(unit); renderUnits(); }
     else if (event.kind === KIND.ASSIGNMENT_CANCELLED) loadUnits();
   }
+  if (event.kind === KIND.SHIFT_STARTED || event.kind === KIND.SHIFT_ENDED) loadUnits().catch(() => {});
   if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
-  if (event.kind === KIND.NOTICE_UNACKNOWLEDGED) showNoticeAlert(event);
-  if (event.kind === KIND.NOTICE_ACKNOWLEDGED) $(`notice-alert-${event.data.notice}`)?.remove();
+  if (event.kind.startsWith("alarm.")) alarmEvent(event); // the unacknowledged notice is one of them
   if (event.kind === KIND.MESSAGE_SENT) {
     if (event.data.direction === "to_control") chime("notice");
     const incident = state.incidents.get(state.selected);
@@ -934,16 +1349,25 @@ function helpForCprKey() {
 
 async function start() {
   helpForCprKey();
+  setUpSearch({ open: openAnyIncident, time: dayTime, outcome: outcomeText });
+  setUpUnits({
+    labels: L10N, radio: config.radio_statuses, time: dayTime, timeZone: config.time_zone, units: state.units,
+    staleSeconds: targets.stale_s, locate: (u) => { if (u.lon != null) city.map.setView([u.lat, u.lon], 15); },
+  });
+  setUpSecondScreen($("open-map"), $("open-map").dataset.url);
+  setUpAlarms({ open: (id) => (state.incidents.has(id) ? showDetail(id) : openAnyIncident(id)), errorText, turnoutSeconds: targets.turnout_s });
+  // The hospitals are the dialogs' and the timeline's too: read them even when the map cannot start.
+  const places = Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
   try {
     await city.start();
-    const [stations, hospitals] = await Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
-    state.hospitals = hospitals;
+    const [stations, hospitals] = await places;
     city.drawStations(stations);
     city.drawHospitals(hospitals);
   } catch (error) {
-    $("console-map").insertAdjacentHTML("afterbegin", `<p class="map-status error">${escapeHtml(error.message)}</p>`);
+    $("console-map").insertAdjacentHTML("afterbegin", `<p class="map-status error">${escapeHtml(errorText(error))}</p>`);
   }
-  await Promise.all([loadIncidents(), loadUnits()]);
+  try { state.hospitals = (await places)[1]; } catch { /* the names then come from each incident */ }
+  await Promise.all([loadIncidents(), loadUnits(), loadAlarms()]);
   new LiveSocket({
     after: Number(root.dataset.lastSeq),
     onState: reloadUnitsOnReconnect(showConnectionState($("conn"))),
@@ -954,7 +1378,7 @@ async function start() {
         if (unit) { Object.assign(unit, row); city.drawUnit(unit); }
       }
     },
-    onResync: () => Promise.all([loadIncidents(), loadUnits()]),
+    onResync: () => Promise.all([loadIncidents(), loadUnits(), loadAlarms()]),
   });
   setInterval(tickClocks, 1000);
   setInterval(renderUnits, 15000);

@@ -8,6 +8,9 @@ const PATTERNS = {
   notice: [[523, 0.15], [784, 0.25]],
   dispatched: [[784, 0.08], [1047, 0.12]],
   alert: [[440, 0.2], [330, 0.2], [440, 0.2], [330, 0.2]],
+  // The console's alarm list (console-alarms.js): three sharp high beeps and a low one, unlike
+  // any other, repeated by repeatChime until every alarm is acknowledged.
+  alarm: [[1319, 0.1], [0, 0.05], [1319, 0.1], [0, 0.05], [1319, 0.1], [0, 0.12], [587, 0.35]],
 };
 
 let context = null;
@@ -35,4 +38,21 @@ export function chime(kind = "notice", volume = 0.2) {
   } catch {
     /* no audio device: the screen still shows everything */
   }
+}
+
+// One chime now and again every `seconds` until the returned function is called (one repeater
+// per kind: asking again while it runs keeps the one there is).
+const repeaters = new Map();
+
+export function repeatChime(kind, seconds = 5, volume = 0.25) {
+  if (!repeaters.has(kind)) {
+    chime(kind, volume);
+    repeaters.set(kind, setInterval(() => chime(kind, volume), seconds * 1000));
+  }
+  return () => stopChime(kind);
+}
+
+export function stopChime(kind) {
+  clearInterval(repeaters.get(kind));
+  repeaters.delete(kind);
 }

@@ -258,16 +258,19 @@ class Triage {
     return el("section", { class: "triage-picker" }, el("h3", {}, this.t.choose), this.filterInput, list);
   }
 
+  // The complaints matching what was typed, best first, at once (Chinese, pinyin, initials or
+  // English: see rank), so Enter always picks what the list shows first. A server suggestion
+  // can only add complaints below them, never reorder the list under the dispatcher's Enter.
   async fillPicker(list) {
-    const query = this.query.trim().toLowerCase();
-    const found = this.protocols.filter((p) => matches(p, query));
+    const query = normalize(this.query);
+    const found = rank(this.protocols, query);
     this.showProtocols(list, found);
     if (!query || !this.suggest) return;
     try {
       const codes = await this.suggest(query);
-      if (this.query.trim().toLowerCase() !== query) return; // the dispatcher typed on
-      const ranked = codes.map((c) => this.byCode.get(c)).filter(Boolean);
-      this.showProtocols(list, [...new Set([...ranked, ...found])]);
+      if (normalize(this.query) !== query) return; // the dispatcher typed on
+      const more = codes.map((c) => this.byCode.get(c)).filter((p) => p && !found.includes(p));
+      if (more.length) this.showProtocols(list, [...found, ...more]);
     } catch {
       // The local match already shows; the server search is a bonus.
     }
@@ -582,13 +585,64 @@ class Metronome {
   }
 }
 
-// --- Small helpers ---------------------------------------------------------------------------
+// --- Finding a complaint from what the dispatcher types ---------------------------------------
 
-function matches(protocol, query) {
-  if (!query) return true;
-  const words = [protocol.code, protocol.name, protocol.name_en, protocol.keywords].join(" ").toLowerCase();
-  return query.split(/\s+/).every((q) => words.includes(q));
+const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+const SPLIT = /[\s,;/|()\u3001\uff0c\uff1b\uff08\uff09]+/; // and the full-width , ; ( ) and 、
+const TERMS = new WeakMap(); // protocol -> its search words, normalized
+
+function termsOf(protocol) {
+  if (!TERMS.has(protocol)) {
+    const words = [protocol.name, protocol.name_en, protocol.keywords].join(" ").split(SPLIT);
+    TERMS.set(protocol, words.map(normalize).filter(Boolean));
+  }
+  return TERMS.get(protocol);
 }
+
+function normalize(text) {
+  return (text || "").normalize("NFKC").toLowerCase().trim().split(/\s+/).filter(Boolean).join(" ");
+}
+
+// The protocols matching `query` (normalized), best match first, ties in the protocols' order.
+// Everything when nothing is typed.
+function rank(protocols, query) {
+  if (!query) return protocols;
+  return protocols
+    .map((p, i) => ({ p, i, score: matchScore(p, query) }))
+    .filter((m) => m.score > 0)
+    .sort((a, b) => b.score - a.score || a.i - b.i)
+    .map((m) => m.p);
+}
+
+// How well a typed text names a protocol, 0 when it does not; the same order of kinds of match as
+// the server's (dispatch/triage/protocols.py match_score): the name, a search word, a word the
+// text contains, the start of a word, pinyin (full or initials, from the API's `pinyin`), English.
+function matchScore(protocol, query) {
+  const names = [normalize(protocol.name), normalize(protocol.name_en), protocol.code];
+  if (names.includes(query)) return 100;
+  const terms = termsOf(protocol);
+  if (terms.includes(query)) return 90;
+  if (HAN.test(query)) {
+    const chinese = terms.filter((t) => HAN.test(t));
+    if (chinese.some((t) => t.length > 1 && query.includes(t))) return 80; // 病人胸口痛三小时
+    if (chinese.some((t) => t.startsWith(query))) return 75; // still typing: 胸
+    return chinese.some((t) => t.includes(query)) ? 70 : 0;
+  }
+  const squashed = query.replace(/ /g, "");
+  if (squashed.length < 2) return protocol.code.startsWith(squashed) || terms.some((t) => t.startsWith(squashed)) ? 10 : 0;
+  const own = protocol.name_pinyin || []; // its name's words rank above other search words
+  const keys = protocol.pinyin || [];
+  if (own.includes(squashed)) return 66;
+  if (keys.includes(squashed)) return 65;
+  if (own.some((k) => k.startsWith(squashed))) return 63;
+  if (keys.some((k) => k.startsWith(squashed))) return 62;
+  if (squashed.length >= 3 && keys.some((k) => k.includes(squashed))) return 60;
+  const latin = [...terms.filter((t) => !HAN.test(t)), protocol.code];
+  if (query.split(" ").every((w) => latin.some((t) => t.startsWith(w)))) return 50;
+  return latin.some((t) => t.includes(squashed)) ? 40 : 0;
+}
+
+// --- Small helpers ---------------------------------------------------------------------------
 
 function mmss(seconds) {
   const pad = (n) => String(n).padStart(2, "0");

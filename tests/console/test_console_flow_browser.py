@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from dispatch.models import Assignment, Incident, Place, Role, User
 from fleet.models import UnitCapability
-from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

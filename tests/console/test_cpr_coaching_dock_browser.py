@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from dispatch.models import Assignment, Role, User
-from tests.support.browser import browser, live_url  # noqa: F401  (fixtures)
+from tests.support.browser import browser  # noqa: F401  (fixtures)
 from tests.support.console_desk import Desk, demo_city, findable_places, incident_of, open_console  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,23 +82,21 @@ def test_cpr_coaching_stays_docked_after_dispatch_until_ended(browser, live_url,
     desk.press("m")
     page.wait_for_selector("#cpr-dock .cpr[data-state='running']")
     screenshots(page, "cpr_dock_during_next_call")
-    desk.press("Escape")  # the second intake is abandoned: the dock is the first caller's still
-    page.wait_for_selector("#intake", state="hidden")
+    desk.leave("k")  # the second intake is left (kept open): the dock is the first caller's still
     assert first.number in dock.inner_text() and dock.locator(".cpr").get_attribute("data-state") == "running"
     screenshots(page, "cpr_dock")
 
     end_with_the_keyboard(desk)
 
-    # The session is free again: a third CPR call starts its own beat (M), and Esc, which
-    # abandons the intake, does not stop it either: the dock takes it over.
+    # The session is free again: a third CPR call starts its own beat (M), and leaving the
+    # intake (Esc, then K) does not stop it either: the dock takes it over.
     desk.new_call(THIRD)
     desk.locate(elsewhere)
     desk.triage("1", "1")
     desk.ready_to_dispatch()
     desk.press("m")
     page.wait_for_selector("#triage .cpr[data-state='running']")
-    desk.press("Escape")
-    page.wait_for_selector("#intake", state="hidden")
+    desk.leave("k")
     assert incident_of(THIRD).number in dock.inner_text()
     assert dock.locator(".cpr").get_attribute("data-state") == "running" and clicks_over(desk, 1000) >= 1
     end_with_the_keyboard(desk)

@@ -108,11 +108,68 @@ class Desk:
         self.page.wait_for_selector("#intake", state="hidden")
         self.page.wait_for_selector("#detail:not([hidden]) .assignments li:not(.muted)")
 
+    def leave(self, key: str) -> None:
+        """Esc on a call with a record: the console asks. D discards it (closed: the caller hung
+        up or gave up), K keeps it open in the list, Escape goes back to the call."""
+        self.press("Escape")
+        self.page.wait_for_selector("#discard-dialog[open] #discard-back:focus")
+        self.press(key)
+        self.page.wait_for_selector("#discard-dialog", state="hidden")
+        if key != "Escape":
+            self.page.wait_for_selector("#intake", state="hidden")
+
+    def choose(self, *keys: str, text: str = "", then_another: bool = False) -> None:
+        """In the open choice dialog: the keys (1-9 pick), then the text typed in its field,
+        then Enter; it closes when the server has accepted (or, `then_another`, the next
+        dialog of the same action takes its place)."""
+        self.page.wait_for_selector("#choice-dialog[open] form")
+        self.press(*keys)
+        if text:
+            self.page.focus("#choice-dialog input[name=text]")  # the field under the choices
+            self.page.keyboard.type(text)
+        self.press("Enter")
+        if not then_another:
+            self.page.wait_for_selector("#choice-dialog", state="hidden")
+
+    def details(self, values: dict[str, str], where: str = "#detail-details", key: str = "e") -> None:
+        """E (or F4), then every details field in order: the value typed (a select: ↓ that many
+        times), Enter to save it and go on; the notes last, saved by Ctrl+Enter."""
+        self.press(key)
+        self.page.wait_for_selector(f"{where} [data-detail]:focus")
+        for name in DETAIL_ORDER:
+            self.page.wait_for_selector(f"{where} [data-detail='{name}']:focus")
+            value = values.get(name, "")
+            if name == "patient_sex":
+                self.press(*["ArrowDown"] * {"": 0, "M": 1, "F": 2}[value])
+            elif value:
+                self.page.keyboard.press("Control+a")
+                self.page.keyboard.type(value)
+            self.press("Control+Enter" if name == "notes" else "Enter")
+        wait_until(self.page, f"() => !document.querySelector('{where} [data-dirty]')")
+        self.page.wait_for_selector(f"{where} .details-state:has-text('✓')")
+
     def cpr_beats(self) -> int:
         return self.page.evaluate("window.cprBeats || 0")
 
     def cpr_clicks(self) -> int:
         return self.page.evaluate("window.cprClicks")
+
+
+# The details form's fields in the order Enter walks them (static/js/console-details.js).
+DETAIL_ORDER = (
+    "caller_name",
+    "patient_name",
+    "patient_sex",
+    "patient_age",
+    "patient_count",
+    "address_building",
+    "address_unit",
+    "address_floor",
+    "address_room",
+    "access_notes",
+    "hazards",
+    "notes",
+)
 
 
 def listeners(page, target: str, kind: str = "keydown") -> int:
@@ -124,6 +181,24 @@ def listeners(page, target: str, kind: str = "keydown") -> int:
         return sum(1 for listener in attached["listeners"] if listener["type"] == kind)
     finally:
         cdp.detach()
+
+
+def no_browser_dialogs(page) -> list[str]:
+    """Fail on a browser prompt(), confirm() or alert(): the console asks in its own dialogs."""
+    asked: list[str] = []
+
+    def refuse(dialog) -> None:
+        asked.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    return asked
+
+
+def show_incident(page, incident_id: int) -> None:
+    """Click an incident of the open list: its detail, with its timeline read."""
+    page.click(f"#incident-{incident_id}")
+    page.wait_for_selector(f"#detail[data-incident='{incident_id}'] #timeline li:not(.muted)")
 
 
 def incident_of(caller: str) -> Incident | None:

@@ -39,6 +39,15 @@ def test_protocols_come_whole_for_the_console(dispatcher, django_assert_num_quer
     assert list(by_code) == [p.code for p in TriageProtocol.objects.filter(active=True)]  # in order
 
 
+def test_protocols_carry_their_pinyin_for_the_complaint_filter(dispatcher):
+    """The console matches pinyin itself (no server round trip before Enter picks a complaint)."""
+    by_code = {p["code"]: p for p in dispatcher.get("/api/triage/protocols").json()}
+    assert by_code["chest-pain"]["name_pinyin"] == ["xiongtong", "xt"]
+    assert {"xiongkoutong", "xkt", "xinjiaotong"} <= set(by_code["chest-pain"]["pinyin"])
+    assert by_code["drowning"]["name_pinyin"] == ["nishui", "ns"]
+    assert "ns" in by_code["injury"]["pinyin"] and "ns" not in by_code["injury"]["name_pinyin"]  # 扭伤
+
+
 def test_inactive_and_broken_protocols_are_left_out(dispatcher):
     TriageProtocol.objects.filter(code="burns").update(active=False)
     TriageProtocol.objects.filter(code="allergy").update(questions={"start": "gone", "questions": {}})
@@ -91,7 +100,7 @@ def test_unknown_or_inactive_protocol_is_json_404(dispatcher):
 @pytest.mark.parametrize(
     "answers, status, words",
     [
-        ([5], 422, "has answers 0 to 3"),
+        ([6], 422, "has answers 0 to 5"),
         ([0, 0, 0, 0], 422, "answers too many"),
         ([-1], 422, "answers.0"),
         ([9], 422, "answers.0"),
