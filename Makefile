@@ -22,14 +22,14 @@ messages:
 demo: setup messages
 	$(ENV) $(PY) manage.py migrate --noinput -v 0
 	$(ENV) $(PY) manage.py make_demo_city --if-missing
-	$(ENV) $(PY) manage.py create_demo_users
+	$(ENV) DEMO_MODE=1 $(PY) manage.py create_demo_users
 	@echo "== serving on http://127.0.0.1:$(DEMO_PORT), the simulator makes the city live (Ctrl-C stops all)"
 	$(ENV) export DEMO_MODE=1 && \
 	  { $(PY) manage.py run_workers > var/workers.log 2>&1 & echo $$! > var/workers.pid; } && \
 	  { $(PY) manage.py simulate --base-url http://127.0.0.1:$(DEMO_PORT) --pace 4 > var/simulator.log 2>&1 & \
 	    echo $$! > var/simulator.pid; } && \
 	  trap 'kill $$(cat var/simulator.pid var/workers.pid) 2>/dev/null' EXIT && \
-	  .venv/bin/daphne --access-log var/access.log -b 127.0.0.1 -p $(DEMO_PORT) dispatch.asgi:application
+	  ACCESS_LOG_FILE=var/access.log .venv/bin/daphne --access-log /dev/null -b 127.0.0.1 -p $(DEMO_PORT) dispatch.asgi:application
 
 lint:
 	.venv/bin/ruff check .

@@ -4,8 +4,9 @@ assignments, events, outbox) are read-only, since they change only through named
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Assignment, Call, Event, Incident, Outbox, Place, User
@@ -23,6 +24,12 @@ class DispatchUserAdmin(UserAdmin):
         *UserAdmin.add_fieldsets,
         (_("Role in the centre"), {"fields": ["role", "hospital"]}),
     ]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Django's password page runs outside a transaction: the new password and its audit
+        # event (dispatch/audit/admin_edits.py) are written together or not at all.
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
 
 
 @admin.register(Place)

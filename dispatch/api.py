@@ -5,6 +5,7 @@ is the one place that imports them all. Order matters where paths overlap: locat
 /incidents/duplicates must come before incidents' /incidents/{incident_id}.
 """
 
+from dispatch.alarms import api as alarms
 from dispatch.calls import api as calls
 from dispatch.calls import webhooks as call_webhooks
 from dispatch.core import me
@@ -34,6 +35,7 @@ for feature in (
     call_webhooks,
     reports,
     handoff,
+    alarms,
 ):
     api.add_router("/", feature.router)
 

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = _("Dispatch")
+
+    def ready(self) -> None:
+        from dispatch.audit import admin_edits
+        from dispatch.core import signin
+
+        signin.connect()
+        admin_edits.connect()

@@ -9,21 +9,27 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from dispatch.core.safety import refuse_to_start_unsafe  # noqa: E402
+
+refuse_to_start_unsafe()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from dispatch.core.access_log import AccessLog  # noqa: E402
+from dispatch.core.origin import SameOriginValidator  # noqa: E402
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
 from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
 
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
-# Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath.
-http_app = TrackerFastPath(django_http_app)
+# Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath. The
+# access log is ours, around everything, and keeps no token, key, number or query string.
+http_app = AccessLog(TrackerFastPath(django_http_app))
 
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

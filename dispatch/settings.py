@@ -4,7 +4,9 @@ Defaults work for local development: `make demo` / `make test` write DATABASE_UR
 for the embedded PostgreSQL and Redis into var/env before Django starts.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -56,13 +58,17 @@ def database_from_url(url: str) -> dict:
     }
 
 
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+# The key anyone can read in this file: daphne refuses to start on it with DEBUG off
+# (dispatch/core/safety.py); make demo and make test write a random one into var/env.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Behind HAProxy / a TLS proxy: trust X-Forwarded-Proto so absolute URLs (and webhook
 # signatures) use the public scheme.
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
@@ -77,6 +83,12 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "channels",
+    "axes",
+    # Two-factor sign-in (dispatch/core/two_factor.py): TOTP authenticator apps.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # ... and a few one-time backup codes for a lost phone.
+    "django_otp.plugins.otp_static",
     "hospitals",
     "fleet",
     "dispatch",
@@ -91,9 +103,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second factor, if any, this session has passed; then the pages, the API and every
+    # other request wait for the one the user still owes (dispatch/core/two_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "dispatch.core.two_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.core.errors.JsonErrorsForApiMiddleware",
+    # API answers carry patient data: no browser or proxy keeps them (dispatch/core/privacy.py).
+    "dispatch.core.privacy.NoStoreApiMiddleware",
+    # Answers a locked-out sign-in (dispatch/core/signin.py) with its own page.
+    "axes.middleware.AxesMiddleware",
     # Last: retries a request that met a database failover, only when that is safe.
     "dispatch.core.failover.FailoverRetryMiddleware",
 ]
@@ -142,6 +162,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_SENTINELS = env_list("REDIS_SENTINELS")  # "host:port,host:port"
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "mymaster")
+# With Sentinels: the Redis nodes' password (requirepass), and the Sentinels' own (the same
+# unless set). With REDIS_URL the password is in the URL: redis://:password@host:port/0.
+REDIS_PASSWORD = env_str("REDIS_PASSWORD", "")
+REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD", REDIS_PASSWORD)
 
 
 # channels_redis waits for a socket's next message with a 5 s blocking pop in Redis; redis-py
@@ -158,8 +182,9 @@ def channel_layer_hosts() -> list[dict]:
                 "sentinels": sentinels,
                 "master_name": REDIS_SENTINEL_MASTER,
                 "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                "password": REDIS_PASSWORD or None,
                 # Asking a Sentinel who the master is never blocks: a dead one is skipped fast.
-                "sentinel_kwargs": {"socket_timeout": 2},
+                "sentinel_kwargs": {"socket_timeout": 2, "password": REDIS_SENTINEL_PASSWORD or None},
             }
         ]
     return [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}]
@@ -178,8 +203,85 @@ CHANNEL_LAYERS = {
 }
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords a user name is
+# locked, and so is the address they came from, each on its own, for SIGN_IN_LOCKOUT_MINUTES.
+# A correct password meanwhile does not open it; every attempt is an audit event.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dispatch.core.signin.lockout_page"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Behind HAProxy the client's address is the hop it added to X-Forwarded-For; anywhere else
+# that header is the client's own word, so only the connection's address counts.
+if BEHIND_PROXY:
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Two-factor sign-in (dispatch/core/two_factor.py): these roles must add a code from an
+# authenticator app (TOTP) to their password, and are sent to set one up before anything else;
+# anyone else may. A role named here that no one has changes nothing. The issuer is the name the
+# app shows beside the code.
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "admin,supervisor")
+OTP_TOTP_ISSUER = env_str("TWO_FACTOR_ISSUER", "120 Dispatch")
+# The admin lists and deletes users' devices (a lost phone) but never shows their secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# How long one sign-in lasts, by role, from the moment of signing in (not renewed by use): a
+# control-room or crew shift is twelve hours, so a session outlives the shift it began by one
+# hour of hand-over and then asks again; an ER board screen on the wall stays signed in for a
+# month (its account reads only its own hospital's board); an administrator's, which can change
+# every account, lasts a working morning.
+SESSION_HOURS_BY_ROLE = {
+    "dispatcher": env_int("SESSION_HOURS_CONTROL_ROOM", 13),
+    "supervisor": env_int("SESSION_HOURS_CONTROL_ROOM", 13),
+    "crew": env_int("SESSION_HOURS_CREW", 13),
+    "hospital": env_int("SESSION_HOURS_HOSPITAL", 24 * 30),
+    "admin": env_int("SESSION_HOURS_ADMIN", 4),
+}
+SESSION_COOKIE_AGE = max(SESSION_HOURS_BY_ROLE.values()) * 3600
+
+# Requests per minute that one client address may make on the pages anyone can reach without
+# signing in (dispatch/core/ratelimit.py): the sign-in form, and the location links sent by SMS.
+# Counted in each app node; ops/ha/haproxy.cfg counts the same across the whole centre.
+RATE_LIMITS_PER_MINUTE = {
+    "sign_in": env_int("RATE_LIMIT_SIGN_IN", 20),
+    "location_link": env_int("RATE_LIMIT_LOCATION_LINK", 30),
+    # fixes naming no known tracker key (dispatch/positions): known keys are never limited
+    "tracker_unknown": env_int("RATE_LIMIT_TRACKER_UNKNOWN", 60),
+    # SMS a dispatcher sends from the console (/api/sms), counted per user, not per address
+    "sms": env_int("RATE_LIMIT_SMS", 10),
+}
+# Networks (CIDRs, comma separated) whose trackers may name their unit by IMEI (Unit.tracker_id)
+# alone, e.g. the trackers' private APN; anywhere else a tracker needs its unit's tracker key.
+TRACKER_IMEI_NETWORKS = env_list("TRACKER_IMEI_NETWORKS")
+for _network in TRACKER_IMEI_NETWORKS:
+    ipaddress.ip_network(_network, strict=False)  # a typo stops the start, not every tracker
+
+# How long personal data is kept, in days (dispatch/core/retention.py, run hourly by run_workers):
+# stored replies to retried writes, raw caller-location payloads, the payloads of delivered
+# outbox messages, full-detail position history (then one fix per unit every
+# POSITION_KEPT_EVERY_SECONDS), and counters of refused tracker fixes.
+RETENTION_DAYS = {
+    "idempotency_replies": env_int("RETAIN_IDEMPOTENCY_DAYS", 7),
+    "caller_location_payloads": env_int("RETAIN_CALLER_LOCATION_PAYLOAD_DAYS", 30),
+    "outbox_payloads": env_int("RETAIN_OUTBOX_PAYLOAD_DAYS", 30),
+    "position_detail": env_int("RETAIN_POSITION_DETAIL_DAYS", 90),
+    "rejected_fixes": env_int("RETAIN_REJECTED_FIX_DAYS", 30),
+}
+POSITION_KEPT_EVERY_SECONDS = env_int("POSITION_KEPT_EVERY_SECONDS", 300)
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -199,10 +301,17 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Domain settings.
 STALE_POSITION_SECONDS = env_int("STALE_POSITION_SECONDS", 120)
+# Every live socket re-checks its session, role and shift, and reads the event log, this often.
+LIVE_HEARTBEAT_SECONDS = float(env_str("LIVE_HEARTBEAT_SECONDS", "10"))
+# A unit with nobody on shift on it (fleet.CrewShift) is listed but not sent: no one would
+# answer the alert. Off only for set-ups that cannot staff their units.
+REQUIRE_CREW_ON_SHIFT = env_bool("REQUIRE_CREW_ON_SHIFT", True)
 # Console clocks turn red past these (docs/targets.md): call to dispatch (受理+派车), dispatch to
 # rolling (出车), and call to on scene by priority I..IV.
 TARGET_PROCESSING_SECONDS = env_int("TARGET_PROCESSING_SECONDS", 60)
 TARGET_TURNOUT_SECONDS = env_int("TARGET_TURNOUT_SECONDS", 180)
+# A dispatched unit's crew acknowledges the job within this, or the console is alarmed (dispatch/alarms).
+TARGET_UNIT_ACK_SECONDS = env_int("TARGET_UNIT_ACK_SECONDS", 60)
 TARGET_RESPONSE_SECONDS = {
     1: env_int("TARGET_RESPONSE_P1_SECONDS", 900),
     2: env_int("TARGET_RESPONSE_P2_SECONDS", 1200),
@@ -248,8 +357,18 @@ AML_SHARED_SECRET = env_str("AML_SHARED_SECRET")
 # The address callers and Twilio see (https://120.example.cn): webhook signatures are checked
 # against it, and SMS links point at it. Empty: the request's own scheme and host.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+# Served over https (the public address says so): cookies only over TLS, HSTS for a year, plain
+# http redirected, except the health probe and trackers' fixes, which HAProxy and APN trackers
+# may send in the clear inside the centre's network.
+if PUBLIC_BASE_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^api/osmand"]
 CALL_ESCALATION_SECONDS = env_int("CALL_ESCALATION_SECONDS", 10)
 LOCATION_LINK_MINUTES = env_int("LOCATION_LINK_MINUTES", 30)
+# Location links texted for one call at most (a fourth is refused: a caller is not spammed).
+LOCATION_LINKS_PER_CALL = env_int("LOCATION_LINKS_PER_CALL", 3)
 # An AML message is matched to the call from the same number within this window.
 AML_MATCH_MINUTES = env_int("AML_MATCH_MINUTES", 30)
 GEOCODER = env_str("GEOCODER")  # "", "nominatim", "amap" or "baidu"
@@ -264,6 +383,9 @@ OUTBOX_CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
 # Hospital handoff (dispatch/handoff/, hospitals/fhir.py): a pre-arrival notice
 # nobody at the ER has acknowledged after this many seconds alerts the console to phone them.
 NOTICE_ACK_ALERT_SECONDS = env_int("NOTICE_ACK_ALERT_SECONDS", 120)
+# Seals the secrets the system stores to send on (hospitals' FHIR client secrets): a Fernet key,
+# written into var/env by make demo and make test (hospitals/secrets.py).
+DATA_ENCRYPTION_KEY = env_str("DATA_ENCRYPTION_KEY")
 # One POST of a FHIR Bundle to a hospital's endpoint gives up after this (then the outbox retries).
 FHIR_TIMEOUT_SECONDS = float(env_str("FHIR_TIMEOUT_SECONDS", "10"))
 
@@ -271,10 +393,24 @@ FHIR_TIMEOUT_SECONDS = float(env_str("FHIR_TIMEOUT_SECONDS", "10"))
 # parse spatial references from users, only EPSG:4326 points.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
+# The access log (dispatch/core/access_log.py) goes to ACCESS_LOG_FILE when set, else with the
+# rest to standard error. Daphne's own (--access-log) would write tokens and phone numbers: unused.
+ACCESS_LOG_FILE = env_str("ACCESS_LOG_FILE", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        # Django's own lines about requests name their paths: scrubbed like the access log's.
+        "console": {"class": "logging.StreamHandler", "filters": ["scrubbed_paths"]},
+        "access": (
+            {"class": "logging.FileHandler", "filename": ACCESS_LOG_FILE, "formatter": "access"}
+            if ACCESS_LOG_FILE
+            else {"class": "logging.StreamHandler", "formatter": "access"}
+        ),
+    },
+    "formatters": {"access": {"format": "%(asctime)s %(message)s"}},
+    "filters": {"scrubbed_paths": {"()": "dispatch.core.access_log.ScrubbedPaths"}},
+    "loggers": {"dispatch.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -1,13 +1,17 @@
 """The site's addresses: each screen's page from its feature package, and the JSON API."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from dispatch.api import api
 from dispatch.calls.views import locate_me
 from dispatch.console.views import console
+from dispatch.core.privacy import SignOutView
+from dispatch.core.ratelimit import rate_limited
+from dispatch.core.signin import SignInView
+from dispatch.core.two_factor import set_up as two_factor_set_up
+from dispatch.core.two_factor import verify as two_factor_verify
 from dispatch.core.views import healthz, home
 from dispatch.crew.views import service_worker, tablet
 from dispatch.handoff.views import er_board
@@ -21,10 +25,23 @@ urlpatterns = [
     path("tablet/", tablet, name="tablet"),
     path("tablet/sw.js", service_worker, name="tablet_sw"),
     path("reports/", include("dispatch.reports.views")),
+    path("audit/", include("dispatch.audit.views")),
     path("healthz", healthz, name="healthz"),
     path("l/<str:token>", locate_me, name="locate_me"),
-    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "login/",
+        rate_limited("sign_in", methods=("POST",))(SignInView.as_view()),
+        name="login",
+    ),
+    # Two-factor sign-in (dispatch/core/two_factor.py): the code after the password, and setting
+    # up the authenticator app.
+    path(
+        "login/code/",
+        rate_limited("sign_in", methods=("POST",))(two_factor_verify),
+        name="two_factor_verify",
+    ),
+    path("account/two-factor/", two_factor_set_up, name="two_factor"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The scripts' words (locale/*/LC_MESSAGES/djangojs.po) in the page's language.
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["dispatch"]), name="javascript-catalog"),

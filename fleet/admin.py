@@ -1,10 +1,16 @@
 """Admin for fleet reference data. Units and stations are created through the named actions
 (management commands, the API); here they are read, so status and position never change
-behind the actions' backs."""
+behind the actions' backs. A unit's tracker key is the exception: it is no state a screen
+shows, and rotating it here is written to the admin log."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import Model
+from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from fleet.models import CrewShift, PositionReport, RejectedFix, RoadNetwork, Station, Unit
 
@@ -30,6 +36,42 @@ class UnitAdmin(ViewOnlyAdmin):
     list_display = ["call_sign", "kind", "status", "home_station", "position_at", "tracker_id"]
     list_filter = ["kind", "status", "home_station"]
     search_fields = ["call_sign", "plate", "tracker_id"]
+    readonly_fields = ["tracker_setup"]
+    actions = ["rotate_tracker_key"]
+
+    def has_rotate_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("fleet.change_unit")
+
+    @admin.action(description=_("Rotate tracker key"), permissions=["rotate_key"])
+    def rotate_tracker_key(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        """A new key for each unit chosen: its tracker is refused until set up with the new one."""
+        units = list(queryset)
+        for unit in units:
+            with transaction.atomic():
+                unit.rotate_tracker_key()
+                self.log_change(request, unit, [{"changed": {"fields": ["tracker key"]}}])  # its verbose name
+        message = _("New tracker key for %(units)s: set up their trackers again with the new key.")
+        self.message_user(request, message % {"units": ", ".join(unit.call_sign for unit in units)})
+
+    @admin.display(description=_("tracker set-up"))
+    def tracker_setup(self, unit: Unit) -> SafeString:
+        """The key and the two ways to give it to OsmAnd or Traccar Client."""
+        base = f"{settings.PUBLIC_BASE_URL or 'https://<server>'}/api/osmand"
+        return format_html(
+            "<p>{}: <code>{}</code></p><p>{}</p><ol><li>{}: <code>{}/{}</code></li>"
+            "<li>{}: <code>{}</code>, {}: <code>{}</code></li></ol><p>{}</p>",
+            _("Tracker key"),
+            unit.tracker_key,
+            _("Set up OsmAnd or Traccar Client in one of two ways:"),
+            _("Server URL with the key (device identifier: anything, e.g. the IMEI)"),
+            base,
+            unit.tracker_key,
+            _("Server URL"),
+            base,
+            _("device identifier"),
+            unit.tracker_key,
+            _("To issue a new key, choose the unit in the list and run “Rotate tracker key”."),
+        )
 
 
 @admin.register(CrewShift)

@@ -1,10 +1,11 @@
 """Stations, ambulances (units), crews on shift, positions, and the road network.
 
-Fleet models never import dispatch (BRIEF: dependency direction); state changes that screens
+Fleet models never import dispatch (docs/architecture.md, dependency direction); state changes that screens
 must see go through dispatch's named actions.
 """
 
-from datetime import timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -103,6 +104,12 @@ class UnitQuerySet(models.QuerySet):
         return self.located().order_by(GeometryDistance("position", point))
 
 
+def new_tracker_key() -> str:
+    """A tracker's secret: 24 random bytes (192 bits), URL-safe, so it can stand as the device
+    identifier or as a segment of the server URL."""
+    return secrets.token_urlsafe(24)
+
+
 class Unit(models.Model):
     call_sign = models.CharField(_("call sign"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
@@ -123,6 +130,15 @@ class Unit(models.Model):
     speed_kmh = models.FloatField(null=True, blank=True)
     heading = models.FloatField(null=True, blank=True)
     tracker_id = models.CharField(_("tracker device id"), max_length=64, unique=True, null=True, blank=True)
+    # What a tracker proves it is this unit's with (dispatch/positions): the IMEI above is printed
+    # on the box and guessable, so it is accepted alone only from the trackers' own network.
+    tracker_key = models.CharField(
+        _("tracker key"), max_length=64, unique=True, default=new_tracker_key, editable=False
+    )
+    # Why the unit is out of service and when it should be back (set and cleared by dispatch's
+    # take_out_of_service and return_to_service; empty while in service).
+    out_of_service_reason = models.CharField(_("out of service because"), max_length=120, blank=True)
+    expected_back_at = models.DateTimeField(_("expected back in service"), null=True, blank=True)
 
     objects = UnitQuerySet.as_manager()
 
@@ -144,6 +160,12 @@ class Unit(models.Model):
     @property
     def is_available(self) -> bool:
         return self.status in (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+
+    def rotate_tracker_key(self) -> str:
+        """Give the unit a new tracker key (the old one stops working at once) and return it."""
+        self.tracker_key = new_tracker_key()
+        Unit.objects.filter(pk=self.pk).update(tracker_key=self.tracker_key)
+        return self.tracker_key
 
 
 class CrewRole(models.TextChoices):
@@ -209,6 +231,10 @@ class PositionReport(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")]
 
 
+# The device of RejectedFix rows counting fixes from no known tracker, followed by the hour.
+UNKNOWN_DEVICES = "(unknown)"
+
+
 class RejectedFixQuerySet(models.QuerySet):
     def count_one(self, device: str, reason: str, message: str, unit_id: int | None = None) -> None:
         """Add one to the (device, reason) counter in a single upsert, so concurrent refusals from
@@ -226,10 +252,18 @@ class RejectedFixQuerySet(models.QuerySet):
                 [device[:64], reason[:40], unit_id, message[:300]],
             )
 
+    def count_unknown(self, reason: str, message: str, at: datetime | None = None) -> None:
+        """Count one fix from no known tracker: one row per reason per hour, whatever id it
+        claimed, so guessing ids grows a counter, not the table (and keeps no guessed id)."""
+        hour = (at or timezone.now()).astimezone(UTC).strftime("%Y-%m-%d %H:00Z")
+        self.count_one(f"{UNKNOWN_DEVICES} {hour}", reason, message)
+
 
 class RejectedFix(models.Model):
     """Refused position fixes, counted per device and reason: one row per (device, reason), not
-    one per fix, so a tracker stuck sending 0,0 every five seconds costs a counter, not a table."""
+    one per fix, so a tracker stuck sending 0,0 every five seconds costs a counter, not a table.
+    Fixes from no known tracker (an unknown or wrong key) are counted together, one row per reason
+    per hour (device "(unknown) <hour>"), never one per claimed id."""
 
     device = models.CharField(_("device"), max_length=64, help_text=_("tracker id, or <source>:<call sign>"))
     reason = models.CharField(_("reason"), max_length=40)

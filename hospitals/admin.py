@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.models import BedAvailability, Hospital
+from hospitals.secrets import seal
 
 
 def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -40,7 +41,9 @@ class HospitalForm(forms.ModelForm):
         data = self.cleaned_data
         if data.get("clear_fhir_client_secret"):
             data["fhir_client_secret"] = ""
-        elif not data.get("fhir_client_secret") and self.instance.pk:
+        elif data.get("fhir_client_secret"):
+            data["fhir_client_secret"] = seal(data["fhir_client_secret"])  # stored only sealed
+        elif self.instance.pk:
             data["fhir_client_secret"] = Hospital.objects.get(pk=self.instance.pk).fhir_client_secret
         return data
 

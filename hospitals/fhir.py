@@ -14,7 +14,7 @@ older) are built on pydantic 1, which cannot live beside django-ninja's pydantic
 technical release confined to the medication-definition, evidence and subscription resources:
 Patient, Encounter, Condition, Observation and Bundle are the same in R4 and R4B, so we validate
 with `fhir.resources.R4B` and use only elements both releases define. This module is the only
-one that imports fhir.resources or talks to a hospital endpoint (STYLE.md practice 7).
+one that imports fhir.resources or talks to a hospital endpoint (docs/house-style.md, practice 7).
 """
 
 import time
@@ -25,6 +25,8 @@ from typing import Any
 import requests
 from django.conf import settings
 from fhir.resources.R4B.bundle import Bundle
+
+from hospitals.endpoints import may_carry_patient_data
 
 # Our identifier namespaces (FHIR identifiers need a system URI; these are ours).
 NS = "urn:dispatch120"
@@ -269,6 +271,8 @@ def post_bundle(
     anything else, a timeout or a refused connection is worth retrying. A 401 is retried too:
     the next attempt signs in afresh (hospitals.fhir_auth)."""
     timeout = settings.FHIR_TIMEOUT_SECONDS if timeout is None else timeout
+    if not may_carry_patient_data(url):
+        raise FhirError("the endpoint is not https: patient data is not sent there", permanent=True)
     started = time.monotonic()
     try:
         response = requests.post(
@@ -276,6 +280,7 @@ def post_bundle(
             json=bundle,
             headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, **(headers or {})},
             timeout=timeout,
+            allow_redirects=False,  # patient data goes only to the configured address
         )
     except requests.Timeout as exc:
         raise FhirError(f"no answer within {timeout:g} s") from exc
@@ -284,8 +289,11 @@ def post_bundle(
     elapsed = int((time.monotonic() - started) * 1000)
     if 200 <= response.status_code < 300:
         return Delivered(response.status_code, reference(response), elapsed)
+    if 300 <= response.status_code < 400:
+        raise FhirError(f"HTTP {response.status_code}: redirected, not followed", True, response.status_code)
     permanent = 400 <= response.status_code < 500 and response.status_code not in (401, 408, 429)
-    raise FhirError(f"HTTP {response.status_code}: {response.text[:300]}", permanent, response.status_code)
+    # Only the status is kept and shown: an endpoint's error page may echo the patient's data.
+    raise FhirError(f"HTTP {response.status_code}", permanent, response.status_code)
 
 
 def reference(response: requests.Response) -> str:

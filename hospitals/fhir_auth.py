@@ -16,6 +16,7 @@ from django.conf import settings
 
 from hospitals.fhir import FhirError
 from hospitals.models import Hospital
+from hospitals.secrets import unseal
 
 # Renew this long before the token says it expires: the clocks and the trip differ a little.
 EARLY_S = 30
@@ -51,15 +52,17 @@ def request_token(hospital: Hospital) -> tuple[str, float]:
         response = requests.post(
             hospital.fhir_token_url,
             data=data,
-            auth=(hospital.fhir_client_id, hospital.fhir_client_secret),
+            auth=(hospital.fhir_client_id, unseal(hospital.fhir_client_secret)),
             headers={"Accept": "application/json"},
             timeout=settings.FHIR_TIMEOUT_SECONDS,
+            allow_redirects=False,  # a credential goes only where it was configured to go
         )
     except requests.RequestException as exc:
         raise FhirError(f"cannot reach the token URL: {type(exc).__name__}") from exc
     if response.status_code != 200:
         # Not permanent: a wrong secret is fixed by an administrator, and the row must then go.
-        raise FhirError(f"token URL answered HTTP {response.status_code}: {response.text[:200]}")
+        # Only the status is kept: an error page may echo what was sent.
+        raise FhirError(f"token URL answered HTTP {response.status_code}")
     try:
         body = response.json()
         return str(body["access_token"]), float(body.get("expires_in") or DEFAULT_LIFETIME_S)

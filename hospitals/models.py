@@ -9,6 +9,8 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
+from hospitals.endpoints import https_only
+
 
 class Capability(models.TextChoices):
     CHEST_PAIN = "chest_pain", _("Chest pain centre")
@@ -75,10 +77,11 @@ class Hospital(models.Model):
     )
     diversion_reason = models.CharField(_("diversion reason"), max_length=200, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
-    fhir_endpoint = models.URLField(_("FHIR endpoint"), blank=True)
+    fhir_endpoint = models.URLField(_("FHIR endpoint"), blank=True, validators=[https_only])
     # OAuth 2.0 client credentials for the endpoint (hospitals.fhir_auth); blank: no sign-in.
-    fhir_token_url = models.URLField(_("FHIR token URL (OAuth 2.0)"), blank=True)
+    fhir_token_url = models.URLField(_("FHIR token URL (OAuth 2.0)"), blank=True, validators=[https_only])
     fhir_client_id = models.CharField(_("FHIR client id"), max_length=200, blank=True)
+    # Sealed (hospitals.secrets): never stored, shown or logged in clear.
     fhir_client_secret = models.CharField(_("FHIR client secret"), max_length=500, blank=True)
     fhir_scope = models.CharField(
         _("FHIR scope"), max_length=300, blank=True, help_text=_("e.g. system/*.write")

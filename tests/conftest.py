@@ -9,10 +9,18 @@ from contextlib import suppress
 import pytest
 from django.contrib.gis.geos import Point
 
+from dispatch.core import ratelimit
+
+# One daphne for the whole run: a session fixture imported into each test module would be a
+# separate fixture per module, each server kept alive until the end of the run.
+from tests.support.browser import live_url  # noqa: F401  (fixture)
+
 
 @pytest.fixture
 def world(db):
-    """A small city: two stations, four units, two hospitals and one user per role."""
+    """A small city: two stations, four units each with a crew on shift, two hospitals and one
+    user per role."""
+    from dispatch.crew.actions import start_shift
     from dispatch.models import Role, User
     from dispatch.registry.actions import create_hospital, create_station, create_unit
 
@@ -38,6 +46,11 @@ def world(db):
     w.frank = User.objects.create_user(
         "frank", password="pw-frank-120", role=Role.HOSPITAL, hospital=w.county
     )
+    # Every unit staffed, as on a working day: a unit nobody is on shift on is not sent
+    # (REQUIRE_CREW_ON_SHIFT). Their crews (crew-t-als-1...) have no password; carol stays free
+    # for the shift a test gives her.
+    for unit in (w.als1, w.als2, w.bls1, w.neg1):
+        start_shift(User.objects.create_user(f"crew-{unit.call_sign.lower()}", role=Role.CREW), unit)
     return w
 
 
@@ -57,9 +70,41 @@ def browser_pages_closed_and_clean():
 
 
 @pytest.fixture(autouse=True)
+def force_login_passes_second_factor(monkeypatch):
+    """force_login signs a user in completely: the session has passed the second factor too (a
+    supervisor's or an administrator's is required), with the user's authenticator, given to
+    them if they have none. Tests of signing in with it use tests/support/two_factor.py."""
+    from django.test.client import ClientMixin
+
+    from tests.support import two_factor
+
+    monkeypatch.setattr(ClientMixin, "force_login", two_factor.force_login_past_second_factor)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs seconds per test world; tests don't need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_start_empty():
+    """Each test starts a fresh minute for dispatch/core/ratelimit.py: its counts live in the
+    process, and every in-process test client comes from the same address."""
+    yield
+    for counter in ratelimit.COUNTERS.values():
+        counter.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own channel layer object. channels_redis keeps a receive lock on the
+    layer; a socket test whose event loop ended while a receive held it would leave it locked,
+    bound to a dead loop, for every later test's sockets in this process."""
+    from channels.layers import channel_layers
+
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture

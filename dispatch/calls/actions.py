@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -31,8 +32,11 @@ from dispatch.models import (
     Outbox,
     User,
 )
+from fleet.models import CrewShift
 
 SMS_MAX = 480  # three concatenated Chinese SMS segments
+# How long after it ended a call answered on an unsigned handset can still be taken over.
+TAKEOVER_MINUTES = 30
 
 
 # ---------------------------------------------------------------------------- numbers
@@ -181,13 +185,18 @@ def on_recording(call: Call, event: CallEvent) -> Call:
 @transaction.atomic
 def take_call(call: Call, *, actor: User, at: datetime | None = None) -> Call:
     """The first dispatcher to take a ringing call owns it (a conditional update decides);
-    the incident is opened at once and carries the call's ring and answer times."""
+    the incident is opened at once and carries the call's ring and answer times.
+
+    A call answered on a handset no dispatcher is signed in on (the PBX could name nobody) is
+    taken over the same way, while it lasts or after it ended: it keeps the handset's answer
+    time, and its recording, when it comes, reaches the incident's timeline."""
     if not may_dispatch(actor):
         raise ActionError(_("Only dispatchers and supervisors take calls."), "forbidden", 403)
     now = at or timezone.now()
     won = Call.objects.filter(pk=call.pk, status=CallStatus.RINGING).update(
         status=CallStatus.ANSWERED, answered_at=now, answered_by=actor
     )
+    won = won or Call.objects.filter(unowned_answer(), pk=call.pk).update(answered_by=actor)
     call.refresh_from_db()
     if not won:
         raise ActionError(not_takeable(call), "call_taken", 409)
@@ -205,10 +214,20 @@ def take_call(call: Call, *, actor: User, at: datetime | None = None) -> Call:
     return call
 
 
+def unowned_answer() -> Q:
+    """Calls answered on a handset nobody is signed in on, not yet taken over on a console (taking
+    a call always names who took it), for TAKEOVER_MINUTES after they ended. Conditions on the
+    call row alone: the conditional update is rechecked on the row two consoles race for."""
+    recent = timezone.now() - timedelta(minutes=TAKEOVER_MINUTES)
+    answered = Q(answered_at__isnull=False, answered_by__isnull=True)
+    return answered & (Q(status=CallStatus.ANSWERED) | Q(status=CallStatus.ENDED, ended_at__gte=recent))
+
+
 def not_takeable(call: Call) -> str:
+    if call.answered_by is not None:
+        return _("This call was already taken by %(who)s.") % {"who": call.answered_by.username}
     if call.status == CallStatus.ANSWERED:
-        who = call.answered_by.username if call.answered_by else _("another dispatcher")
-        return _("This call was already taken by %(who)s.") % {"who": who}
+        return _("This call was already taken by %(who)s.") % {"who": _("another dispatcher")}
     return _("This call has ended.")
 
 
@@ -237,13 +256,19 @@ def escalate_call(pk: int, now: datetime) -> Call | None:
 # ---------------------------------------------------------------------------- SMS
 
 
+def sms_number(to: str) -> str:
+    """The number in E.164, or a 422 saying the form it must have."""
+    to = e164(checked_text(to, "phone number", 32))
+    if not to.startswith("+") or not to[1:].isdigit() or len(to) < 8:
+        raise ActionError(_("Phone number must be in E.164 form, e.g. +8613912345678."), "bad_number")
+    return to
+
+
 @transaction.atomic
 def queue_sms(to: str, body: str, *, actor: User | None, incident: Incident | None = None) -> Outbox:
     """A message to a caller or a crew: written to the outbox, sent by run_outbox."""
-    to = e164(checked_text(to, "phone number", 32))
+    to = sms_number(to)
     body = checked_text(body, "message", SMS_MAX)
-    if not to.startswith("+") or not to[1:].isdigit() or len(to) < 8:
-        raise ActionError(_("Phone number must be in E.164 form, e.g. +8613912345678."), "bad_number")
     if not body:
         raise ActionError(_("The message is empty."), "empty_message")
     row = Outbox.objects.create(channel="sms", recipient=to, incident=incident, payload={"body": body})
@@ -254,6 +279,35 @@ def queue_sms(to: str, body: str, *, actor: User | None, incident: Incident | No
         data={"outbox": row.pk, "to": to, "length": len(body)},
     )
     return row
+
+
+def may_text(number: str, incident: Incident | None) -> bool:
+    """Whether the console may text this number (E.164): the incident's caller (the number typed
+    on it or its call's), or a crew member on shift. Nothing else: the centre's number must not
+    carry anyone's text to anyone."""
+    callers = (
+        [incident.caller_number, incident.call.caller_number if incident.call else ""] if incident else []
+    )
+    if any(e164(n) == number for n in callers if n):
+        return True
+    crew = CrewShift.objects.current().exclude(user__phone="").values_list("user__phone", flat=True)
+    return any(e164(phone) == number for phone in crew)
+
+
+@transaction.atomic
+def send_console_sms(to: str, body: str, *, actor: User, incident: Incident | None = None) -> Outbox:
+    """A dispatcher's SMS from the console, to the incident's caller or a crew member on shift."""
+    number = sms_number(to)
+    if not may_text(number, incident):
+        raise ActionError(
+            _(
+                "An SMS can only go to this incident's caller or to a crew member on shift; "
+                "%(number)s is neither."
+            )
+            % {"number": number},
+            "recipient_not_allowed",
+        )
+    return queue_sms(number, body, actor=actor, incident=incident)
 
 
 def token_hash(token: str) -> str:
@@ -271,6 +325,19 @@ def send_location_link(call: Call, *, actor: User, base_url: str) -> tuple[Locat
     the link row and its URL (the token itself is never stored)."""
     if not call.caller_number:
         raise ActionError(_("The caller's number is withheld: no link can be sent."), "no_number")
+    # The call row is locked so two consoles sending at once are counted one after the other.
+    Call.objects.select_for_update().filter(pk=call.pk).first()
+    sent = LocationLink.objects.filter(call=call).count()
+    if sent >= settings.LOCATION_LINKS_PER_CALL:
+        raise ActionError(
+            _(
+                "%(count)d location links were already sent for this call, the most allowed: "
+                "ask the caller where they are instead."
+            )
+            % {"count": sent},
+            "too_many_links",
+            409,
+        )
     token = secrets.token_urlsafe(18)
     incident = call_incident(call)
     link = LocationLink.objects.create(

@@ -5,15 +5,19 @@ position are patient data."""
 from datetime import datetime
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
 from dispatch.calls import actions as call_actions
+from dispatch.core.errors import json_error
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import CONTROL_ROOM, DISPATCHERS, require_role
+from dispatch.core.ratelimit import counter
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.locate.reads import possible_duplicates
 from dispatch.models import Call, CallerLocation, CallStatus, Incident
@@ -105,11 +109,14 @@ def control_room_call(request: HttpRequest, call_id: int, *roles: str) -> Call:
 
 
 @router.get(
-    "/calls/live", response={200: list[CallOut], **errors(403)}, summary="Calls ringing or being talked on"
+    "/calls/live",
+    response={200: list[CallOut], **errors(403)},
+    summary="Calls ringing or being talked on, and those answered on a handset to take over",
 )
 def live_calls(request: SignedInRequest) -> list[dict]:
     require_role(request, *CONTROL_ROOM)
-    calls = Call.objects.filter(status__in=[CallStatus.RINGING, CallStatus.ANSWERED])
+    live = Q(status__in=[CallStatus.RINGING, CallStatus.ANSWERED])
+    calls = Call.objects.filter(live | call_actions.unowned_answer())
     return [call_actions.call_summary(c) for c in calls.select_related("answered_by").order_by("ringing_at")]
 
 
@@ -132,7 +139,8 @@ def call_detail(request: SignedInRequest, call_id: int) -> dict:
 @router.post(
     "/calls/{call_id}/take",
     response={200: CallOut, **errors(409)},
-    summary="Take a ringing call (the first dispatcher wins; 409 for the others)",
+    summary="Take a ringing call, or take over one answered on a handset with nobody signed in "
+    "(the first dispatcher wins; 409 for the others)",
 )
 def take(request: SignedInRequest, call_id: int) -> dict:
     call = control_room_call(request, call_id, *DISPATCHERS)
@@ -187,7 +195,12 @@ def adopt(request: SignedInRequest, location_id: int, payload: AdoptIn) -> dict:
 
 
 class SmsIn(Schema):
-    to: str = Field(..., min_length=3, max_length=32, description="E.164, e.g. +8613912345678")
+    to: str = Field(
+        ...,
+        min_length=3,
+        max_length=32,
+        description="E.164, e.g. +8613912345678: the incident's caller, or a crew member on shift",
+    )
     body: str = Field(..., min_length=1, max_length=call_actions.SMS_MAX)
     incident: int | None = None
 
@@ -199,11 +212,26 @@ class SmsOut(Schema):
 
 @router.post(
     "/sms",
-    response={202: SmsOut, **errors(404)},
-    summary="Send an SMS to a caller or a crew (via the outbox)",
+    response={202: SmsOut, **errors(404, 429)},
+    summary="Send an SMS to the incident's caller or a crew member on shift (via the outbox)",
+    description="Any other number is refused (422, `recipient_not_allowed`). Each dispatcher may "
+    "send RATE_LIMIT_SMS a minute (default 10); past that 429 with Retry-After.",
 )
-def send_sms(request: SignedInRequest, payload: SmsIn) -> Status:
+def send_sms(request: SignedInRequest, payload: SmsIn) -> Status | HttpResponse:
     require_role(request, *DISPATCHERS)
+    limit = settings.RATE_LIMITS_PER_MINUTE.get("sms", 10)
+    if wait := counter("sms").seconds_to_wait(f"user:{request.user.pk}", limit):
+        return too_many_sms(limit, wait)
     incident = get_object_or_404(Incident, pk=payload.incident) if payload.incident else None
-    row = call_actions.queue_sms(payload.to, payload.body, actor=request.user, incident=incident)
+    row = call_actions.send_console_sms(payload.to, payload.body, actor=request.user, incident=incident)
     return Status(202, {"outbox": row.pk, "to": row.recipient})
+
+
+def too_many_sms(limit: int, wait: int) -> HttpResponse:
+    message = _("Too many SMS: at most %(limit)d a minute each. Try again in %(seconds)d seconds.") % {
+        "limit": limit,
+        "seconds": wait,
+    }
+    response = json_error(429, message, "rate_limited")
+    response["Retry-After"] = str(wait)
+    return response

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from dispatch.calls.actions import token_hash, use_location_link
 from dispatch.core.actions import ActionError, checked_point
 from dispatch.core.errors import json_error, parse_json_body
+from dispatch.core.ratelimit import rate_limited
 from dispatch.models import LocationLink
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
@@ -34,6 +35,7 @@ def link_state(token: str) -> str:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("location_link")  # a token cannot be guessed at this pace
 def locate_me(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         return post_position(request, token)

@@ -2,8 +2,14 @@
 
 The features' routers are added to it by dispatch.api."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import django_auth
@@ -11,6 +17,23 @@ from ninja.security import django_auth
 from dispatch.core.actions import ActionError
 from dispatch.core.errors import json_error
 from dispatch.core.openapi import DispatchAPI
+
+
+def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The schema and its docs page are for signed-in users: they map every endpoint, which is
+    of use to an attacker and of none to the public. The schema answers 401 like the API; the
+    docs page sends a browser to sign in."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.path.endswith("/schema/"):
+            return json_error(401, _("Sign in to read the API schema."), "login_required")
+        return redirect_to_login(request.get_full_path())
+
+    return checked
+
 
 api = DispatchAPI(
     title="120 Dispatch API",
@@ -22,6 +45,7 @@ api = DispatchAPI(
     # No "valid schema" badge: it would send the schema's address to validator.swagger.io.
     docs=Swagger(settings={"validatorUrl": None}),
     auth=django_auth,
+    docs_decorator=signed_in_only,
 )
 
 

@@ -18,6 +18,8 @@ class EventKind(StrEnum):
     INCIDENT_TRIAGED = "incident.triaged"
     INCIDENT_UPDATED = "incident.updated"
     INCIDENT_LINKED = "incident.linked"
+    INCIDENT_REPEAT_CALL = "incident.repeat_call"
+    INCIDENT_REOPENED = "incident.reopened"
     INCIDENT_CLOSED = "incident.closed"
     ASSIGNMENT_CREATED = "assignment.created"
     ASSIGNMENT_CANCELLED = "assignment.cancelled"
@@ -52,6 +54,18 @@ class EventKind(StrEnum):
     HOSPITAL_BEDS = "hospital.beds"
     OUTBOX_SENT = "outbox.sent"
     OUTBOX_FAILED = "outbox.failed"
+    # Alarms the console cannot miss (dispatch.alarms): control room only.
+    ALARM_RAISED = "alarm.raised"
+    ALARM_ACKNOWLEDGED = "alarm.acknowledged"
+    ALARM_CLEARED = "alarm.cleared"
+    # The audit family: administrators only (dispatch.core.permissions).
+    AUDIT_SIGNED_IN = "audit.signed_in"
+    AUDIT_SIGNED_OUT = "audit.signed_out"
+    AUDIT_SIGN_IN_FAILED = "audit.sign_in_failed"
+    AUDIT_ADMIN_EDIT = "audit.admin_edit"
+    AUDIT_TWO_FACTOR_ENROLLING = "audit.two_factor_enrolling"
+    AUDIT_TWO_FACTOR_CONFIRMED = "audit.two_factor_confirmed"
+    AUDIT_TWO_FACTOR_REMOVED = "audit.two_factor_removed"
 
 
 # What a timeline says for each kind.
@@ -61,6 +75,8 @@ LABELS = {
     EventKind.INCIDENT_TRIAGED: _("triaged"),
     EventKind.INCIDENT_UPDATED: _("details updated"),
     EventKind.INCIDENT_LINKED: _("linked as duplicate"),
+    EventKind.INCIDENT_REPEAT_CALL: _("repeat call linked here"),
+    EventKind.INCIDENT_REOPENED: _("reopened"),
     EventKind.INCIDENT_CLOSED: _("closed"),
     EventKind.ASSIGNMENT_CREATED: _("unit dispatched"),
     EventKind.ASSIGNMENT_CANCELLED: _("unit stood down"),
@@ -95,7 +111,20 @@ LABELS = {
     EventKind.HOSPITAL_BEDS: _("beds updated"),
     EventKind.OUTBOX_SENT: _("outbound message sent"),
     EventKind.OUTBOX_FAILED: _("outbound message failed"),
+    EventKind.ALARM_RAISED: _("alarm raised"),
+    EventKind.ALARM_ACKNOWLEDGED: _("alarm acknowledged"),
+    EventKind.ALARM_CLEARED: _("alarm cleared"),
+    EventKind.AUDIT_SIGNED_IN: _("signed in"),
+    EventKind.AUDIT_SIGNED_OUT: _("signed out"),
+    EventKind.AUDIT_SIGN_IN_FAILED: _("sign-in failed"),
+    EventKind.AUDIT_ADMIN_EDIT: _("admin edit"),
+    EventKind.AUDIT_TWO_FACTOR_ENROLLING: _("two-factor set-up begun"),
+    EventKind.AUDIT_TWO_FACTOR_CONFIRMED: _("two-factor sign-in turned on"),
+    EventKind.AUDIT_TWO_FACTOR_REMOVED: _("two-factor sign-in removed"),
 }
+
+
+AUDIT_PREFIX = "audit."
 
 
 def page_catalogue() -> dict[str, dict[str, str]]:

@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeGuard, cast
+from typing import TypeGuard, TypeVar, cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -41,7 +41,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Endpoints whose writes run through dispatch.core.idempotency.run_once when they carry a key.
 KEYED_WRITES = (re.compile(r"^/api/incidents$"), re.compile(r"^/api/crew/"))
 # Endpoints that write on GET (trackers): never retried here, see above.
-WRITES_ON_GET = (re.compile(r"^/api/osmand$"),)
+WRITES_ON_GET = (re.compile(r"^/api/osmand(/[^/]+)?$"),)
 # At most 1 s between attempts: the new primary is found within a second of its promotion.
 FIRST_DELAY, MAX_DELAY = 0.25, 1.0
 
@@ -69,6 +69,27 @@ def is_safe_to_retry(request: HttpRequest) -> bool:
 
 def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
+
+
+T = TypeVar("T")
+
+
+def read_with_retries(read: Callable[[], T]) -> T:
+    """A read a middleware makes before any view runs (who is signed in, which second factor):
+    retried on a fresh connection like a safe request, for any request, since nothing has been
+    written yet. Raises the last connection error when the time is up."""
+    deadline = time.monotonic() + retry_seconds()
+    delay = FIRST_DELAY
+    while True:
+        try:
+            return read()
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.info("retrying a read before the view: %s", exc)
+            discard_connection()
+            time.sleep(delay)
+            delay = min(MAX_DELAY, delay * 2)
 
 
 def unavailable() -> HttpResponse:

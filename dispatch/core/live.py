@@ -11,13 +11,22 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.sessions.backends.db import SessionStore
 
 from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
 from dispatch.core.permissions import crew_unit_id, is_event_visible, receives_positions, visible_events
+from dispatch.core.two_factor import session_owes
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 10
+# How often a socket re-checks its session and reads what a lost doorbell did not announce
+# (settings.LIVE_HEARTBEAT_SECONDS, 10 s).
+# Close codes the pages understand (static/js/live.js): signed out stops reconnecting; a changed
+# role reconnects, and the new socket receives what the new role may.
+CLOSE_SIGNED_OUT = 4401
+CLOSE_CHANGED = 4403
 CATCH_UP_LIMIT = 1000
 
 
@@ -40,6 +49,31 @@ def events_after(user, after: int) -> tuple[list[dict[str, Any]], int, bool]:
     return [serialize_event(e) for e in rows], upto, False
 
 
+class SessionHolder:
+    """What django.contrib.auth.get_user reads: a session, here one loaded by its key."""
+
+    def __init__(self, session_key: str | None) -> None:
+        self.session = SessionStore(session_key=session_key)
+
+
+@database_sync_to_async
+def why_not_allowed(user: Any, session_key: str | None) -> tuple[int, str] | None:
+    """Whether this socket may go on: None, or the close code and why. The session must still
+    be signed in as this user (not signed out, not expired, the password not changed, the
+    account not disabled), and the user's role and hospital must be those it connected with,
+    since they decided what it receives."""
+    holder = SessionHolder(session_key)
+    now = get_user(holder)  # type: ignore[arg-type]
+    if not now.is_authenticated or now.pk != user.pk:
+        return CLOSE_SIGNED_OUT, "signed out"
+    if session_owes(now, holder.session):
+        # Signed in with the password only, where a code is owed (dispatch.core.two_factor).
+        return CLOSE_SIGNED_OUT, "second factor required"
+    if (now.role, now.hospital_id, now.is_superuser) != (user.role, user.hospital_id, user.is_superuser):
+        return CLOSE_CHANGED, "role changed"
+    return None
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
@@ -48,9 +82,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # Accept first, then close with a reason: a refusal before accept() reaches the
             # browser as a bare 1006.
             await self.send_json({"type": "error", "reason": "login required"})
-            await self.close(code=4401)
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         self.user = user
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        refusal = await why_not_allowed(user, self.session_key)
+        if refusal is not None:
+            await self.send_json({"type": "error", "reason": refusal[1]})
+            await self.close(code=refusal[0])
+            return
         self.crew_unit_id = await shift_unit_id(user)
         self.cursor = self.after_from_query()
         self.lock = asyncio.Lock()
@@ -107,6 +148,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         async with self.lock:
             if event["seq"] == self.cursor + 1:
                 self.cursor = event["seq"]
+                if self.crew_unit_id is not None and event["unit"] == self.crew_unit_id:
+                    # A crew's shift may have ended since the last heartbeat: what it receives
+                    # is its unit's, only while it is on that unit.
+                    self.crew_unit_id = await shift_unit_id(self.user)
                 if is_event_visible(self.user, event, self.crew_unit_id):
                     await self.send_json({"type": "event", "event": event})
 
@@ -118,8 +163,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
             try:
+                refusal = await why_not_allowed(self.user, self.session_key)
+                if refusal is not None:
+                    code, reason = refusal
+                    await self.send_json({"type": "error", "reason": reason})
+                    await self.close(code=code)
+                    return
                 # Group membership expires in Redis; re-join, and read anything a lost
                 # doorbell did not announce.
                 await self.join_groups()

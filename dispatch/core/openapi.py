@@ -5,7 +5,8 @@ A route declares the answers only it gives (`response={200: ..., **errors(403, 4
 answers that follow from an operation's shape are added here for every operation alike:
 
 - 401 when it needs a signed-in user;
-- 403 when it changes something under a session (Django's CSRF check refuses a forged request);
+- 403 when it needs a signed-in user too: a session that still owes its second factor is refused
+  (dispatch/core/two_factor.py), and one that changes something may fail Django's CSRF check;
 - 404 when its path names an object;
 - 422 when it takes parameters or a body (they are validated, and refused with the field named);
 - 400 when it takes a body (one that cannot be read at all: broken JSON, a form without its
@@ -15,18 +16,21 @@ tests/test_api_fuzz.py fuzzes every operation as every role and fails on any ans
 does not document, so a route that gives a new error must say so here or in its own `response`.
 """
 
+from http import HTTPStatus
 from typing import Any
 
 from ninja import NinjaAPI, Schema
 from ninja.operation import Operation
 from pydantic import Field
 
-UNSAFE_METHODS = {"post", "put", "patch", "delete"}
-
 DESCRIPTIONS = {
     400: "The body could not be read (not JSON, a broken form, too large).",
     401: "Not signed in.",
-    403: "This user's role may not do this here (or the request failed its CSRF check).",
+    403: (
+        "This user's role may not do this here, the session has not passed its second factor yet "
+        "(code second_factor_required or second_factor_setup_required), or the request failed "
+        "its CSRF check."
+    ),
     404: "No such object, or not one this user may see.",
     409: "The object's state does not allow this now (someone else changed it first, or out of order).",
     410: "Expired or already used.",
@@ -51,12 +55,10 @@ def errors(*codes: int) -> dict[int, type[ErrorOut]]:
 
 def implied_errors(method: str, operation: dict[str, Any]) -> set[int]:
     """The error answers every operation of this shape can give."""
-    codes = set()
+    codes: set[int] = set()
     takes_body = "requestBody" in operation
     if operation.get("security"):
-        codes.add(401)
-        if method in UNSAFE_METHODS:
-            codes.add(403)
+        codes.update((401, 403))
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):
         codes.add(404)
     if operation.get("parameters") or takes_body:
@@ -92,5 +94,6 @@ def add_error_answers(schema: dict[str, Any]) -> None:
             for code in implied_errors(method, operation):
                 answers.setdefault(code, {"description": DESCRIPTIONS[code], "content": body})
             for code, answer in answers.items():
-                if int(code) in DESCRIPTIONS and answer.get("description") == "Unknown Status Code":
+                generic = ("Unknown Status Code", HTTPStatus(int(code)).phrase)
+                if int(code) in DESCRIPTIONS and answer.get("description") in generic:
                     answer["description"] = DESCRIPTIONS[int(code)]

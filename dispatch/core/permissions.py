@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from dispatch.core.event_kinds import AUDIT_PREFIX, EventKind
 from dispatch.models import Assignment, Event, Incident, NoticeQuerySet, PreArrivalNotice, Role, User
 from fleet.models import CrewShift
 from hospitals.models import Hospital
@@ -61,6 +62,11 @@ def role_required(*roles: str, message: str | Promise = "") -> Callable:
     return decorator
 
 
+def is_admin(user: Any) -> bool:
+    """Administrators: users, fleet, hospitals, reference data, and the audit trail."""
+    return has_role(user, Role.ADMIN)
+
+
 def is_control_room(user: Any) -> bool:
     return has_role(user, *CONTROL_ROOM)
 
@@ -101,55 +107,81 @@ def own_hospital(user: User) -> Hospital:
     return hospital
 
 
+def bound_for_hospital(path: str, hospital_id: int) -> Q:
+    """An assignment (reached through `path`) bound for this hospital: going there and not
+    cancelled. One condition, so both parts hold for the same assignment."""
+    return Q(**{f"{path}hospital_id": hospital_id, f"{path}cancelled_at__isnull": True})
+
+
 def visible_incidents(user: User, incidents: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
     """The incidents this user may see: the control room all; a hospital those with a unit
-    bound for it; a crew those its unit was sent to during its shift."""
+    bound for it (the ER board's rule: an assignment to it not cancelled, so a unit stood down
+    or sent elsewhere takes the incident out of its reach); a crew those its unit was sent to
+    during its shift."""
     incidents = Incident.objects.all() if incidents is None else incidents
     if is_control_room(user):
         return incidents
     if (hospital_id := staff_hospital_id(user)) is not None:
-        return incidents.filter(assignments__hospital_id=hospital_id).distinct()
+        return incidents.filter(bound_for_hospital("assignments__", hospital_id)).distinct()
     if is_crew(user):
         return incidents.filter(assignments__in=Assignment.objects.for_crew(user)).distinct()
     return incidents.none()
 
 
 def visible_notices(user: User, notices: NoticeQuerySet | None = None) -> QuerySet[PreArrivalNotice]:
-    """Pre-arrival notices: the control room all; hospital staff their own hospital's."""
+    """Pre-arrival notices: the control room all; hospital staff their own hospital's, while
+    the patient is still bound for it (its assignment not cancelled nor sent elsewhere)."""
     notices = PreArrivalNotice.objects.all() if notices is None else notices
     if is_control_room(user):
         return notices
     if (hospital_id := staff_hospital_id(user)) is not None:
-        return notices.for_hospital(hospital_id)
+        return notices.for_hospital(hospital_id).filter(bound_for_hospital("assignment__", hospital_id))
     return notices.none()
 
 
 def visible_events(user: User) -> QuerySet[Event]:
-    """Events this user may receive: the control room all; hospital staff their hospital's;
+    """Events this user may receive: the control room all but the audit trail (sign-ins and
+    the like: administrators only); hospital staff their hospital's;
     a crew its own unit's since its shift began (a unit's earlier events carry earlier crews'
     patients)."""
     events = Event.objects.all()
-    if is_control_room(user):
+    if is_admin(user):
         return events
+    if is_control_room(user):
+        return events.exclude(kind__startswith=AUDIT_PREFIX)
     if (hospital_id := staff_hospital_id(user)) is not None:
         return events.filter(hospital_id=hospital_id)
     if is_crew(user):
         on_shift = CrewShift.objects.current().filter(
             user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")
         )
-        return events.filter(Exists(on_shift))
+        own_shift_end = Q(kind=EventKind.SHIFT_ENDED, data__user=user.username)
+        return events.filter(Q(Exists(on_shift)) | own_shift_end)
     return events.none()
 
 
 def is_event_visible(user: User, payload: dict[str, Any], crew_unit_id: int | None = None) -> bool:
     """The rule of visible_events, for one serialized event already in hand (the live socket)."""
-    if is_control_room(user):
+    if is_admin(user):
         return True
+    if is_control_room(user):
+        return not payload["kind"].startswith(AUDIT_PREFIX)
     if is_hospital_staff(user):
         return payload["hospital"] is not None and payload["hospital"] == user.hospital_id
     if is_crew(user):
-        return crew_unit_id is not None and payload["unit"] == crew_unit_id
+        return (crew_unit_id is not None and payload["unit"] == crew_unit_id) or is_own_shift_end(
+            user, payload
+        )
     return False
+
+
+def is_own_shift_end(user: User, payload: dict[str, Any]) -> bool:
+    """A crew member's own shift ended (on another tablet, or by the control room): the tablet
+    must hear it, to take the job and the patient's data off the screen and out of its cache,
+    although the member is no longer on that unit when the event arrives."""
+    return (
+        payload["kind"] == EventKind.SHIFT_ENDED and (payload.get("data") or {}).get("user") == user.username
+    )
 
 
 def crew_unit_id(user: User) -> int | None:

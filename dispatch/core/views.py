@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dispatch.core.permissions import (
@@ -78,6 +79,21 @@ def landing_links(user: User) -> list[dict]:
                 "text": _("Users, fleet, hospitals and reference data."),
             }
         )
+    if user.role == Role.ADMIN or user.is_superuser:
+        links.append(
+            {
+                "url": reverse("audit"),
+                "title": _("Audit trail"),
+                "text": _("Sign-ins and every admin edit: who, when, what."),
+            }
+        )
+    links.append(
+        {
+            "url": reverse("two_factor"),
+            "title": _("Two-factor sign-in"),
+            "text": _("A code from an authenticator app at each sign-in."),
+        }
+    )
     return links
 
 
@@ -89,6 +105,7 @@ def home(request: SignedInRequest) -> HttpResponse:
         "role_label": Role(user.role).label if user.role in Role.values else user.role,
         "network": RoadNetwork.objects.active(),
     }
+    context["is_control_room"] = is_control_room(user)
     if is_control_room(user):
         context["open_incidents"] = Incident.objects.open().count()
         context["available_units"] = Unit.objects.available().count()

@@ -192,6 +192,12 @@ def incident_out(assignment: Assignment) -> dict[str, Any]:
         "patient_age": incident.patient_age,
         "patient_count": incident.patient_count,
         "notes": incident.notes,
+        "address_building": incident.address_building,
+        "address_unit": incident.address_unit,
+        "address_floor": incident.address_floor,
+        "address_room": incident.address_room,
+        "access_notes": incident.access_notes,
+        "hazards": incident.hazards,
         "triage": triage_summary(incident.triage_answers),
     }
 

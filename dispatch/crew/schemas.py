@@ -83,7 +83,13 @@ class CrewIncidentOut(Schema):
     patient_sex: str
     patient_age: int | None
     patient_count: int
-    notes: str
+    notes: str = Field(description="the dispatcher's notes")
+    address_building: str = Field(description="楼栋: building")
+    address_unit: str = Field(description="单元: entrance")
+    address_floor: str = Field(description="楼层: floor")
+    address_room: str = Field(description="房号: room")
+    access_notes: str = Field(description="how to get in")
+    hazards: str = Field(description="what to watch for at the scene")
     triage: TriageSummaryOut
 
 

@@ -18,7 +18,8 @@ from fleet.models import UnitKind, UnitStatus
 
 def tablet_config(request: SignedInRequest) -> dict:
     """What tablet.js needs before its first API call. `next` is the server's own rule, so a
-    tap made offline moves the screen exactly as the server will move the unit."""
+    tap made offline moves the screen exactly as the server will move the unit. `shift_hours`
+    is how long a crew's sign-in lasts: the service worker keeps no copy of the job longer."""
     return {
         "user": request.user.username,
         "last_seq": last_seq(),
@@ -27,6 +28,7 @@ def tablet_config(request: SignedInRequest) -> dict:
         "kind": {value: str(label) for value, label in UnitKind.choices},
         "next": {value: crew.next_statuses(value) for value in UnitStatus.values},
         "vital_ranges": {name: [low, high, unit] for name, (low, high, unit) in VITAL_RANGES.items()},
+        "shift_hours": settings.SESSION_HOURS_BY_ROLE["crew"],
     }
 
 

@@ -251,14 +251,15 @@ class Session:
 def send_fix(
     http: requests.Session,
     base: str,
-    tracker_id: str,
+    tracker: SimUnit,
     point: tuple[float, float],
     speed_kmh: float,
     heading: float,
 ) -> bool:
-    """One OsmAnd fix, as the Traccar Client app sends it (speed in knots)."""
+    """One OsmAnd fix, as the Traccar Client app sends it (speed in knots), set up the way a
+    dedicated tracker is: the unit's key in the server URL, its IMEI as the device identifier."""
     params: dict[str, str | int] = {
-        "id": tracker_id,
+        "id": tracker.tracker_id,
         "lat": f"{point[1]:.6f}",
         "lon": f"{point[0]:.6f}",
         "timestamp": int(time.time()),
@@ -267,7 +268,9 @@ def send_fix(
         "accuracy": "5",
     }
     try:
-        return http.get(f"{base}/api/osmand", params=params, timeout=10).status_code == 200
+        return (
+            http.get(f"{base}/api/osmand/{tracker.tracker_key}", params=params, timeout=10).status_code == 200
+        )
     except requests.RequestException:
         return False
 
@@ -291,6 +294,7 @@ class SimUnit:
     id: int
     call_sign: str
     tracker_id: str
+    tracker_key: str
     home: tuple[float, float]
     position: tuple[float, float]
     crew: Session | None = None
@@ -443,7 +447,9 @@ class Simulator:
         free = [
             u
             for u in answer.get("units", [])
-            if u["status"] in FREE_STATUSES and u["eta_s"] is not None and math.isfinite(u["eta_s"])
+            if u.get("dispatchable", u["status"] in FREE_STATUSES)
+            and u["eta_s"] is not None
+            and math.isfinite(u["eta_s"])
         ]
         if not free:
             self.waiting[incident_id] = (complaint, self.now() + WAIT_RETRY_S)
@@ -660,7 +666,7 @@ class Simulator:
         if moving is not None:
             unit.position, unit.heading = moving.position(now)
         speed = moving.speed_kmh if moving is not None else 0.0
-        stored = send_fix(self.tracker_http, self.base, unit.tracker_id, unit.position, speed, unit.heading)
+        stored = send_fix(self.tracker_http, self.base, unit, unit.position, speed, unit.heading)
         with self.lock:
             if stored:
                 self.counters.fixes += 1

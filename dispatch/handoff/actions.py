@@ -19,12 +19,15 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.alarms.actions import raise_alarm
+from dispatch.alarms.reads import notice_detail
 from dispatch.core.actions import ActionError, checked_text
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event, record_job_event
 from dispatch.core.permissions import is_control_room
 from dispatch.handoff.reads import sms_summary
 from dispatch.models import (
+    AlarmKind,
     Assignment,
     Incident,
     NoticeAcknowledgement,
@@ -351,6 +354,14 @@ def alert_one(pk: int, now: datetime) -> int:
                 f"pre-arrival notice not acknowledged for {waited // 60} min"
             ),
         ),
+    )
+    # The console's alarm list holds it until the ER acknowledges (the scanner clears it).
+    raise_alarm(
+        AlarmKind.NOTICE_UNACKNOWLEDGED,
+        notice.assignment.incident,
+        assignment=notice.assignment,
+        detail=notice_detail(notice),
+        now=now,
     )
     return 1
 

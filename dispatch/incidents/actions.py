@@ -1,16 +1,19 @@
-"""Actions on incidents: create, dispatch a unit, close."""
+"""Actions on incidents: create, locate, triage, change the details, dispatch a unit, stand it
+down, redirect it, link a repeat call, close and reopen. Their refusals are in the user's language:
+the console shows them as they come."""
 
 from datetime import datetime
 
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError, checked_text, reachable_scene
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
-from dispatch.units.actions import claim_status
+from dispatch.units.actions import claim_status, refuse_unless_crewed
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
 
@@ -56,11 +59,11 @@ def create_incident(
     call_answered_at=None,
 ) -> Incident:
     if location is not None and location_source not in LocationSource.values:
-        raise ActionError("Say where the location came from.", "bad_location_source")
+        raise ActionError(_("Say where the location came from."), "bad_location_source")
     if location is not None:
         reachable_scene(location)
     if priority is not None and priority not in Priority.values:
-        raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
+        raise ActionError(bad_priority(priority), "bad_priority")
     now = timezone.now()
     pk = next_incident_id()
     incident = Incident.objects.create(
@@ -101,11 +104,15 @@ def dispatch_unit(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refuse_unless_open(incident)
     if recommended_rank not in (None, 1) and not override_reason.strip():
-        raise ActionError("Say why you chose another unit than the first recommended.", "override_reason")
+        raise ActionError(_("Say why you chose another unit than the first recommended."), "override_reason")
+    refuse_unless_crewed(unit)
     unit.refresh_from_db(fields=["status"])
     if not unit.is_available or not claim_status(unit, unit.status, UnitStatus.DISPATCHED):
         raise ActionError(
-            f"{unit.call_sign} is not available ({unit.get_status_display()}).", "unit_busy", 409
+            _("%(unit)s is not available (%(status)s).")
+            % {"unit": unit.call_sign, "status": unit.get_status_display()},
+            "unit_busy",
+            409,
         )
     now = timezone.now()
     assignment = Assignment.objects.create(
@@ -151,14 +158,14 @@ def dispatch_unit(
 def close_incident(incident: Incident, *, actor: User | None, outcome: str) -> Incident:
     outcome = checked_text(outcome, "outcome", 40)
     if not outcome:
-        raise ActionError("Give the outcome to close an incident.", "outcome_required")
+        raise ActionError(_("Give the outcome to close an incident."), "outcome_required")
     if incident.assignments.live().exists():
-        raise ActionError("Clear or cancel every unit before closing.", "units_still_assigned", 409)
+        raise ActionError(_("Clear or cancel every unit before closing."), "units_still_assigned", 409)
     won = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
         status=IncidentStatus.CLOSED, outcome=outcome, closed_at=timezone.now()
     )
     if not won:
-        raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
+        raise ActionError(not_open(incident), "incident_closed", 409)
     incident.refresh_from_db()
     record_event(EventKind.INCIDENT_CLOSED, actor=actor, incident=incident, data={"outcome": outcome})
     return incident
@@ -166,7 +173,18 @@ def close_incident(incident: Incident, *, actor: User | None, outcome: str) -> I
 
 def refuse_unless_open(incident: Incident) -> None:
     if incident.status != IncidentStatus.OPEN:
-        raise ActionError(f"Incident {incident.number} is {incident.status}.", "incident_closed", 409)
+        raise ActionError(not_open(incident), "incident_closed", 409)
+
+
+def not_open(incident: Incident) -> str:
+    return _("Incident %(number)s is %(status)s.") % {
+        "number": incident.number,
+        "status": IncidentStatus(incident.status).label,
+    }
+
+
+def bad_priority(priority: object) -> str:
+    return _("Priority must be 1 to 4, not %(priority)s.") % {"priority": repr(priority)}
 
 
 @transaction.atomic
@@ -182,7 +200,9 @@ def locate_incident(
 ) -> Incident:
     """Set or correct where the patient is; the first confirmation starts its clock."""
     if source not in LocationSource.values:
-        raise ActionError(f"Unknown location source {source!r}.", "bad_location_source")
+        raise ActionError(
+            _("Unknown location source %(source)s.") % {"source": repr(source)}, "bad_location_source"
+        )
     reachable_scene(location)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refuse_unless_open(incident)
@@ -218,7 +238,7 @@ def triage_incident(
 ) -> Incident:
     """Record the triage result; the first one starts the triage clock."""
     if priority not in Priority.values:
-        raise ActionError(f"Priority must be 1 to 4, not {priority!r}.", "bad_priority")
+        raise ActionError(bad_priority(priority), "bad_priority")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refuse_unless_open(incident)
     incident.priority = priority
@@ -233,7 +253,21 @@ def triage_incident(
     return incident
 
 
-PATIENT_FIELDS = {"patient_name": 60, "patient_sex": 1, "caller_name": 60, "notes": 4000, "caller_number": 32}
+# Details the dispatcher types at any time while the incident is open: the caller, the patient,
+# where inside the address and how to get in, what the crew must watch for, free notes.
+TEXT_FIELDS = (
+    "caller_number",
+    "caller_name",
+    "patient_name",
+    "patient_sex",
+    "address_building",
+    "address_unit",
+    "address_floor",
+    "address_room",
+    "access_notes",
+    "hazards",
+    "notes",
+)
 # Whole-number details: (least, most, whether it may be cleared). The age may be unknown; there
 # is always at least one patient.
 NUMBER_FIELDS = {"patient_age": (0, 150, True), "patient_count": (1, 150, False)}
@@ -241,51 +275,67 @@ NUMBER_FIELDS = {"patient_age": (0, 150, True), "patient_count": (1, 150, False)
 
 @transaction.atomic
 def update_incident_details(incident: Incident, *, actor: User | None, **fields) -> Incident:
-    """Patient and caller details and notes typed by the dispatcher."""
-    unknown = set(fields) - set(PATIENT_FIELDS) - set(NUMBER_FIELDS)
+    """Caller and patient details, address detail, access, hazards and notes typed by the
+    dispatcher. Only what changed is written; nothing changed, no event."""
+    unknown = set(fields) - set(TEXT_FIELDS) - set(NUMBER_FIELDS)
     if unknown:
-        raise ActionError(f"Unknown fields: {', '.join(sorted(unknown))}.", "bad_field")
+        raise ActionError(
+            _("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}, "bad_field"
+        )
+    values = {name: checked_detail(name, value) for name, value in fields.items()}
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refuse_unless_open(incident)
-    for name, value in fields.items():
-        if name in PATIENT_FIELDS:
-            value = checked_text(value, name.replace("_", " "), PATIENT_FIELDS[name])
-        else:
-            checked_number(name, value)
-        setattr(incident, name, value)
-    if incident.patient_sex not in ("", "M", "F"):
-        raise ActionError("Sex must be M, F or empty.", "bad_sex")
-    incident.save(update_fields=list(fields))
-    record_event(EventKind.INCIDENT_UPDATED, actor=actor, incident=incident, data={"fields": sorted(fields)})
+    changed = sorted(name for name, value in values.items() if getattr(incident, name) != value)
+    if not changed:
+        return incident
+    for name in changed:
+        setattr(incident, name, values[name])
+    incident.save(update_fields=changed)
+    record_event(EventKind.INCIDENT_UPDATED, actor=actor, incident=incident, data={"fields": changed})
     return incident
 
 
-def checked_number(name: str, value: object) -> None:
-    least, most, clearable = NUMBER_FIELDS[name]
-    if value is None and clearable:
-        return
-    if not (isinstance(value, int) and least <= value <= most):
-        label = name.replace("_", " ")
-        raise ActionError(f"{label} must be a whole number from {least} to {most}.", "bad_number", 422)
+def checked_detail(name: str, value: object) -> object:
+    field = Incident._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    label = str(field.verbose_name)
+    if name in NUMBER_FIELDS:
+        least, most, clearable = NUMBER_FIELDS[name]
+        if value is None and clearable:
+            return None
+        if isinstance(value, bool) or not (isinstance(value, int) and least <= value <= most):
+            message = _("%(field)s must be a whole number from %(least)s to %(most)s.")
+            raise ActionError(message % {"field": label, "least": least, "most": most}, "bad_number")
+        return value
+    if value is not None and not isinstance(value, str):
+        raise ActionError(_("%(field)s must be text.") % {"field": label}, "bad_text")
+    text = (value or "").strip()
+    limit = field.max_length or 0
+    if len(text) > limit:
+        message = _("%(field)s is too long (%(length)s > %(limit)s characters).")
+        raise ActionError(message % {"field": label, "length": len(text), "limit": limit}, "too_long")
+    if name == "patient_sex" and text not in ("", "M", "F"):
+        raise ActionError(_("Sex must be M, F or empty."), "bad_sex")
+    return text
 
 
 @transaction.atomic
 def cancel_assignment(assignment: Assignment, *, actor: User | None, reason: str) -> Assignment:
     """Stand a unit down with a reason; it becomes available again."""
-    reason = checked_text(reason, "reason", 200)
-    if not reason:
-        raise ActionError("Say why the unit is stood down.", "reason_required")
+    reason = checked_reason(reason, _("Say why the unit is stood down."))
     now = timezone.now()
     won = Assignment.objects.live().filter(pk=assignment.pk).update(cancelled_at=now, cancel_reason=reason)
     if not won:
-        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+        raise ActionError(_("This assignment is already finished or cancelled."), "not_live", 409)
     assignment.refresh_from_db()
     unit = assignment.unit
     unit.refresh_from_db(fields=["status"])
     if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE):
         previous = unit.status
         if not claim_status(unit, previous, UnitStatus.AVAILABLE):
-            raise ActionError(f"{unit.call_sign} changed status meanwhile; reload.", "conflict", 409)
+            raise ActionError(
+                _("%(unit)s changed status meanwhile; reload.") % {"unit": unit.call_sign}, "conflict", 409
+            )
     record_event(
         EventKind.ASSIGNMENT_CANCELLED,
         actor=actor,
@@ -308,6 +358,7 @@ def reassign(
     eta_s: float | None = None,
 ) -> Assignment:
     """Stand one unit down and send another, in one transaction (both or neither)."""
+    refuse_unless_crewed(new_unit)
     cancel_assignment(assignment, actor=actor, reason=reason)
     return dispatch_unit(
         assignment.incident,
@@ -335,7 +386,7 @@ def set_destination(
         Assignment.objects.select_for_update().select_related("incident", "unit").get(pk=assignment.pk)
     )
     if assignment.cancelled_at or assignment.cleared_at:
-        raise ActionError("This assignment is already finished or cancelled.", "not_live", 409)
+        raise ActionError(_("This assignment is already finished or cancelled."), "not_live", 409)
     old = assignment.hospital
     if old == hospital:
         return assignment
@@ -369,18 +420,68 @@ def set_destination(
 
 @transaction.atomic
 def link_incident(incident: Incident, to: Incident, *, actor: User | None) -> Incident:
-    """Mark a call as a duplicate of an open incident and close it into that one."""
+    """Mark a call as a repeat of another incident and close it into that one. The repeat call
+    shows on both timelines: linked away on its own, received on the one it repeats."""
     if incident.pk == to.pk:
-        raise ActionError("An incident cannot be linked to itself.", "bad_link")
+        raise ActionError(_("An incident cannot be linked to itself."), "bad_link")
     if incident.assignments.live().exists():
-        raise ActionError("Stand its units down before linking it.", "units_still_assigned", 409)
+        raise ActionError(_("Stand its units down before linking it."), "units_still_assigned", 409)
     won = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
         status=IncidentStatus.CLOSED, linked_to=to, outcome="duplicate", closed_at=timezone.now()
     )
     if not won:
-        raise ActionError(f"Incident {incident.number} is not open.", "incident_closed", 409)
+        raise ActionError(not_open(incident), "incident_closed", 409)
     incident.refresh_from_db()
     record_event(
         EventKind.INCIDENT_LINKED, actor=actor, incident=incident, data={"to": to.pk, "number": to.number}
+    )
+    record_event(
+        EventKind.INCIDENT_REPEAT_CALL,
+        actor=actor,
+        incident=to,
+        data={
+            "from": incident.pk,
+            "number": incident.number,
+            "caller_number": incident.caller_number,
+            "call_received_at": incident.call_received_at.isoformat() if incident.call_received_at else None,
+        },
+    )
+    return incident
+
+
+def checked_reason(reason: str, missing: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError(missing, "reason_required")
+    if len(reason) > 200:
+        message = _("The reason is too long (%(length)s > %(limit)s characters).")
+        raise ActionError(message % {"length": len(reason), "limit": 200}, "too_long")
+    return reason
+
+
+@transaction.atomic
+def reopen_incident(incident: Incident, *, actor: User | None, reason: str) -> Incident:
+    """Open a closed incident again (a caller rings back, it was closed by mistake): the same
+    record, its history kept; what it was closed as goes into the event."""
+    reason = checked_reason(reason, _("Say why the incident is reopened."))
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status == IncidentStatus.OPEN:
+        message = _("Incident %(number)s is already open.") % {"number": incident.number}
+        raise ActionError(message, "incident_open", 409)
+    was = {
+        "status": incident.status,
+        "outcome": incident.outcome,
+        "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+        "linked_to": incident.linked_to_id,
+    }
+    Incident.objects.filter(pk=incident.pk).update(
+        status=IncidentStatus.OPEN, outcome="", closed_at=None, linked_to=None
+    )
+    incident.refresh_from_db()
+    record_event(
+        EventKind.INCIDENT_REOPENED,
+        actor=actor,
+        incident=incident,
+        data={**incident_summary(incident), "reason": reason, "was": was},
     )
     return incident

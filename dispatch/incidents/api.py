@@ -1,11 +1,17 @@
-"""Incidents: create, list, read, locate, triage, details, link, close, the timeline and the
-event log over HTTP; and the units sent to them: dispatch, stand down, reassign, destination."""
+"""Incidents: create, list, search, read, locate, triage, details, link, close, reopen, the
+timeline and the event log over HTTP; and the units sent to them: dispatch, stand down,
+reassign, destination."""
+
+from datetime import datetime
+from typing import Literal
 
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from dispatch.core.actions import ActionError, checked_point
 from dispatch.core.events import serialize_event
@@ -16,13 +22,20 @@ from dispatch.core.permissions import (
     CONTROL_ROOM,
     DISPATCHERS,
     require_role,
+    staff_hospital_id,
     visible_events,
     visible_incidents,
 )
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.incidents import actions
-from dispatch.incidents.reads import assignment_out, fresh, incident_out, incidents_with_assignments
-from dispatch.incidents.schemas import AssignmentOut, IncidentOut
+from dispatch.incidents.reads import (
+    assignment_out,
+    fresh,
+    incident_out_for,
+    incidents_with_assignments,
+    search_incidents,
+)
+from dispatch.incidents.schemas import AssignmentOut, HospitalIncidentOut, IncidentFoundOut, IncidentOut
 from dispatch.models import Assignment, Incident, LocationSource, Place
 from fleet.models import Unit
 from hospitals.models import Hospital
@@ -85,7 +98,7 @@ def create_incident(request: SignedInRequest, payload: IncidentIn) -> Status | J
 def open_incident(request: SignedInRequest, payload: IncidentIn) -> Incident:
     location = None
     if (payload.lon is None) != (payload.lat is None):
-        raise ActionError("Give both longitude and latitude, or neither.", "bad_coordinates")
+        raise ActionError(_("Give both longitude and latitude, or neither."), "bad_coordinates")
     if payload.lon is not None and payload.lat is not None:
         location = checked_point(payload.lon, payload.lat)
     return actions.create_incident(
@@ -101,18 +114,75 @@ def open_incident(request: SignedInRequest, payload: IncidentIn) -> Incident:
     )
 
 
-@router.get("/incidents", response=list[IncidentOut], summary="Open incidents this user may see")
+# Hospital staff read incidents bound for their hospital in a reduced view (HospitalIncidentOut,
+# marked `"view": "hospital"`); everyone else who may see an incident reads it whole.
+READ_VIEWS = (
+    "The control room and crews get the whole incident (IncidentOut). Hospital staff get only "
+    "incidents a unit not stood down is bound to their hospital for, in a reduced view "
+    '(HospitalIncidentOut, `"view": "hospital"`): no caller phone or name, no dispatcher notes, '
+    "no access notes or flat number, no call, no other units."
+)
+
+
+@router.get(
+    "/incidents",
+    response=list[IncidentOut | HospitalIncidentOut],
+    summary="Open incidents this user may see",
+    description=READ_VIEWS,
+)
 def list_incidents(request: SignedInRequest) -> list[dict]:
     incidents = visible_incidents(request.user, incidents_with_assignments().open()).order_by("created_at")
-    return [incident_out(i) for i in incidents]
+    hospital_id = staff_hospital_id(request.user)
+    return [incident_out_for(hospital_id, i) for i in incidents]
 
 
-@router.get("/incidents/{incident_id}", response=IncidentOut, summary="One incident")
+class IncidentSearchQuery(Schema):
+    q: str = Field(
+        "", max_length=60, description="part of the number, the caller's phone, the address or a name"
+    )
+    since: datetime | None = Field(None, description="created at or after (the centre's time if no zone)")
+    until: datetime | None = Field(None, description="created before (the centre's time if no zone)")
+    status: Literal["any", "open", "closed"] = "any"
+    limit: int = Field(50, ge=1, le=200)
+
+
+# The years a search may name: a 120 centre has no records from before 2000, and the extremes
+# of Python's dates would overflow on the way to UTC.
+SEARCH_YEARS = range(2000, 2100)
+
+
+def search_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.year not in SEARCH_YEARS:
+        raise ActionError(_("Search between the years 2000 and 2099."), "bad_time")
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@router.get(
+    "/incidents/search",
+    response={200: list[IncidentFoundOut], **errors(403)},
+    summary="Find any incident, open or closed, by number, phone, address, name or time",
+)
+def search(request: SignedInRequest, q: Query[IncidentSearchQuery]) -> list[dict]:
+    require_role(request, *DISPATCHERS)
+    since, until = search_time(q.since), search_time(q.until)
+    if since and until and until <= since:
+        raise ActionError(_("The end of the time range must be after its start."), "bad_range")
+    return search_incidents(q.q, since=since, until=until, status=q.status, limit=q.limit)
+
+
+@router.get(
+    "/incidents/{incident_id}",
+    response=IncidentOut | HospitalIncidentOut,
+    summary="One incident",
+    description=READ_VIEWS,
+)
 def get_incident(request: SignedInRequest, incident_id: int) -> dict:
     incident = get_object_or_404(
         visible_incidents(request.user, incidents_with_assignments()), pk=incident_id
     )
-    return incident_out(incident)
+    return incident_out_for(staff_hospital_id(request.user), incident)
 
 
 class LocateIn(Schema):
@@ -178,19 +248,30 @@ def triage(request: SignedInRequest, incident_id: int, payload: TriageIn) -> dic
 
 
 class DetailsIn(Schema):
+    """Only the fields sent are changed; a text field sent empty is cleared. A field this does
+    not know is refused (422), not dropped: a misspelt detail would be lost without a word."""
+
+    model_config = ConfigDict(extra="forbid")
+
     caller_number: str | None = Field(None, max_length=32)
     caller_name: str | None = Field(None, max_length=60)
     patient_name: str | None = Field(None, max_length=60)
     patient_sex: str | None = Field(None, pattern="^(M|F|)$")
     patient_age: int | None = Field(None, ge=0, le=150)
     patient_count: int = Field(1, ge=1, le=150, description="at least 1; leave it out to keep it")
+    address_building: str | None = Field(None, max_length=30, description="楼栋: building")
+    address_unit: str | None = Field(None, max_length=30, description="单元: entrance")
+    address_floor: str | None = Field(None, max_length=30, description="楼层: floor")
+    address_room: str | None = Field(None, max_length=30, description="房号: room")
+    access_notes: str | None = Field(None, max_length=500, description="how to get in: gate code, lift...")
+    hazards: str | None = Field(None, max_length=500, description="what the crew must watch for")
     notes: str | None = Field(None, max_length=4000)
 
 
 @router.post(
     "/incidents/{incident_id}/details",
     response={200: IncidentOut, **errors(409)},
-    summary="Caller and patient details",
+    summary="Caller and patient details, address detail, access, hazards and notes",
 )
 def details(request: SignedInRequest, incident_id: int, payload: DetailsIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
@@ -226,6 +307,21 @@ class CloseIn(Schema):
 def close(request: SignedInRequest, incident_id: int, payload: CloseIn) -> dict:
     incident = dispatcher_incident(request, incident_id)
     actions.close_incident(incident, actor=request.user, outcome=payload.outcome)
+    return fresh(incident)
+
+
+class ReopenIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.post(
+    "/incidents/{incident_id}/reopen",
+    response={200: IncidentOut, **errors(409)},
+    summary="Open a closed incident again, with its history",
+)
+def reopen(request: SignedInRequest, incident_id: int, payload: ReopenIn) -> dict:
+    incident = dispatcher_incident(request, incident_id)
+    actions.reopen_incident(incident, actor=request.user, reason=payload.reason)
     return fresh(incident)
 
 

@@ -3,6 +3,7 @@
 Important rows change only through the named actions of each feature (docs/architecture.md).
 """
 
+from dispatch.models.alarms import Alarm, AlarmKind, AlarmQuerySet
 from dispatch.models.calls import (
     Call,
     CallerLocation,
@@ -80,4 +81,7 @@ __all__ = [
     "PreArrivalNotice",
     "NoticeAcknowledgement",
     "FhirDeliveryAttempt",
+    "AlarmKind",
+    "AlarmQuerySet",
+    "Alarm",
 ]

@@ -39,7 +39,11 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["incident", "seq"], name="event_incident_seq")]
+        indexes = [
+            models.Index(fields=["incident", "seq"], name="event_incident_seq"),
+            # the audit trail and the alarm history read one family of kinds, newest first
+            models.Index(fields=["kind", "seq"], name="event_kind_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"

@@ -55,6 +55,13 @@ class Incident(models.Model):
     location_source = models.CharField(max_length=12, choices=LocationSource.choices, blank=True)
     location_accuracy_m = models.FloatField(null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # Where inside the address: what the crew needs at the door.
+    address_building = models.CharField(_("building"), max_length=30, blank=True)
+    address_unit = models.CharField(_("entrance"), max_length=30, blank=True)
+    address_floor = models.CharField(_("floor"), max_length=30, blank=True)
+    address_room = models.CharField(_("room"), max_length=30, blank=True)
+    access_notes = models.CharField(_("access notes"), max_length=500, blank=True)
+    hazards = models.CharField(_("hazards"), max_length=500, blank=True)
     place = models.ForeignKey(Place, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, null=True, blank=True

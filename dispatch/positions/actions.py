@@ -7,21 +7,32 @@ five seconds would bury the incident log. Screens learn of moves through the bat
 (dispatch/positions/batches.py), after commit. A refused fix stores nothing but is counted in
 RejectedFix, per device and reason, so a broken tracker shows up in the admin.
 
+A tracker proves which unit it is with the unit's tracker key (Unit.tracker_key), as its device
+id or as a segment of the server URL. Its IMEI (Unit.tracker_id) is printed on the box and can be
+guessed, so it alone is accepted only from settings.TRACKER_IMEI_NETWORKS (the trackers' APN or
+VPN). Fixes from no known tracker are refused all alike (an unknown key, a wrong key, an IMEI from
+elsewhere: nothing tells which ids exist), counted together per reason and hour, and limited per
+client address (RATE_LIMITS_PER_MINUTE["tracker_unknown"]); a known key is never limited.
+
 A fix costs two round trips and no transaction block: one query reads the unit and its previous
 fix, one statement writes the history row and moves the unit (atomic as a single statement).
 This is the busiest write in the system: a thousand units every five seconds (ops/bench/avl).
 """
 
+import ipaddress
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError, checked_point
+from dispatch.core.ratelimit import counter
 from dispatch.positions.batches import note_unit_moved
 from fleet.models import PositionSource, RejectedFix, Unit
 
@@ -113,6 +124,7 @@ class Target:
     unit_id: int
     call_sign: str
     last: "LastFix | None"
+    tracker_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,8 @@ class LastFix:
 # it was created, and a vehicle driven away before its tracker was switched on must not be
 # refused for minutes. Raw SQL because this runs 200 times a second (ops/bench/avl).
 TARGET_SQL = """
-    SELECT u.id, u.call_sign, p.id, p.at, ST_X(p.position::geometry), ST_Y(p.position::geometry)
+    SELECT u.id, u.call_sign, u.tracker_id, p.id, p.at,
+           ST_X(p.position::geometry), ST_Y(p.position::geometry)
     FROM fleet_unit u
     LEFT JOIN LATERAL (
         SELECT r.id, r.at, r.position FROM fleet_positionreport r
@@ -136,18 +149,22 @@ TARGET_SQL = """
     ) p ON true
     WHERE {where}
 """
+# A tracker's unit: by its key, or by its IMEI where that may stand alone (None matches nothing).
+# Should one unit's key be another's IMEI, the key wins.
+TRACKER_WHERE = "u.tracker_key = %s OR u.tracker_id = %s ORDER BY u.tracker_key = %s DESC LIMIT 1"
 
 
-def find_target(where: str, value: str | int | None, at: datetime) -> Target | None:
+def find_target(where: str, values: list, at: datetime) -> Target | None:
     if timezone.is_aware(at):
         at = at.astimezone(UTC)  # a device may send any offset; PostgreSQL takes up to ±15:59
     with connection.cursor() as cursor:
-        cursor.execute(TARGET_SQL.format(where=where), [at, value])
+        cursor.execute(TARGET_SQL.format(where=where), [at, *values])
         row = cursor.fetchone()
     if row is None:
         return None
-    unit_id, call_sign, report_id, last_at, lon, lat = row
-    return Target(unit_id, call_sign, LastFix(report_id, last_at, lon, lat) if report_id else None)
+    unit_id, call_sign, tracker_id, report_id, last_at, lon, lat = row
+    last = LastFix(report_id, last_at, lon, lat) if report_id else None
+    return Target(unit_id, call_sign, last, tracker_id)
 
 
 def check_jump(last: LastFix | None, lon: float, lat: float, at: datetime) -> None:
@@ -183,32 +200,91 @@ def count_rejected_fix(device: str, error: ActionError, unit_id: int | None = No
     RejectedFix.objects.count_one(device, error.code, error.message, unit_id)
 
 
-def unknown_device(device: str) -> ActionError:
-    device = (device or "").strip()
-    if not device:
-        return ActionError(_("The device id is missing (id or deviceid)."), "missing_device", 400)
-    error = ActionError(
-        _("Unknown device %(device)s: bind it to a unit (tracker id) first.") % {"device": device[:64]},
-        "unknown_device",
-        404,
-    )
-    count_rejected_fix(device, error)
+@dataclass(frozen=True)
+class Credential:
+    """What a tracker presents: a key (the server URL's last segment, else its device id) and
+    its device id as an IMEI, when the client's address may use one alone (else None)."""
+
+    key: str
+    imei: str | None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.key or self.imei)
+
+    @property
+    def usable_key(self) -> str:
+        return self.key if "\x00" not in self.key else ""  # never a key; PostgreSQL text holds no NUL
+
+    def where(self) -> tuple[str, list]:
+        return TRACKER_WHERE, [self.usable_key, self.imei, self.usable_key]
+
+
+def tracker_credential(device: str, address: str, path_key: str = "") -> Credential:
+    device, path_key = (device or "").strip(), (path_key or "").strip()
+    return Credential(path_key or device, device if device and imei_allowed(address) else None)
+
+
+@lru_cache(maxsize=8)
+def imei_networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def imei_allowed(address: str) -> bool:
+    """Whether a client at this address may name its unit by IMEI alone (TRACKER_IMEI_NETWORKS)."""
+    networks = imei_networks(tuple(settings.TRACKER_IMEI_NETWORKS))
+    if not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+def unknown_tracker(credential: Credential, address: str) -> ActionError:
+    """The one answer for every fix no unit claims, whatever it named (never repeated back), after
+    the per-address limit; counted per reason and hour, not per id."""
+    limit = settings.RATE_LIMITS_PER_MINUTE["tracker_unknown"]
+    wait = counter("tracker_unknown").seconds_to_wait(address, limit)
+    if wait:
+        message = _("Too many requests: try again in %(seconds)d seconds.") % {"seconds": wait}
+        return ActionError(message, "rate_limited", 429)
+    if not credential.given:
+        error = ActionError(_("The device id is missing (id or deviceid)."), "missing_device", 400)
+    else:
+        message = _("Unknown tracker: set it up with its unit's tracker key (see the unit in the admin).")
+        error = ActionError(message, "unknown_device", 404)
+    RejectedFix.objects.count_unknown(error.code, error.message)
     return error
 
 
-def tracker_unit(device: str) -> Unit:
-    """The unit a tracker is bound to (Unit.tracker_id); an unknown device is counted and refused."""
-    unit = Unit.objects.filter(tracker_id=(device or "").strip() or None).first()
+def tracker_unit(credential: Credential, address: str) -> Unit:
+    """The unit a tracker's credential names; none is counted and refused (unknown_tracker)."""
+    unit = Unit.objects.filter(tracker_key=credential.usable_key).first() if credential.usable_key else None
+    if unit is None and credential.imei:
+        unit = Unit.objects.filter(tracker_id=credential.imei).first()
     if unit is None:
-        raise unknown_device(device)
+        raise unknown_tracker(credential, address)
     return unit
 
 
-def record_tracker_fix(device: str, fix: Fix, *, received_at: datetime | None = None) -> PositionResult:
-    """A tracker's fix, for the unit its device id is bound to (404 when none is)."""
-    target = find_target("u.tracker_id = %s", (device or "").strip() or None, fix.at)
+def tracker_device(unit_tracker_id: str | None, call_sign: str) -> str:
+    """How refusals name a tracker in RejectedFix: its IMEI, never its key."""
+    return unit_tracker_id or f"{PositionSource.TRACKER}:{call_sign}"
+
+
+def record_tracker_fix(
+    credential: Credential, fix: Fix, *, address: str = "", received_at: datetime | None = None
+) -> PositionResult:
+    """A tracker's fix, for the unit its credential names (unknown_tracker when none does)."""
+    where, values = credential.where()
+    target = find_target(where, values, fix.at)
     if target is None:
-        raise unknown_device(device)
+        raise unknown_tracker(credential, address)
+    device = tracker_device(target.tracker_id, target.call_sign)
     return store(target, fix, PositionSource.TRACKER, device, received_at)
 
 
@@ -223,7 +299,7 @@ def record_position(
     """Store one fix of this unit in the history and, when it is the newest, as its position."""
     if source not in PositionSource.values:
         raise ActionError(f"Unknown position source {source!r}.", "bad_source")
-    target = find_target("u.id = %s", unit.pk, fix.at) or Target(unit.pk, unit.call_sign, None)
+    target = find_target("u.id = %s", [unit.pk], fix.at) or Target(unit.pk, unit.call_sign, None)
     return store(target, fix, source, device or f"{source}:{unit.call_sign}", received_at)
 
 

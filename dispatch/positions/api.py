@@ -8,13 +8,21 @@ background-geolocation SDK's format). Fields: `id` (or `deviceid`), `lat`, `lon`
 `bearing` (or `heading`) in degrees, `accuracy` in metres, `valid`; `altitude`, `batt` and any
 other field are accepted and not stored.
 
+A tracker proves which unit it is with the unit's tracker key (shown in the admin, with the two
+ways to set it): as the device identifier (`id`), or as the last segment of the server URL,
+`/api/osmand/<key>`, when the device identifier must stay the IMEI. The IMEI (Unit.tracker_id)
+alone is accepted only from the networks in TRACKER_IMEI_NETWORKS. An unknown key, a wrong key
+and an IMEI from elsewhere all get the same 404, which never repeats what was sent; they are
+counted per reason and hour (RejectedFix), and after RATE_LIMITS_PER_MINUTE["tracker_unknown"] a
+minute from one address they get 429. A known key is never limited.
+
 Status codes are chosen for how the clients retry. Traccar Client buffers every fix and resends
 the oldest until the server answers 2xx (the classic app every 30 s, treating any status of 400
 or more as a failure; the SDK-based app keeps the record until 2xx), so a refused fix answered
 with a 4xx would be resent forever and hold up every fix behind it. An impossible fix from a
-known device is therefore answered 200 with `"stored": false` and the reason, and counted
-(RejectedFix). An unknown device id gets 404 (the Traccar server answers 400): its fixes stay
-on the device and arrive once someone binds the id to a unit (Unit.tracker_id).
+known tracker is therefore answered 200 with `"stored": false` and the reason, and counted
+(RejectedFix). An unknown tracker gets 404 (the Traccar server answers 400): its fixes stay on
+the device and arrive once it is set up with its unit's key.
 
 Under daphne the trackers' path is answered by TrackerFastPath (end of this module) before
 Django's stack; the django-ninja route runs the same osmand_answer for the schema, WSGI and tests.
@@ -26,7 +34,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -36,6 +44,7 @@ from ninja.responses import Status
 from dispatch.core.actions import ActionError
 from dispatch.core.inputs import json_nul, nul_message, querydict_nul
 from dispatch.core.openapi import ErrorOut, errors
+from dispatch.core.ratelimit import WINDOW_SECONDS, client_address
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Role
 from dispatch.positions.actions import (
@@ -43,6 +52,8 @@ from dispatch.positions.actions import (
     count_rejected_fix,
     record_position,
     record_tracker_fix,
+    tracker_credential,
+    tracker_device,
     tracker_unit,
 )
 from fleet.models import PositionSource, Unit
@@ -69,7 +80,11 @@ def refused(exc: ActionError) -> dict:
 
 
 OSMAND_FIELDS = [
-    ("id", "device id, bound to a unit by Unit.tracker_id (or `deviceid`)"),
+    (
+        "id",
+        "the unit's tracker key, unless the URL carries it (or `deviceid`); "
+        "the IMEI alone only from TRACKER_IMEI_NETWORKS",
+    ),
     ("lat", "latitude, degrees WGS-84"),
     ("lon", "longitude, degrees WGS-84"),
     ("timestamp", "fix time: unix seconds, unix milliseconds or ISO 8601; none means now"),
@@ -81,7 +96,8 @@ OSMAND_FIELDS = [
     ("batt", "battery %; accepted, not stored"),
 ]
 # The fields come as query parameters, or (when the query is empty) as a form body, or as the
-# JSON object of Traccar Client 9+: id, lat and lon are required in whichever form is used.
+# JSON object of Traccar Client 9+: lat and lon are required in whichever form is used, and id
+# unless the URL carries the key.
 OSMAND_PARAMETERS = [
     {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
     for name, text in OSMAND_FIELDS
@@ -137,11 +153,10 @@ class RouteOptions(TypedDict):
 
 
 OSMAND: RouteOptions = {
-    # Trackers carry no session or key: a device is known by its id alone. Deployments expose
-    # this path only to the trackers' network (the APN / VPN in front of HAProxy), not to the
-    # internet. With auth=None django-ninja does no CSRF check: devices have no CSRF token.
+    # Trackers carry no session: a device proves its unit by the unit's tracker key (see above).
+    # With auth=None django-ninja does no CSRF check: devices have no CSRF token.
     "auth": None,
-    "response": {200: OsmAndOut, **errors(400, 404, 422)},
+    "response": {200: OsmAndOut, **errors(400, 404, 422, 429)},
     "summary": "A position fix from a tracker (OsmAnd protocol, Traccar Client)",
     "description": __doc__.split("\n\n", 1)[1],
     "openapi_extra": {"parameters": OSMAND_PARAMETERS},
@@ -153,15 +168,29 @@ OSMAND_POST: RouteOptions = {
 
 
 # Both methods, as the protocol allows any (Traccar Client posts with the fields in the query).
-# Under daphne, TrackerFastPath below answers this path before Django; this route serves the
-# same function for the schema, WSGI and the test client.
+# Under daphne, TrackerFastPath (fast_path.py) answers these paths before Django; these routes
+# serve the same function for the schema, WSGI and the test client.
 @router.get("/osmand", operation_id="osmand_get", **OSMAND)
 @router.post("/osmand", operation_id="osmand_post", **OSMAND_POST)
-def osmand(request: HttpRequest) -> Status:
+def osmand(request: HttpRequest, response: HttpResponse) -> Status:
+    return osmand_route(request, response, "")
+
+
+@router.get("/osmand/{key}", operation_id="osmand_key_get", **OSMAND)
+@router.post("/osmand/{key}", operation_id="osmand_key_post", **OSMAND_POST)
+def osmand_with_key(request: HttpRequest, response: HttpResponse, key: str) -> Status:
+    return osmand_route(request, response, key)
+
+
+def osmand_route(request: HttpRequest, response: HttpResponse, key: str) -> Status:
     form = request.POST if request.content_type in FORM_TYPES else None
     body = b"" if form is not None else request.body  # a multipart body is read once, by POST
     # Django sets content_type on every request ("" without the header); the stubs allow None.
-    status, answer = osmand_answer(request.GET, request.content_type or "", body, form)
+    status, answer = osmand_answer(
+        request.GET, request.content_type or "", body, form, key=key, address=client_address(request)
+    )
+    for header, value in retry_after(status).items():
+        response[header] = value
     return Status(status, answer)
 
 
@@ -169,29 +198,44 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def osmand_answer(
-    query: QueryDict, content_type: str, body: bytes, form: QueryDict | None = None
+    query: QueryDict,
+    content_type: str,
+    body: bytes,
+    form: QueryDict | None = None,
+    *,
+    key: str = "",
+    address: str = "",
 ) -> tuple[int, dict]:
-    """The whole OsmAnd exchange, whoever serves the HTTP: (status, JSON body)."""
+    """The whole OsmAnd exchange, whoever serves the HTTP: (status, JSON body). `key` is the
+    server URL's last segment (/api/osmand/<key>), `address` the client's (ratelimit.client_address)."""
     received_at = timezone.now()
     field = osmand_nul(query, content_type, body, form)
     if field is not None:
         return 422, {"error": nul_message(field), "code": "nul_character"}
     device, read_fix = osmand_request(query, content_type, body, form)
+    credential = tracker_credential(device, address, key)
     try:
         fix = read_fix()
     except ActionError as exc:
         try:
-            unit = tracker_unit(device)  # an unknown device gets 404 even when its fix is garbage
+            unit = tracker_unit(credential, address)  # an unknown tracker's garbage gets the same 404
         except ActionError as unknown:
             return unknown.status, json_body(unknown)
-        count_rejected_fix(device, exc, unit.pk)
+        count_rejected_fix(tracker_device(unit.tracker_id, unit.call_sign), exc, unit.pk)
         return 200, refused(exc)
     try:
-        result = record_tracker_fix(device, fix, received_at=received_at)
+        result = record_tracker_fix(credential, fix, address=address, received_at=received_at)
     except ActionError as exc:
-        # An impossible fix: 200, or the device resends it forever; no such device: 4xx.
+        # An impossible fix: 200, or the device resends it forever; no such tracker: 4xx.
         return (200, refused(exc)) if exc.status == 422 else (exc.status, json_body(exc))
     return 200, {"stored": True, "moved": result.moved, "code": "", "error": ""}
+
+
+def retry_after(status: int) -> dict[str, str]:
+    """The Retry-After header of a 429 (ratelimit's windows are whole minutes), else none."""
+    if status != 429:
+        return {}
+    return {"Retry-After": str(max(1, WINDOW_SECONDS - int(timezone.now().timestamp()) % WINDOW_SECONDS))}
 
 
 def json_body(exc: ActionError) -> dict:

@@ -1,22 +1,25 @@
-"""Trackers' fixes under daphne: /api/osmand answered before Django's stack (a few hundred fixes
-a second must not each pay for the middleware), by the same osmand_answer as the django-ninja
-route."""
+"""Trackers' fixes under daphne: /api/osmand and /api/osmand/<key> answered before Django's stack
+(a few hundred fixes a second must not each pay for the middleware), by the same osmand_answer as
+the django-ninja routes."""
 
 import asyncio
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import InterfaceError, OperationalError, close_old_connections
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
-from dispatch.positions.api import osmand_answer
+from dispatch.core.ratelimit import client_address
+from dispatch.positions.api import osmand_answer, retry_after
 
 log = logging.getLogger(__name__)
 
 
-OSMAND_PATH = "/api/osmand"
+# The trackers' paths: the key, when the server URL carries it, is the last segment.
+OSMAND_PATH = re.compile(r"/api/osmand(?:/([^/]+))?")
 # Fix work in flight at once per process: the database waits overlap, and the requests beyond
 # wait as coroutines, not as runnable threads fighting the consoles for the interpreter.
 FAST_PATH_WORKERS = 4
@@ -41,7 +44,8 @@ class TrackerFastPath:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="osmand")
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] != OSMAND_PATH or scope["method"] not in ("GET", "POST"):
+        matched = OSMAND_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if matched is None or scope["method"] not in ("GET", "POST"):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
@@ -52,10 +56,22 @@ class TrackerFastPath:
             return await respond(send, 413, {"error": _("Request too large."), "code": "413"})
         query = QueryDict(scope.get("query_string", b"").decode("latin-1"))
         loop = asyncio.get_running_loop()
+        key, address = matched.group(1) or "", scope_address(scope, headers)
         status, answer = await loop.run_in_executor(
-            self.executor, answer_in_worker, query, content_type, body
+            self.executor, answer_in_worker, query, content_type, body, key, address
         )
         await respond(send, status, answer)
+
+
+def scope_address(scope, headers: dict[bytes, bytes]) -> str:
+    """The client's address as dispatch.core.ratelimit.client_address reads it from a request
+    (BEHIND_PROXY: the hop HAProxy appended to X-Forwarded-For)."""
+    request = HttpRequest()
+    client = scope.get("client")
+    request.META["REMOTE_ADDR"] = client[0] if client else ""
+    if b"x-forwarded-for" in headers:
+        request.META["HTTP_X_FORWARDED_FOR"] = headers[b"x-forwarded-for"].decode("latin-1")
+    return client_address(request)
 
 
 async def read_body(receive) -> bytes | None:
@@ -75,16 +91,19 @@ async def read_body(receive) -> bytes | None:
 async def respond(send, status: int, answer: dict) -> None:
     payload = json.dumps(answer, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in retry_after(status).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
-def answer_in_worker(query: QueryDict, content_type: str, body: bytes) -> tuple[int, dict]:
+def answer_in_worker(
+    query: QueryDict, content_type: str, body: bytes, key: str = "", address: str = ""
+) -> tuple[int, dict]:
     """One fix in a worker thread, with a request's database hygiene around it: a connection
     from the pool for this fix only, a broken one dropped."""
     close_old_connections()
     try:
-        return osmand_answer(query, content_type, body)
+        return osmand_answer(query, content_type, body, key=key, address=address)
     except (OperationalError, InterfaceError):
         log.warning("tracker fix not stored: database unavailable", exc_info=True)
         return 503, {"error": _("The database is switching over; try again."), "code": "database_unavailable"}

@@ -16,6 +16,7 @@ DIR/env (DATABASE_URL with every database host, REDIS_SENTINELS, the HAProxy add
 """
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -89,6 +90,9 @@ class Topology:
     haproxy_port: int = 0
     password: str = ""
     replication_password: str = ""
+    secret_key: str = ""  # the app nodes' SECRET_KEY: one for all, so sessions work on any node
+    data_key: str = ""  # DATA_ENCRYPTION_KEY, one for all nodes
+    redis_password: str = ""  # every Redis node's and Sentinel's password
     prefix: str = ""
     pids: dict[str, int] = field(default_factory=dict)
 
@@ -123,7 +127,10 @@ class Topology:
             "DATABASE_URL": self.database_url(),
             "REDIS_SENTINELS": self.sentinel_list(),
             "REDIS_SENTINEL_MASTER": MASTER_NAME,
+            "REDIS_PASSWORD": self.redis_password,
             "CHANNEL_PREFIX": self.prefix,
+            "SECRET_KEY": self.secret_key,
+            "DATA_ENCRYPTION_KEY": self.data_key,
             "ALLOWED_HOSTS": f"{HOST},localhost",
             "BEHIND_PROXY": "1",
             "DEMO_MODE": "0",
@@ -142,6 +149,9 @@ def plan(directory: Path, apps: int) -> Topology:
         dir=str(directory),
         password=secrets.token_urlsafe(18),
         replication_password=secrets.token_urlsafe(18),
+        secret_key=secrets.token_urlsafe(48),
+        data_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        redis_password=secrets.token_urlsafe(24),
         prefix=f"d120ha{os.getpid()}",
     )
     topo.etcd = [
@@ -355,6 +365,7 @@ def start_redis(topo: Topology, node: dict[str, Any]) -> int:
         port=node["port"],
         dir=home,
         replicaof=replica,
+        password=topo.redis_password,
     )
     return spawn(topo, node["name"], ["redis-server", str(config)])
 
@@ -373,6 +384,7 @@ def start_sentinel(topo: Topology, node: dict[str, Any]) -> int:
             dir=home,
             master_name=MASTER_NAME,
             master_port=topo.redis[0]["port"],
+            password=topo.redis_password,
         )
     return spawn(topo, node["name"], ["redis-sentinel", str(config)])
 
@@ -381,15 +393,30 @@ def start_app(topo: Topology, node: dict[str, Any]) -> int:
     """daphne, and beside it the node's background loops (`manage.py run_workers`: outbox, call
     escalation, pre-arrival notices), as on every app node: they claim their work with
     conditional updates, so two nodes never do the same piece at once."""
-    argv = [str(DAPHNE), "-b", HOST, "-p", str(node["port"]), "dispatch.asgi:application"]
-    pid = spawn(topo, node["name"], argv, env=topo.app_env(), cwd=str(ROOT))
+    pid = spawn(topo, node["name"], daphne_argv(node["port"]), env=topo.app_env(), cwd=str(ROOT))
     workers = [str(APP_PYTHON), "manage.py", "run_workers"]
     spawn(topo, workers_of(node), workers, env=topo.app_env(), cwd=str(ROOT))
     return pid
 
 
+def daphne_argv(port: int) -> list[str]:
+    """daphne's own access log is off: it would record location-link tokens, tracker keys and
+    phone numbers in paths; the app writes a scrubbed one (dispatch/core/access_log.py)."""
+    return [str(DAPHNE), "--access-log", os.devnull, "-b", HOST, "-p", str(port), "dispatch.asgi:application"]
+
+
 def workers_of(node: dict[str, Any]) -> str:
     return f"{node['name']}-workers"
+
+
+# Requests a minute per client address on the public paths (ops/ha/templates/haproxy.cfg): the
+# app's own per-node defaults (settings.RATE_LIMITS_PER_MINUTE), and for trackers a flood guard
+# for a carrier address with up to a thousand trackers sending every five seconds behind it.
+HAPROXY_RATES_PER_MINUTE = {
+    "sign_in_per_minute": 20,
+    "location_link_per_minute": 30,
+    "tracker_per_minute": 15_000,
+}
 
 
 def start_haproxy(topo: Topology) -> int:
@@ -401,6 +428,7 @@ def start_haproxy(topo: Topology) -> int:
         host=HOST,
         port=topo.haproxy_port,
         servers=servers,
+        **HAPROXY_RATES_PER_MINUTE,
     )
     # -db: stay in the foreground, so the pid we hold is HAProxy's own.
     return spawn(topo, "haproxy", ["haproxy", "-db", "-f", str(config)])
@@ -477,12 +505,20 @@ def sync_standby(topo: Topology) -> dict[str, Any] | None:
     return next((n for n in topo.pg if n["name"] == name), None)
 
 
-def redis_cmd(port: int, *args: str, timeout: float = 1.0) -> str:
-    """One command over RESP, standard library only; '' when the server does not answer."""
-    request = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+def resp(*args: str) -> bytes:
+    return (f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)).encode()
+
+
+def redis_cmd(port: int, *args: str, password: str = "", timeout: float = 1.0) -> str:
+    """One command over RESP, standard library only; '' when the server does not answer. With a
+    password, AUTH first (its +OK is read and dropped)."""
     try:
         with socket.create_connection((HOST, port), timeout=timeout) as sock:
-            sock.sendall(request.encode())
+            if password:
+                sock.sendall(resp("AUTH", password))
+                if not sock.recv(256).startswith(b"+OK"):
+                    return ""
+            sock.sendall(resp(*args))
             chunks = b""
             while True:
                 data = sock.recv(65536)
@@ -510,7 +546,9 @@ def reply_complete(data: bytes) -> bool:
 def redis_master_port(topo: Topology) -> int | None:
     """The master as the Sentinels see it (the first that answers)."""
     for s in topo.sentinels:
-        reply = redis_cmd(s["port"], "SENTINEL", "get-master-addr-by-name", MASTER_NAME)
+        reply = redis_cmd(
+            s["port"], "SENTINEL", "get-master-addr-by-name", MASTER_NAME, password=topo.redis_password
+        )
         lines = reply.split("\r\n")
         if reply.startswith("*2") and len(lines) >= 5:
             return int(lines[4])
@@ -519,9 +557,13 @@ def redis_master_port(topo: Topology) -> int | None:
 
 def redis_health(topo: Topology) -> dict[str, Any]:
     master = redis_master_port(topo)
-    info = redis_cmd(master, "INFO", "replication") if master else ""
+    info = redis_cmd(master, "INFO", "replication", password=topo.redis_password) if master else ""
     replicas = info.count("state=online")
-    sentinels = sum(1 for s in topo.sentinels if redis_cmd(s["port"], "PING").startswith("+PONG"))
+    sentinels = sum(
+        1
+        for s in topo.sentinels
+        if redis_cmd(s["port"], "PING", password=topo.redis_password).startswith("+PONG")
+    )
     return {
         "master_port": master,
         "online_replicas": replicas,

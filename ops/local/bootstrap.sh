@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
   libgeos-c1v5 libproj25 redis-server gettext nodejs npm
-  etcd-server)  # etcd: tests/test_leader_watch.py runs the leader watch against a real member
+  etcd-server haproxy)  # etcd, haproxy: tests/ops/ runs the leader watch and the proxy's rules for real
 BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

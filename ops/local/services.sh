@@ -71,13 +71,33 @@ start_redis() {
   mkdir -p "$REDISDIR"
   if ! redis_running; then
     REDIS_PORT=$(free_port 56379)
+    # Redis answers only with its password, even on loopback: another local user or a page
+    # that tricks a browser into talking to it gets nothing.
+    REDIS_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
     echo "== starting Redis on 127.0.0.1:$REDIS_PORT"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDISDIR" --daemonize yes \
+    (umask 077; printf 'port %s\nrequirepass %s\n' "$REDIS_PORT" "$REDIS_PASSWORD" > "$REDISDIR/redis.conf")
+    redis-server "$REDISDIR/redis.conf" --bind 127.0.0.1 --dir "$REDISDIR" --daemonize yes \
       --pidfile "$REDISDIR/redis.pid" --logfile "$REDISDIR/redis.log" --save "" --appendonly no
     for _ in $(seq 50); do redis_running && break; sleep 0.1; done
-    echo "REDIS_PORT=$REDIS_PORT" > "$REDISDIR/port"
+    (umask 077; printf 'REDIS_PORT=%s\nREDIS_PASSWORD=%s\n' "$REDIS_PORT" "$REDIS_PASSWORD" > "$REDISDIR/port")
   fi
   . "$REDISDIR/port"
+}
+
+# This installation's own SECRET_KEY, made once: daphne refuses the published development key.
+secret_key() {
+  if [ ! -s "$VAR/secret_key" ]; then
+    (umask 077; head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$VAR/secret_key")
+  fi
+  cat "$VAR/secret_key"
+}
+
+# The key that seals stored secrets (hospitals/secrets.py), made once.
+data_key() {
+  if [ ! -s "$VAR/data_key" ]; then
+    (umask 077; "$ROOT/.venv/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$VAR/data_key")
+  fi
+  cat "$VAR/data_key"
 }
 
 write_env() {
@@ -86,7 +106,9 @@ write_env() {
   {
     echo "# Written by ops/local/services.sh for the embedded PostgreSQL and Redis."
     echo "export DATABASE_URL='postgres://dispatch120:$pw@127.0.0.1:$PG_PORT/dispatch120'"
-    echo "export REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'"
+    echo "export REDIS_URL='redis://${REDIS_PASSWORD:+:$REDIS_PASSWORD@}127.0.0.1:$REDIS_PORT/0'"
+    echo "export SECRET_KEY='$(secret_key)'"
+    echo "export DATA_ENCRYPTION_KEY='$(data_key)'"
   } > "$ENVFILE"
 }
 
@@ -100,7 +122,9 @@ case "${1:-start}" in
   start)
     if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}${REDIS_SENTINELS:-}" ]; then
       echo "== using DATABASE_URL and REDIS_URL from the environment"
-      { echo "export DATABASE_URL='$DATABASE_URL'"; echo "export REDIS_URL='${REDIS_URL:-}'"; } > "$ENVFILE"
+      { echo "export DATABASE_URL='$DATABASE_URL'"; echo "export REDIS_URL='${REDIS_URL:-}'"
+        echo "export SECRET_KEY='${SECRET_KEY:-$(secret_key)}'"
+        echo "export DATA_ENCRYPTION_KEY='${DATA_ENCRYPTION_KEY:-$(data_key)}'"; } > "$ENVFILE"
       exit 0
     fi
     start_postgres

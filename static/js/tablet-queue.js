@@ -9,6 +9,9 @@ import { csrfToken } from "./shared.js";
 const RETRY_MS = 4000;
 const MAX_BATCH = 200; // the server's limit per sync
 const SYNC_MS = 20000;
+// Every tablet user's outbox is one localStorage entry under this prefix. Signing out clears the
+// site's storage (Clear-Site-Data), so tablet-signout.js counts them all before it lets a sign-out go.
+export const OUTBOX_PREFIX = "d120.tablet.outbox.";
 
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -17,13 +20,13 @@ export function newKey() {
 
 export class Outbox {
   constructor(user, { onChange, onApplied, onRefused, onNetwork } = {}) {
-    this.storageKey = `d120.tablet.outbox.${user}`;
+    this.storageKey = `${OUTBOX_PREFIX}${user}`;
     this.onChange = onChange || (() => {});
     this.onApplied = onApplied || (() => {});
     this.onRefused = onRefused || (() => {});
     this.onNetwork = onNetwork || (() => {});
     this.items = this.load();
-    this.sending = false;
+    this.running = null; // the send under way: a promise that settles when it has ended
     this.again = false;
     this.timer = null;
     window.addEventListener("online", () => this.flush());
@@ -57,18 +60,30 @@ export class Outbox {
     this.timer = setTimeout(() => this.flush(), RETRY_MS);
   }
 
-  async flush() {
-    if (this.sending) { this.again = true; return; }
-    if (!this.items.length) return;
-    this.sending = true;
-    try {
-      do {
-        this.again = false;
-        await this.sendBatch(this.items.slice(0, MAX_BATCH));
-      } while ((this.again || this.sentAll) && this.items.length && !this.stalled);
-    } finally {
-      this.sending = false;
-    }
+  // Send what waits, in order. The promise settles when this send has ended, sent or not: a
+  // caller that must know (signing out) awaits it; a flush asked during a send joins it.
+  flush() {
+    if (this.running) { this.again = true; return this.running; }
+    if (!this.items.length) return Promise.resolve();
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.sendBatch(this.items.slice(0, MAX_BATCH));
+        } while ((this.again || this.sentAll) && this.items.length && !this.stalled);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  // Drop everything waiting, for good (the crew chose to sign out and lose it).
+  discard() {
+    clearTimeout(this.timer);
+    this.items = [];
+    localStorage.removeItem(this.storageKey);
+    this.onChange(this.items);
   }
 
   async sendBatch(batch) {

@@ -10,6 +10,7 @@ import {
 } from "./shared.js";
 import { chime } from "./sound.js";
 import { Outbox } from "./tablet-queue.js";
+import { useOutbox } from "./tablet-signout.js";
 import { TabletMap } from "./tablet-map.js";
 import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
 
@@ -109,6 +110,8 @@ async function refresh() {
       try {
         const [current, messages] = await Promise.all([get("/api/crew/assignment"), get("/api/crew/messages?limit=60")]);
         const shiftChanged = (current.shift?.unit.id ?? null) !== (state.shift?.unit.id ?? null);
+        // Ended here, on another tablet or by the control room: its patient data leaves the tablet.
+        if (shiftChanged && state.shift) shiftEnded();
         const previous = state.assignment;
         if (previous && previous.id !== current.assignment?.id && !shiftChanged) noteEnded(previous);
         keepNewerUnit(current);
@@ -175,6 +178,7 @@ const outbox = new Outbox(config.user, {
   },
   onNetwork: (ok) => setNetwork(ok),
 });
+useOutbox(outbox); // signing out sends what waits first, or asks (tablet-signout.js)
 
 function setNetwork(ok) {
   if (state.network === ok) return;
@@ -472,9 +476,25 @@ function renderDetails() {
     [gettext("Patient"), escapeHtml(patient || "—") + (i.patient_count > 1 ? ` · ${gettext("patients")} ${i.patient_count}` : "")],
     [gettext("Triage"), i.triage.protocol ? `${escapeHtml(en ? i.triage.protocol_name_en || i.triage.protocol_name : i.triage.protocol_name)}<ol class="triage-path">${path}</ol>` : "—"],
     [gettext("Instruction"), escapeHtml(i.triage.instruction || "—")],
-    [gettext("Dispatcher notes"), escapeHtml(i.notes || "—")],
+    [gettext("Dispatcher notes"), dispatcherNotes(i)],
   ];
   $("details").innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
+}
+
+// What the dispatcher wrote for the crew: hazards first, then where inside the address and the
+// way in, then the free notes (their line breaks kept).
+function dispatcherNotes(i) {
+  const text = (value) => escapeHtml(value).replace(/\n/g, "<br>");
+  const where = [[gettext("Building"), i.address_building], [gettext("Entrance"), i.address_unit],
+    [gettext("Floor"), i.address_floor], [gettext("Room"), i.address_room]]
+    .filter(([, value]) => value).map(([label, value]) => `${label} <b>${escapeHtml(value)}</b>`).join(" · ");
+  const parts = [
+    i.hazards && `<p class="warning hazards">⚠ <b>${gettext("Hazards")}:</b> ${text(i.hazards)}</p>`,
+    where && `<p class="address-detail">${where}</p>`,
+    i.access_notes && `<p class="access-notes"><b>${gettext("Access")}:</b> ${text(i.access_notes)}</p>`,
+    i.notes && `<p class="notes">${text(i.notes)}</p>`,
+  ].filter(Boolean);
+  return parts.join("") || "—";
 }
 
 // The patient record ----------------------------------------------------------------------
@@ -771,7 +791,7 @@ $("end-shift").onclick = async () => {
     await post("/api/crew/shift/end", {});
     state.shift = null;
     state.assignment = null;
-    await forgetCopies();
+    await shiftEnded();
     shiftMoved();
     render();
   } catch (error) {
@@ -790,22 +810,33 @@ $("refused-ok").onclick = () => { state.refused = []; renderRefused(); };
 
 // ---------------------------------------------------------------- offline copies
 
-// The service worker keeps the page and the last reads for a tablet that restarts offline.
-const COPIES = `tablet-${config.user}`;
+// The service worker keeps the page and the last reads for a tablet that restarts offline, no
+// longer than the crew's shift (its sign-in lifetime) and for this sign-in only (tablet-sw.js).
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register(`/tablet/sw.js?user=${encodeURIComponent(config.user)}`, { scope: "/tablet/" })
+  const worker = `/tablet/sw.js?user=${encodeURIComponent(config.user)}&hours=${encodeURIComponent(config.shift_hours)}`;
+  navigator.serviceWorker.register(worker, { scope: "/tablet/" })
     .catch(() => { /* no copies: the page still works online */ });
 }
 
-// Patient data must not stay on a tablet after its crew has left it.
-async function forgetCopies() {
-  try { if (window.caches) await caches.delete(COPIES); } catch { /* nothing kept */ }
+// A message to the worker, answered once it has done it (or after 3 s: nothing to wait for).
+async function tellWorker(type) {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration("/tablet/");
+    const worker = registration?.active || navigator.serviceWorker?.controller;
+    if (!worker) return;
+    await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = resolve;
+      worker.postMessage({ type }, [channel.port2]);
+      setTimeout(resolve, 3000);
+    });
+  } catch { /* no worker, no copies */ }
 }
-document.querySelector("form[action$='/logout/']")?.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  await forgetCopies();
-  event.target.submit();
-});
+
+// The shift is over: the job and patient answers the worker kept go; the page itself stays.
+function shiftEnded() {
+  return tellWorker("shift-ended");
+}
 
 // ---------------------------------------------------------------- start
 
@@ -813,7 +844,7 @@ const showState = showConnectionState($("conn"));
 const socket = new LiveSocket({
   after: config.last_seq,
   onEvent: (event) => {
-    if (/^(assignment|unit|message|patient|vitals|incident)\./.test(event.kind)) refreshSoon();
+    if (/^(assignment|unit|message|patient|vitals|incident|shift)\./.test(event.kind)) refreshSoon();
   },
   onResync: () => refresh(),
   onState: (s) => { showState(s); if (s === "live") { refreshSoon(); outbox.flush(); } },

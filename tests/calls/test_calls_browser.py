@@ -16,7 +16,7 @@ from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.core import outbox
 from dispatch.incidents.actions import close_incident, create_incident
 from dispatch.models import Call, Incident, Role, User
-from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.calls_helpers import migrated_data_back, off_loop  # noqa: F401  (fixture)
 from tests.support.fake_twilio import fake_twilio  # noqa: F401  (fixture)
 from tests.support.page_waits import wait_until

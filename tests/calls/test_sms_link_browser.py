@@ -13,7 +13,7 @@ from dispatch.calls.actions import record_call_event, send_location_link, take_c
 from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.core import outbox
 from dispatch.models import CallerLocation, LocationLink
-from tests.support.browser import browser, live_url  # noqa: F401  (fixtures)
+from tests.support.browser import browser  # noqa: F401  (fixtures)
 from tests.support.calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from tests.support.fake_twilio import fake_twilio  # noqa: F401  (fixture)
 

@@ -14,7 +14,10 @@ def dispatcher_client(client, world):
 
 
 def post_json(client, url: str, body) -> tuple[int, dict]:
-    response = client.post(url, data=json.dumps(body), content_type="application/json")
+    # In English: the words below are the English messages (the Chinese are in locale/).
+    response = client.post(
+        url, data=json.dumps(body), content_type="application/json", headers={"Accept-Language": "en"}
+    )
     assert response["Content-Type"].startswith("application/json")
     return response.status_code, response.json()
 

@@ -11,8 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-import schemathesis
-from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -23,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.api_clients import signed_in
+from tests.support.api_clients import published_schema, signed_in
 
 # Examples per operation and generation mode; FUZZ_EXAMPLES=100 for a long hunt (about 90,000
 # requests), which gets the time it needs instead of the suite's 300 s per test.
@@ -96,7 +94,7 @@ def on_shift(world):
 
 
 def test_the_schema_fuzzed_as_each_role_finds_no_server_error(world, grid, on_shift, capsys):
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    schema = published_schema(world.erin)
     roles = {
         "anonymous": None,
         "dispatcher": world.alice,

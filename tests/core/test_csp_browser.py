@@ -9,7 +9,7 @@ from django.utils import timezone
 from dispatch.calls.actions import record_call_event, send_location_link, take_call
 from dispatch.calls.telephony.events import CallEvent, CallEventKind
 from dispatch.crew.actions import start_shift
-from tests.support.browser import OPEN_CONTEXTS, PAGE_ERRORS, browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import OPEN_CONTEXTS, PAGE_ERRORS, browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from tests.support.page_waits import wait_until
 

@@ -13,7 +13,7 @@ from dispatch.incidents.actions import create_incident
 from dispatch.models import CallerLocation, Event, Incident
 from fleet.models import PositionReport
 from tests.support.calls_helpers import send_link, taken_call
-from tests.support.trackers import call
+from tests.support.trackers import call, key
 
 
 @pytest.fixture
@@ -41,16 +41,28 @@ def test_a_nul_in_a_tracker_id_is_refused_naming_the_field(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_nul_in_a_tracker_fix_is_refused_by_daphnes_fast_path_too(world):
-    fix = {"id": "dev-als1", "lat": 24.9, "lon": 119.6, "batt": "9\x00"}
+    fix = {"id": key(), "lat": 24.9, "lon": 119.6, "batt": "9\x00"}
     status, answer = call("GET", f"/api/osmand?{urlencode(fix)}")
     assert (status, answer["code"]) == (422, "nul_character") and answer["error"].startswith("batt")
     body = {
-        "device_id": "dev-als1",
+        "device_id": key(),
         "location": {"coords": {"latitude": 24.9, "longitude": 119.6}},
         "x": "\x00",
     }
     status, answer = call("POST", "/api/osmand", json.dumps(body).encode(), "application/json")
     assert (status, answer["code"]) == (422, "nul_character")
+    assert not PositionReport.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_in_a_trackers_url_key_is_an_unknown_tracker_on_both_paths(world):
+    """The key in /api/osmand/<key> is no query field: on daphne's fast path a NUL there is a key
+    nobody has (404), not a database error; through Django the input guard refuses it (422)."""
+    fix = urlencode({"lat": 24.9, "lon": 119.6})
+    status, answer = call("GET", f"/api/osmand/{key()}%00?{fix}")
+    assert (status, answer["code"]) == (404, "unknown_device")
+    response = Client().get(f"/api/osmand/{key()}%00?{fix}")  # Django's guard sees it first
+    assert (response.status_code, response.json()["code"]) == (422, "nul_character")
     assert not PositionReport.objects.exists()
 
 

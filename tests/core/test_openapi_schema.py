@@ -116,3 +116,18 @@ def test_every_operation_documents_its_error_answers(schema):
             for code in codes - {"200", "201", "202", "204"}:
                 body = op["responses"][code]["content"]["application/json"]["schema"]
                 assert body == {"$ref": "#/components/schemas/ErrorOut"}, f"{method.upper()} {path} {code}"
+
+
+def test_the_schema_and_its_docs_are_for_signed_in_users(client, world):
+    """They map every endpoint: of use to an attacker, of none to the public."""
+    anonymous = client.get("/api/schema/")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "login_required"
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/login/")
+    client.force_login(world.carol)  # any role may read them
+    assert client.get("/api/schema/").status_code == 200
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Swagger UI from our own install (django-ninja's static files), never from a CDN
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html and "//unpkg" not in html

@@ -31,7 +31,8 @@ async def listen_quietly(url: str, cookie: str, seconds: float) -> tuple[list[st
     """Message types received while idle, and the close code if the server closed the socket."""
     kinds: list[str] = []
     headers = {"Cookie": cookie}
-    async with websockets.connect(url, additional_headers=headers, origin="http://127.0.0.1") as ws:
+    origin = url.replace("ws://", "http://").split("/ws/")[0]  # the page's own address, port and all
+    async with websockets.connect(url, additional_headers=headers, origin=origin) as ws:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:

@@ -87,3 +87,12 @@ def test_console_is_for_dispatchers_and_supervisors(client, world, user, status)
     assert response.status_code == status
     if status == 200:
         assert b'id="console"' in response.content and b"data-last-seq" in response.content
+
+
+@pytest.mark.parametrize("user, shown", [("alice", True), ("bob", True), ("carol", False), ("dave", False)])
+def test_the_start_page_counts_incidents_and_units_for_the_control_room_only(client, world, user, shown):
+    client.force_login(getattr(world, user))
+    page = client.get("/", headers={"Accept-Language": "en"}).content.decode()
+    assert ('class="stats"' in page) is shown
+    if shown:
+        assert "units available" in page and "open incidents" in page

@@ -7,8 +7,6 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-import schemathesis
-from django.core.wsgi import get_wsgi_application
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -16,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.api_clients import signed_in
+from tests.support.api_clients import published_schema, signed_in
 from tests.support.crew_tablet import new_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +53,7 @@ class SchemaClient:
 
 
 def test_one_incident_from_call_to_hospital_through_the_schema(world, grid):
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    schema = published_schema(world.erin)
     dispatcher = SchemaClient(schema, world.alice)
     crew = SchemaClient(schema, world.carol)
     nurse = SchemaClient(schema, world.dave)

@@ -5,7 +5,7 @@ import pytest
 
 from dispatch.crew.actions import end_shift, send_message, start_shift
 from dispatch.incidents.actions import cancel_assignment
-from dispatch.models import Event, Message
+from dispatch.models import Event, Message, User
 from tests.support.crew_tablet import crew_member, post, signed_in
 
 
@@ -62,6 +62,7 @@ def test_only_the_receiving_side_marks_read(world, tablet, assignment):
 
 
 def test_a_message_to_a_unit_nobody_is_on_is_refused(world, console):
+    end_shift(User.objects.get(username="crew-t-bls-1"))  # the world staffs every unit
     status, error = post(console, f"/api/units/{world.bls1.pk}/messages", {"text": "在吗"})
     assert status == 409 and "T-BLS-1" in error["error"]
     assert not Message.objects.exists()

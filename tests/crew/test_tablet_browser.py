@@ -19,7 +19,7 @@ from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Event, Place, Role, User, VitalSign
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
-from tests.support.browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, eventually, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

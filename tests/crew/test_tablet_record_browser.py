@@ -7,7 +7,7 @@ from dispatch.crew.actions import send_message
 from dispatch.models import Assignment, Message, MessageDirection, PatientRecord, VitalSign
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
-from tests.support.browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, eventually, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.crew_tablet import job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, IdempotencyKey
 from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
-from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.crew_tablet import job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
+from dispatch.crew.actions import end_shift
 from dispatch.demo.simulator import (
     COMPLAINTS,
     Drive,
@@ -32,8 +33,7 @@ from dispatch.management.commands.simulate import (
     world_units,
 )
 from dispatch.models import Event, Incident, IncidentStatus, Role, VitalSign
-from fleet.models import PositionReport, Station
-from tests.support.browser import live_url  # noqa: F401  (fixture)
+from fleet.models import CrewShift, PositionReport, Station
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,6 +109,10 @@ def test_one_job_end_to_end_through_the_public_api(live_url, real_password_hashi
     call_command("make_demo_city", verbosity=0)
     station = Station.objects.order_by("code").first()
     units = world_units(limit=3)
+    # make_demo_city puts a crew on every unit; only the three simulated ones keep theirs, so
+    # the dispatcher sends a unit somebody drives (one nobody is on shift on is not sent)
+    for shift in CrewShift.objects.current().exclude(unit_id__in=[u.id for u in units]):
+        end_shift(shift.user)
     sign_in_crews(live_url, units)
     dispatcher = Session(live_url, SIM_DISPATCHER, sim_account(SIM_DISPATCHER, Role.DISPATCHER))
     scene = SimPlace("演练现场", station.location.x, station.location.y, 1.0)

@@ -13,6 +13,7 @@ from dispatch.handoff.actions import acknowledge_notice
 from dispatch.models import Event, NoticeAcknowledgement
 from tests.support.crew_tablet import crew_member
 from tests.support.er_helpers import notified, staff_get, staff_post
+from tests.support.live_sockets import session_headers
 
 
 @pytest.fixture
@@ -87,15 +88,6 @@ def test_crews_and_dispatchers_roles(world, two_patients):
     assert staff_get(world.carol, "/api/er/board")[0] == 403  # a crew has no ER board
     status, board = staff_get(world.alice, f"/api/er/board?hospital={world.county.pk}")
     assert status == 200 and [n["id"] for n in board["notices"]] == [two_patients[1].pk]
-
-
-def session_headers(user) -> list[tuple[bytes, bytes]]:
-    client = Client()
-    client.force_login(user)
-    return [
-        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-        (b"origin", b"http://127.0.0.1"),
-    ]
 
 
 async def drain(communicator, quiet: float = 1.0) -> list[dict]:

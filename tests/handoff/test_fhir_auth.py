@@ -15,6 +15,7 @@ from dispatch.crew.actions import record_vitals
 from dispatch.models import Outbox, OutboxStatus
 from hospitals.admin import HospitalForm
 from hospitals.models import Hospital
+from hospitals.secrets import seal, unseal
 from tests.support.er_helpers import notified
 from tests.support.fhir_endpoint import fhir_endpoint  # noqa: F401  (fixture)
 
@@ -27,7 +28,8 @@ def secured(world, fhir_endpoint):  # noqa: F811
     city = world.city
     city.fhir_endpoint = fhir_endpoint.url
     city.fhir_token_url = fhir_endpoint.token_url
-    city.fhir_client_id, city.fhir_client_secret = fhir_endpoint.client
+    city.fhir_client_id, secret = fhir_endpoint.client
+    city.fhir_client_secret = seal(secret)  # as the admin stores it
     city.fhir_scope = "system/*.write"
     city.save()
     return world
@@ -76,7 +78,7 @@ def test_a_refused_token_is_replaced_on_the_next_attempt(secured, fhir_endpoint)
 
 def test_wrong_credentials_keep_the_notice_waiting_until_they_are_fixed(secured, fhir_endpoint):  # noqa: F811
     world = secured
-    world.city.fhir_client_secret = "an old secret"
+    world.city.fhir_client_secret = seal("an old secret")
     world.city.save()
     started = timezone.now()
     notified(world, world.als1, world.city, world.carol)
@@ -86,7 +88,7 @@ def test_wrong_credentials_keep_the_notice_waiting_until_they_are_fixed(secured,
     assert row.next_attempt_at - started > timedelta(seconds=4)  # backed off, not failed for good
     assert fhir_endpoint.bundles == [] and fhir_endpoint.requests == 0  # nothing sent unsigned
 
-    world.city.fhir_client_secret = fhir_endpoint.client[1]
+    world.city.fhir_client_secret = seal(fhir_endpoint.client[1])
     world.city.save()
     due_now()
     call_command("run_outbox", "--once")
@@ -114,7 +116,7 @@ def admin_data(hospital, **changes) -> dict:
 def saved_secret(hospital, **changes) -> str:
     form = FhirForm(admin_data(hospital, **changes), instance=Hospital.objects.get(pk=hospital.pk))
     assert form.is_valid(), form.errors
-    return form.save().fhir_client_secret
+    return unseal(form.save().fhir_client_secret)
 
 
 def test_the_admin_form_never_shows_the_secret_and_keeps_it_when_blank(secured):
@@ -138,3 +140,14 @@ def test_the_admin_page_shows_the_fields_but_not_the_secret(secured):
     html = page.content.decode()
     assert "FHIR token URL" in html and "Leave blank to keep the stored secret." in html
     assert "s3cret-from-the-hospital" not in html
+
+
+def test_the_secret_is_stored_only_sealed(secured):
+    """A copy of the database alone does not hand out the hospital's credentials."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT fhir_client_secret FROM hospitals_hospital WHERE id = %s", [secured.city.pk])
+        (stored,) = cursor.fetchone()
+    assert stored.startswith("sealed:v1:") and "s3cret" not in stored
+    assert unseal(stored) == "s3cret-from-the-hospital"

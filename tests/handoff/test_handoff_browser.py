@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dispatch.models import NoticeAcknowledgement, PreArrivalNotice
-from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.crew_tablet import post, signed_in
 from tests.support.er_helpers import transporting
 from tests.support.page_waits import wait_until

@@ -8,14 +8,14 @@ import pytest
 from django.utils import timezone
 
 from fleet.models import PositionReport, RejectedFix
-from tests.support.trackers import call
+from tests.support.trackers import call, key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def fix(**extra) -> dict:
     at = int(timezone.now().timestamp()) + 1
-    return {"id": "dev-als1", "lat": 24.94, "lon": 119.61, "timestamp": at, "speed": 10, **extra}
+    return {"id": key(), "lat": 24.94, "lon": 119.61, "timestamp": at, "speed": 10, **extra}
 
 
 def test_a_tracker_get_is_stored_by_the_fast_path(world):
@@ -32,7 +32,7 @@ def test_form_and_json_posts_and_refusals_answer_as_the_route_does(world):
         "POST", "/api/osmand", urlencode(fix()).encode(), "application/x-www-form-urlencoded"
     )
     assert status == 200 and answer["stored"] is True
-    body = {"device_id": "dev-als1", "location": {"coords": {"latitude": 95, "longitude": 119.6}}}
+    body = {"device_id": key(), "location": {"coords": {"latitude": 95, "longitude": 119.6}}}
     status, answer = call("POST", "/api/osmand", json.dumps(body).encode(), "application/json")
     assert (status, answer["stored"], answer["code"]) == (200, False, "bad_coordinates")
     assert RejectedFix.objects.get(device="dev-als1").reason == "bad_coordinates"

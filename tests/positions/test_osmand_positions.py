@@ -1,6 +1,7 @@
 """Trackers report through the OsmAnd protocol (Traccar Client and dedicated trackers): good fixes
 move the unit and fill the history, impossible ones are answered 200 (so the device stops
-resending them), stored nowhere and counted; unknown devices get 404 and are counted."""
+resending them), stored nowhere and counted; unknown trackers get 404 and are counted (their own
+tests: test_tracker_keys.py)."""
 
 import json
 from datetime import UTC, timedelta
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from dispatch.models import Event
 from fleet.models import PositionReport, RejectedFix, Unit
-from tests.support.trackers import DEVICE, LAT, LON, URL, fix_params, soon
+from tests.support.trackers import DEVICE, LAT, LON, URL, fix_params, key, soon
 
 # A spot 2 km south of the north station, where T-ALS-1 starts.
 
@@ -61,7 +62,7 @@ def test_a_form_body_works_as_well(client, world, encoding):
 def test_traccar_client_9_json_has_speed_in_metres_per_second(client, world):
     at = soon()
     body = {
-        "device_id": DEVICE,
+        "device_id": key(),
         "location": {
             "timestamp": at.isoformat().replace("+00:00", "Z"),
             "coords": {"latitude": LAT, "longitude": LON, "accuracy": 5, "speed": 10, "heading": 45},
@@ -115,8 +116,9 @@ def test_unknown_device_gets_404_and_is_counted(client, world):
         response = client.get(URL, {**fix_params(), "id": "stranger-7"})
         assert response.status_code == 404
         assert response.json()["code"] == "unknown_device"
-    counter = RejectedFix.objects.get(device="stranger-7")
+    (counter,) = RejectedFix.objects.all()
     assert (counter.reason, counter.count, counter.unit) == ("unknown_device", 2, None)
+    assert counter.device.startswith("(unknown) ") and "stranger" not in counter.last_message
     assert PositionReport.objects.count() == 0
 
 

@@ -36,7 +36,9 @@ def test_control_room_gets_positions_hospital_and_crew_do_not(world):
     async def scenario():
         console, board, tablet = await ready(world.alice), await ready(world.dave), await ready(world.carol)
         at = int((timezone.now() + timedelta(seconds=1)).timestamp())
-        stored = await tracker_get({"id": "dev-als1", "lat": 24.94, "lon": 119.61, "timestamp": at})
+        stored = await tracker_get(
+            {"id": world.als1.tracker_key, "lat": 24.94, "lon": 119.61, "timestamp": at}
+        )
         assert stored["moved"] is True
         await record(world.als2, 119.59, 24.86)
         ids = {world.als1.pk, world.als2.pk}

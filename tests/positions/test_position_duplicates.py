@@ -31,4 +31,4 @@ def test_two_copies_of_a_fix_at_once_are_stored_once(world):
         thread.join()
     assert [a["stored"] for a in answers] == [True] * 4
     assert PositionReport.objects.filter(unit=world.als1).count() == 1
-    assert world.als1.tracker_id == DEVICE
+    assert world.als1.tracker_id == DEVICE and params["id"] == world.als1.tracker_key

@@ -34,7 +34,9 @@ def test_fixes_are_stored_while_redis_is_down_and_reach_consoles_after(world, se
 
     at = int(timezone.now().timestamp()) + 1
     started = time.monotonic()
-    response = Client().get("/api/osmand", {"id": "dev-als1", "lat": 24.94, "lon": 119.61, "timestamp": at})
+    response = Client().get(
+        "/api/osmand", {"id": world.als1.tracker_key, "lat": 24.94, "lon": 119.61, "timestamp": at}
+    )
     assert time.monotonic() - started < 1.0  # the request never waits for Redis
     assert response.status_code == 200 and response.json()["moved"] is True
     world.als1.refresh_from_db()

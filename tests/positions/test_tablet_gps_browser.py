@@ -5,7 +5,7 @@ import pytest
 
 from dispatch.crew.actions import start_shift
 from fleet.models import PositionReport, PositionSource, Unit
-from tests.support.browser import browser, eventually, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, eventually, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
+from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import cancel_assignment, create_incident, dispatch_unit
 from dispatch.registry.actions import create_station, create_unit
+from tests.support.crew_tablet import crew_member
 from tests.support.report_world import MARCH, MONTH_QUERY, Job, make, signed_in, steady
 
 
@@ -18,6 +20,8 @@ def month(world):
     world.n_als = create_unit("D-ALS-N", "als", home_station=north)
     world.n_bls = create_unit("D-BLS-N", "bls", home_station=north)
     world.s_als = create_unit("D-ALS-S", "als", home_station=south)
+    for unit in (world.n_als, world.n_bls, world.s_als):  # a crew on shift, or it is not sent
+        start_shift(crew_member(f"crew-{unit.call_sign.lower()}"), unit)
     world.south2 = south
     at = MARCH + timedelta(hours=9)
     return {

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from dispatch.reports import INTERVALS
-from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.report_world import MARCH, Job, make, steady
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

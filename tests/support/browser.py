@@ -56,7 +56,8 @@ class Daphne:
         daphne = Path(sys.executable).with_name("daphne")
         with open(Path(settings.BASE_DIR) / "var" / f"browser-daphne-{self.port}.log", "a") as log:
             self.process = subprocess.Popen(
-                [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "dispatch.asgi:application"],
+                [str(daphne), "--access-log", os.devnull, "-b", "127.0.0.1", "-p", str(self.port)]
+                + ["dispatch.asgi:application"],
                 env=env,
                 cwd=settings.BASE_DIR,
                 stdout=log,
@@ -152,4 +153,38 @@ def signed_in_page(browser, live_url: str, user, **context_options):
     page = context.new_page()
     page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}\n{error.stack}"))
     page.set_default_timeout(20_000)  # generous: CI machines are shared and a cold router compiles
+    return page
+
+
+def checkable_by_daphne(user, password: str) -> None:
+    """Store `user`'s password with Django's default hasher: tests hash with MD5
+    (conftest.fast_password_hashing), which the daphne process does not accept."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+
+    user.password = make_password(password, hasher=PBKDF2PasswordHasher())
+    user.save(update_fields=["password"])
+
+
+def signed_in_through_pages(browser, live_url: str, user, password: str, device=None, **context_options):
+    """A new browser context signed in as a person does it: the sign-in page, then, for a user
+    with an authenticator (`device`), the code page with the code its app shows now
+    (tests/support/two_factor.py). The page is left where the sign-in sent it."""
+    from tests.support.two_factor import next_code
+
+    checkable_by_daphne(user, password)
+    username = user.get_username()
+    context = browser.new_context(locale="zh-CN", **context_options)
+    OPEN_CONTEXTS.append(context)
+    page = context.new_page()
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}\n{error.stack}"))
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit].primary")
+    if device is not None:
+        page.fill("#two-factor-verify input[name=code]", next_code(device))
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
     return page

@@ -20,8 +20,8 @@ class FhirEndpoint:
     url: str = ""
     bundles: list[dict] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
-    # What to do with the next requests before accepting again: an HTTP status, or
-    # ("slow", seconds) to answer 200 only after that long.
+    # What to do with the next requests before accepting again: an HTTP status, ("slow", seconds)
+    # to answer 200 only after that long, or ("reply", status, body, headers) to answer that.
     script: list = field(default_factory=list)
     requests: int = 0
     # OAuth: (client id, secret) to demand; the tokens issued and still honoured; what was asked.
@@ -49,10 +49,12 @@ def handler_for(endpoint: FhirEndpoint) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args) -> None:
             pass
 
-        def reply(self, status: int, body: dict) -> None:
+        def reply(self, status: int, body: dict, headers: dict | None = None) -> None:
             data = json.dumps(body).encode()
             try:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/fhir+json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -79,6 +81,9 @@ def handler_for(endpoint: FhirEndpoint) -> type[BaseHTTPRequestHandler]:
             step = endpoint.script.pop(0) if endpoint.script else None
             if isinstance(step, tuple) and step[0] == "slow":
                 time.sleep(step[1])
+            elif isinstance(step, tuple) and step[0] == "reply":
+                self.reply(*step[1:])
+                return
             elif isinstance(step, int):
                 outcome = {
                     "resourceType": "OperationOutcome",

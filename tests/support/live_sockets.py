@@ -37,15 +37,19 @@ async def ready(user):
     return socket
 
 
+# A page of this site opens the socket: the Origin and the Host agree (dispatch/core/origin.py).
+SITE = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+
+
 def session_headers(user) -> list[tuple[bytes, bytes]]:
     client = Client()
     client.force_login(user)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
-    return [(b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1")]
+    return [(b"cookie", cookie.encode()), *SITE]
 
 
 async def connect(user, after: int = 0) -> WebsocketCommunicator:
-    headers = await sync_to_async(session_headers)(user) if user else [(b"origin", b"http://127.0.0.1")]
+    headers = await sync_to_async(session_headers)(user) if user else list(SITE)
     communicator = WebsocketCommunicator(application, f"/ws/live/?after={after}", headers=headers)
     connected, _ = await communicator.connect()
     assert connected

@@ -96,6 +96,12 @@ class Command(BaseCommand):
                 f"{len(city.hospitals)} hospitals, {len(city.places)} places."
             )
         )
+        self.stdout.write(
+            "  Each unit has its own random tracker key: a phone running OsmAnd or Traccar Client "
+            "reports for a unit with the server URL <this server>/api/osmand/<key>, or with the "
+            "key as its device identifier (the key and both set-ups are on the unit's admin page, "
+            "/admin/fleet/unit/)."
+        )
 
     def progress(self, stage: str, fraction: float) -> None:
         self.stdout.write(f"    {stage} {fraction:.0%}")
@@ -103,7 +109,10 @@ class Command(BaseCommand):
 
 @transaction.atomic
 def load_city(city: "DemoCity") -> None:
-    """Stations, hospitals and units through their actions (events and all); places in bulk."""
+    """Stations, hospitals and units through their actions (events and all), each unit with a
+    crew on shift (dispatch.demo.crews); places in bulk."""
+    from dispatch.demo.crews import staff_units  # see handle(): demo's modules load late
+
     stations = {}
     for s in city.stations:
         stations[s.code] = create_station(
@@ -122,10 +131,13 @@ def load_city(city: "DemoCity") -> None:
             has_board=h.has_board,
             sms_number=h.sms_number,
         )
-    for u in city.units:
+    units = [
         create_unit(
             u.call_sign, u.kind, home_station=stations[u.station_code], plate=u.plate, tracker_id=u.tracker_id
         )
+        for u in city.units
+    ]
+    staff_units(units)
     Place.objects.bulk_create([place_row(p) for p in city.places], batch_size=1000)
 
 

@@ -1,8 +1,8 @@
 """Run every background loop of an app node in one process, each in its own thread.
 
-    python manage.py run_workers            # outbox, call escalation, pre-arrival notices
+    python manage.py run_workers            # outbox, call escalation, pre-arrival notices, retention, alarms
 
-Each loop is also its own command (run_outbox, run_call_escalation, run_handoff) for operators
+Each loop is also its own command (run_outbox, run_call_escalation, run_handoff, run_retention) for operators
 who would rather supervise them one by one. Every loop is safe on every node at once.
 """
 
@@ -16,7 +16,13 @@ from django.core.management.base import BaseCommand
 from dispatch.core.loops import LoopCommand
 
 # Each loop's command, run_<name>, and the app that holds it.
-LOOPS = {"outbox": "dispatch", "call_escalation": "dispatch", "handoff": "dispatch"}
+LOOPS = {
+    "outbox": "dispatch",
+    "call_escalation": "dispatch",
+    "handoff": "dispatch",
+    "retention": "dispatch",
+    "alarm_scanner": "dispatch",  # the console's alarms (dispatch/alarms/scanner.py)
+}
 
 
 def loop_command(name: str) -> LoopCommand:
@@ -26,7 +32,7 @@ def loop_command(name: str) -> LoopCommand:
 
 
 class Command(BaseCommand):
-    help = "Run the outbox, call escalation and pre-arrival notice loops together (Ctrl-C stops)."
+    help = "Run every background loop together: outbox, calls, notices, retention, alarms (Ctrl-C stops)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--only", nargs="*", choices=sorted(LOOPS), help="run just these loops")

@@ -19,6 +19,7 @@ import requests
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
+from dispatch.demo.crews import SIM_CREW_PREFIX  # make_demo_city puts these crews on shift
 from dispatch.demo.simulator import (
     PLACE_WEIGHTS,
     Pace,
@@ -33,7 +34,6 @@ from dispatch.models import Place, Role, User
 from fleet.models import CrewShift, Unit
 
 SIM_DISPATCHER = "sim-dispatcher"
-SIM_CREW_PREFIX = "sim-crew-"
 
 
 def sim_account(username: str, role: str) -> str:
@@ -84,7 +84,11 @@ def world_units(limit: int | None) -> list[SimUnit]:
         if home is None:
             continue
         here = unit.position or home
-        out.append(SimUnit(unit.pk, unit.call_sign, unit.tracker_id, (home.x, home.y), (here.x, here.y)))
+        out.append(
+            SimUnit(
+                unit.pk, unit.call_sign, unit.tracker_id, unit.tracker_key, (home.x, home.y), (here.x, here.y)
+            )
+        )
     return out
 
 
