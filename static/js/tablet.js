@@ -78,7 +78,10 @@ async function get(url) {
   }
   // A copy the service worker kept (tablet-sw.js): shown, but the server was not reached.
   setNetwork(!response.headers.get("X-Tablet-Copy"));
-  if (response.status === 401 || (response.redirected && response.url.includes("/login/"))) location.reload();
+  // Signed out elsewhere: reload to the sign-in page; but not while this page is signing out
+  // (tablet-signout.js marks the form), or the reload would cut the sign-out's own navigation.
+  const signingOut = document.querySelector("form[data-checked][action$='/logout/']");
+  if (!signingOut && (response.status === 401 || (response.redirected && response.url.includes("/login/")))) location.reload();
   return answer(response);
 }
 
