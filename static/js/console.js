@@ -67,6 +67,9 @@ const state = {
   hospitals: [],
   selected: null, // incident id shown in detail
   intake: null, // the incident being taken
+  // The last notice line shown per assignment, so the pane drawn again by the next event shows it
+  // at once instead of a blank until the fetch returns.
+  noticeLines: new Map(),
 };
 
 // ---------------------------------------------------------------- clocks
@@ -876,7 +879,7 @@ function assignmentRow(a, incident) {
       <button type="button" data-reassign="${a.id}"><kbd>A</kbd> ${gettext("Send another unit instead")}</button>
       <button type="button" data-notice="${a.id}" ${a.hospital && !a.handover_at ? "" : "disabled"}><kbd>P</kbd> ${gettext("Pre-arrival notice")}</button>
       <button type="button" data-cancel="${a.id}"><kbd>S</kbd> ${gettext("Stand down")}</button>
-      <span class="notice-line muted" id="notice-${a.id}"></span></div>` : ""}
+      <span class="notice-line muted" id="notice-${a.id}">${escapeHtml(state.noticeLines.get(a.id) || "")}</span></div>` : ""}
   </li>`;
 }
 
@@ -961,6 +964,7 @@ async function loadNotices(live) {
     } catch (error) {
       if (error.status !== 404) text = errorText(error);
     }
+    state.noticeLines.set(a.id, text);
     const line = $(`notice-${a.id}`);
     if (!line) continue;
     line.textContent = text;
