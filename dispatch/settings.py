@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dispatch.core.context.event_kinds",
+                "dispatch.core.context.abilities",
             ],
         },
     },
