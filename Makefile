@@ -23,6 +23,7 @@ demo: setup messages
 	$(ENV) $(PY) manage.py migrate --noinput -v 0
 	$(ENV) $(PY) manage.py make_demo_city --if-missing
 	$(ENV) DEMO_MODE=1 $(PY) manage.py create_demo_users
+	$(ENV) $(PY) manage.py make_demo_history
 	@echo "== serving on http://127.0.0.1:$(DEMO_PORT), the simulator makes the city live (Ctrl-C stops all)"
 	$(ENV) export DEMO_MODE=1 && \
 	  { $(PY) manage.py run_workers > var/workers.log 2>&1 & echo $$! > var/workers.pid; } && \

@@ -18,6 +18,8 @@ from dispatch.map import api as city_map
 from dispatch.positions import api as positions
 from dispatch.recommend import api as recommend
 from dispatch.reports import api as reports
+from dispatch.roster import api as roster
+from dispatch.station import api as station
 from dispatch.triage import api as triage
 from dispatch.units import api as units
 
@@ -36,6 +38,8 @@ for feature in (
     reports,
     handoff,
     alarms,
+    station,
+    roster,
 ):
     api.add_router("/", feature.router)
 

@@ -107,6 +107,10 @@ MIDDLEWARE = [
     # other request wait for the one the user still owes (dispatch/core/two_factor.py).
     "django_otp.middleware.OTPMiddleware",
     "dispatch.core.two_factor.SecondFactorMiddleware",
+    # A station screen's account opens its station's page and nothing else (dispatch/station/).
+    "dispatch.station.confinement.StationScreenConfinementMiddleware",
+    # The wallboard's screen account opens the wallboard and nothing else (dispatch/wallboard/).
+    "dispatch.wallboard.confinement.WallboardConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.core.errors.JsonErrorsForApiMiddleware",
@@ -307,12 +311,22 @@ LIVE_HEARTBEAT_SECONDS = float(env_str("LIVE_HEARTBEAT_SECONDS", "10"))
 # A unit with nobody on shift on it (fleet.CrewShift) is listed but not sent: no one would
 # answer the alert. Off only for set-ups that cannot staff their units.
 REQUIRE_CREW_ON_SHIFT = env_bool("REQUIRE_CREW_ON_SHIFT", True)
+# The roster (dispatch/roster, decision 17): a crew member may start a shift this long before
+# its planned start; an open shift ends by itself this long after its planned end; a
+# supervisor's approval to start one without a roster entry must be used within this.
+ROSTER_EARLY_START_MINUTES = env_int("ROSTER_EARLY_START_MINUTES", 30)
+SHIFT_END_GRACE_MINUTES = env_int("SHIFT_END_GRACE_MINUTES", 30)
+SHIFT_APPROVAL_MINUTES = env_int("SHIFT_APPROVAL_MINUTES", 15)
 # Console clocks turn red past these (docs/targets.md): call to dispatch (受理+派车), dispatch to
 # rolling (出车), and call to on scene by priority I..IV.
 TARGET_PROCESSING_SECONDS = env_int("TARGET_PROCESSING_SECONDS", 60)
 TARGET_TURNOUT_SECONDS = env_int("TARGET_TURNOUT_SECONDS", 180)
 # A dispatched unit's crew acknowledges the job within this, or the console is alarmed (dispatch/alarms).
 TARGET_UNIT_ACK_SECONDS = env_int("TARGET_UNIT_ACK_SECONDS", 60)
+# Before that alarm, a job nobody acknowledged escalates (dispatch/alarms/scanner.py): an SMS,
+# then a voice call, to the unit's phone this long after the dispatch.
+CREW_ALERT_SMS_AFTER_SECONDS = env_int("CREW_ALERT_SMS_AFTER_SECONDS", 30)
+CREW_ALERT_VOICE_AFTER_SECONDS = env_int("CREW_ALERT_VOICE_AFTER_SECONDS", 30)
 TARGET_RESPONSE_SECONDS = {
     1: env_int("TARGET_RESPONSE_P1_SECONDS", 900),
     2: env_int("TARGET_RESPONSE_P2_SECONDS", 1200),
@@ -326,7 +340,7 @@ DEMO_MODE = env_bool("DEMO_MODE", False)
 # Response-time report targets (dispatch.reports, docs/targets.md): interval -> ((within s, goal %), ...).
 # REPORT_TARGETS="response=720:90;handover=900:65,1800:95" replaces the named intervals' targets.
 REPORT_TARGETS = {
-    "answer": ((10, 95),),
+    "answer": ((10, 95),),  # over every call that rang, abandoned ones outside (dispatch/reports/calls.py)
     "processing": ((60, 90),),
     "turnout": ((180, 95),),  # 3分钟出车率 from the dispatch order
     "departure": ((180, 95),),  # ... and from call acceptance
@@ -353,7 +367,37 @@ TWILIO_AGENT_CLIENT = env_str("TWILIO_AGENT_CLIENT", "dispatch")
 # server in tests. Twilio's edge/region settings cannot point anywhere else.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL").rstrip("/")
 SMS_PROVIDER = env_str("SMS_PROVIDER", "twilio")  # dispatch.calls.sms.PROVIDERS
+# Mainland China's SMS providers (dispatch/calls/sms_providers/): a text goes out only through a
+# template registered with the provider, the message as its one parameter (docs/decisions/0015).
+# The endpoint overrides are for an egress proxy or a local server in tests (http://host:port).
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET")
+ALIYUN_SMS_SIGN_NAME = env_str("ALIYUN_SMS_SIGN_NAME")
+ALIYUN_SMS_TEMPLATE_CODE = env_str("ALIYUN_SMS_TEMPLATE_CODE")
+ALIYUN_SMS_TEMPLATE_PARAM = env_str("ALIYUN_SMS_TEMPLATE_PARAM", "content")
+ALIYUN_SMS_REGION = env_str("ALIYUN_SMS_REGION", "cn-hangzhou")
+ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com").rstrip("/")
+TENCENT_SMS_SECRET_ID = env_str("TENCENT_SMS_SECRET_ID")
+TENCENT_SMS_SECRET_KEY = env_str("TENCENT_SMS_SECRET_KEY")
+TENCENT_SMS_SDK_APP_ID = env_str("TENCENT_SMS_SDK_APP_ID")
+TENCENT_SMS_SIGN_NAME = env_str("TENCENT_SMS_SIGN_NAME")
+TENCENT_SMS_TEMPLATE_ID = env_str("TENCENT_SMS_TEMPLATE_ID")
+TENCENT_SMS_REGION = env_str("TENCENT_SMS_REGION", "ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env_str("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com").rstrip("/")
+# A template parameter longer than this is cut (0: never): providers limit a variable's length.
+SMS_TEMPLATE_PARAM_MAX_CHARS = env_int("SMS_TEMPLATE_PARAM_MAX_CHARS", 0)
+# Web Push to the crew tablets (dispatch/crew/push.py): the VAPID key pair (base64url, as
+# `manage.py generate_vapid_keys` prints it) and the contact the push services may write to.
+# Empty keys: no push; a crew alert goes by SMS to the unit's phone.
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
+# Push endpoints must be https (a browser's push service always is); tests point at local http.
+PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("PUSH_ALLOW_HTTP_ENDPOINTS", False)
 PBX_SHARED_SECRET = env_str("PBX_SHARED_SECRET")
+# Who places the crew alert's voice calls (dispatch/calls/telephony/voice.py): "twilio", or "pbx"
+# (the PBX webhook has no outbound-call API: such a call fails at once and says so).
+VOICE_PROVIDER = env_str("VOICE_PROVIDER", "twilio")
 AML_SHARED_SECRET = env_str("AML_SHARED_SECRET")
 # The address callers and Twilio see (https://120.example.cn): webhook signatures are checked
 # against it, and SMS links point at it. Empty: the request's own scheme and host.
@@ -379,11 +423,16 @@ GEOCODER_TIMEOUT_MS = env_int("GEOCODER_TIMEOUT_MS", 1500)
 
 # The outbox's channels: each module registers its sender when the outbox worker imports it
 # (dispatch.core.outbox); core itself knows no channel.
-OUTBOX_CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.handoff.delivery"]
+OUTBOX_CHANNEL_MODULES = ["dispatch.calls.sms", "dispatch.calls.crew_alerts", "dispatch.handoff.delivery"]
+OUTBOX_CHANNEL_MODULES += ["dispatch.calls.telephony.voice"]  # "crew_voice": the unit's phone rings
 
 # Hospital handoff (dispatch/handoff/, hospitals/fhir.py): a pre-arrival notice
 # nobody at the ER has acknowledged after this many seconds alerts the console to phone them.
 NOTICE_ACK_ALERT_SECONDS = env_int("NOTICE_ACK_ALERT_SECONDS", 120)
+# The ER board keeps a handed-over patient (and the link to the care record) this many minutes.
+ER_HANDED_OVER_VISIBLE_MINUTES = env_int("ER_HANDED_OVER_VISIBLE_MINUTES", 30)
+# Crew tablet (dispatch/crew/): a status tapped by mistake may be undone for this many seconds.
+UNDO_STATUS_SECONDS = env_int("UNDO_STATUS_SECONDS", 20)
 # Seals the secrets the system stores to send on (hospitals' FHIR client secrets): a Fernet key,
 # written into var/env by make demo and make test (hospitals/secrets.py).
 DATA_ENCRYPTION_KEY = env_str("DATA_ENCRYPTION_KEY")

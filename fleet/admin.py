@@ -1,7 +1,9 @@
-"""Admin for fleet reference data. Units and stations are created through the named actions
-(management commands, the API); here they are read, so status and position never change
-behind the actions' backs. A unit's tracker key is the exception: it is no state a screen
-shows, and rotating it here is written to the admin log."""
+"""Admin for fleet reference data: how stations and units are listed and laid out. Fleet knows
+nothing of dispatch, so these admins only show; dispatch/admin.py registers editable ones in
+their place, whose every save goes through dispatch's registry actions (one event each, so every
+console sees the change). Status and position never change here: a unit goes out of and back
+into service through dispatch's unit actions (buttons on its page), and its tracker reports the
+position. Its tracker key, no state a screen shows, is rotated here and written to the admin log."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -28,15 +30,36 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Station)
 class StationAdmin(ViewOnlyAdmin):
-    list_display = ["code", "name", "name_en", "district"]
+    list_display = ["code", "name", "name_en", "district", "address"]
+    search_fields = ["code", "name", "name_en", "address"]
+    list_filter = ["district"]
+
+
+def tracker_urls(key: str) -> dict[str, str]:
+    """Where a tracker sends its fixes, with the key in the URL or as its device identifier."""
+    base = f"{settings.PUBLIC_BASE_URL or 'https://<server>'}/api/osmand"
+    return {
+        "base": base,
+        "with_key": f"{base}/{key}",
+        "osmand": f"{base}/{key}?lat={{0}}&lon={{1}}&timestamp={{2}}",
+    }
 
 
 @admin.register(Unit)
 class UnitAdmin(ViewOnlyAdmin):
-    list_display = ["call_sign", "kind", "status", "home_station", "position_at", "tracker_id"]
+    list_display = [
+        "call_sign",
+        "kind",
+        "status",
+        "home_station",
+        "out_of_service_reason",
+        "expected_back_at",
+        "position_at",
+        "tracker_id",
+    ]
     list_filter = ["kind", "status", "home_station"]
-    search_fields = ["call_sign", "plate", "tracker_id"]
-    readonly_fields = ["tracker_setup"]
+    search_fields = ["call_sign", "plate", "tracker_id", "phone"]
+    readonly_fields = ["status", "out_of_service_reason", "expected_back_at", "position_at", "tracker_setup"]
     actions = ["rotate_tracker_key"]
 
     def has_rotate_key_permission(self, request: HttpRequest) -> bool:
@@ -56,21 +79,20 @@ class UnitAdmin(ViewOnlyAdmin):
     @admin.display(description=_("tracker set-up"))
     def tracker_setup(self, unit: Unit) -> SafeString:
         """The key and the two ways to give it to OsmAnd or Traccar Client."""
-        base = f"{settings.PUBLIC_BASE_URL or 'https://<server>'}/api/osmand"
+        urls = tracker_urls(unit.tracker_key)
         return format_html(
-            "<p>{}: <code>{}</code></p><p>{}</p><ol><li>{}: <code>{}/{}</code></li>"
+            "<p>{}: <code>{}</code></p><p>{}</p><ol><li>{}: <code>{}</code></li>"
             "<li>{}: <code>{}</code>, {}: <code>{}</code></li></ol><p>{}</p>",
             _("Tracker key"),
             unit.tracker_key,
             _("Set up OsmAnd or Traccar Client in one of two ways:"),
             _("Server URL with the key (device identifier: anything, e.g. the IMEI)"),
-            base,
-            unit.tracker_key,
+            urls["with_key"],
             _("Server URL"),
-            base,
+            urls["base"],
             _("device identifier"),
             unit.tracker_key,
-            _("To issue a new key, choose the unit in the list and run “Rotate tracker key”."),
+            _("To issue a new key, use “Rotate tracker key” on this page or in the list."),
         )
 
 

@@ -375,3 +375,75 @@ def road_geojson_by_class(
     with connection.cursor() as cursor:
         cursor.execute(sql, [network_id, *bbox, max_class])
         return [{"road_class": row[0], "geometry": row[1]} for row in cursor.fetchall()]
+
+
+class RosterSource(models.TextChoices):
+    FORM = "form", _("Entered")
+    WEEK = "week", _("Week form")
+    IMPORT = "import", _("Imported")
+    APPROVAL = "approval", _("Supervisor's approval")
+
+
+class RosterEntryQuerySet(models.QuerySet):
+    def startable(self, now: datetime, early: timedelta) -> "RosterEntryQuerySet":
+        """Entries a shift may start on at `now`: begun, or beginning within `early`, and not over."""
+        return self.filter(planned_start__lte=now + early, planned_end__gt=now)
+
+    def overlapping(self, start: datetime, end: datetime) -> "RosterEntryQuerySet":
+        """Entries that share some time with [start, end)."""
+        return self.filter(planned_start__lt=end, planned_end__gt=start)
+
+
+class RosterEntry(models.Model):
+    """One planned shift (排班) of one crew member on one unit. Day, night and custom shifts are
+    just their times. A crew member starts a shift only on a unit rostered to them now (or with a
+    supervisor's approval, which becomes an entry of its own); the shift ends by itself at the
+    latest planned end of the member's entries on that unit, plus a grace period."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="roster")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="roster")
+    role = models.CharField(_("crew role"), max_length=20, choices=CrewRole.choices, default=CrewRole.DOCTOR)
+    planned_start = models.DateTimeField(_("planned start"))
+    planned_end = models.DateTimeField(_("planned end"))
+    source = models.CharField(max_length=10, choices=RosterSource.choices, default=RosterSource.FORM)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RosterEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["planned_start", "unit_id", "pk"]
+        indexes = [
+            models.Index(fields=["user", "unit", "planned_end"], name="roster_user_unit_end"),
+            models.Index(fields=["unit", "planned_start"], name="roster_unit_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_end__gt=models.F("planned_start")), name="roster_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit} {self.planned_start:%Y-%m-%d %H:%M}–{self.planned_end:%H:%M}"
+
+
+class ShiftApproval(models.Model):
+    """A supervisor's recorded approval for one crew member to start a shift on one unit without
+    a roster entry: valid for a few minutes, used once (its use writes a roster entry)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200)
+    approved_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(_("start before"))
+    shift_until = models.DateTimeField(_("shift ends"))
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-approved_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit} approved by {self.approved_by}"

@@ -1,5 +1,7 @@
-"""Admin for hospitals: details are editable; diversion and beds are read here and changed
-only through the audited actions (the ER board, the API)."""
+"""Admin for hospitals: the form (the FHIR secret never shown, kept when left blank) and the
+layout. Hospitals know nothing of dispatch, so dispatch/admin.py registers the admin in use, whose
+saves go through dispatch's registry action (an event each). Diversion and beds are read here and
+changed only through the audited actions (the ER board, the API)."""
 
 from typing import Any
 
@@ -77,4 +79,4 @@ class HospitalAdmin(admin.ModelAdmin):
     inlines = [BedInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # created by the create_hospital action (commands, API)
+        return False  # created through dispatch's registry action (dispatch/admin.py adds the form)

@@ -55,6 +55,8 @@ class HospitalQuerySet(models.QuerySet):
 
 
 class Hospital(models.Model):
+    # The stable key a centre's files use (dispatch.registry's import): the name can change.
+    code = models.CharField(_("code"), max_length=120, unique=True)
     name = models.CharField(_("name"), max_length=120, unique=True)
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
     short_name = models.CharField(_("short name"), max_length=30, blank=True)

@@ -20,9 +20,9 @@ from tests.support.browser import live_url  # noqa: F401  (fixture)
 def world(db):
     """A small city: two stations, four units each with a crew on shift, two hospitals and one
     user per role."""
-    from dispatch.crew.actions import start_shift
     from dispatch.models import Role, User
     from dispatch.registry.actions import create_hospital, create_station, create_unit
+    from tests.support.roster import on_shift
 
     class World:
         pass
@@ -50,7 +50,7 @@ def world(db):
     # (REQUIRE_CREW_ON_SHIFT). Their crews (crew-t-als-1...) have no password; carol stays free
     # for the shift a test gives her.
     for unit in (w.als1, w.als2, w.bls1, w.neg1):
-        start_shift(User.objects.create_user(f"crew-{unit.call_sign.lower()}", role=Role.CREW), unit)
+        on_shift(User.objects.create_user(f"crew-{unit.call_sign.lower()}", role=Role.CREW), unit)
     return w
 
 
@@ -94,6 +94,19 @@ def rate_limits_start_empty():
     yield
     for counter in ratelimit.COUNTERS.values():
         counter.clear()
+
+
+@pytest.fixture(autouse=True)
+def centre_language_active():
+    """Each test starts in the centre's language. A request through the test client leaves the
+    language its LocaleMiddleware chose active in this thread, so an English request would make
+    the next test's actions answer in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

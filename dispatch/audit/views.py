@@ -26,6 +26,7 @@ from dispatch.audit.reads import (
 )
 from dispatch.core.permissions import role_required
 from dispatch.core.signed_in import SignedInRequest
+from dispatch.core.spreadsheet import inert
 from dispatch.models import Role
 
 PER_PAGE = 50
@@ -87,12 +88,6 @@ def csv_lines(f: AuditFilter) -> Iterator[str]:
         cells += [r["object_id"], r["object"], "; ".join(r["details"])]
         writer.writerow([inert(cell) for cell in cells])
         yield pop(buffer)
-
-
-def inert(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula: user names and object texts are typed by
-    people, a failed sign-in's by anyone."""
-    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def pop(buffer: io.StringIO) -> str:

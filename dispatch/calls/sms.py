@@ -1,17 +1,18 @@
 """The SMS provider interface: the outbox's "sms" channel sends through the configured
-provider (SMS_PROVIDER; Twilio first). A provider is a function (to, body) -> reference that
-raises SmsError; adding one is a function and a line in PROVIDERS."""
+provider (SMS_PROVIDER: Twilio, or for mainland China Aliyun or Tencent Cloud, which send only
+through a registered template, the message as its parameter: dispatch/calls/sms_providers/). A
+provider is a function (to, body) -> reference that raises SmsError; adding one is a function and
+a line in PROVIDERS."""
 
 from collections.abc import Callable
 
 from django.conf import settings
 
-from dispatch.core.outbox import DeliveryError, register
+from dispatch.calls.sms_providers import SmsError
+from dispatch.core.outbox import register
 from dispatch.models import Outbox
 
-
-class SmsError(DeliveryError):
-    pass
+__all__ = ["PROVIDERS", "SmsError", "send", "send_row"]
 
 
 def twilio(to: str, body: str) -> str:
@@ -23,7 +24,19 @@ def twilio(to: str, body: str) -> str:
         raise SmsError(str(exc), permanent=exc.permanent) from exc
 
 
-PROVIDERS: dict[str, Callable[[str, str], str]] = {"twilio": twilio}
+def aliyun(to: str, body: str) -> str:
+    from dispatch.calls.sms_providers import aliyun  # each SDK loads only where it is used
+
+    return aliyun.send(to, body)
+
+
+def tencent(to: str, body: str) -> str:
+    from dispatch.calls.sms_providers import tencent
+
+    return tencent.send(to, body)
+
+
+PROVIDERS: dict[str, Callable[[str, str], str]] = {"twilio": twilio, "aliyun": aliyun, "tencent": tencent}
 
 
 def send(to: str, body: str) -> str:

@@ -9,6 +9,7 @@ from dispatch.calls.actions import TAKEOVER_MINUTES
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import DISPATCHERS, role_required
 from dispatch.core.signed_in import SignedInRequest
+from dispatch.handover.reads import seat_context
 from dispatch.map.views import map_labels
 from dispatch.units.actions import ALLOWED_NEXT
 from fleet.models import RoadNetwork, UnitStatus
@@ -47,6 +48,7 @@ def console(request: SignedInRequest) -> HttpResponse:
             "last_seq": last_seq(),
             "takeover_minutes": TAKEOVER_MINUTES,
             "network": RoadNetwork.objects.active(),
+            **seat_context(request.user),  # the seat in the header (dispatch/handover)
             "config": {
                 "targets": console_targets(),
                 "labels": map_labels(),

@@ -25,11 +25,32 @@ class EventKind(StrEnum):
     ASSIGNMENT_CANCELLED = "assignment.cancelled"
     ASSIGNMENT_DESTINATION = "assignment.destination"
     ASSIGNMENT_REDIRECTED = "assignment.redirected"
+    # A station's alert screen acknowledged the job (dispatch.station); crew alert escalation:
+    # SMS and voice call to the unit's phone when nobody acknowledged (dispatch.alarms.scanner).
+    ASSIGNMENT_STATION_ACKNOWLEDGED = "assignment.station_acknowledged"
+    ASSIGNMENT_ESCALATED = "assignment.escalated"
+    ASSIGNMENT_ENDED_EARLY = "assignment.ended_early"
+    ASSIGNMENT_DESTINATION_DIVERTING = "assignment.destination_diverting"
     UNIT_CREATED = "unit.created"
+    UNIT_UPDATED = "unit.updated"
     UNIT_STATUS = "unit.status"
+    UNIT_STATUS_CORRECTED = "unit.status_corrected"
     STATION_CREATED = "station.created"
+    STATION_UPDATED = "station.updated"
+    PLACE_SAVED = "place.saved"
+    DISTRICT_SAVED = "district.saved"
+    USER_SAVED = "user.saved"
     SHIFT_STARTED = "shift.started"
     SHIFT_ENDED = "shift.ended"
+    # The roster and the control room's own shifts (dispatch.roster): control room only.
+    ROSTER_ADDED = "roster.added"
+    ROSTER_REMOVED = "roster.removed"
+    SHIFT_APPROVED = "roster.approved"
+    SEAT_CREATED = "seat.created"
+    SEAT_SIGNED_ON = "seat.signed_on"
+    SEAT_SIGNED_OFF = "seat.signed_off"
+    HANDOVER_NOTE = "changeover.note"
+    HANDOVER_ACKNOWLEDGED = "changeover.acknowledged"
     CALL_RINGING = "call.ringing"
     CALL_ANSWERED = "call.answered"
     CALL_ENDED = "call.ended"
@@ -47,9 +68,12 @@ class EventKind(StrEnum):
     NOTICE_ACKNOWLEDGED = "notice.acknowledged"
     NOTICE_WITHDRAWN = "notice.withdrawn"
     NOTICE_UNACKNOWLEDGED = "notice.unacknowledged"
+    NOTICE_WITHDRAWAL_ACKNOWLEDGED = "notice.withdrawal_acknowledged"
+    NOTICE_MESSAGE = "notice.message"
     HANDOVER_ARRIVED = "handover.arrived"
     HANDOVER_COMPLETED = "handover.completed"
     HOSPITAL_CREATED = "hospital.created"
+    HOSPITAL_UPDATED = "hospital.updated"
     HOSPITAL_DIVERSION = "hospital.diversion"
     HOSPITAL_BEDS = "hospital.beds"
     OUTBOX_SENT = "outbox.sent"
@@ -82,11 +106,29 @@ LABELS = {
     EventKind.ASSIGNMENT_CANCELLED: _("unit stood down"),
     EventKind.ASSIGNMENT_DESTINATION: _("destination set"),
     EventKind.ASSIGNMENT_REDIRECTED: _("redirected"),
+    EventKind.ASSIGNMENT_STATION_ACKNOWLEDGED: _("station acknowledged"),
+    EventKind.ASSIGNMENT_ESCALATED: _("crew alert escalated"),
+    EventKind.ASSIGNMENT_ENDED_EARLY: _("job ended before transport"),
+    EventKind.ASSIGNMENT_DESTINATION_DIVERTING: _("destination can no longer take the patient"),
     EventKind.UNIT_CREATED: _("unit added"),
+    EventKind.UNIT_UPDATED: _("unit details changed"),
     EventKind.UNIT_STATUS: _("unit status"),
+    EventKind.UNIT_STATUS_CORRECTED: _("status tap undone"),
     EventKind.STATION_CREATED: _("station added"),
+    EventKind.STATION_UPDATED: _("station details changed"),
+    EventKind.PLACE_SAVED: _("gazetteer place saved"),
+    EventKind.DISTRICT_SAVED: _("district saved"),
+    EventKind.USER_SAVED: _("user account saved"),
     EventKind.SHIFT_STARTED: _("shift started"),
     EventKind.SHIFT_ENDED: _("shift ended"),
+    EventKind.ROSTER_ADDED: _("rostered"),
+    EventKind.ROSTER_REMOVED: _("taken off the roster"),
+    EventKind.SHIFT_APPROVED: _("shift approved by a supervisor"),
+    EventKind.SEAT_CREATED: _("seat added"),
+    EventKind.SEAT_SIGNED_ON: _("signed on to a seat"),
+    EventKind.SEAT_SIGNED_OFF: _("signed off a seat"),
+    EventKind.HANDOVER_NOTE: _("note for the next team"),
+    EventKind.HANDOVER_ACKNOWLEDGED: _("shift handover acknowledged"),
     EventKind.CALL_RINGING: _("call ringing"),
     EventKind.CALL_ANSWERED: _("call answered"),
     EventKind.CALL_ENDED: _("call ended"),
@@ -104,9 +146,12 @@ LABELS = {
     EventKind.NOTICE_ACKNOWLEDGED: _("hospital acknowledged the notice"),
     EventKind.NOTICE_WITHDRAWN: _("pre-arrival notice withdrawn"),
     EventKind.NOTICE_UNACKNOWLEDGED: _("notice not acknowledged: phone the hospital"),
+    EventKind.NOTICE_WITHDRAWAL_ACKNOWLEDGED: _("hospital acknowledged the withdrawal"),
+    EventKind.NOTICE_MESSAGE: _("crew and ER message"),
     EventKind.HANDOVER_ARRIVED: _("arrived at hospital"),
     EventKind.HANDOVER_COMPLETED: _("handover complete"),
     EventKind.HOSPITAL_CREATED: _("hospital added"),
+    EventKind.HOSPITAL_UPDATED: _("hospital details changed"),
     EventKind.HOSPITAL_DIVERSION: _("hospital diversion changed"),
     EventKind.HOSPITAL_BEDS: _("beds updated"),
     EventKind.OUTBOX_SENT: _("outbound message sent"),

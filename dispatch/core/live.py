@@ -16,7 +16,14 @@ from django.contrib.auth import get_user
 from django.contrib.sessions.backends.db import SessionStore
 
 from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
-from dispatch.core.permissions import crew_unit_id, is_event_visible, receives_positions, visible_events
+from dispatch.core.permissions import (
+    crew_unit_id,
+    hears_doorbell_only,
+    is_event_visible,
+    receives_positions,
+    station_unit_ids,
+    visible_events,
+)
 from dispatch.core.two_factor import session_owes
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,7 @@ CATCH_UP_LIMIT = 1000
 POSITIONS_GROUP = "positions"
 
 shift_unit_id = database_sync_to_async(crew_unit_id)
+screen_unit_ids = database_sync_to_async(station_unit_ids)
 
 
 @database_sync_to_async
@@ -60,7 +68,7 @@ class SessionHolder:
 def why_not_allowed(user: Any, session_key: str | None) -> tuple[int, str] | None:
     """Whether this socket may go on: None, or the close code and why. The session must still
     be signed in as this user (not signed out, not expired, the password not changed, the
-    account not disabled), and the user's role and hospital must be those it connected with,
+    account not disabled), and the user's role, hospital and station must be those it connected with,
     since they decided what it receives."""
     holder = SessionHolder(session_key)
     now = get_user(holder)  # type: ignore[arg-type]
@@ -69,7 +77,12 @@ def why_not_allowed(user: Any, session_key: str | None) -> tuple[int, str] | Non
     if session_owes(now, holder.session):
         # Signed in with the password only, where a code is owed (dispatch.core.two_factor).
         return CLOSE_SIGNED_OUT, "second factor required"
-    if (now.role, now.hospital_id, now.is_superuser) != (user.role, user.hospital_id, user.is_superuser):
+    if (now.role, now.hospital_id, now.station_id, now.is_superuser) != (
+        user.role,
+        user.hospital_id,
+        user.station_id,
+        user.is_superuser,
+    ):
         return CLOSE_CHANGED, "role changed"
     return None
 
@@ -93,6 +106,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=refusal[0])
             return
         self.crew_unit_id = await shift_unit_id(user)
+        self.station_units = await screen_unit_ids(user)
         self.cursor = self.after_from_query()
         self.lock = asyncio.Lock()
         self.groups_joined = [EVENTS_GROUP]
@@ -152,8 +166,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     # A crew's shift may have ended since the last heartbeat: what it receives
                     # is its unit's, only while it is on that unit.
                     self.crew_unit_id = await shift_unit_id(self.user)
-                if is_event_visible(self.user, event, self.crew_unit_id):
+                if is_event_visible(self.user, event, self.crew_unit_id, self.station_units):
                     await self.send_json({"type": "event", "event": event})
+                elif hears_doorbell_only(self.user):
+                    # The wallboard: only the number, so it reads its figures again.
+                    await self.send_json({"type": "cursor", "seq": self.cursor})
 
     async def positions_batch(self, message: dict) -> None:
         """Vehicle positions: state, pushed in batches (decision 5, docs/decisions/); only control-room
@@ -176,6 +193,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.join_groups()
                 # A crew may have started or ended a shift since it connected.
                 self.crew_unit_id = await shift_unit_id(self.user)
+                # A station screen's units may have changed (one moved to another station).
+                self.station_units = await screen_unit_ids(self.user)
                 await self.catch_up()
             except Exception:
                 log.warning("heartbeat failed; will retry", exc_info=True)

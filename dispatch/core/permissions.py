@@ -1,8 +1,11 @@
 """Who may do what, and who may see what: the one place that answers it.
 
-Five roles (dispatch.models.Role). The control room (dispatchers, supervisors, admins) sees the
+Seven roles (dispatch.models.Role). The control room (dispatchers, supervisors, admins) sees the
 whole city live; dispatchers and supervisors act on it; a hospital's staff see only patients
-bound for their own hospital; a crew sees only its own unit's job, from the start of its shift.
+bound for their own hospital; a crew sees only its own unit's job, from the start of its shift;
+a station screen only the jobs its own station's units are sent to (number, priority,
+complaint, address), on its own page and nowhere else; a wallboard screen (大屏) only the
+centre's figures on /wallboard/, and of the live socket only that something changed.
 Every layer asks here: the API's routes (require_role), the pages (role_required), the live
 socket (visible_events, is_event_visible) and the queries (visible_incidents, visible_notices),
 so a rule changed here changes everywhere at once.
@@ -21,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from dispatch.core.event_kinds import AUDIT_PREFIX, EventKind
 from dispatch.models import Assignment, Event, Incident, NoticeQuerySet, PreArrivalNotice, Role, User
-from fleet.models import CrewShift
+from fleet.models import CrewShift, Unit
 from hospitals.models import Hospital
 
 # The control room sees every incident, unit and call, live.
@@ -33,6 +36,22 @@ REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
 # Who may read an ER board (hospital staff their own hospital's, the control room any).
 ER_STAFF = (Role.HOSPITAL, *CONTROL_ROOM)
 CREW = (Role.CREW,)
+# A station's wall screen (/station/): its own units' jobs, nothing else.
+STATION_SCREENS = (Role.STATION,)
+# What a station screen receives of its units: their jobs as sent, stood down and acknowledged
+# at the station, and their statuses (no patient, no caller, no destination).
+STATION_EVENT_KINDS = (
+    EventKind.ASSIGNMENT_CREATED,
+    EventKind.ASSIGNMENT_CANCELLED,
+    EventKind.ASSIGNMENT_STATION_ACKNOWLEDGED,
+    EventKind.UNIT_STATUS,
+)
+# The control room's wallboard (/wallboard/): its screen account, and supervisors and admins.
+WALLBOARD_READERS = (Role.WALLBOARD, Role.SUPERVISOR, Role.ADMIN)
+# Who writes the roster (排班) and adds dispatcher seats.
+ROSTER_WRITERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who approves a crew member's shift on a unit they are not rostered to.
+SHIFT_APPROVERS = (Role.SUPERVISOR,)
 
 
 def has_role(user: Any, *roles: str) -> bool:
@@ -62,6 +81,14 @@ def role_required(*roles: str, message: str | Promise = "") -> Callable:
     return decorator
 
 
+def may_write_roster(user: Any) -> bool:
+    return has_role(user, *ROSTER_WRITERS)
+
+
+def may_approve_shifts(user: Any) -> bool:
+    return has_role(user, *SHIFT_APPROVERS)
+
+
 def is_admin(user: Any) -> bool:
     """Administrators: users, fleet, hospitals, reference data, and the audit trail."""
     return has_role(user, Role.ADMIN)
@@ -79,6 +106,13 @@ def may_read_reports(user: Any) -> bool:
     return has_role(user, *REPORT_READERS)
 
 
+def sees_caller_details(user: Any) -> bool:
+    """The caller's phone and name and the dispatcher's free-text notes: the control room's, never
+    a hospital's (its reduced view, dispatch/incidents/reads.py; the ER board and the care record
+    follow it). A crew reads them for its own job on the tablet."""
+    return is_control_room(user)
+
+
 def receives_positions(user: Any) -> bool:
     """Every unit's position is for the control room only: hospital staff and crews follow
     their own patients and units through the event log, never the whole fleet."""
@@ -91,6 +125,94 @@ def is_hospital_staff(user: Any) -> bool:
 
 def is_crew(user: Any) -> bool:
     return bool(user.is_authenticated and user.role == Role.CREW)
+
+
+def is_station_screen(user: Any) -> bool:
+    """A station's wall screen (never a superuser: the control room sees more, not this)."""
+    return bool(
+        user.is_authenticated and user.role == Role.STATION and user.station_id and not user.is_superuser
+    )
+
+
+def require_station_screen(request: HttpRequest) -> int:
+    """A station screen's own station (its id); PermissionDenied (403) for anyone else, the
+    control room included: the station page and its API are the station's, nobody else's."""
+    user = request.user
+    if not is_station_screen(user):
+        raise PermissionDenied(_("Only a station screen shows its station's jobs."))
+    return user.station_id  # type: ignore[union-attr,return-value]
+
+
+# Everything a station screen may open: its page and slips, their API, and what every page
+# needs (static files, the scripts' words, language, signing in and out). Anything else, every
+# other page and API route included, is refused whatever its own rule says
+# (dispatch/station/confinement.py): the screen's account is signed in on a wall for a shift.
+STATION_SCREEN_PATHS = (
+    "/station/",
+    "/api/station/",
+    "/static/",
+    "/jsi18n/",
+    "/i18n/",
+    "/login/",
+    "/logout/",
+    "/account/two-factor/",
+)
+
+
+def station_screen_may_open(path: str) -> bool:
+    """Whether a station screen may request this path ("/" sends it to its page)."""
+    return path == "/" or path.startswith(STATION_SCREEN_PATHS)
+
+
+def is_wallboard_screen(user: Any) -> bool:
+    """The wallboard's own screen account (never a superuser)."""
+    return bool(user.is_authenticated and user.role == Role.WALLBOARD and not user.is_superuser)
+
+
+def may_read_wallboard(user: Any) -> bool:
+    return has_role(user, *WALLBOARD_READERS)
+
+
+# Everything a wallboard screen may open: the wallboard and its figures, and what every page
+# needs. Anything else is refused (dispatch/wallboard/confinement.py). Its live socket sends it
+# no event, only the number the log has reached (hears_doorbell_only): the page then reads its
+# figures again, which carry no patient, caller or address.
+WALLBOARD_SCREEN_PATHS = (
+    "/wallboard/",
+    "/static/",
+    "/jsi18n/",
+    "/i18n/",
+    "/login/",
+    "/logout/",
+    "/account/two-factor/",
+)
+
+
+def wallboard_screen_may_open(path: str) -> bool:
+    """Whether a wallboard screen may request this path ("/" sends it to its page)."""
+    return path == "/" or path.startswith(WALLBOARD_SCREEN_PATHS)
+
+
+def hears_doorbell_only(user: Any) -> bool:
+    """A screen told only that the log moved on (a "cursor" frame on the live socket), never what
+    happened: the wallboard screen (visible_events gives it none)."""
+    return is_wallboard_screen(user)
+
+
+def station_unit_ids(user: User) -> frozenset[int]:
+    """The units of a station screen's own station (empty for anyone else): what its socket
+    follows."""
+    if not is_station_screen(user):
+        return frozenset()
+    return frozenset(Unit.objects.filter(home_station_id=user.station_id).values_list("pk", flat=True))
+
+
+def visible_station_assignments(user: User) -> QuerySet[Assignment]:
+    """The jobs a station screen shows and prints: live assignments of its own station's units
+    (a station screen only; nobody else reads the station's queue)."""
+    if not is_station_screen(user):
+        return Assignment.objects.none()
+    return Assignment.objects.live().filter(unit__home_station_id=user.station_id)
 
 
 def staff_hospital_id(user: User) -> int | None:
@@ -151,6 +273,8 @@ def visible_events(user: User) -> QuerySet[Event]:
         return events.exclude(kind__startswith=AUDIT_PREFIX)
     if (hospital_id := staff_hospital_id(user)) is not None:
         return events.filter(hospital_id=hospital_id)
+    if is_station_screen(user):
+        return events.filter(kind__in=STATION_EVENT_KINDS, unit__home_station_id=user.station_id)
     if is_crew(user):
         on_shift = CrewShift.objects.current().filter(
             user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")
@@ -160,14 +284,22 @@ def visible_events(user: User) -> QuerySet[Event]:
     return events.none()
 
 
-def is_event_visible(user: User, payload: dict[str, Any], crew_unit_id: int | None = None) -> bool:
-    """The rule of visible_events, for one serialized event already in hand (the live socket)."""
+def is_event_visible(
+    user: User,
+    payload: dict[str, Any],
+    crew_unit_id: int | None = None,
+    station_units: frozenset[int] = frozenset(),
+) -> bool:
+    """The rule of visible_events, for one serialized event already in hand (the live socket;
+    `station_units` is station_unit_ids(user), read by the socket off the event loop)."""
     if is_admin(user):
         return True
     if is_control_room(user):
         return not payload["kind"].startswith(AUDIT_PREFIX)
     if is_hospital_staff(user):
         return payload["hospital"] is not None and payload["hospital"] == user.hospital_id
+    if is_station_screen(user):
+        return payload["kind"] in STATION_EVENT_KINDS and payload["unit"] in station_units
     if is_crew(user):
         return (crew_unit_id is not None and payload["unit"] == crew_unit_id) or is_own_shift_end(
             user, payload

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -12,8 +12,11 @@ from dispatch.core.permissions import (
     is_admin,
     is_control_room,
     is_crew,
+    is_station_screen,
+    is_wallboard_screen,
     may_dispatch,
     may_read_reports,
+    may_read_wallboard,
 )
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Incident, Role, User
@@ -54,6 +57,14 @@ def landing_links(user: User) -> list[dict]:
                 "url": "/reports/",
                 "title": _("Response-time reports"),
                 "text": _("Percentiles and compliance with targets, charts, drill-down and exports."),
+            }
+        )
+    if may_read_wallboard(user):
+        links.append(
+            {
+                "url": "/wallboard/",
+                "title": _("Wallboard"),
+                "text": _("The centre's figures today, live, for the control room's big screen."),
             }
         )
     if has_role(user, *ER_STAFF):
@@ -101,6 +112,10 @@ def landing_links(user: User) -> list[dict]:
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
     user = request.user
+    if is_station_screen(user):  # a wall screen has one page: its station's alerts
+        return redirect("station")
+    if is_wallboard_screen(user):  # the wallboard screen has one page
+        return redirect("wallboard")
     context: dict[str, object] = {
         "links": landing_links(user),
         "role_label": Role(user.role).label if user.role in Role.values else user.role,

@@ -29,7 +29,9 @@ from dispatch.models import (
     User,
     VitalSign,
 )
-from fleet.models import CrewShift, Unit
+from dispatch.roster.actions import claim_shift_start
+from dispatch.units.actions import set_unit_status
+from fleet.models import CrewShift, Unit, UnitStatus
 
 PATIENT_TEXT_FIELDS = {"name": 60, "chief_complaint": 200, "findings": 4000, "interventions": 2000}
 PATIENT_FIELDS = {*PATIENT_TEXT_FIELDS, "sex", "age", "drugs"}
@@ -254,6 +256,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "incident": message.incident_id,
         "direction": message.direction,
         "sender": message.sender.username,
+        "sender_name": message.sender.get_full_name() or message.sender.username,
+        "call_sign": message.unit.call_sign,
         "text": message.text,
         "sent_at": iso(message.sent_at),
         "client_time": iso(message.client_time),
@@ -338,16 +342,95 @@ def mark_read(message: Message, *, actor: User, client_time: datetime | None = N
     return message
 
 
+# --- ending a job before transport -------------------------------------------------------
+
+# Why a crew clears a job from the scene, before transport (or handover): the tablet asks, the
+# job keeps it, the console's timeline says it.
+END_REASONS = {
+    "treated_on_scene": ("现场处置", "treated on scene"),
+    "refused_transport": ("拒绝送院", "refused transport"),
+    "died": ("死亡", "died"),
+    "cancelled": ("取消", "cancelled by dispatch"),
+    "other": ("其他", "other"),
+}
+# A unit in one of these has not transported the patient: going available ends the job early.
+EARLY_END_FROM = (UnitStatus.ON_SCENE, UnitStatus.PATIENT_CONTACT)
+
+
+def ends_early(current: str, status: str) -> bool:
+    return status == UnitStatus.AVAILABLE and current in EARLY_END_FROM
+
+
+def checked_end_reason(reason: str | None, note: str | None) -> tuple[str, str]:
+    """The reason code and its words; "other" needs the words. A 422 names the choices."""
+    reason = (reason or "").strip()
+    note = checked_text(note, "end note", 200)
+    if not reason:
+        raise ActionError(
+            _("Say why the job ends before transport: %(choices)s.") % {"choices": ", ".join(END_REASONS)},
+            "end_reason_required",
+        )
+    if reason not in END_REASONS:
+        raise ActionError(
+            _("Unknown reason %(reason)s: use one of %(choices)s.")
+            % {"reason": repr(reason[:30]), "choices": ", ".join(END_REASONS)},
+            "bad_end_reason",
+        )
+    if reason == "other" and not note:
+        raise ActionError(_("Say in a few words why the job ends (other)."), "end_note_required")
+    return reason, note
+
+
+@transaction.atomic
+def end_job_early(
+    unit: Unit,
+    assignment: Assignment,
+    reason: str | None,
+    note: str | None,
+    *,
+    actor: User,
+    client_time: datetime | None = None,
+) -> Unit:
+    """The crew clears the job from the scene without transport (treated on scene, refused,
+    died, cancelled, other): the unit goes available, the job keeps why, and the control room
+    sees it on the incident's timeline."""
+    reason, note = checked_end_reason(reason, note)
+    set_unit_status(unit, UnitStatus.AVAILABLE, actor=actor, client_time=client_time)
+    Assignment.objects.filter(pk=assignment.pk).update(end_reason=reason, end_note=note)
+    zh, en = END_REASONS[reason]
+    record_job_event(
+        EventKind.ASSIGNMENT_ENDED_EARLY,
+        assignment,
+        actor=actor,
+        data={
+            "assignment": assignment.pk,
+            "call_sign": unit.call_sign,
+            "reason": reason,
+            "note": note,
+            "text": f"{unit.call_sign} {zh}" + (f"：{note}" if note else ""),
+            "text_en": f"{unit.call_sign} {en}" + (f": {note}" if note else ""),
+            "client_time": iso(client_time),
+        },
+    )
+    return unit
+
+
 # --- shifts ------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def start_shift(user: User, unit: Unit, role: str = "doctor") -> CrewShift:
+def start_shift(user: User, unit: Unit, role: str = "doctor", *, now: datetime | None = None) -> CrewShift:
+    """Only on a unit the member is rostered to now, or with a supervisor's approval
+    (dispatch.roster.actions.claim_shift_start: a 403 with the reason otherwise). A member
+    joining a unit already crewed gets a shift row of their own beside the others'."""
     if user.role != Role.CREW:
         raise ActionError("Only crew members can be bound to a unit.", "not_crew", 403)
-    CrewShift.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
-    shift = CrewShift.objects.create(user=user, unit=unit, role=role)
-    record_event(EventKind.SHIFT_STARTED, actor=user, unit=unit, data={"user": user.username, "role": role})
+    now = now or timezone.now()
+    permit = claim_shift_start(user, unit, role, now)
+    CrewShift.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+    shift = CrewShift.objects.create(user=user, unit=unit, role=role, started_at=now)
+    data = {"user": user.username, "role": role, **permit}
+    record_event(EventKind.SHIFT_STARTED, actor=user, unit=unit, data=data)
     return shift
 
 

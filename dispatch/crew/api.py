@@ -25,7 +25,7 @@ from dispatch.core.idempotency import run_once
 from dispatch.core.openapi import ErrorOut, errors
 from dispatch.core.permissions import CONTROL_ROOM, require_role
 from dispatch.core.signed_in import SignedInRequest
-from dispatch.crew import actions
+from dispatch.crew import actions, push
 from dispatch.crew import reads as crew
 from dispatch.crew.schemas import (
     CrewAssignmentOut,
@@ -43,6 +43,7 @@ from dispatch.crew.schemas import (
     ShiftStateOut,
     StatusResultOut,
     TabletWrite,
+    UndoIn,
     VitalOut,
     VitalsIn,
     shaped,
@@ -85,9 +86,11 @@ def pickable_units(request: SignedInRequest) -> list[dict]:
             "kind": u.kind,
             "status": u.status,
             "home_station": u.home_station.name if u.home_station else None,
+            "plate": u.plate,
             "crew": sorted(crews.get(u.pk, [])),
+            "search": crew.unit_search_text(u),
         }
-        for u in Unit.objects.select_related("home_station")
+        for u in Unit.objects.select_related("home_station").order_by("call_sign")
     ]
 
 
@@ -190,6 +193,17 @@ def status(request: SignedInRequest, payload: CrewStatusIn) -> JsonResponse:
     return write(request, "status", payload)
 
 
+@router.post(
+    "/crew/status/undo",
+    response={200: StatusResultOut, 403: ErrorOut, **ERRORS},
+    summary="Undo my unit's last status tap, back to the status before it, within UNDO_STATUS_SECONDS "
+    "(409 later or when it was not the last change; 403 for another unit)",
+    openapi_extra=KEYED,
+)
+def undo_status(request: SignedInRequest, payload: UndoIn) -> JsonResponse:
+    return write(request, "status_undo", payload)
+
+
 # --- the patient record ----------------------------------------------------------------------
 
 
@@ -281,7 +295,7 @@ class MessagesQuery(Schema):
 
 
 def latest(messages: QuerySet[Message], q: MessagesQuery) -> list[dict]:
-    rows = list(messages.filter(pk__gt=q.after).select_related("sender").order_by("-pk")[: q.limit])
+    rows = list(messages.filter(pk__gt=q.after).select_related("sender", "unit").order_by("-pk")[: q.limit])
     return [crew.message_out(m) for m in reversed(rows)]
 
 
@@ -380,3 +394,78 @@ def sync(request: SignedInRequest, payload: SyncIn) -> dict:
     and does not stop those after it. Sending the same batch again applies nothing twice."""
     require_role(request, Role.CREW)
     return {"results": [sync_one(request.user, op) for op in payload.operations]}
+
+
+# --- alerts on the tablet (Web Push, dispatch/crew/push.py) ----------------------------------
+
+
+class PushKeyOut(Schema):
+    enabled: bool = Field(description="false: the centre has no VAPID key; alerts come by SMS")
+    public_key: str = Field(description="the VAPID public key (applicationServerKey), base64url")
+
+
+@router.get(
+    "/crew/push/key",
+    response={200: PushKeyOut, **errors(403)},
+    summary="The key a tablet subscribes to crew alerts with",
+)
+def push_key(request: SignedInRequest) -> dict:
+    require_role(request, Role.CREW)
+    return {"enabled": push.configured(), "public_key": push.public_key()}
+
+
+class PushKeysIn(Schema):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=50)
+
+
+class PushSubscriptionIn(Schema):
+    endpoint: str = Field(min_length=1, max_length=1000, description="the push service's https address")
+    keys: PushKeysIn
+    expirationTime: int | None = Field(None, description="as PushSubscription.toJSON() gives it; unused")  # noqa: N815
+    unit: int | None = Field(None, description="the unit the tablet shows; must be my shift's")
+
+
+class PushSubscriptionOut(Schema):
+    id: int
+    unit: int
+    call_sign: str
+
+
+@router.post(
+    "/crew/push/subscriptions",
+    response={200: PushSubscriptionOut, **errors(403, 409)},
+    summary="Subscribe this tablet to my unit's crew alerts (again after every reload)",
+)
+def push_subscribe(request: SignedInRequest, payload: PushSubscriptionIn) -> dict:
+    require_role(request, Role.CREW)
+    unit = crew.crew_unit(request.user)
+    if payload.unit is not None and payload.unit != unit.pk:
+        raise ActionError(_("You can subscribe only to your own unit's alerts."), "not_your_unit", 403)
+    subscription = push.subscribe(
+        request.user,
+        unit,
+        payload.endpoint,
+        payload.keys.p256dh,
+        payload.keys.auth,
+        language=getattr(request, "LANGUAGE_CODE", ""),
+    )
+    return {"id": subscription.pk, "unit": unit.pk, "call_sign": unit.call_sign}
+
+
+class PushEndpointIn(Schema):
+    endpoint: str = Field(min_length=1, max_length=1000)
+
+
+class PushUnsubscribedOut(Schema):
+    deleted: int
+
+
+@router.post(
+    "/crew/push/unsubscribe",
+    response={200: PushUnsubscribedOut, **errors(403)},
+    summary="Stop crew alerts on this tablet",
+)
+def push_unsubscribe(request: SignedInRequest, payload: PushEndpointIn) -> dict:
+    require_role(request, Role.CREW)
+    return {"deleted": push.unsubscribe(request.user, payload.endpoint)}

@@ -12,8 +12,11 @@ from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError
 from dispatch.crew.actions import message_data
+from dispatch.crew.diversion import destination_alert
+from dispatch.locate.gazetteer import search_keys
 from dispatch.models import (
     Assignment,
+    CallerInstruction,
     Message,
     PatientRecord,
     PreArrivalNotice,
@@ -83,7 +86,7 @@ def live_assignment(unit: Unit) -> Assignment | None:
 
 
 def crew_message(user: User, message_id: int) -> Message:
-    message = Message.objects.for_crew(user).select_related("sender").filter(pk=message_id).first()
+    message = Message.objects.for_crew(user).select_related("sender", "unit").filter(pk=message_id).first()
     if message is None:
         raise ActionError(_("Message %(id)s not found on your unit.") % {"id": message_id}, "not_found", 404)
     return message
@@ -168,8 +171,27 @@ def triage_summary(answers: dict) -> dict[str, Any]:
         "protocol_name_en": protocol.name_en if protocol else None,
         "hospital_capability": answers.get("hospital_capability") or None,
         "instruction": answers.get("instruction") or None,
+        **instruction_titles(answers.get("instruction") or ""),
         "path": path,
     }
+
+
+def instruction_titles(code: str) -> dict[str, str | None]:
+    """The caller instruction's name in both languages: the tablet shows words, not its code."""
+    instruction = CallerInstruction.objects.filter(code=code).first() if code else None
+    return {
+        "instruction_title": instruction.title if instruction else None,
+        "instruction_title_en": (instruction.title_en or instruction.title) if instruction else None,
+    }
+
+
+def unit_search_text(unit: Unit) -> str:
+    """What the shift list filters on: call sign, station, plate, and the station's pinyin and
+    initials (明湾东站: mingwandongzhan, mwdz)."""
+    station = unit.home_station.name if unit.home_station else ""
+    full, initials = search_keys(station) if station else ("", "")
+    words = [unit.call_sign, station, unit.plate, full, initials]
+    return " ".join(w.lower() for w in words if w)
 
 
 def incident_out(assignment: Assignment) -> dict[str, Any]:
@@ -287,7 +309,7 @@ def notice_out(notice: PreArrivalNotice) -> dict[str, Any]:
 
 def assignment_out(assignment: Assignment) -> dict[str, Any]:
     """Everything the crew needs for one job."""
-    messages = assignment.messages.select_related("sender")
+    messages = assignment.messages.select_related("sender", "unit")
     notice = assignment_notice(assignment)
     return {
         "id": assignment.pk,
@@ -298,6 +320,9 @@ def assignment_out(assignment: Assignment) -> dict[str, Any]:
         "clocks": {name: getattr(assignment, name) for name in CLOCK_FIELDS},
         "client_times": assignment.client_times,
         "cancel_reason": assignment.cancel_reason,
+        "end_reason": assignment.end_reason,
+        "end_note": assignment.end_note,
+        "destination_alert": destination_alert(assignment),
         "messages": [message_out(m) for m in messages],
         "notice": notice_out(notice) if notice is not None else None,
         **record_out(assignment),

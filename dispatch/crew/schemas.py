@@ -47,7 +47,11 @@ class PickableUnitOut(Schema):
     kind: str
     status: str
     home_station: str | None
+    plate: str
     crew: list[str] = Field(description="who is on shift with it now")
+    search: str = Field(
+        description="call sign, station, plate and the station's pinyin, lowercase, to filter on"
+    )
 
 
 class TriageStepOut(Schema):
@@ -63,6 +67,8 @@ class TriageSummaryOut(Schema):
     protocol_name_en: str | None
     hospital_capability: str | None
     instruction: str | None
+    instruction_title: str | None = Field(description="the instruction's name (instruction is its code)")
+    instruction_title_en: str | None
     path: list[TriageStepOut] = Field(description="the questions asked and the answers given")
 
 
@@ -147,6 +153,8 @@ class CrewMessageOut(Schema):
     incident: int | None
     direction: str = Field(description="to_crew or to_control")
     sender: str
+    sender_name: str = Field(description="the person who wrote it")
+    call_sign: str = Field(description="the unit's call sign: a crew's messages are signed with it")
     text: str
     sent_at: datetime
     client_time: datetime | None
@@ -171,6 +179,26 @@ class CrewNoticeOut(Schema):
     acknowledged_by: str | None
 
 
+class AlternativeOut(Schema):
+    id: int
+    name: str
+    rank: int
+    eta_s: float | None
+
+
+class DestinationAlertOut(Schema):
+    """The receiving hospital went on diversion for this patient, or its beds ran out."""
+
+    event: int = Field(description="the alert's event number")
+    at: datetime
+    hospital: int
+    hospital_name: str
+    cause: str = Field(description="diversion or beds")
+    text: str
+    text_en: str
+    alternative: AlternativeOut | None
+
+
 class CrewAssignmentOut(RecordOut):
     id: int
     live: bool
@@ -180,6 +208,11 @@ class CrewAssignmentOut(RecordOut):
     clocks: dict[str, datetime | None] = Field(description="server times of the job")
     client_times: dict[str, str] = Field(description="the tablet's own time for each clock it tapped")
     cancel_reason: str
+    end_reason: str = Field(description="why the crew ended the job before transport, if it did")
+    end_note: str
+    destination_alert: DestinationAlertOut | None = Field(
+        None, description="the destination cannot take this patient now, with the next best hospital"
+    )
     messages: list[CrewMessageOut]
     notice: CrewNoticeOut | None = None
 
@@ -221,6 +254,13 @@ class TabletWrite(Schema):
 class StatusOp(Schema):
     status: UnitStatus
     assignment: int | None = Field(None, description="the job this tap belongs to; required during a job")
+    end_reason: str | None = Field(
+        None,
+        max_length=30,
+        description="going available before transport: treated_on_scene, refused_transport, died, "
+        "cancelled or other (required then)",
+    )
+    end_note: str | None = Field(None, max_length=200, description="the words for end_reason other")
 
 
 class CrewStatusIn(StatusOp, TabletWrite):
@@ -229,6 +269,16 @@ class CrewStatusIn(StatusOp, TabletWrite):
 
 class AssignmentOp(Schema):
     assignment: int
+
+
+class UndoOp(Schema):
+    unit: int = Field(description="the crew's unit")
+    status: UnitStatus = Field(description="the status tapped by mistake (the unit's current one)")
+    back_to: UnitStatus = Field(description="the status it had before the tap")
+
+
+class UndoIn(UndoOp, TabletWrite):
+    pass
 
 
 class DrugIn(Schema):

@@ -29,6 +29,7 @@ def tablet_config(request: SignedInRequest) -> dict:
         "next": {value: crew.next_statuses(value) for value in UnitStatus.values},
         "vital_ranges": {name: [low, high, unit] for name, (low, high, unit) in VITAL_RANGES.items()},
         "shift_hours": settings.SESSION_HOURS_BY_ROLE["crew"],
+        "undo_seconds": settings.UNDO_STATUS_SECONDS,
     }
 
 

@@ -31,13 +31,14 @@ from dispatch.crew.schemas import (
     StatusOp,
     StatusResultOut,
     TabletWrite,
+    UndoOp,
     VitalOut,
     VitalsOp,
     shaped,
 )
 from dispatch.incidents.actions import set_destination
 from dispatch.models import Assignment, Role, User
-from dispatch.units.actions import STATUS_CLOCKS, set_unit_status
+from dispatch.units.actions import STATUS_CLOCKS, correct_status, last_status_event, set_unit_status
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
 
@@ -48,18 +49,28 @@ Result = tuple[int, dict[str, Any]]
 
 
 def apply_status(user: User, op: StatusOp, client_time: datetime | None) -> Result:
-    return change_status(user, op.status, op.assignment, client_time)
+    return change_status(user, op.status, op.assignment, client_time, op.end_reason, op.end_note)
 
 
 def apply_acknowledge(user: User, op: AssignmentOp, client_time: datetime | None) -> Result:
     return change_status(user, UnitStatus.ACKNOWLEDGED, op.assignment, client_time)
 
 
-def change_status(user: User, status: str, assignment_id: int | None, client_time: datetime | None) -> Result:
+def change_status(
+    user: User,
+    status: str,
+    assignment_id: int | None,
+    client_time: datetime | None,
+    end_reason: str | None = None,
+    end_note: str | None = None,
+) -> Result:
     unit = crew.crew_unit(user)
     assignment = checked_job(user, unit, status, assignment_id)
     crew.refuse_unless_next(unit, status)
-    set_unit_status(unit, status, actor=user, client_time=client_time)
+    if assignment is not None and actions.ends_early(unit.status, status):
+        actions.end_job_early(unit, assignment, end_reason, end_note, actor=user, client_time=client_time)
+    else:
+        set_unit_status(unit, status, actor=user, client_time=client_time)
     body = {
         "unit": crew.unit_out(unit),
         "assignment": assignment.pk if assignment else None,
@@ -80,6 +91,30 @@ def checked_job(user: User, unit: Unit, status: str, assignment_id: int | None) 
     assignment = crew.crew_assignment(user, assignment_id)
     crew.refuse_unless_live(assignment, unit)
     return assignment
+
+
+def apply_undo(user: User, op: UndoOp, client_time: datetime | None) -> Result:
+    """Undo the crew's own last status tap, within the window (dispatch.units.actions.correct_status).
+    Another unit's crew is refused (403); so is a change the crew did not tap (409)."""
+    unit = crew.crew_unit(user)
+    if op.unit != unit.pk:
+        raise ActionError(_("You can only undo your own unit's status."), "not_your_unit", 403)
+    tap = last_status_event(unit)
+    if tap is not None and not (tap.actor and tap.actor.role == Role.CREW):
+        raise ActionError(
+            _("The last status change was not a crew tap: ask the control room to correct it."),
+            "not_a_crew_tap",
+            409,
+        )
+    correct_status(unit, op.status, op.back_to, actor=user)
+    live = crew.live_assignment(unit)
+    body = {
+        "unit": crew.unit_out(unit),
+        "assignment": live.pk if live else None,
+        "changed_at": unit.status_changed_at,
+        "client_time": client_time,
+    }
+    return 200, shaped(StatusResultOut, body)
 
 
 def apply_patient(user: User, op: PatientOp, client_time: datetime | None) -> Result:
@@ -129,6 +164,7 @@ class Operation:
 # What a tablet may queue for POST /crew/sync, by `kind`; `data` has the schema's shape.
 OPERATIONS = {
     "status": Operation(StatusOp, apply_status),
+    "status_undo": Operation(UndoOp, apply_undo),
     "acknowledge": Operation(AssignmentOp, apply_acknowledge),
     "patient": Operation(PatientOp, apply_patient),
     "vitals": Operation(VitalsOp, apply_vitals),

@@ -1827,3 +1827,56 @@ def generate(seed: int = DEFAULT_SEED) -> DemoCity:
         + village_places(sites, lattice.village_sites, place_rng)
     )
     return DemoCity(seed, road_data(net), stations, units, hospitals, places)
+
+
+def centre_rows(city: DemoCity) -> dict[str, list[dict[str, str]]]:
+    """The city's stations, hospitals, units and places as the rows of a centre's files
+    (docs/import-formats.md), for the importer: the demo city loads the way a real centre does.
+    Coordinates are written in full (repr), so the loaded city is the generated one exactly."""
+    stations = [
+        {
+            "code": s.code,
+            "name": s.name,
+            "name_en": s.name_en,
+            "district": s.district,
+            "address": s.address,
+            "lon": repr(s.lon),
+            "lat": repr(s.lat),
+        }
+        for s in city.stations
+    ]
+    hospitals = [
+        {
+            "code": f"MWH{k + 1:02d}",
+            "name": h.name,
+            "name_en": h.name_en,
+            "short_name": h.short_name,
+            "level": h.level,
+            "lon": repr(h.lon),
+            "lat": repr(h.lat),
+            "address": h.address,
+            "phone": h.phone,
+            "capabilities": ";".join(h.capabilities),
+            "has_board": "yes" if h.has_board else "no",
+            "sms_number": h.sms_number,
+        }
+        for k, h in enumerate(city.hospitals)
+    ]
+    units = [
+        {"call_sign": u.call_sign, "kind": u.kind, "station": u.station_code, "plate": u.plate}
+        | {"tracker_id": u.tracker_id}
+        for u in city.units
+    ]
+    places = [
+        {
+            "name": p.name,
+            "name_en": p.name_en,
+            "kind": p.kind,
+            "district": p.district,
+            "address": p.address,
+            "lon": repr(p.lon),
+            "lat": repr(p.lat),
+        }
+        for p in city.places
+    ]
+    return {"stations.csv": stations, "hospitals.csv": hospitals, "units.csv": units, "places.csv": places}

@@ -521,6 +521,8 @@ class Simulator:
             "status": status,
             "assignment": unit.assignment["id"] if unit.assignment else None,
             "client_time": datetime.now(UTC).isoformat(),
+            # clearing from the scene ends the job before transport: the crew says why
+            "end_reason": "treated_on_scene" if status == "available" else None,
         }
         response = crew_of(unit).post("/api/crew/status", body, key=str(uuid.uuid4()))
         with self.lock:

@@ -25,17 +25,22 @@ from dispatch.core.actions import ActionError, checked_text
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event, record_job_event
 from dispatch.core.permissions import is_control_room
-from dispatch.handoff.reads import sms_summary
+from dispatch.crew.diversion import alert_beds, alert_diversion
+from dispatch.handoff.reads import derived_withdrawal, sms_summary, withdrawn_now
 from dispatch.models import (
     AlarmKind,
     Assignment,
+    ErMessage,
+    ErMessageDirection,
     Incident,
     NoticeAcknowledgement,
+    NoticeWithdrawal,
     Outbox,
     PreArrivalNotice,
     Role,
     User,
     VitalSign,
+    WithdrawalReason,
 )
 from dispatch.units.actions import set_unit_status
 from fleet.models import CrewShift, UnitStatus
@@ -140,6 +145,18 @@ def resend_elsewhere(
             hospital=old,
             data={"notice": notice.pk, "assignment": assignment.pk, "reason": "redirected"},
         )
+        # The old board keeps the card, struck through, until someone there acknowledges it
+        # (an acknowledgement given before this sweep already wrote the row).
+        NoticeWithdrawal.objects.get_or_create(
+            notice=notice,
+            hospital=old,
+            revision=notice.revision,
+            defaults={
+                "reason": WithdrawalReason.REDIRECTED,
+                "redirected_to": assignment.hospital,
+                "withdrawn_at": now,
+            },
+        )
         if old.fhir_endpoint:  # its Encounter was announced: cancel it there
             payload = {"notice": notice.pk, "revision": notice.revision, "withdrawn": True}
             Outbox.objects.create(
@@ -147,6 +164,10 @@ def resend_elsewhere(
             )
     destination = assignment.hospital
     assert destination is not None, "refuse_unless_sendable has checked the destination"
+    # The patient comes back to a hospital that had the notice: its struck-through card goes.
+    NoticeWithdrawal.objects.filter(
+        notice=notice, hospital=destination, acknowledged_at__isnull=True, superseded_at__isnull=True
+    ).update(superseded_at=now)
     notice.assignment = assignment
     notice.hospital = destination
     notice.revision += 1
@@ -456,11 +477,13 @@ def record_handover(assignment: Assignment, *, actor: User) -> Assignment:
 
 __all__ = [
     "acknowledge_notice",
+    "acknowledge_withdrawal",
     "alert_unacknowledged_notices",
     "record_arrival",
     "record_handover",
     "refresh_notices",
     "send_due_notices",
+    "send_er_message",
     "send_notice",
 ]
 
@@ -491,6 +514,7 @@ def set_diversion(
         hospital=hospital,
         data={"from": before, "to": hospital.diverting, "reason": hospital.diversion_reason},
     )
+    alert_diversion(hospital, before, actor=actor)  # units bound there, and the console
     return hospital
 
 
@@ -510,4 +534,127 @@ def set_beds(hospital: Hospital, category: str, available: int, *, actor: User |
         hospital=hospital,
         data={"category": category, "from": before, "to": available},
     )
+    alert_beds(hospital, category, before, available, actor=actor)  # units bound there, and the console
     return beds
+
+
+# --- a withdrawn notice, acknowledged by the hospital it was withdrawn from ----------------------
+
+
+@transaction.atomic
+def acknowledge_withdrawal(
+    notice: PreArrivalNotice, hospital: Hospital, *, actor: User, now: datetime | None = None
+) -> NoticeWithdrawal:
+    """Someone at `hospital` has seen that the patient is not coming: the struck-through card
+    leaves its board. Acknowledging it again (another nurse, a double tap) returns the first and
+    writes nothing; a notice not withdrawn from this hospital is a 409."""
+    locked_assignment(notice.assignment)
+    notice = PreArrivalNotice.objects.select_related("assignment__unit", "assignment__incident").get(
+        pk=notice.pk
+    )
+    if not is_control_room(actor) and not (actor.role == Role.HOSPITAL and actor.hospital_id == hospital.pk):
+        raise ActionError(_("Only the hospital it was withdrawn from acknowledges this."), "forbidden", 403)
+    now = now or timezone.now()
+    withdrawal = withdrawal_at(notice, hospital, now)
+    if withdrawal.acknowledged_at:
+        return withdrawal
+    withdrawal.acknowledged_by, withdrawal.acknowledged_at = actor, now
+    withdrawal.save()
+    a = notice.assignment
+    record_event(
+        EventKind.NOTICE_WITHDRAWAL_ACKNOWLEDGED,
+        actor=actor,
+        incident=a.incident,
+        hospital=hospital,
+        data={
+            "notice": notice.pk,
+            "assignment": a.pk,
+            "revision": withdrawal.revision,
+            "reason": withdrawal.reason,
+            "call_sign": a.unit.call_sign,
+            "incident_number": a.incident.number,
+            "acknowledged_by": actor.get_full_name() or actor.username,
+        },
+    )
+    return withdrawal
+
+
+def withdrawal_at(notice: PreArrivalNotice, hospital: Hospital, now: datetime) -> NoticeWithdrawal:
+    """The open (or last acknowledged) withdrawal of this notice from this hospital; one still
+    only implied by the assignment (the handoff loop has not moved the notice yet, or the unit
+    was stood down) is written down now."""
+    rows = NoticeWithdrawal.objects.filter(notice=notice, hospital=hospital, superseded_at__isnull=True)
+    open_row = rows.filter(acknowledged_at__isnull=True).order_by("-withdrawn_at", "-pk").first()
+    if open_row is not None:
+        return open_row
+    implied = PreArrivalNotice.objects.filter(withdrawn_now(hospital.pk, now), pk=notice.pk).exists()
+    done = rows.filter(revision=notice.revision).first() if implied else None
+    if done is not None:
+        return done
+    if implied:
+        why = derived_withdrawal(notice, hospital.pk)
+        return NoticeWithdrawal.objects.create(
+            notice=notice,
+            hospital=hospital,
+            revision=notice.revision,
+            reason=why["reason"],
+            redirected_to=why["redirected_to"],
+            withdrawn_at=why["at"] or now,
+        )
+    last = rows.order_by("-acknowledged_at", "-pk").first()
+    if last is not None and notice.hospital_id != hospital.pk:
+        return last
+    raise ActionError(_("This notice was not withdrawn from this hospital."), "not_withdrawn", 409)
+
+
+# --- the crew <-> ER message line --------------------------------------------------------------
+
+
+def message_direction(notice: PreArrivalNotice, actor: User) -> str:
+    """The receiving hospital's staff answer the crew; the unit's crew on shift write to the ER."""
+    a = notice.assignment
+    if actor.role == Role.HOSPITAL and actor.hospital_id and actor.hospital_id == notice.hospital_id:
+        return ErMessageDirection.TO_CREW
+    if actor.role == Role.CREW and CrewShift.objects.current().filter(user=actor, unit=a.unit).exists():
+        return ErMessageDirection.TO_ER
+    raise ActionError(
+        _("Only the unit's crew and the receiving hospital's staff write on this line."), "forbidden", 403
+    )
+
+
+@transaction.atomic
+def send_er_message(notice: PreArrivalNotice, text: str, *, actor: User) -> ErMessage:
+    """One line between the crew and the receiving ER about this patient. Its event carries no
+    text: the board and the tablet read it through their confined queries."""
+    locked_assignment(notice.assignment)
+    notice = PreArrivalNotice.objects.select_related(
+        "hospital", "assignment__unit", "assignment__incident"
+    ).get(pk=notice.pk)
+    a = notice.assignment
+    text = checked_text(text, "text", 500)
+    if not text:
+        raise ActionError(_("A message needs some text."), "empty_message")
+    direction = message_direction(notice, actor)
+    if a.cancelled_at or a.hospital_id != notice.hospital_id:
+        raise ActionError(
+            _("This patient is no longer bound for this hospital: the line is closed."), "not_live", 409
+        )
+    message = ErMessage.objects.create(
+        notice=notice, hospital=notice.hospital, direction=direction, sender=actor, text=text
+    )
+    record_event(
+        EventKind.NOTICE_MESSAGE,
+        actor=actor,
+        incident=a.incident,
+        unit=a.unit,
+        hospital=notice.hospital,
+        data={
+            "notice": notice.pk,
+            "assignment": a.pk,
+            "message": message.pk,
+            "direction": direction,
+            "call_sign": a.unit.call_sign,
+            "hospital_name": notice.hospital.name,
+        },
+    )
+    return message

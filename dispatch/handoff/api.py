@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from dispatch.core.actions import ActionError
@@ -28,6 +31,7 @@ from dispatch.core.permissions import (
     is_control_room,
     own_hospital,
     require_role,
+    sees_caller_details,
     visible_notices,
 )
 from dispatch.core.signed_in import SignedInRequest
@@ -35,9 +39,28 @@ from dispatch.crew import reads as crew
 from dispatch.crew.schemas import TabletWrite
 from dispatch.crew.writes import ERRORS, KEYED, reply, tablet_key
 from dispatch.handoff import actions
-from dispatch.handoff.reads import board_rows, notice_row_by_id
-from dispatch.handoff.schemas import AckOut, BoardOut, BriefNoticeOut, ErStatusOut, NoticeDetailOut
-from dispatch.models import Assignment, Event, FhirDeliveryAttempt, Outbox, PreArrivalNotice, Role, User
+from dispatch.handoff.reads import board_sections, message_row, notice_row_by_id, withdrawn_now
+from dispatch.handoff.schemas import (
+    AckOut,
+    BoardOut,
+    BriefNoticeOut,
+    CrewErLineOut,
+    ErMessageOut,
+    ErStatusOut,
+    NoticeDetailOut,
+    WithdrawalAckOut,
+)
+from dispatch.models import (
+    Assignment,
+    ErMessage,
+    Event,
+    FhirDeliveryAttempt,
+    Incident,
+    Outbox,
+    PreArrivalNotice,
+    Role,
+    User,
+)
 from hospitals.models import BedAvailability, BedCategory, DiversionCategory, Hospital
 
 router = Router(tags=["handoff"])
@@ -170,12 +193,25 @@ def board(request: SignedInRequest, q: Query[BoardQuery]) -> dict:
     require_role(request, *ER_STAFF)
     hospital = er_hospital(request.user, q.hospital)
     seq = last_seq()  # read first: the socket sends whatever happens after it
+    sections = board_sections(hospital)
+    if sees_caller_details(request.user):
+        with_caller_details(sections["notices"] + sections["handed_over"])
     return {
         "hospital": er_status(hospital),
-        "notices": board_rows(hospital),
+        **sections,
+        "handed_over_minutes": settings.ER_HANDED_OVER_VISIBLE_MINUTES,
         "last_seq": seq,
         "alert_after_s": settings.NOTICE_ACK_ALERT_SECONDS,
     }
+
+
+def with_caller_details(rows: list[dict[str, Any]]) -> None:
+    """The caller and the dispatcher's notes, for the control room's view of a board only."""
+    incidents = Incident.objects.in_bulk([r["incident"]["id"] for r in rows])
+    for row in rows:
+        incident = incidents[row["incident"]["id"]]
+        row["caller"] = {"number": incident.caller_number, "name": incident.caller_name}
+        row["dispatcher_notes"] = incident.notes
 
 
 @router.get(
@@ -371,3 +407,144 @@ def dispatcher_notice(request: SignedInRequest, assignment_id: int) -> dict:
     if notice is None:
         raise ActionError(_("No notice has been sent for this assignment."), "not_found", 404)
     return notice_detail(notice)
+
+
+# --- withdrawn notices -----------------------------------------------------------------------
+
+
+class WithdrawalAckIn(Schema):
+    hospital: int | None = Field(None, description="control room only; staff always their own")
+
+
+def withdrawn_notice(hospital: Hospital, notice_id: int) -> PreArrivalNotice:
+    """A notice withdrawn from this hospital (or once withdrawn from it), else the same 404 as
+    for none at all."""
+    notice = (
+        PreArrivalNotice.objects.filter(pk=notice_id)
+        .filter(Q(withdrawals__hospital=hospital) | withdrawn_now(hospital.pk, timezone.now()))
+        .select_related("assignment")
+        .distinct()
+        .first()
+    )
+    if notice is None:
+        raise ActionError(_("Notice %(id)s not found.") % {"id": notice_id}, "not_found", 404)
+    return notice
+
+
+@router.post(
+    "/er/notices/{notice_id}/withdrawal/acknowledge",
+    response={200: WithdrawalAckOut, **ERRORS, **errors(403)},
+    summary="Acknowledge that a notice was withdrawn (the patient is not coming here)",
+)
+def acknowledge_withdrawal(
+    request: SignedInRequest, notice_id: int, payload: WithdrawalAckIn | None = None
+) -> dict:
+    require_role(request, *ER_STAFF)
+    hospital = er_hospital(request.user, payload.hospital if payload else None)
+    notice = withdrawn_notice(hospital, notice_id)
+    withdrawal = actions.acknowledge_withdrawal(notice, hospital, actor=request.user)
+    user = withdrawal.acknowledged_by
+    assert user is not None and withdrawal.acknowledged_at is not None
+    return {
+        "notice": notice.pk,
+        "hospital": hospital.pk,
+        "revision": withdrawal.revision,
+        "by": user.get_full_name() or user.username,
+        "at": withdrawal.acknowledged_at,
+    }
+
+
+# --- the crew <-> ER message line ---------------------------------------------------------------
+
+
+def line(notice: PreArrivalNotice) -> list[dict[str, Any]]:
+    """The notice's messages with its current hospital (never those with one it left)."""
+    call_sign = notice.assignment.unit.call_sign
+    rows = ErMessage.objects.filter(notice=notice, hospital_id=notice.hospital_id).select_related("sender")
+    return [message_row(m, call_sign) for m in rows]
+
+
+class ErMessageIn(Schema):
+    text: str = Field(..., max_length=500)
+
+
+@router.get(
+    "/er/notices/{notice_id}/messages",
+    response={200: list[ErMessageOut], **ERRORS, **errors(403)},
+    summary="The crew <-> ER line of one notice (its hospital's staff, the control room)",
+)
+def er_messages(request: SignedInRequest, notice_id: int) -> list[dict[str, Any]]:
+    require_role(request, *ER_STAFF)
+    return line(visible_notice(request.user, notice_id))
+
+
+@router.post(
+    "/er/notices/{notice_id}/messages",
+    response={201: ErMessageOut, **ERRORS, **errors(403)},
+    summary="Answer the crew bringing this patient (the receiving hospital's staff)",
+)
+def er_message_send(request: SignedInRequest, notice_id: int, payload: ErMessageIn) -> Status:
+    require_role(request, *ER_STAFF)
+    notice = visible_notice(request.user, notice_id)
+    message = actions.send_er_message(notice, payload.text, actor=request.user)
+    return Status(201, message_row(message, notice.assignment.unit.call_sign))
+
+
+@router.get(
+    "/crew/er-line",
+    response={200: CrewErLineOut, **errors(403)},
+    summary="The crew's line to the receiving ER of its live job",
+)
+def crew_er_line(request: SignedInRequest) -> dict[str, Any]:
+    require_role(request, Role.CREW)
+    shift = crew.current_shift(request.user)
+    assignment = crew.live_assignment(shift.unit) if shift else None
+    notice = (
+        PreArrivalNotice.objects.filter(assignment=assignment)
+        .select_related("hospital", "assignment__unit")
+        .first()
+        if assignment
+        else None
+    )
+    bound = bool(notice and assignment and notice.hospital_id == assignment.hospital_id)
+    return {
+        "assignment": assignment.pk if assignment else None,
+        "notice": notice.pk if notice else None,
+        "hospital": notice.hospital_id if notice else None,
+        "hospital_name": notice.hospital.name if notice else None,
+        "open": bound,
+        "messages": line(notice) if notice and bound else [],
+    }
+
+
+class CrewErMessageIn(TabletWrite):
+    text: str = Field(..., max_length=500)
+
+
+@router.post(
+    "/crew/assignments/{assignment_id}/er-messages",
+    response={201: ErMessageOut, **ERRORS, **errors(403)},
+    summary="Write to the receiving ER about this patient (once per idempotency key)",
+    openapi_extra=KEYED,
+)
+def crew_er_message(request: SignedInRequest, assignment_id: int, payload: CrewErMessageIn) -> JsonResponse:
+    require_role(request, Role.CREW)
+    user = request.user
+
+    def apply() -> tuple[int, dict]:
+        assignment = crew.crew_assignment(user, assignment_id)
+        crew.refuse_unless_live(assignment, crew.crew_unit(user))
+        notice = PreArrivalNotice.objects.filter(assignment=assignment).first()
+        if notice is None:
+            raise ActionError(
+                _("Send the pre-arrival notice first: the line is with the hospital that has it."),
+                "no_notice",
+                409,
+            )
+        message = actions.send_er_message(notice, payload.text, actor=user)
+        return 201, ErMessageOut.model_validate(message_row(message, assignment.unit.call_sign)).model_dump(
+            mode="json"
+        )
+
+    request_data = {"assignment": assignment_id, "text": payload.text, "client_time": payload.client_time}
+    return reply(run_once(user, tablet_key(request, payload), "notice.message", request_data, apply))

@@ -6,7 +6,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from dispatch.crew.schemas import CrewNoticeOut
+from dispatch.crew.schemas import CrewNoticeOut, TriageStepOut
 
 
 class AckOut(Schema):
@@ -71,6 +71,25 @@ class EtaOut(Schema):
     transporting: bool
 
 
+class TriagePathOut(Schema):
+    protocol_name: str | None
+    protocol_name_en: str | None
+    path: list[TriageStepOut] = Field(description="the protocol's questions and the answers given, in order")
+
+
+class ErMessageOut(Schema):
+    id: int
+    direction: str = Field(description="to_er: the crew wrote; to_crew: the ER answered")
+    text: str
+    sent_at: datetime
+    sender: str = Field(description="the crew's call sign and name, or the ER staff member's name")
+
+
+class CallerOut(Schema):
+    number: str
+    name: str
+
+
 class NoticeRowOut(Schema):
     id: int
     assignment: int
@@ -82,6 +101,10 @@ class NoticeRowOut(Schema):
     updated_since_ack: bool
     alerted_at: datetime | None
     incident: BoardIncidentOut
+    triage: TriagePathOut
+    messages: list[ErMessageOut] = Field(description="the crew <-> ER line, oldest first")
+    caller: CallerOut | None = Field(None, description="the control room only (never a hospital)")
+    dispatcher_notes: str | None = Field(None, description="the control room only (never a hospital)")
     patient: BoardPatientOut
     vitals: list[dict[str, Any]] = Field(description="every set of readings, oldest first")
     latest: list[LatestVitalOut]
@@ -89,6 +112,36 @@ class NoticeRowOut(Schema):
     eta: EtaOut
     arrived_at: datetime | None
     handover_at: datetime | None
+    departed_at: datetime | None = Field(description="handover, or the unit cleared after arrival")
+
+
+class WithdrawnHospitalOut(Schema):
+    id: int
+    name: str
+    name_en: str
+
+
+class WithdrawnOut(Schema):
+    """The minimum a hospital keeps of a patient no longer coming to it."""
+
+    id: int = Field(description="the notice")
+    revision: int
+    reason: str = Field(description="redirected, stood_down or not_transported")
+    reason_label: str
+    redirected_to: WithdrawnHospitalOut | None
+    withdrawn_at: datetime | None
+    call_sign: str
+    incident_number: str
+    priority: int | None
+    chief_complaint: str
+
+
+class WithdrawalAckOut(Schema):
+    notice: int
+    hospital: int
+    revision: int
+    by: str
+    at: datetime
 
 
 class BedOut(Schema):
@@ -119,9 +172,23 @@ class ErStatusOut(Schema):
 
 class BoardOut(Schema):
     hospital: ErStatusOut
-    notices: list[NoticeRowOut]
+    notices: list[NoticeRowOut] = Field(description="patients on the way or here, soonest first")
+    handed_over: list[NoticeRowOut] = Field(description="handed over in the last handed_over_minutes")
+    withdrawn: list[WithdrawnOut] = Field(description="withdrawn from here, until acknowledged")
+    handed_over_minutes: int
     last_seq: int
     alert_after_s: int
+
+
+class CrewErLineOut(Schema):
+    """The crew's line to the receiving ER of its live job."""
+
+    assignment: int | None
+    notice: int | None = Field(description="null until the pre-arrival notice is sent")
+    hospital: int | None
+    hospital_name: str | None
+    open: bool = Field(description="whether the crew can write (a notice sent, the patient bound there)")
+    messages: list[ErMessageOut]
 
 
 class DeliveryAttemptOut(Schema):

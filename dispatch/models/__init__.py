@@ -19,15 +19,20 @@ from dispatch.models.crew import (
     MessageDirection,
     MessageQuerySet,
     PatientRecord,
+    PushSubscription,
     Sex,
     VitalSign,
 )
 from dispatch.models.events import Event, EventCounter
 from dispatch.models.handoff import (
+    ErMessage,
+    ErMessageDirection,
     FhirDeliveryAttempt,
     NoticeAcknowledgement,
     NoticeQuerySet,
+    NoticeWithdrawal,
     PreArrivalNotice,
+    WithdrawalReason,
 )
 from dispatch.models.incidents import (
     Assignment,
@@ -40,7 +45,15 @@ from dispatch.models.incidents import (
 )
 from dispatch.models.outbox import IdempotencyKey, Outbox, OutboxQuerySet, OutboxStatus
 from dispatch.models.people import Role, User
-from dispatch.models.places import Place, PlaceKind
+from dispatch.models.places import District, Place, PlaceKind
+from dispatch.models.seats import (
+    Handover,
+    HandoverNote,
+    HandoverNoteQuerySet,
+    Seat,
+    SeatSession,
+    SeatSessionQuerySet,
+)
 from dispatch.models.triage import CallerInstruction, TriageProtocol
 
 __all__ = [
@@ -48,6 +61,7 @@ __all__ = [
     "User",
     "PlaceKind",
     "Place",
+    "District",
     "CallStatus",
     "CallQuerySet",
     "Call",
@@ -77,11 +91,22 @@ __all__ = [
     "MessageDirection",
     "MessageQuerySet",
     "Message",
+    "PushSubscription",
     "NoticeQuerySet",
     "PreArrivalNotice",
     "NoticeAcknowledgement",
     "FhirDeliveryAttempt",
+    "WithdrawalReason",
+    "NoticeWithdrawal",
+    "ErMessageDirection",
+    "ErMessage",
     "AlarmKind",
     "AlarmQuerySet",
     "Alarm",
+    "Seat",
+    "SeatSessionQuerySet",
+    "SeatSession",
+    "Handover",
+    "HandoverNoteQuerySet",
+    "HandoverNote",
 ]

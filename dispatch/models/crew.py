@@ -144,3 +144,24 @@ class Message(models.Model):
     class Meta:
         ordering = ["sent_at", "pk"]
         indexes = [models.Index(fields=["unit", "sent_at"], name="message_unit_sent")]
+
+
+class PushSubscription(models.Model):
+    """A tablet's Web Push subscription (dispatch.crew.push): the crew member signed in on it and
+    the unit of their shift then. One row per endpoint, the latest sign-in's; deleted when the
+    push service says the endpoint is gone."""
+
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)  # the browser's ECDH public key, base64url
+    auth = models.CharField(max_length=50)  # the shared auth secret, base64url
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    # The crew member's language when they subscribed: the alert's words are in it.
+    language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "user"], name="push_unit_user")]

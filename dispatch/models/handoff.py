@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dispatch.models.incidents import Assignment
 from dispatch.models.outbox import Outbox
@@ -92,3 +93,59 @@ class FhirDeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at", "pk"]
+
+
+class WithdrawalReason(models.TextChoices):
+    REDIRECTED = "redirected", _("Redirected to another hospital")
+    STOOD_DOWN = "stood_down", _("Unit stood down")
+    NOT_TRANSPORTED = "not_transported", _("Not transported")
+
+
+class NoticeWithdrawal(models.Model):
+    """A notice taken back from a hospital that had it: the patient goes elsewhere or nowhere.
+    Its board keeps the card, struck through, until someone there acknowledges it; a patient who
+    comes back supersedes it. One per notice, hospital and the revision that hospital had."""
+
+    notice = models.ForeignKey(PreArrivalNotice, on_delete=models.CASCADE, related_name="withdrawals")
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField()
+    reason = models.CharField(max_length=20, choices=WithdrawalReason.choices)
+    redirected_to = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True, help_text="the patient was sent back here")
+
+    class Meta:
+        ordering = ["withdrawn_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "hospital", "revision"], name="one_withdrawal_per_notice_revision"
+            )
+        ]
+
+
+class ErMessageDirection(models.TextChoices):
+    TO_ER = "to_er", _("Crew to ER")
+    TO_CREW = "to_crew", _("ER to crew")
+
+
+class ErMessage(models.Model):
+    """One line between a unit's crew and the receiving ER about one notice ("STEMI, please alert
+    the cath lab"). Only that crew, that hospital and the control room read it."""
+
+    notice = models.ForeignKey(PreArrivalNotice, on_delete=models.CASCADE, related_name="er_messages")
+    # The hospital the line was with: the notice's when it was written.
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=10, choices=ErMessageDirection.choices)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=500)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["notice", "sent_at"], name="er_message_notice_sent")]

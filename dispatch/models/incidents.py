@@ -155,6 +155,10 @@ class Assignment(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True, help_text="unit available again")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # Why the crew ended the job before transport (dispatch.crew.actions.END_REASONS), and the
+    # words for "other".
+    end_reason = models.CharField(max_length=20, blank=True)
+    end_note = models.CharField(max_length=200, blank=True)
     # The tablet's own clock for each time above that a crew tapped, as it sent it: the server
     # time is the record, the client's shows what a tablet that was offline saw.
     client_times = models.JSONField(default=dict, blank=True)

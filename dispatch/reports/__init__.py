@@ -15,8 +15,17 @@ Decisions:
   subtracting timestamps. A year's summary runs as UNION ALL parts that PostgreSQL's parallel
   workers take one each (settings.REPORT_WORKERS).
 - Data quality: an interval whose clocks are out of order or over a day is impossible; a clock
-  missing while a later one is set is missing. Such incidents are listed and counted, and left
-  out of only the intervals they would distort (an unanswered call is not a 0 s answer).
+  missing while a later one is set is missing; a handover never completed although the unit
+  cleared or the incident closed is unfinished (migration 0020). Such incidents are listed and
+  counted, left out of the means and percentiles they would distort, and counted OUTSIDE the
+  targets of those intervals ("unmeasured", shown beside each "X% within Y"): the worst delays
+  cannot leave the denominator (intervals.unmeasurable_mask).
+- Answering is measured from the calls, not the incidents (calls.py): every call that rang
+  counts, abandoned and unmeasurable ones outside the target; an incident opened without a
+  ringing call is left out, not a 0 s answer.
+- Unit-hour utilisation is committed time over staffed time (crew shifts), per unit.
+- Per dispatcher and per seat (people.py): calls answered, incidents dispatched, median
+  processing, overrides of the recommendation.
 - Targets: settings.REPORT_TARGETS (docs/targets.md defaults), overridden by the REPORT_TARGETS
   environment variable (see intervals.targets).
 - Period and hour of day go by when the incident was created (local time); unit, station,
@@ -26,14 +35,17 @@ Decisions:
   percentage (figures.goal_met).
 """
 
+from dispatch.reports.calls import answering
 from dispatch.reports.figures import areas, distribution, summary, trend
 from dispatch.reports.filters import FIRST_DAY, LAST_DAY, ReportError, ReportFilter, period
 from dispatch.reports.incidents import Drill, all_incidents, incidents, timeline
-from dispatch.reports.intervals import BY_KEY, INTERVALS, targets
+from dispatch.reports.intervals import BY_KEY, CLOCK_LABELS, INTERVALS, targets
+from dispatch.reports.people import people
 from dispatch.reports.resources import handovers, response_by_priority, utilisation
 
 __all__ = [
     "BY_KEY",
+    "CLOCK_LABELS",
     "INTERVALS",
     "Drill",
     "FIRST_DAY",
@@ -42,10 +54,12 @@ __all__ = [
     "ReportFilter",
     "period",
     "all_incidents",
+    "answering",
     "areas",
     "distribution",
     "handovers",
     "incidents",
+    "people",
     "response_by_priority",
     "summary",
     "targets",

@@ -58,6 +58,7 @@ class TargetOut(Schema):
     within_s: int
     goal_pct: float
     within: int
+    of: int = Field(description="the denominator: measured and unmeasured (outside the target) together")
     pct: float | None
     met: bool
 
@@ -68,10 +69,26 @@ class IntervalOut(Schema):
     note: str
     count: int
     impossible: int = Field(description="incidents whose clocks for this interval are impossible")
+    unmeasured: int = Field(
+        description="should have this interval but cannot be measured (impossible, a clock missing, a "
+        "handover never completed; for answering: abandoned and unmeasurable calls): outside every target"
+    )
     mean_s: float | None
     median_s: float | None
     p90_s: float | None = Field(description="exact 90th percentile (nearest rank), in seconds")
     targets: list[TargetOut]
+
+
+class CallsOut(Schema):
+    offered: int = Field(description="calls that rang in the period, except those ringing now")
+    answered: int
+    abandoned: int = Field(description="the caller hung up before anyone answered")
+    unmeasurable: int = Field(description="answered or ended with times that cannot be measured")
+    ringing_now: int
+    abandoned_wait_median_s: float | None
+    abandoned_wait_p90_s: float | None
+    abandoned_wait_max_s: float | None
+    incident_filters_ignored: bool = Field(description="the incident filters set do not apply to calls")
 
 
 class SummaryOut(Schema):
@@ -80,6 +97,7 @@ class SummaryOut(Schema):
     incidents: int
     with_problems: int
     intervals: list[IntervalOut]
+    calls: CallsOut
 
 
 class BucketOut(Schema):
@@ -133,13 +151,15 @@ class ReportUnitOut(Schema):
     station: str
     jobs: int
     busy_h: float
-    uhu: float | None = Field(description="unit-hour utilisation: busy share of the period")
+    staffed_h: float = Field(description="hours a crew was on shift on the unit in the period")
+    uhu: float | None = Field(description="unit-hour utilisation: committed share of the staffed time")
 
 
 class ReportHospitalOut(Schema):
     hospital: int
     name: str
     count: int
+    unmeasured: int = 0
     mean_s: float | None = None
     median_s: float | None = None
     p90_s: float | None = None
@@ -159,6 +179,35 @@ class PriorityOut(Schema):
     target_p90_s: int | None = None
     mean_met: bool | None = None
     p90_met: bool | None = None
+
+
+class PersonFiguresOut(Schema):
+    name: str
+    calls_answered: int
+    incidents_dispatched: int = Field(description="incidents whose first unit this one sent")
+    processing_median_s: float | None
+    overrides: int = Field(description="units sent other than the first recommended")
+    override_rank_median: int | None
+    override_eta_median_s: float | None = Field(description="median ETA of the units chosen instead")
+
+
+class OverrideReasonOut(Schema):
+    reason: str
+    count: int
+
+
+class DispatcherOut(PersonFiguresOut):
+    user: int
+    reasons: list[OverrideReasonOut]
+
+
+class SeatFiguresOut(PersonFiguresOut):
+    seat: int | None = Field(description="None: signed on to no seat")
+
+
+class PeopleOut(Schema):
+    dispatchers: list[DispatcherOut]
+    seats: list[SeatFiguresOut]
 
 
 class ProblemOut(Schema):
@@ -330,6 +379,15 @@ def report_hospitals(request: SignedInRequest, q: Query[PeriodQuery]) -> list[di
 )
 def report_priorities(request: SignedInRequest, q: Query[PeriodQuery]) -> list[dict]:
     return reports.response_by_priority(report_filter(request, q))
+
+
+@router.get(
+    "/reports/people",
+    response={200: PeopleOut, **REPORT_ERRORS},
+    summary="Per dispatcher and per seat: calls, dispatches, processing, overrides",
+)
+def report_people(request: SignedInRequest, q: Query[PeriodQuery]) -> dict:
+    return reports.people(report_filter(request, q))
 
 
 @router.get(

@@ -3,11 +3,13 @@
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from dispatch.core.spreadsheet import inert
 from dispatch.reports.figures import summary
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.incidents import Drill, all_incidents
@@ -20,7 +22,9 @@ XLSX_MAX_INCIDENTS = 100_000
 
 
 def filename(f: ReportFilter, table: str, extension: str) -> str:
-    last = timezone.localtime(f.end).date()
+    """120-<table>-<first day>-<last day>: the days as chosen, the last one included (the period
+    ends at the midnight after it)."""
+    last = timezone.localtime(f.end - timedelta(microseconds=1)).date()
     return f"120-{table}-{timezone.localtime(f.start):%Y%m%d}-{last:%Y%m%d}.{extension}"
 
 
@@ -30,6 +34,7 @@ def summary_header() -> list[str]:
         _("name"),
         _("count"),
         _("impossible"),
+        _("unmeasured (outside target)"),
         _("mean (s)"),
         _("median (s)"),
         _("90th percentile (s)"),
@@ -49,6 +54,7 @@ def summary_rows(f: ReportFilter) -> Iterator[list]:
             iv["label"],
             iv["count"],
             iv["impossible"],
+            iv["unmeasured"],
             iv["mean_s"],
             iv["median_s"],
             iv["p90_s"],
@@ -81,12 +87,15 @@ def incident_header() -> list[str]:
     ]
 
 
-def incident_rows(f: ReportFilter, drill: Drill, cap: int | None = None) -> Iterator[list]:
+def incident_rows(f: ReportFilter, drill: Drill, cap: int | None = None, zone: bool = True) -> Iterator[list]:
+    """Every incident's row. `created` is local time; with `zone` (CSV) it carries its offset
+    (ISO 8601, 2026-03-01T09:00:00+08:00), without (Excel, whose cells hold no zone) it is bare."""
     for row in all_incidents(f, drill, cap=cap):
+        created = timezone.localtime(row["created_at"])
         yield [
             row["id"],
             row["number"],
-            timezone.localtime(row["created_at"]).replace(tzinfo=None),
+            created if zone else created.replace(tzinfo=None),
             row["priority"],
             row["status"],
             row["units"],
@@ -111,8 +120,16 @@ def csv_lines(f: ReportFilter, table: str) -> Iterator[str]:
     writer.writerow(header)
     yield "\ufeff" + pop(buffer)
     for row in rows:
-        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+        writer.writerow([cell(value) for value in row])
         yield pop(buffer)
+
+
+def cell(value: object) -> object:
+    """A CSV cell: times in ISO 8601, text a spreadsheet will not run as a formula (units, hospital
+    names and problem texts come from what people typed)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return inert(value) if isinstance(value, str) else value
 
 
 def pop(buffer: io.StringIO) -> str:
@@ -131,10 +148,14 @@ def workbook_bytes(f: ReportFilter) -> bytes:
     sheet.append([])
     fill(sheet, summary_header(), summary_rows(f))
     sheet = book.create_sheet(_("Incidents"))
-    count = fill(sheet, incident_header(), incident_rows(f, Drill(), cap=XLSX_MAX_INCIDENTS + 1))
+    count = fill(sheet, incident_header(), incident_rows(f, Drill(), cap=XLSX_MAX_INCIDENTS + 1, zone=False))
     if count > XLSX_MAX_INCIDENTS:
         sheet.append([_("More incidents than fit here: export the CSV for all of them.")])
-    fill(book.create_sheet(_("Data quality")), incident_header(), incident_rows(f, Drill(problems=True)))
+    fill(
+        book.create_sheet(_("Data quality")),
+        incident_header(),
+        incident_rows(f, Drill(problems=True), zone=False),
+    )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -146,5 +167,6 @@ def fill(sheet, header: list[str], rows: Iterable[list]) -> int:
     for row in rows:
         count += 1
         if count <= XLSX_MAX_INCIDENTS:
-            sheet.append(row)
+            # openpyxl stores a text that starts with "=" as a formula.
+            sheet.append([inert(value) if isinstance(value, str) else value for value in row])
     return count

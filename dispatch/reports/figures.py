@@ -10,21 +10,18 @@ from daily figures: a month's or a year's percentile sorts all of its incidents.
 
 import math
 from datetime import date, datetime, timedelta
-from fractions import Fraction
 
 from django.conf import settings
 from django.utils import timezone
 
+from dispatch.reports.calls import answering
 from dispatch.reports.filters import ReportError, ReportFilter
-from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets
+from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets, unmeasurable_mask
+from dispatch.reports.measures import seconds, target_figures
 from dispatch.reports.sql import fetch, fetch_one
 
 # Above this many incidents (PostgreSQL's estimate) a summary runs in parts side by side.
 SPLIT_ABOVE_ROWS = 200_000
-
-
-def seconds(ms: int | float | None) -> float | None:
-    return None if ms is None else round(ms / 1000, 3)
 
 
 def interval_values(interval: Interval, goals: tuple[Target, ...]) -> str:
@@ -41,7 +38,12 @@ def interval_values(interval: Interval, goals: tuple[Target, ...]) -> str:
     )
 
 
-def interval_figures(interval: Interval, goals: tuple[Target, ...], values: list, impossible: int) -> dict:
+def interval_figures(
+    interval: Interval, goals: tuple[Target, ...], values: list, impossible: int, unmeasured: int
+) -> dict:
+    """One interval's figures. Compliance is over every incident that should have the interval:
+    the measured ones and the `unmeasured` ones (intervals.unmeasurable_mask), which are outside
+    every target."""
     count, mean, median, p90, _null, *within = values
     count = int(count)
     return {
@@ -50,29 +52,15 @@ def interval_figures(interval: Interval, goals: tuple[Target, ...], values: list
         "note": str(interval.note),
         "count": count,
         "impossible": impossible,
+        "unmeasured": unmeasured,
         "mean_s": seconds(mean),
         "median_s": seconds(median),
         "p90_s": seconds(p90),
-        "targets": [target_figures(goal, int(hits), count) for goal, hits in zip(goals, within, strict=True)],
+        "targets": [
+            target_figures(goal, int(hits), count + unmeasured)
+            for goal, hits in zip(goals, within, strict=True)
+        ],
     }
-
-
-def target_figures(goal: Target, hits: int, count: int) -> dict:
-    pct = round(100 * hits / count, 2) if count else None
-    return {
-        "within_s": goal.within_s,
-        "goal_pct": goal.goal_pct,
-        "within": hits,
-        "pct": pct,
-        "met": goal_met(hits, count, goal.goal_pct),
-    }
-
-
-def goal_met(hits: int, count: int, goal_pct: float) -> bool:
-    """Whether hits of count reach goal_pct percent, judged on the counts: the rounded pct
-    would call 17,999 of 20,000 (89.995%) a 90% goal met. The goal is taken as written
-    (Fraction of its text), so 92.3 is 923/10 and not the float just below it."""
-    return count > 0 and 100 * hits >= Fraction(str(goal_pct)) * count
 
 
 def summary(f: ReportFilter) -> dict:
@@ -91,7 +79,16 @@ def summary(f: ReportFilter) -> dict:
     figures = []
     for group, (_part, _total, values) in zip(groups, rows, strict=True):
         figures += unpack(group, goals, values, bits)
-    return {"incidents": rows[0][1], "with_problems": sum(bits.values()), "intervals": figures}
+    calls = answering(f)
+    # Answering is measured from the calls (dispatch.reports.calls), not from the incidents: a
+    # caller who hung up unanswered has no incident, and one opened without a call has no ring.
+    figures = [calls["interval"] if figure["key"] == "answer" else figure for figure in figures]
+    return {
+        "incidents": rows[0][1],
+        "with_problems": sum(bits.values()),
+        "intervals": figures,
+        "calls": calls["calls"],
+    }
 
 
 def summary_query(f: ReportFilter, goals: dict) -> tuple[str, list, list[list[Interval]]]:
@@ -121,8 +118,12 @@ def problem_bits(where: str, params: list) -> dict[int, int]:
 
 
 def impossible(bits: dict[int, int], interval: Interval) -> int:
-    bit = 1 << INTERVALS.index(interval)
-    return sum(count for value, count in bits.items() if value & bit)
+    return with_bits(bits, 1 << INTERVALS.index(interval))
+
+
+def with_bits(bits: dict[int, int], mask: int) -> int:
+    """How many incidents carry any of the mask's problem bits."""
+    return sum(count for value, count in bits.items() if value & mask)
 
 
 def estimated_rows(where: str, params: list) -> float:
@@ -140,7 +141,10 @@ def unpack(group: list[Interval], goals: dict, row: list, bits: dict[int, int]) 
     for interval in group:
         mine = goals.get(interval.key, ())
         width = 5 + len(mine)
-        figures.append(interval_figures(interval, mine, row[at : at + width], impossible(bits, interval)))
+        unmeasured = with_bits(bits, unmeasurable_mask(interval))
+        figures.append(
+            interval_figures(interval, mine, row[at : at + width], impossible(bits, interval), unmeasured)
+        )
         at += width
     return figures
 
@@ -156,13 +160,24 @@ def first_target_ms(key: str) -> int | None:
     return goals[0].within_s * 1000 if goals else None
 
 
+def charted(f: ReportFilter, interval: Interval) -> tuple[str, list, bool]:
+    """The WHERE clause, its parameters and whether the covering index serves, for one
+    interval's charts. Answering's charts take only incidents that came from a ringing call:
+    one opened on the console has no ring (its 0 s is no answer). Its summary row comes from
+    the calls themselves (calls.py)."""
+    where, params = f.where()
+    if interval.key == "answer":
+        return f"{where} AND i.call_id IS NOT NULL", params, False
+    return where, params, f.index_only()
+
+
 def trend(f: ReportFilter, key: str, bucket: str) -> list[dict]:
     """Per local day (every day of the period, empty ones too) or per hour of day: count,
     median, 90th percentile and compliance with the interval's first target."""
     interval = interval_or_error(key)
     if bucket not in ("day", "hour"):
         raise ReportError("Bucket must be day or hour.")
-    where, params = f.where()
+    where, params, index_only = charted(f, interval)
     expr = (
         "(i.created_at AT TIME ZONE %s)::date"
         if bucket == "day"
@@ -172,13 +187,25 @@ def trend(f: ReportFilter, key: str, bucket: str) -> list[dict]:
     within = f"count(*) FILTER (WHERE {c} <= {target})" if target else "NULL::bigint"
     rows = fetch(
         f"SELECT {expr} AS b, count(*), count({c}), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within} "
-        f"FROM dispatch_incident i WHERE {where} GROUP BY b ORDER BY b",
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within}, "
+        f"{unmeasured_count(interval)} FROM dispatch_incident i WHERE {where} GROUP BY b ORDER BY b",
         [settings.TIME_ZONE, *params],
-        index_only=f.index_only(),
+        index_only=index_only,
     )
     found = {row[0]: row for row in rows}
     return [bucket_figures(b, found.get(b)) for b in buckets(f, bucket)]
+
+
+def unmeasured_count(interval: Interval) -> str:
+    """SQL: how many incidents of the group should have the interval but cannot be measured
+    (outside every target: intervals.unmeasurable_mask)."""
+    return f"count(*) FILTER (WHERE i.report_problems & {unmeasurable_mask(interval)} <> 0)"
+
+
+def share(within: int | None, count: int, unmeasured: int) -> float | None:
+    """within as a percentage of the measured and the unmeasured together."""
+    total = count + unmeasured
+    return round(100 * within / total, 2) if total and within is not None else None
 
 
 def buckets(f: ReportFilter, bucket: str) -> list:
@@ -200,16 +227,15 @@ def bucket_figures(b, row: tuple | None) -> dict:
     label = b.isoformat() if isinstance(b, date) else b
     if row is None:
         return {"bucket": label, "incidents": 0, "count": 0, "median_s": None, "p90_s": None, "pct": None}
-    _b, incidents, count, pcts, within = row
+    _b, incidents, count, pcts, within, unmeasured = row
     median, p90 = pcts or (None, None)
-    pct = round(100 * within / count, 2) if count and within is not None else None
     return {
         "bucket": label,
         "incidents": incidents,
         "count": count,
         "median_s": seconds(median),
         "p90_s": seconds(p90),
-        "pct": pct,
+        "pct": share(within, count, unmeasured),
     }
 
 
@@ -226,13 +252,13 @@ def distribution(f: ReportFilter, key: str, bins: int = 30) -> dict:
     the last bin holds everything beyond. One pass: exact counts per tenth of a second
     (a hash aggregate, no sort), binned here."""
     interval = interval_or_error(key)
-    where, params = f.where()
+    where, params, index_only = charted(f, interval)
     c = interval.column
     tenths = fetch(
         f"SELECT {c} / 100 AS t, count(*) FROM dispatch_incident i "
         f"WHERE {where} AND {c} IS NOT NULL GROUP BY t",
         params,
-        index_only=f.index_only(),
+        index_only=index_only,
     )
     goals = targets().get(key, ())
     upper_s = max([tenth_at_rank(tenths, 0.95) / 10, *(1.2 * g.within_s for g in goals), 1.0])
@@ -272,7 +298,7 @@ def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
     """Incidents by square area (a grid of about `cells` across the incidents' extent): how
     many, and the median and 90th percentile of the interval in each."""
     interval = interval_or_error(key)
-    where, params = f.where()
+    where, params, _index_only = charted(f, interval)
     box = fetch_one(
         "SELECT min(ST_X(i.location::geometry)), min(ST_Y(i.location::geometry)), "
         "max(ST_X(i.location::geometry)), max(ST_Y(i.location::geometry)) "
@@ -287,8 +313,9 @@ def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
     rows = fetch(
         f"SELECT floor(ST_X(i.location::geometry) / {size})::int AS gx, "
         f"floor(ST_Y(i.location::geometry) / {size})::int AS gy, count(*), count({c}), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within} "
-        f"FROM dispatch_incident i WHERE {where} AND i.location IS NOT NULL GROUP BY gx, gy",
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within}, "
+        f"{unmeasured_count(interval)} FROM dispatch_incident i "
+        f"WHERE {where} AND i.location IS NOT NULL GROUP BY gx, gy",
         params,
     )
     return {
@@ -301,7 +328,7 @@ def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
 
 
 def cell_figures(row: tuple, size: float) -> dict:
-    gx, gy, incidents, count, pcts, within = row
+    gx, gy, incidents, count, pcts, within, unmeasured = row
     median, p90 = pcts or (None, None)
     return {
         "lon": round(gx * size, 6),
@@ -310,5 +337,5 @@ def cell_figures(row: tuple, size: float) -> dict:
         "count": count,
         "median_s": seconds(median),
         "p90_s": seconds(p90),
-        "pct": round(100 * within / count, 2) if count and within is not None else None,
+        "pct": share(within, count, unmeasured),
     }

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError
 from dispatch.models import Priority
@@ -57,9 +58,9 @@ class ReportFilter:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ReportError("Give the period with a time zone.")
         if self.end <= self.start:
-            raise ReportError("The period must end after it starts.", "end_before_start")
+            raise ReportError(_("The period must end on or after its first day."), "end_before_start")
         if self.end - self.start > MAX_SPAN:
-            raise ReportError("A report covers at most one year.", "period_too_long")
+            raise ReportError(_("A report covers at most one year."), "period_too_long")
         if self.priority is not None and self.priority not in Priority.values:
             raise ReportError(
                 f"Priority must be 1 to 4, not {self.priority}.", "bad_priority", "priority", self.priority

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Incident
-from dispatch.reports.figures import first_target_ms, interval_or_error, seconds
+from dispatch.reports.figures import first_target_ms, interval_or_error
 from dispatch.reports.filters import ReportError, ReportFilter
 from dispatch.reports.intervals import CLOCK_LABELS, INTERVALS, problem_text, problems
+from dispatch.reports.measures import seconds
 from dispatch.reports.sql import fetch
+from hospitals.models import Hospital
 
 UNITS_SENT = (
     "(SELECT string_agg(u.call_sign, ', ' ORDER BY a.dispatched_at) FROM dispatch_assignment a "
@@ -54,6 +57,8 @@ class Drill:
         if self.interval:
             column = interval_or_error(self.interval).column
             clauses.append(f"i.{column} IS NOT NULL")
+            if self.interval == "answer":
+                clauses.append("i.call_id IS NOT NULL")  # as its charts (figures.charted)
             if self.min_s is not None:
                 clauses.append(f"i.{column} >= %s")
                 params.append(round(self.min_s * 1000))
@@ -135,6 +140,8 @@ def all_incidents(f: ReportFilter, drill: Drill, batch: int = 5000, cap: int | N
         after = (rows[-1][2], rows[-1][0])
 
 
+# A destination change names its hospitals by number (from, to).
+HOSPITAL_CHANGES = (EventKind.ASSIGNMENT_REDIRECTED, EventKind.ASSIGNMENT_DESTINATION)
 # Event data keys a timeline may show: what changed, never patient details.
 EVENT_KEYS = ("from", "to", "reason", "outcome", "unit", "call_sign", "rank", "eta_s", "clocks", "number")
 
@@ -147,9 +154,10 @@ def timeline(incident: Incident) -> dict:
         if getattr(incident, name, None) is not None
     ]
     clocks.sort(key=lambda c: c["at"])
-    events = (
+    events = list(
         Event.objects.filter(Q(incident=incident)).select_related("actor", "unit", "hospital").order_by("seq")
     )
+    names = hospital_names(events)
     assignments = incident.assignments.select_related("unit", "hospital").order_by("dispatched_at")
     bits = (
         Incident.objects.annotate(bits=RawSQL("report_problems", ()))
@@ -184,8 +192,31 @@ def timeline(incident: Incident) -> dict:
                 "actor": e.actor.username if e.actor else "",
                 "unit": e.unit.call_sign if e.unit else "",
                 "hospital": e.hospital.name if e.hospital else "",
-                "data": {k: e.data[k] for k in EVENT_KEYS if k in e.data and not isinstance(e.data[k], dict)},
+                "data": event_data(e, names),
             }
             for e in events
         ],
     }
+
+
+def hospital_names(events: list[Event]) -> dict[int, str]:
+    """The names of the hospitals a destination change names by number."""
+    ids = {
+        e.data.get(key)
+        for e in events
+        if e.kind in HOSPITAL_CHANGES
+        for key in ("from", "to")
+        if isinstance(e.data.get(key), int)
+    }
+    return dict(Hospital.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+def event_data(event: Event, names: dict[int, str]) -> dict:
+    """What the timeline shows of an event's data: EVENT_KEYS only, a destination change's
+    hospitals by name."""
+    data = {k: event.data[k] for k in EVENT_KEYS if k in event.data and not isinstance(event.data[k], dict)}
+    if event.kind in HOSPITAL_CHANGES:
+        for key in ("from", "to"):
+            if isinstance(data.get(key), int):
+                data[key] = names.get(data[key], "")
+    return data

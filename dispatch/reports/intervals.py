@@ -86,6 +86,25 @@ CLOCK_LABELS = {
 }
 
 
+# Bit 17 (migration 0020): the unit reached the hospital, then cleared or the incident was closed,
+# and the handover was never recorded.
+UNFINISHED_HANDOVER_BIT = 1 << (len(INTERVALS) + len(CHAIN))
+
+
+def missing_bit(clock: str) -> int:
+    """The report_problems bit for this clock missing although a later one is set (0: none)."""
+    return 1 << (len(INTERVALS) + CHAIN.index(clock)) if clock in CHAIN else 0
+
+
+def unmeasurable_mask(interval: Interval) -> int:
+    """The problem bits that make an incident unmeasurable for this interval although it should
+    have it: its clocks out of order or over a day, its start or end clock missing while a
+    later one is set, or (handover) a handover never completed. The reports count such an
+    incident outside the interval's targets, so the worst delays cannot leave the denominator."""
+    mask = 1 << INTERVALS.index(interval) | missing_bit(interval.start) | missing_bit(interval.end)
+    return mask | (UNFINISHED_HANDOVER_BIT if interval.key == "handover" else 0)
+
+
 def problems(bits: int) -> list[dict]:
     """The data problems one report_problems value stands for, each with a code and a message."""
     found = []
@@ -95,10 +114,14 @@ def problems(bits: int) -> list[dict]:
     for j, clock in enumerate(CHAIN):
         if bits & (1 << (len(INTERVALS) + j)):
             found.append({"code": f"missing_{clock.removesuffix('_at')}", "clock": clock})
+    if bits & UNFINISHED_HANDOVER_BIT:
+        found.append({"code": "unfinished_handover"})
     return found
 
 
 def problem_text(problem: dict) -> str:
+    if problem["code"] == "unfinished_handover":
+        return str(_("handover never completed: the unit cleared or the incident closed without it"))
     if "interval" in problem:
         interval = BY_KEY[problem["interval"]]
         return str(_("%(interval)s: %(end)s before %(start)s or over a day")) % {

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Priority
-from dispatch.reports.figures import seconds, target_figures
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.intervals import BY_KEY, targets
+from dispatch.reports.measures import seconds, target_figures
 from dispatch.reports.sql import fetch
 
 
@@ -72,24 +72,42 @@ def elapsed_s(f: ReportFilter, now: datetime | None = None) -> float:
     return max((end - f.start).total_seconds(), 0.0)
 
 
+def clipped(start: str, end: str) -> str:
+    """SQL: [start, end) cut to the report's window [%(from)s, %(until)s), or empty."""
+    lower, upper = f"greatest({start}, %(from)s)", f"least({end}, %(until)s)"
+    return f"CASE WHEN {lower} < {upper} THEN tstzrange({lower}, {upper}) ELSE 'empty'::tstzrange END"
+
+
+def length_s(multirange: str) -> str:
+    """SQL: the seconds a multirange covers (0 for NULL)."""
+    return f"coalesce((SELECT sum(extract(epoch FROM upper(r) - lower(r))) FROM unnest({multirange}) r), 0)"
+
+
 def utilisation(f: ReportFilter, now: datetime | None = None) -> list[dict]:
-    """Unit-hour utilisation per unit: the share of the period it was committed to a job
-    (dispatched until cleared or stood down), busiest first. Units are counted as staffed
-    the whole period; the unit, station and district filters apply, the others do not."""
+    """Unit-hour utilisation per unit: the share of its staffed time (a crew on shift on it,
+    several crew members' shifts counted once) that it was committed to a job (dispatched until
+    cleared or stood down), busiest first; both up to now. A unit nobody was on shift on has no
+    utilisation (None), even with jobs: its staffed time is not known. The unit, station and
+    district filters apply, the others do not."""
     now = now or timezone.now()
     unit_filter, unit_params = unit_condition(f)
+    window = {"from": f.start, "until": min(f.end, now), "now": now}
+    shifts = clipped("s.started_at", "coalesce(s.ended_at, %(now)s)")
+    jobs = clipped("a.dispatched_at", "coalesce(a.cleared_at, a.cancelled_at, %(now)s)")
     rows = fetch(
-        "SELECT fu.id, fu.call_sign, coalesce(fs.name, ''), count(a.id), coalesce(sum(extract(epoch FROM "
-        "least(coalesce(a.cleared_at, a.cancelled_at, %s), %s) - greatest(a.dispatched_at, %s))) "
-        # greatest() and least() skip NULLs: a unit without jobs would count the whole period.
-        "FILTER (WHERE a.id IS NOT NULL), 0) "
+        f"SELECT fu.id, fu.call_sign, coalesce(fs.name, ''), coalesce(j.jobs, 0), {length_s('j.busy')}, "
+        f"{length_s('st.staffed')}, {length_s('j.busy * st.staffed')} "
         "FROM fleet_unit fu LEFT JOIN fleet_station fs ON fs.id = fu.home_station_id "
-        "LEFT JOIN dispatch_assignment a ON a.unit_id = fu.id AND a.dispatched_at < %s "
-        "AND coalesce(a.cleared_at, a.cancelled_at, %s) > %s "
-        f"WHERE {unit_filter} GROUP BY fu.id, fu.call_sign, fs.name ORDER BY 5 DESC, fu.call_sign",
-        [now, f.end, f.start, f.end, now, f.start, *unit_params],
+        f"LEFT JOIN (SELECT a.unit_id, count(*) AS jobs, range_agg({jobs}) AS busy "
+        "FROM dispatch_assignment a "
+        "WHERE a.dispatched_at < %(until)s AND coalesce(a.cleared_at, a.cancelled_at, %(now)s) > %(from)s "
+        "GROUP BY a.unit_id) j ON j.unit_id = fu.id "
+        f"LEFT JOIN (SELECT s.unit_id, range_agg({shifts}) AS staffed FROM fleet_crewshift s "
+        "WHERE s.started_at < %(until)s AND coalesce(s.ended_at, %(now)s) > %(from)s "
+        "GROUP BY s.unit_id) st ON st.unit_id = fu.id "
+        f"WHERE {unit_filter} ORDER BY 7 DESC, 5 DESC, fu.call_sign",
+        {**window, **unit_params},
     )
-    period = elapsed_s(f, now)
     return [
         {
             "id": pk,
@@ -97,59 +115,75 @@ def utilisation(f: ReportFilter, now: datetime | None = None) -> list[dict]:
             "station": station,
             "jobs": jobs,
             "busy_h": round(float(busy) / 3600, 2),
-            "uhu": round(float(busy) / period, 4) if period else None,
+            "staffed_h": round(float(staffed) / 3600, 2),
+            "uhu": round(float(busy_staffed) / float(staffed), 6) if staffed else None,
         }
-        for pk, call_sign, station, jobs, busy in rows
+        for pk, call_sign, station, jobs, busy, staffed, busy_staffed in rows
     ]
 
 
-def unit_condition(f: ReportFilter) -> tuple[str, list]:
-    clauses, params = ["TRUE"], []
-    for column, value in (
-        ("fu.id", f.unit),
-        ("fu.home_station_id", f.station),
-        ("fs.district", f.district or None),
+def unit_condition(f: ReportFilter) -> tuple[str, dict]:
+    """SQL on unit fu / station fs for the unit, station and district filters (named parameters)."""
+    clauses, params = ["TRUE"], {}
+    for name, column, value in (
+        ("unit", "fu.id", f.unit),
+        ("station", "fu.home_station_id", f.station),
+        ("district", "fs.district", f.district or None),
     ):
         if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
+            clauses.append(f"{column} = %({name})s")
+            params[name] = value
     return " AND ".join(clauses), params
 
 
 def handovers(f: ReportFilter) -> list[dict]:
     """Per receiving hospital, each unit's handover (at hospital to handover complete) over the
-    incidents of the filter: count, median, exact 90th percentile, and the handover targets."""
+    incidents of the filter: count, median, exact 90th percentile, and the handover targets.
+    A handover that cannot be measured (out of order, over a day, or never completed although
+    the unit cleared, was stood down or the incident closed) is counted outside every target
+    and shown as `unmeasured`; one still going on is not counted yet."""
     where, params = f.where()
     goals = targets().get("handover", ())
-    value = "ceil(extract(epoch FROM a.handover_at - a.at_hospital_at) * 1000)"
-    within = "".join(f", count(*) FILTER (WHERE {value} <= {g.within_s * 1000})" for g in goals)
-    rows = fetch(
-        f"SELECT h.id, h.name, count(*), avg({value}), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP "
-        f"(ORDER BY {value}){within} FROM dispatch_assignment a "
-        "JOIN dispatch_incident i ON i.id = a.incident_id JOIN hospitals_hospital h ON h.id = a.hospital_id "
-        f"WHERE {where} AND a.handover_at >= a.at_hospital_at "
+    value = (
+        "CASE WHEN a.handover_at >= a.at_hospital_at "
         "AND a.handover_at - a.at_hospital_at <= interval '1 day' "
-        "GROUP BY h.id, h.name ORDER BY h.name",
+        "THEN ceil(extract(epoch FROM a.handover_at - a.at_hospital_at) * 1000) END"
+    )
+    finished = (
+        "(a.handover_at IS NOT NULL OR a.cleared_at IS NOT NULL OR a.cancelled_at IS NOT NULL "
+        "OR i.status <> 'open')"
+    )
+    within = "".join(f", count(*) FILTER (WHERE v <= {g.within_s * 1000})" for g in goals)
+    rows = fetch(
+        f"SELECT id, name, count(v), count(*) - count(v), avg(v), "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v){within} FROM ("
+        f"SELECT h.id, h.name, {value} AS v, {finished} AS finished FROM dispatch_assignment a "
+        "JOIN dispatch_incident i ON i.id = a.incident_id JOIN hospitals_hospital h ON h.id = a.hospital_id "
+        f"WHERE {where} AND a.at_hospital_at IS NOT NULL) handovers "
+        "WHERE v IS NOT NULL OR finished GROUP BY id, name ORDER BY name",
         params,
     )
     diverted = diversion_hours(f)
     found = []
-    for pk, name, count, mean, pcts, *hits in rows:
+    for pk, name, count, unmeasured, mean, pcts, *hits in rows:
         median, p90 = pcts or (None, None)
         found.append(
             {
                 "hospital": pk,
                 "name": name,
                 "count": count,
+                "unmeasured": unmeasured,
                 "mean_s": seconds(float(mean)) if mean is not None else None,
                 "median_s": seconds(median),
                 "p90_s": seconds(p90),
-                "targets": [target_figures(g, n, count) for g, n in zip(goals, hits, strict=True)],
+                "targets": [
+                    target_figures(g, n, count + unmeasured) for g, n in zip(goals, hits, strict=True)
+                ],
                 "diversion_h": diverted.pop(pk, 0.0),
             }
         )
     return found + [
-        {"hospital": pk, "name": name, "count": 0, "diversion_h": hours}
+        {"hospital": pk, "name": name, "count": 0, "unmeasured": 0, "diversion_h": hours}
         for pk, (name, hours) in diverted_names(diverted).items()
     ]
 

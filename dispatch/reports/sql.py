@@ -8,7 +8,9 @@ from django.db import connection, transaction
 REPORT_WORK_MEM = "64MB"
 
 
-def fetch(sql: str, params: list | tuple = (), workers: int = 0, index_only: bool = False) -> list[tuple]:
+def fetch(
+    sql: str, params: list | tuple | dict = (), workers: int = 0, index_only: bool = False
+) -> list[tuple]:
     """All rows of one report query, in its own (sub)transaction with report settings.
     `workers`: parallel workers the query may use (see figures.summary). `index_only`: the
     query reads only columns of the covering index incident_report_created."""

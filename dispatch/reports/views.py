@@ -17,7 +17,7 @@ from dispatch import reports
 from dispatch.core.permissions import REPORT_READERS, role_required
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Priority
-from fleet.models import Station, Unit
+from fleet.models import Station, Unit, UnitStatus
 from hospitals.models import Hospital
 
 # Reports are for supervisors and administrators.
@@ -123,8 +123,24 @@ def bad_filter(request: HttpRequest, error: reports.ReportError, back: str) -> H
         "expected": expected(error.param) if label else "",
         "problem": "" if label else period_problem(error, request.GET),
         "back": reverse(back),
+        **kept_form(request.GET, error.param, month=back == "reports_month"),
     }
     return render(request, "reports_bad_filter.html", context, status=400)
+
+
+def kept_form(params: QueryDict, bad: str, *, month: bool) -> dict:
+    """The period as given, to correct in place (the wrong value itself stays in its field for a
+    period; a wrong other filter is dropped), and every other filter kept as it was."""
+    shown = ("month",) if month else ("start", "end")
+    fields = {name: params.get(name, "").strip()[:40] for name in shown}
+    if bad in fields:
+        fields[bad] = ""
+    kept = [
+        (name, value[:80])
+        for name, value in params.items()
+        if name not in (*shown, bad) and name in FILTER_LABELS | {"district": ""} and value
+    ]
+    return {"form_fields": fields, "form_kept": kept, "form_month": month}
 
 
 def choices() -> dict:
@@ -155,6 +171,12 @@ def page_config() -> dict:
         ],
         "labels": script_labels(),
         "priorities": {value: str(label) for value, label in Priority.choices},
+        # For the timeline's words: a unit's statuses and the clocks a status stamps.
+        "statuses": {value: str(label) for value, label in UnitStatus.choices},
+        "clocks": {
+            **{name: str(label) for name, label in reports.CLOCK_LABELS.items()},
+            "cleared_at": str(reports.CLOCK_LABELS["unit_available_at"]),
+        },
         "time_zone": settings.TIME_ZONE,
     }
 
@@ -206,6 +228,20 @@ def script_labels() -> dict:
         "area_ok": _("90% within target"),
         "area_warn": _("median within"),
         "area_bad": _("median over"),
+        "unmeasured": _("incl. %(n)s unmeasured, counted outside"),
+        "staffed_h": _("staffed hours"),
+        "no_shift": _("no crew on shift in this period"),
+        "eta": _("ETA"),
+        "rank": _("recommendation no. %(rank)s"),
+        "calls_answered": _("calls answered"),
+        "incidents_dispatched": _("incidents dispatched"),
+        "processing": _("median processing"),
+        "overrides": _("overrides"),
+        "override_eta": _("median ETA of the unit chosen"),
+        "reasons": _("override reasons"),
+        "dispatcher": _("Dispatcher"),
+        "seat": _("Seat"),
+        "no_seat": _("signed on to no seat"),
     }
 
 
@@ -245,13 +281,20 @@ def readable_rows(rows: list[dict]) -> list[dict]:
             **row,
             **{f"{name}_text": readable(row.get(f"{name}_s")) for name in ("mean", "median", "p90")},
             "targets": [
-                {**t, "within_text": short(t["within_s"]), "pct_text": share_text(t["within"], row["count"])}
+                {**t, "within_text": short(t["within_s"]), "pct_text": share_text(t["within"], t["of"])}
                 for t in row.get("targets", ())
             ],
-            "uhu_pct": round(100 * row["uhu"], 1) if row.get("uhu") is not None else None,
+            "uhu_text": percent_text(row.get("uhu")),
         }
         for row in rows
     ]
+
+
+def percent_text(share: float | None) -> str:
+    """A share (0.0123) as the page shows a utilisation: "1.2%", two places under 1%, "–" if none."""
+    if share is None:
+        return "–"
+    return f"{100 * share:.2f}%" if 0 < share < 0.01 else f"{100 * share:.1f}%"
 
 
 def share_text(within: int, count: int) -> str:
@@ -288,6 +331,8 @@ def month_report(request: SignedInRequest) -> HttpResponse:
     except reports.ReportError as error:
         return bad_filter(request, error, "reports_month")
     summary = reports.summary(f)
+    units = reports.utilisation(f)
+    all_units = params.get("units") == "all"
     return render(
         request,
         "reports_month.html",
@@ -299,11 +344,43 @@ def month_report(request: SignedInRequest) -> HttpResponse:
             "days": readable_rows(reports.trend(f, "response", "day")),
             "priorities": priority_rows(reports.response_by_priority(f)),
             "hospitals": readable_rows(reports.handovers(f)),
-            "units": readable_rows(reports.utilisation(f)[:30]),
+            "units": readable_rows(units if all_units else units[:MONTH_UNITS]),
+            "units_total": len(units),
+            "units_all_link": "" if all_units or len(units) <= MONTH_UNITS else all_units_link(params),
+            "calls": readable_calls(summary["calls"]),
+            "people": readable_people(reports.people(f)),
             "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),
             "generated_at": timezone.now(),
         },
     )
+
+
+# The printed month lists the busiest units; the rest are a link away.
+MONTH_UNITS = 30
+
+
+def all_units_link(params: QueryDict) -> str:
+    query = params.copy()
+    query["units"] = "all"
+    return f"{reverse('reports_month')}?{query.urlencode()}"
+
+
+def readable_people(people: dict) -> dict:
+    def text(row: dict) -> dict:
+        return {
+            **row,
+            "processing_text": readable(row["processing_median_s"]),
+            "eta_text": readable(row["override_eta_median_s"]),
+        }
+
+    return {group: [text(row) for row in rows] for group, rows in people.items()}
+
+
+def readable_calls(calls: dict) -> dict:
+    return {
+        **calls,
+        **{f"{name}_text": readable(calls[f"abandoned_wait_{name}_s"]) for name in ("median", "p90", "max")},
+    }
 
 
 # Included from dispatch/urls.py under /reports/.

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dispatch.core.actions import ActionError, checked_text
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
-from dispatch.models import Assignment, Incident, User
+from dispatch.models import Assignment, Event, Incident, User
 from fleet.models import CrewShift, Unit, UnitStatus
 
 # Which status may follow which: the order a job goes in. A unit still on its way goes back to
@@ -127,6 +127,108 @@ def set_unit_status(
         },
     )
     return unit
+
+
+# --------------------------------------------------------------------------------------------
+# undoing a status tapped by mistake
+
+
+def last_status_event(unit: Unit) -> Event | None:
+    return Event.objects.filter(kind=EventKind.UNIT_STATUS, unit=unit).order_by("-seq").first()
+
+
+@transaction.atomic
+def correct_status(
+    unit: Unit, tapped: str, back_to: str, *, actor: User | None, now: datetime | None = None
+) -> Unit:
+    """Undo the unit's last status change (`back_to` -> `tapped`) within UNDO_STATUS_SECONDS:
+    the unit goes back to the status it had, and the clocks that change stamped are cleared
+    (on the job, and on the incident where this unit's tap set them). Only the last change,
+    only back to where it came from, only within the window; anything else is a 409."""
+    now = now or timezone.now()
+    tap = last_status_event(unit)
+    current = Unit.objects.values_list("status", flat=True).get(pk=unit.pk)
+    if tap is None or current != tapped or (tap.data.get("from"), tap.data.get("to")) != (back_to, tapped):
+        raise ActionError(
+            _("%(unit)s's last status change was not %(from)s → %(to)s: nothing to undo.")
+            % {"unit": unit.call_sign, "from": status_label(back_to), "to": status_label(tapped)},
+            "not_last_change",
+            409,
+        )
+    if (now - tap.at).total_seconds() > settings.UNDO_STATUS_SECONDS:
+        raise ActionError(
+            _("Too late to undo (more than %(n)s seconds): ask the control room to correct it.")
+            % {"n": settings.UNDO_STATUS_SECONDS},
+            "undo_too_late",
+            409,
+        )
+    # The unit's status_changed_at is now, not the time before the tap: screens keep the newest
+    # status by it (the tablet's answer to a tap against a read that crossed it).
+    if not claim_status(unit, tapped, back_to):
+        raise ActionError(
+            _("%(unit)s changed status meanwhile; reload.") % {"unit": unit.call_sign}, "conflict", 409
+        )
+    assignment = Assignment.objects.filter(pk=tap.data.get("assignment")).select_related("incident").first()
+    cleared = unstamp_clocks(assignment, list(tap.data.get("clocks") or [])) if assignment else []
+    record_event(
+        EventKind.UNIT_STATUS_CORRECTED,
+        actor=actor,
+        unit=unit,
+        incident=assignment.incident if assignment else None,
+        hospital=assignment.hospital if assignment else None,
+        data={
+            "from": tapped,
+            "to": back_to,
+            "call_sign": unit.call_sign,
+            "assignment": assignment.pk if assignment else None,
+            "undone": tap.seq,
+            "clocks": cleared,
+            "text": f"{unit.call_sign} 撤销误点：{status_zh(tapped)} → {status_zh(back_to)}",
+            "text_en": f"{unit.call_sign} undid a status tap: {status_en(tapped)} → {status_en(back_to)}",
+        },
+    )
+    return unit
+
+
+def unstamp_clocks(assignment: Assignment, clocks: list[str]) -> list[str]:
+    """Clear the clocks a status change stamped; the incident's too where this job set them
+    (the same time), and the job's end reason when the change ended it."""
+    fields = [name for name in clocks if name in ASSIGNMENT_CLOCKS]
+    values = {name: getattr(assignment, name) for name in fields}
+    cleared: dict[str, object] = dict.fromkeys(fields)
+    if "cleared_at" in fields:
+        cleared.update(end_reason="", end_note="")
+    if cleared:
+        Assignment.objects.filter(pk=assignment.pk).update(**cleared)
+        client_times = {k: v for k, v in assignment.client_times.items() if k not in fields}
+        Assignment.objects.filter(pk=assignment.pk).update(client_times=client_times)
+        for name, value in cleared.items():
+            setattr(assignment, name, value)
+        assignment.client_times = client_times
+    for name in fields:
+        field = {"cleared_at": "unit_available_at"}.get(name, name)
+        if values[name] is not None:
+            Incident.objects.filter(pk=assignment.incident_id, **{field: values[name]}).update(
+                **{field: None}
+            )
+    return fields
+
+
+ASSIGNMENT_CLOCKS = {*STATUS_CLOCKS.values(), "handover_at", "cleared_at"}
+
+
+def status_label(status: str) -> str:
+    return str(UnitStatus(status).label) if status in UnitStatus.values else status
+
+
+def status_zh(status: str) -> str:
+    with translation.override("zh-hans"):
+        return status_label(status)
+
+
+def status_en(status: str) -> str:
+    with translation.override("en"):
+        return status_label(status)
 
 
 # --------------------------------------------------------------------------------------------

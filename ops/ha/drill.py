@@ -91,6 +91,7 @@ import json, os
 from django.contrib.gis.geos import Point
 from dispatch.core.events import last_seq
 from dispatch.crew.actions import start_shift
+from dispatch.roster.actions import roster_now
 from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.registry.actions import create_hospital, create_unit
 from dispatch.units.actions import set_unit_status
@@ -102,6 +103,7 @@ crews, trackers = [], []
 for k in range(int(os.environ["DRILL_CREWS"])):
     unit = create_unit(f"DR-C{k}", "als", position=Point(119.6, 24.9, srid=4326))
     user = User.objects.create_user(f"drill-crew{k}", password=pw, role=Role.CREW)
+    roster_now(user, unit)  # rostered first, as every crew (decision 17)
     start_shift(user, unit)
     crews.append({"user": user.username, "unit": unit.pk})
 for k in range(int(os.environ["DRILL_TRACKERS"])):
@@ -113,6 +115,7 @@ hospital = create_hospital(
 )
 unit = create_unit("DR-N0", "als", position=Point(119.6, 24.9, srid=4326))
 medic = User.objects.create_user("drill-medic", password=pw, role=Role.CREW)
+roster_now(medic, unit)
 start_shift(medic, unit)
 dispatcher = User.objects.get(username=name)
 incident = create_incident(

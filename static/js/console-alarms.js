@@ -2,7 +2,8 @@
 // view and never over the incident shown, read from /api/alarms when the page opens (so a console
 // opened or reloaded later shows what is open) and kept by the alarm events. Each alarm says which
 // incident, what is wrong and for how long; Acknowledge records the dispatcher. A tone of its own
-// repeats while any alarm is unacknowledged. L reaches the list from the keyboard.
+// repeats while any alarm is unacknowledged. L reaches the list from the keyboard. A unit not
+// acknowledging its job offers to send another unit instead (the console's own dialog).
 //
 // The detail's turnout clocks live here too: each unit sent counts from its dispatch until it
 // rolls, red past the turnout target.
@@ -12,7 +13,7 @@ import { repeatChime, stopChime } from "./sound.js";
 
 const en = LANG === "en";
 const alarms = new Map(); // open alarms by id, as /api/alarms and the events carry them
-let settings = { open: () => {}, errorText: (error) => error.message, turnoutSeconds: 180 };
+let settings = { open: () => {}, errorText: (error) => error.message, turnoutSeconds: 180, sendInstead: null };
 
 function since(iso) {
   return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
@@ -60,6 +61,8 @@ function alarmRow(alarm) {
     ? ` <a class="alarm-phone" href="tel:${escapeHtml(d.hospital_phone)}">☎ ${escapeHtml(d.hospital_phone)}</a>` : "";
   const phoned = alarm.kind === "notice_unacknowledged" && d.notice
     ? `<button type="button" class="alarm-phoned">${gettext("Phoned: recorded")}</button>` : "";
+  const instead = alarm.kind === "unit_not_acknowledging" && alarm.assignment && settings.sendInstead
+    ? `<button type="button" class="alarm-instead">${gettext("Send another unit instead")}</button>` : "";
   const action = alarm.acknowledged_at
     ? `<span class="alarm-by" title="${escapeHtml(gettext("Acknowledged by"))}">✓ ${escapeHtml(alarm.acknowledged_by || "")}</span>`
     : `<button type="button" class="alarm-ack">${gettext("Acknowledge alarm")}</button>`;
@@ -67,10 +70,11 @@ function alarmRow(alarm) {
       <span class="alarm-line"><b class="alarm-number">${escapeHtml(alarm.incident_number)}</b>
         <span class="alarm-age" data-raised="${escapeHtml(alarm.raised_at)}">${mmss(since(alarm.raised_at))}</span></span>
       <span class="alarm-what">${escapeHtml(alarmText(alarm))}</span></button>
-    <span class="alarm-actions">${phone}${phoned}${action}</span>`;
+    <span class="alarm-actions">${phone}${phoned}${instead}${action}</span>`;
   li.querySelector(".alarm-open").onclick = () => settings.open(alarm.incident);
   li.querySelector(".alarm-ack")?.addEventListener("click", (event) => acknowledge(alarm.id, event));
   li.querySelector(".alarm-phoned")?.addEventListener("click", () => phoned(alarm));
+  li.querySelector(".alarm-instead")?.addEventListener("click", () => sendInstead(alarm));
   return li;
 }
 
@@ -134,6 +138,18 @@ async function phoned(alarm) {
   try {
     await post(`/api/er/notices/${alarm.detail.notice}/acknowledge`, {});
     if (!alarm.acknowledged_at) await acknowledge(alarm.id);
+  } catch (error) {
+    const what = $(`alarm-${alarm.id}`)?.querySelector(".alarm-what");
+    if (what) what.textContent = settings.errorText(error);
+  }
+}
+
+// Another unit for the job the alarm's unit does not acknowledge: the console's reassign dialog
+// (console.js sendInstead); once sent, the old unit is stood down and the scanner clears the alarm.
+async function sendInstead(alarm) {
+  try {
+    settings.open(alarm.incident);
+    await settings.sendInstead(alarm.incident, alarm.assignment);
   } catch (error) {
     const what = $(`alarm-${alarm.id}`)?.querySelector(".alarm-what");
     if (what) what.textContent = settings.errorText(error);

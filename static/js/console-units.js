@@ -35,11 +35,16 @@ export function setUpUnits(context) {
   });
   $("unit-legend-list").innerHTML = STATUS_ORDER.map((s) =>
     `<li><span class="status-swatch" style="background:${STATUS_COLOR[s]}"></span>${escapeHtml(ctx.labels.status[s] || s)}</li>`).join("");
-  getJSON("/api/stations").then((rows) => {
+  loadStations();
+  setInterval(tickBoard, 1000);
+}
+
+// The stations' names the board groups under; read again when one is added or renamed.
+export function loadStations() {
+  return getJSON("/api/stations").then((rows) => {
     stations = new Map(rows.map((s) => [s.id, s]));
     renderBoard();
   }).catch(() => { /* the board then groups by station number */ });
-  setInterval(tickBoard, 1000);
 }
 
 // ---------------------------------------------------------------- the board

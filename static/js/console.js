@@ -16,7 +16,7 @@ import { handleCallEvent } from "./calls.js";
 import { REOPEN_REASONS, STAND_DOWN_REASONS, chooseIn, errorText, reasonLine } from "./console-dialogs.js";
 import { DetailsEditor, detailsSummary } from "./console-details.js";
 import { openSearch, setUpSearch } from "./console-search.js";
-import { boardKeys, nextBoardShow, renderBoard, setUpUnits } from "./console-units.js";
+import { boardKeys, loadStations, nextBoardShow, renderBoard, setUpUnits } from "./console-units.js";
 import { announceSelection, setUpSecondScreen } from "./second-screen.js";
 import { alarmEvent, alarmText, loadAlarms, setUpAlarms, turnoutClock } from "./console-alarms.js";
 
@@ -845,11 +845,13 @@ function timelineText(e) {
     case KIND.INCIDENT_UPDATED: return `${text}: ${(d.fields || []).map(fieldName).join(", ")}`;
     case KIND.NOTICE_SENT: case KIND.NOTICE_UPDATED: case KIND.NOTICE_ACKNOWLEDGED:
       return `${text}: ${d.hospital_name || ""} · ${d.call_sign || ""}`;
-    case KIND.NOTICE_UNACKNOWLEDGED: return (en ? d.text_en : d.text) || text;
+    case KIND.NOTICE_UNACKNOWLEDGED: case KIND.ASSIGNMENT_ESCALATED: return (en ? d.text_en : d.text) || text;
+    case KIND.ASSIGNMENT_STATION_ACKNOWLEDGED: return `${text} ${d.unit || ""} · ${d.by || ""}`;
     case KIND.ALARM_RAISED: case KIND.ALARM_CLEARED: return `${text}: ${alarmText(d)}`;
     case KIND.ALARM_ACKNOWLEDGED: return `${text}: ${alarmText(d)} · ${d.acknowledged_by || ""}`;
     case KIND.MESSAGE_SENT: return `${text} ${d.direction === "to_crew" ? gettext("control → crew") : gettext("crew → control")}: ${d.text || ""}`;
-    default: return text;
+    // A crew's correction, a job ended before transport, a destination diverting: their words.
+    default: return (en ? d.text_en : d.text) ? `${text}: ${en ? d.text_en : d.text}` : text;
   }
 }
 
@@ -1323,15 +1325,35 @@ function onEvent(event) {
     else if (event.kind === KIND.UNIT_CREATED) loadUnits();
     else if (event.kind === KIND.ASSIGNMENT_CREATED && unit) { unit.status = "dispatched"; unit.status_changed_at = event.at; city.drawUnit(unit); renderUnits(); }
     else if (event.kind === KIND.ASSIGNMENT_CANCELLED) loadUnits();
+    else if (event.kind === KIND.UNIT_STATUS_CORRECTED) loadUnits(); // a crew undid a tap: its status and since when
   }
   if (event.kind === KIND.SHIFT_STARTED || event.kind === KIND.SHIFT_ENDED) loadUnits().catch(() => {});
+  // Added or changed in the admin (dispatch.registry): the board's names, kinds and capabilities.
+  if (event.kind === KIND.UNIT_UPDATED) loadUnits().catch(() => {});
+  if (event.kind === KIND.STATION_CREATED || event.kind === KIND.STATION_UPDATED) loadStations();
   if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
   if (event.kind.startsWith("alarm.")) alarmEvent(event); // the unacknowledged notice is one of them
+  if (event.kind === KIND.ASSIGNMENT_DESTINATION_DIVERTING) destinationAlert(event);
   if (event.kind === KIND.MESSAGE_SENT) {
     if (event.data.direction === "to_control") chime("notice");
     const incident = state.incidents.get(state.selected);
     if (incident?.assignments.some((a) => a.unit === event.unit)) loadMessages(incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at));
   }
+}
+
+// A unit's destination went on diversion for its patient (dispatch/crew/diversion.py): an alert
+// that stays until dismissed; a click opens the incident.
+function destinationAlert(event) {
+  const text = (en ? event.data.text_en : event.data.text) || eventLabel(event.kind);
+  const box = document.createElement("div");
+  box.className = "notice-alert destination-alert";
+  box.setAttribute("role", "alert");
+  box.dataset.incident = event.incident;
+  box.innerHTML = `<button type="button" class="open link-button">${escapeHtml(text)}</button><button type="button" class="dismiss" aria-label="${gettext("Dismiss")}">✕</button>`;
+  box.querySelector(".open").onclick = () => { box.remove(); if (event.incident) openAnyIncident(event.incident); };
+  box.querySelector(".dismiss").onclick = () => box.remove();
+  $("alerts").append(box);
+  chime("alert");
 }
 
 // Events missed while away are replayed by number; positions are state, not events, so
@@ -1359,7 +1381,11 @@ async function start() {
     staleSeconds: targets.stale_s, locate: (u) => { if (u.lon != null) city.map.setView([u.lat, u.lon], 15); },
   });
   setUpSecondScreen($("open-map"), $("open-map").dataset.url);
-  setUpAlarms({ open: (id) => (state.incidents.has(id) ? showDetail(id) : openAnyIncident(id)), errorText, turnoutSeconds: targets.turnout_s });
+  setUpAlarms({
+    open: (id) => (state.incidents.has(id) ? showDetail(id) : openAnyIncident(id)), errorText, turnoutSeconds: targets.turnout_s,
+    // A unit not acknowledging: its alarm offers the detail's own "send another unit instead".
+    sendInstead: async (incidentId, assignmentId) => sendInstead(state.incidents.get(incidentId) || await getJSON(`/api/incidents/${incidentId}`), assignmentId),
+  });
   // The hospitals are the dialogs' and the timeline's too: read them even when the map cannot start.
   const places = Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
   try {

@@ -3,7 +3,7 @@
 // and from an incident to its timeline. Every figure comes from /api/reports/..., computed
 // by the server over the incidents themselves.
 "use strict";
-import { $, centreTime, escapeHtml, getJSON } from "./shared.js";
+import { $, centreTime, escapeHtml, eventLabel, getJSON, interpolate } from "./shared.js";
 
 const root = $("reports");
 const config = JSON.parse($("reports-config").textContent);
@@ -41,6 +41,19 @@ function duration(seconds) {
   if (seconds < 120) return `${seconds.toFixed(1)} ${L.seconds}`;
   const whole = Math.round(seconds);
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")} ${L.minutes}`;
+}
+
+// Seconds as the console writes them (an ETA, a wait): m:ss.
+function minutesSeconds(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return "–";
+  const whole = Math.round(Number(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+// A share (0.0123) as a percentage: two places under 1%, so a quiet unit is not "0.0%".
+function percent(share) {
+  if (share === null || share === undefined) return "–";
+  return `${(share * 100).toFixed(share > 0 && share < 0.01 ? 2 : 1)}%`;
 }
 
 const shortDuration = (s) => (s < 120 ? `${Math.round(s)}${L.seconds}` : `${Math.round(s / 60)}${L.minutes}`);
@@ -87,17 +100,37 @@ function share(within, count) {
   return `${(Math.floor((1000 * within) / count) / 10).toFixed(1)}%`;
 }
 
+// Unmeasured incidents (or abandoned and unmeasurable calls) are in the denominator, outside
+// every target: the count stands beside the percentage.
+function unmeasured(row) {
+  return row.unmeasured && row.targets?.length
+    ? ` <span class="unmeasured">${escapeHtml(interpolate(L.unmeasured, { n: row.unmeasured }, true))}</span>` : "";
+}
+
 function compliance(row) {
   return row.targets.map((t, n) => {
     const cls = t.pct === null ? "" : t.met ? "met" : "missed";
-    const text = t.pct === null ? "–" : share(t.within, row.count);
+    const text = t.pct === null ? "–" : share(t.within, t.of);
     return `<button type="button" class="badge ${cls}" data-over="${row.key}" data-target="${n}" title="${escapeHtml(L.goal)} ${t.goal_pct}%">${text} ≤ ${shortDuration(t.within_s)} <small>(${escapeHtml(L.goal)} ${t.goal_pct}%)</small></button>`;
-  }).join(" ");
+  }).join(" ") + unmeasured(row);
+}
+
+function renderCalls(calls) {
+  const set = (id, value) => { $(id).textContent = value; };
+  set("calls-offered", calls.offered);
+  set("calls-answered", calls.answered);
+  set("calls-abandoned", calls.abandoned);
+  set("calls-unmeasurable", calls.unmeasurable);
+  set("calls-wait-median", minutesSeconds(calls.abandoned_wait_median_s));
+  set("calls-wait-p90", minutesSeconds(calls.abandoned_wait_p90_s));
+  set("calls-wait-max", minutesSeconds(calls.abandoned_wait_max_s));
+  $("calls-filters-ignored").hidden = !calls.incident_filters_ignored;
 }
 
 function renderSummary(body) {
   $("stat-incidents").textContent = body.incidents;
   $("stat-problems").textContent = body.with_problems;
+  renderCalls(body.calls);
   const rows = body.intervals.map((row) => `
     <tr data-key="${row.key}" class="${row.key === state.interval ? "selected" : ""}">
       <th scope="row">${escapeHtml(row.label)}<span class="note">${escapeHtml(row.note)}</span></th>
@@ -227,14 +260,15 @@ function unitsChart(rows) {
   if (!busy.length) return empty(box);
   const rowH = 20;
   const el = svg(W, busy.length * rowH + 10, L.uhu);
-  const most = Math.max(...busy.map((r) => r.uhu || 0), 0.01);
+  const most = Math.max(...busy.map((r) => r.uhu || 0), 0.0001);
   busy.forEach((r, n) => {
     const y = 5 + n * rowH;
     add(el, "text", { x: 0, y: y + 14, class: "axis" }, r.unit);
-    const bar = add(el, "rect", { x: 110, y: y + 3, width: ((r.uhu || 0) / most) * (W - 230), height: rowH - 6, class: "bar" });
-    tip(bar, `${r.unit} · ${r.jobs} ${L.jobs} · ${r.busy_h} ${L.busy_h}`);
+    const bar = add(el, "rect", { x: 110, y: y + 3, width: ((r.uhu || 0) / most) * (W - 260), height: rowH - 6, class: "bar" });
+    tip(bar, `${r.unit} · ${r.jobs} ${L.jobs} · ${r.busy_h} ${L.busy_h} · ${r.staffed_h} ${L.staffed_h}`);
     clickable(bar, () => drill({ unit: r.id, interval: "job_cycle" }, `${r.unit}: ${INTERVALS.get("job_cycle").label}`));
-    add(el, "text", { x: W - 110, y: y + 14, class: "axis" }, `${((r.uhu || 0) * 100).toFixed(1)}% · ${r.jobs} ${L.jobs}`);
+    const share_ = r.uhu === null ? L.no_shift : percent(r.uhu);
+    add(el, "text", { x: W - 140, y: y + 14, class: "axis uhu", "data-unit": r.unit }, `${share_} · ${r.jobs} ${L.jobs}`);
   });
   box.replaceChildren(el);
 }
@@ -244,7 +278,7 @@ function hospitalsTable(rows) {
   if (!rows.length) return empty(box);
   const body = rows.map((h) => `<tr data-hospital="${h.hospital}" class="hit" tabindex="0"><th scope="row">${escapeHtml(h.name)}</th><td class="num">${h.count}</td>
     <td class="num">${duration(h.median_s)}</td><td class="num">${duration(h.p90_s)}</td>
-    <td>${(h.targets || []).map((t) => `<span class="badge ${t.met ? "met" : "missed"}">${t.pct === null ? "–" : share(t.within, h.count)} ≤ ${shortDuration(t.within_s)}</span>`).join(" ")}</td>
+    <td>${(h.targets || []).map((t) => `<span class="badge ${t.met ? "met" : "missed"}">${t.pct === null ? "–" : share(t.within, t.of)} ≤ ${shortDuration(t.within_s)}</span>`).join(" ")}${unmeasured(h)}</td>
     <td class="num">${h.diversion_h}</td></tr>`).join("");
   box.innerHTML = `<table class="report-table"><thead><tr><th>${L.hospital}</th><th class="num">${L.count}</th><th class="num">${L.median}</th>
     <th class="num">${L.p90}</th><th>${L.handover}</th><th class="num">${L.diversion_h}</th></tr></thead><tbody>${body}</tbody></table>`;
@@ -273,6 +307,23 @@ function prioritiesTable(rows) {
     const name = tr.querySelector("th").textContent;
     clickable(tr, () => drill({ priority: tr.dataset.priority, interval: "response" }, `${name}: ${INTERVALS.get("response").label}`));
   }
+}
+
+// Per dispatcher and per seat (the server's /api/reports/people).
+function peopleTables(body) {
+  const box = $("people");
+  if (!body.dispatchers.length) return empty(box);
+  const figures = (p) => `<td class="num">${p.calls_answered}</td><td class="num">${p.incidents_dispatched}</td>
+    <td class="num">${duration(p.processing_median_s)}</td><td class="num">${p.overrides}</td>`;
+  const head = `<th class="num">${escapeHtml(L.calls_answered)}</th><th class="num">${escapeHtml(L.incidents_dispatched)}</th>
+    <th class="num">${escapeHtml(L.processing)}</th><th class="num">${escapeHtml(L.overrides)}</th>`;
+  const dispatchers = body.dispatchers.map((p) => `<tr data-user="${p.user}"><th scope="row">${escapeHtml(p.name)}</th>${figures(p)}
+    <td class="num">${p.overrides ? minutesSeconds(p.override_eta_median_s) : "–"}</td>
+    <td>${p.reasons.map((r) => `${escapeHtml(r.reason)} (${r.count})`).join("; ")}</td></tr>`).join("");
+  const seats = body.seats.map((p) => `<tr data-seat="${p.seat ?? ""}"><th scope="row">${p.seat ? escapeHtml(p.name) : `<span class="muted">${escapeHtml(L.no_seat)}</span>`}</th>${figures(p)}</tr>`).join("");
+  box.innerHTML = `<table class="report-table" id="people-dispatchers"><thead><tr><th>${escapeHtml(L.dispatcher)}</th>${head}
+    <th class="num">${escapeHtml(L.override_eta)}</th><th>${escapeHtml(L.reasons)}</th></tr></thead><tbody>${dispatchers}</tbody></table>
+    ${seats ? `<table class="report-table" id="people-seats"><thead><tr><th>${escapeHtml(L.seat)}</th>${head}</tr></thead><tbody>${seats}</tbody></table>` : ""}`;
 }
 
 async function selectInterval(key) {
@@ -340,16 +391,31 @@ $("drill-table").addEventListener("keydown", (event) => {
   if (row && event.key === "Enter") showTimeline(row.dataset.id);
 });
 
+// An event's data in words, as the console's timeline says it: statuses and clocks by their
+// names, an ETA as m:ss, the recommendation's rank; never a key name or a raw number.
+const word = (value) => config.statuses[value] || config.clocks[value] || value;
+
+function eventDetail(d) {
+  const parts = [];
+  if (d.to !== undefined && d.to !== null && d.to !== "") {
+    const change = [d.from, d.to].filter((v) => v !== undefined && v !== null && v !== "");
+    parts.push(change.map((v) => (Array.isArray(v) ? v.map(word).join(", ") : word(v))).join(" → "));
+  }
+  if (d.rank) parts.push(interpolate(L.rank, { rank: d.rank }, true));
+  if (d.eta_s !== undefined && d.eta_s !== null) parts.push(`${L.eta} ${minutesSeconds(d.eta_s)}`);
+  if (Array.isArray(d.clocks) && d.clocks.length) parts.push(d.clocks.map(word).join(", "));
+  for (const key of ["reason", "outcome", "number"]) if (d[key]) parts.push(String(d[key]));
+  return parts.join(" · ");
+}
+
 async function showTimeline(id) {
   const t = await getJSON(`/api/reports/incidents/${id}/timeline`);
   $("timeline").hidden = false;
   $("timeline-title").textContent = `${L.timeline}: ${t.number}`;
   const clocks = t.clocks.map((c) => `<li><time>${dayAndTime(c.at)}</time> ${escapeHtml(c.label)}</li>`).join("");
-  const events = t.events.map((e) => {
-    const detail = Object.entries(e.data).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length)).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(Array.isArray(v) ? v.join(", ") : v)}`).join(" · ");
-    return `<tr><td>${dayAndTime(e.at)}</td><td><code>${escapeHtml(e.kind)}</code></td><td>${escapeHtml(e.actor || "–")}</td>
-      <td>${escapeHtml(e.unit)}</td><td class="muted">${detail}</td></tr>`;
-  }).join("");
+  const events = t.events.map((e) => `<tr data-kind="${escapeHtml(e.kind)}"><td>${dayAndTime(e.at)}</td>
+      <td class="event-label">${escapeHtml(eventLabel(e.kind))}</td><td>${escapeHtml(e.actor || "–")}</td>
+      <td>${escapeHtml(e.unit)}</td><td class="muted event-detail">${escapeHtml(eventDetail(e.data))}</td></tr>`).join("");
   const problems = t.problems.length ? `<p class="warning">${t.problems.map((p) => escapeHtml(p.text)).join("<br>")}</p>` : "";
   $("timeline-body").innerHTML = `${problems}<div class="timeline-grid"><div><h3>${L.clocks}</h3><ol class="clocks">${clocks}</ol></div>
     <div><h3>${L.events}</h3><table class="report-table events"><tbody>${events}</tbody></table></div></div>`;
@@ -368,13 +434,15 @@ function exportLinks() {
 async function start() {
   exportLinks();
   try {
-    const [summary, units, hospitals, priorities] = await Promise.all([
+    const [summary, units, hospitals, priorities, people] = await Promise.all([
       report("/api/reports/summary"),
       report("/api/reports/units"),
       report("/api/reports/hospitals"),
       report("/api/reports/priorities"),
+      report("/api/reports/people"),
     ]);
     renderSummary(summary);
+    peopleTables(people);
     unitsChart(units);
     hospitalsTable(hospitals);
     prioritiesTable(priorities);

@@ -6,6 +6,8 @@ const PATTERNS = {
   incident: [[880, 0.12], [0, 0.06], [880, 0.12], [0, 0.06], [1175, 0.2]],
   call: [[660, 0.3], [0, 0.15], [660, 0.3]],
   notice: [[523, 0.15], [784, 0.25]],
+  // A crew's message to the ER board: two quick high notes, unlike a new notice's rising pair.
+  message: [[988, 0.1], [0, 0.05], [988, 0.1]],
   dispatched: [[784, 0.08], [1047, 0.12]],
   alert: [[440, 0.2], [330, 0.2], [440, 0.2], [330, 0.2]],
   // The console's alarm list (console-alarms.js): three sharp high beeps and a low one, unlike

@@ -89,7 +89,7 @@ export class TabletMap {
 
   async plan() {
     const legs = this.wantedLegs();
-    const key = legs.map(([name, from, to]) => `${name}:${round(from)}>${round(to)}`).join("|");
+    const key = `${this.input.phase}|` + legs.map(([name, from, to]) => `${name}:${round(from)}>${round(to)}`).join("|");
     if (key === this.routeKey) return;
     if (!this.online()) {
       this.say(gettext("Offline: showing the last route."));
@@ -109,6 +109,7 @@ export class TabletMap {
     }
     if (key !== this.routeKey) return; // a newer plan superseded this one
     this.routes = routes;
+    this.routesPhase = this.input.phase; // an ETA is said only for the phase it was planned for
     this.legs.clearLayers();
     const bounds = [];
     for (const [name, route] of Object.entries(routes)) {
@@ -129,9 +130,16 @@ export class TabletMap {
     this.onRoute();
   }
 
+  // A leg planned for this phase (null while the route for a new phase is still being planned:
+  // the old leg "a" went to the scene, not to the hospital).
+  leg(name, phase) {
+    return this.input && this.routesPhase === phase && this.input.phase === phase ? this.routes[name] || null : null;
+  }
+
   eta() {
     const { phase, fix } = this.input || {};
     const text = (route, where) => `${where} ${Math.max(1, Math.round(route.seconds / 60))} ${gettext("min")} · ${(route.metres / 1000).toFixed(1)} km`;
+    if (this.routesPhase !== phase) return "";
     const { a, b } = this.routes;
     if (phase === "to_scene" && a && fix) return text(a, gettext("To the scene about"));
     if (phase === "to_hospital" && a && fix) return text(a, gettext("To the hospital about"));

@@ -165,3 +165,102 @@ async function kept(request) {
   }
   return copy;
 }
+
+// --- Crew alerts (Web Push; dispatch/crew/push.py, docs/decisions/0015-crew-alerts.md) -------
+// A dispatch reaches the crew even when the tablet page is closed or the screen is off: the push
+// service wakes this worker, which shows a notification that stays until it is answered. Every
+// word comes in the push message, translated by the server in the crew member's language (a
+// worker cannot read the page's catalogue). "Acknowledge" posts the tablet's own acknowledgement
+// with the CSRF token read from the cookie, as the page does; when that fails (offline, signed
+// out, already acknowledged by a colleague) the tablet opens on the job instead.
+
+self.addEventListener("push", (event) => {
+  let alert = null;
+  try {
+    alert = event.data ? event.data.json() : null;
+  } catch {
+    alert = null;
+  }
+  if (!alert || alert.type !== "crew_alert") return;
+  event.waitUntil(showAlert(alert));
+});
+
+async function showAlert(alert) {
+  const words = alert.words || {};
+  await self.registration.showNotification(alert.title, {
+    body: alert.body,
+    tag: alert.tag, // one per assignment: a repeat replaces it, and rings again (renotify)
+    renotify: true,
+    requireInteraction: true,
+    vibrate: [600, 200, 600, 200, 1200],
+    timestamp: Date.parse(alert.dispatched_at) || Date.now(),
+    data: { url: alert.url, ackUrl: alert.ack_url, assignment: alert.assignment, title: alert.title, words },
+    actions: words.acknowledge ? [{ action: "acknowledge", title: words.acknowledge }] : [],
+  });
+}
+
+self.addEventListener("notificationclick", (event) => {
+  const notification = event.notification;
+  const data = notification.data || {};
+  notification.close();
+  event.waitUntil((async () => {
+    if (event.action === "acknowledge") {
+      const done = await acknowledge(data);
+      const words = data.words || {};
+      await self.registration.showNotification(data.title || "", {
+        body: done ? words.acknowledged : words.ack_failed,
+        tag: notification.tag,
+        requireInteraction: !done,
+        data,
+      });
+      if (done) return;
+    }
+    await openTablet(data);
+  })());
+});
+
+async function acknowledge(data) {
+  if (!data.ackUrl) return false;
+  try {
+    const csrf = (await self.cookieStore?.get("csrftoken"))?.value;
+    if (!csrf) return false;
+    const response = await fetch(data.ackUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Idempotency-Key": crypto.randomUUID() },
+      body: JSON.stringify({ client_time: new Date().toISOString() }),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function openTablet(data) {
+  const target = new URL(data.url || "/tablet/", self.location.origin);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).pathname === target.pathname);
+  if (open) {
+    await open.focus(); // the page shows the unit's current job itself (its socket catches up)
+    return;
+  }
+  await self.clients.openWindow(target.href);
+}
+
+// The push service replaced the subscription (expired keys): subscribe again with the same key
+// and tell the server, so the next alert does not go to the old endpoint.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const key = event.oldSubscription?.options?.applicationServerKey;
+    const subscription = event.newSubscription
+      || (key && await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }));
+    const csrf = (await self.cookieStore?.get("csrftoken"))?.value;
+    if (!subscription || !csrf) return;
+    await fetch("/api/crew/push/subscriptions", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(subscription.toJSON()),
+    }).catch(() => {});
+  })());
+});

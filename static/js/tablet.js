@@ -13,6 +13,8 @@ import { Outbox } from "./tablet-queue.js";
 import { useOutbox } from "./tablet-signout.js";
 import { TabletMap } from "./tablet-map.js";
 import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
+import "./tablet-er-messages.js"; // the crew <-> receiving ER line (its own panel, #er-line)
+import "./tablet-push.js"; // crew alerts by Web Push: permission, subscription, its state (#push-state)
 
 const config = JSON.parse($("tablet-config").textContent);
 const root = $("tablet");
@@ -47,6 +49,18 @@ const STATUS_TEXT = {
   out_of_service: gettext("Out of service"),
 };
 const BEFORE_SCENE = ["dispatched", "acknowledged", "en_route"];
+// Going available from these ends the job before transport: the crew confirms and says why.
+const EARLY_END = ["on_scene", "patient_contact"];
+const END_REASONS = {
+  treated_on_scene: gettext("Treated on scene"),
+  refused_transport: gettext("Refused transport"),
+  died: gettext("Died"),
+  cancelled: gettext("Cancelled by dispatch"),
+  other: gettext("Other"),
+};
+const UNDO_MS = (config.undo_seconds ?? 20) * 1000;
+// Closer than this to the scene by road, "to the scene 1 min · 0.0 km" says nothing: say tap On scene.
+const AT_SCENE_M = 150;
 const centreHhmm = centreTime(config.time_zone);
 const hhmm = (iso) => (iso ? centreHhmm(iso) : "—");
 
@@ -205,13 +219,16 @@ function effectiveStatus() {
   for (const op of outbox.pending()) {
     if (op.kind === "acknowledge") status = "acknowledged";
     else if (op.kind === "status") status = op.data.status;
+    else if (op.kind === "status_undo") status = op.data.back_to;
   }
   return status;
 }
 
+const STATUS_KINDS = ["status", "acknowledge", "status_undo"];
+
 function nextStatuses(status) {
   const unit = state.shift?.unit;
-  const waiting = outbox.pending().some((op) => op.kind === "status" || op.kind === "acknowledge");
+  const waiting = outbox.pending().some((op) => STATUS_KINDS.includes(op.kind));
   if (!waiting && unit && unit.status === status) return unit.next_statuses.map((s) => s.status);
   return config.next[status] || [];
 }
@@ -231,7 +248,9 @@ function render() {
   renderSoundHint();
   renderAlert();
   renderJob();
+  renderDiversion();
   renderStatuses();
+  renderUndo();
   renderTabs();
   renderDetails();
   renderPatient();
@@ -358,12 +377,14 @@ function renderNotice(a) {
   const n = a.notice;
   const acked = n && n.acknowledged_at;
   line.className = `notice-line${acked ? " acked" : n ? " sent" : ""}`;
-  $("notice-text").textContent = !n
+  $("notice-text").textContent = a.clocks.handover_at
+    ? interpolate(gettext("Handed over to the ER %(time)s"), { time: hhmm(a.clocks.handover_at) }, true)
+    : !n
     ? gettext("Pre-arrival notice not sent yet")
     : acked
       ? interpolate(gettext("ER acknowledged: %(by)s %(at)s"), { by: n.acknowledged_by || "", at: hhmm(n.acknowledged_at) }, true)
       : `${gettext("Pre-arrival notice sent")} ${hhmm(n.sent_at)} · ${gettext("waiting for the ER")}`;
-  $("send-notice").hidden = !!acked;
+  $("send-notice").hidden = !!acked || !!a.clocks.handover_at;
   $("send-notice").textContent = n ? gettext("Update the notice") : gettext("Send pre-arrival notice");
   const ackedId = acked ? n.id : null; // a sound when the acknowledgement arrives, not on load
   if (state.noticeAck !== undefined && ackedId && state.noticeAck !== ackedId) chime("notice");
@@ -408,8 +429,12 @@ function renderStatuses() {
     .map((op) => [op.kind === "acknowledge" ? "acknowledged" : op.data.status, op]));
   const clocks = a?.clocks || {};
   const clockOf = { acknowledged: "acknowledged_at", en_route: "en_route_at", on_scene: "on_scene_at", patient_contact: "patient_contact_at", transporting: "transport_started_at", at_hospital: "at_hospital_at", returning: "handover_at" };
+  // The ER recorded the handover (handover.completed): that step is done, by them; what is
+  // left to tap is leaving, so the button says so and carries the ER's time.
+  const handedOver = status === "at_hospital" && !!clocks.handover_at;
   const box = $("status-buttons");
-  box.replaceChildren(...shown.map(([value, label]) => {
+  box.replaceChildren(...shown.map(([value, shownLabel]) => {
+    const label = handedOver && value === "returning" ? gettext("Returning") : shownLabel;
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.status = value;
@@ -418,7 +443,8 @@ function renderStatuses() {
     const at = clocks[clockOf[value]];
     const mark = waiting.has(value)
       ? `<small class="wait-mark">${gettext("waiting to send")} ${hhmm(waiting.get(value).client_time)}</small>`
-      : at ? `<small>✓ ${hhmm(at)}</small>` : "";
+      : handedOver && value === "returning" ? `<small>✓ ${escapeHtml(interpolate(gettext("handed over %(time)s (ER)"), { time: hhmm(at) }, true))}</small>`
+        : at ? `<small>✓ ${hhmm(at)}</small>` : "";
     button.innerHTML = `<span>${escapeHtml(label)}</span>${mark}`;
     button.onclick = () => tapStatus(value, label);
     return button;
@@ -428,11 +454,111 @@ function renderStatuses() {
 function tapStatus(status, label) {
   $("status-error").textContent = "";
   const a = state.assignment;
-  if (!nextStatuses(effectiveStatus()).includes(status)) return; // a second tap of a glove
+  const from = effectiveStatus();
+  if (!nextStatuses(from).includes(status)) return; // a second tap of a glove
+  // Available during patient contact ends the job: never on one stray tap (a dialog, a reason).
+  if (status === "available" && a && a.live && EARLY_END.includes(from)) { askEndReason(); return; }
   if (status === "acknowledged" && a) outbox.add("acknowledge", { assignment: a.id }, label);
   else outbox.add("status", { status, assignment: a && a.live ? a.id : null }, interpolate(gettext("Status: %(status)s"), { status: label }, true));
   if (status === "acknowledged") chime("dispatched");
+  offerUndo(from, status, label);
 }
+
+// ---------------------------------------------------------------- ending a job early
+
+const endDialog = $("end-dialog");
+const endForm = $("end-form");
+
+function askEndReason() {
+  endForm.reset();
+  $("end-error").textContent = "";
+  endDialog.showModal();
+}
+
+$("end-cancel").onclick = () => endDialog.close();
+endForm.addEventListener("change", () => { $("end-error").textContent = ""; });
+endForm.onsubmit = (event) => {
+  event.preventDefault();
+  const a = state.assignment;
+  const from = effectiveStatus();
+  const reason = endForm.querySelector("input[name=end_reason]:checked")?.value;
+  const note = $("end-note").value.trim();
+  if (!reason) { $("end-error").textContent = gettext("Choose a reason."); return; }
+  if (reason === "other" && !note) { $("end-error").textContent = gettext("Say in a few words what happened."); $("end-note").focus(); return; }
+  endDialog.close();
+  if (!a || !a.live || !EARLY_END.includes(from)) return; // the job moved on meanwhile
+  const label = interpolate(gettext("Job ended: %(reason)s"), { reason: END_REASONS[reason] }, true);
+  outbox.add("status", { status: "available", assignment: a.id, end_reason: reason, end_note: note }, label);
+  offerUndo(from, "available", label);
+};
+
+// ---------------------------------------------------------------- undoing a mistaken tap
+
+// After each tap, for UNDO_STATUS_SECONDS: one button puts the unit back where it was. The
+// server allows it only within that window, only to the status before, and records it as a
+// correction the control room sees.
+function offerUndo(from, to, label) {
+  const unit = state.shift?.unit;
+  if (!unit || !from || from === to) return;
+  state.undo = { unit: unit.id, status: to, back_to: from, label, until: Date.now() + UNDO_MS };
+  renderUndo();
+}
+
+function renderUndo() {
+  const undo = state.undo;
+  const left = undo ? Math.ceil((undo.until - Date.now()) / 1000) : 0;
+  if (undo && (left <= 0 || effectiveStatus() !== undo.status)) state.undo = null;
+  $("undo-bar").hidden = !state.undo;
+  if (!state.undo) return;
+  $("undo-text").textContent = interpolate(gettext("Tapped: %(what)s"), { what: undo.label }, true);
+  $("undo-count").textContent = interpolate(gettext("%(n)s s"), { n: left }, true);
+}
+setInterval(() => { if (state.undo) renderUndo(); }, 250);
+
+$("undo").onclick = () => {
+  const undo = state.undo;
+  if (!undo) return;
+  state.undo = null;
+  const back = STATUS_TEXT[undo.back_to] || undo.back_to;
+  outbox.add("status_undo", { unit: undo.unit, status: undo.status, back_to: undo.back_to },
+    interpolate(gettext("Undo: back to %(status)s"), { status: back }, true));
+  render();
+};
+
+// ---------------------------------------------------------------- the destination cannot take the patient
+
+// The receiving hospital went on diversion for this patient (or has no resuscitation bed): the
+// banner names the next best hospital; one tap sends the crew's destination change.
+function renderDiversion() {
+  const a = state.assignment;
+  const alert = a?.live ? a.destination_alert : null;
+  const waiting = assignmentOps("destination").length > 0;
+  const show = !!alert && !waiting && state.keptDestination !== alert.event;
+  $("diversion").hidden = !show;
+  if (!show) return;
+  $("diversion-text").textContent = en ? alert.text_en : alert.text;
+  const other = alert.alternative;
+  const go = $("diversion-go");
+  go.hidden = !other;
+  if (other) {
+    const mins = other.eta_s != null ? ` · ${Math.round(other.eta_s / 60)} ${gettext("min")}` : "";
+    go.textContent = `➤ ${interpolate(gettext("Take to %(hospital)s instead"), { hospital: other.name }, true)}${mins}`;
+  }
+  if (state.divertAlerted !== alert.event) { state.divertAlerted = alert.event; chime("alert"); if (navigator.vibrate) navigator.vibrate([300, 150, 300]); }
+}
+
+$("diversion-go").onclick = () => {
+  const a = state.assignment;
+  const other = a?.destination_alert?.alternative;
+  if (!other) return;
+  outbox.add("destination", { assignment: a.id, hospital: other.id, hospital_rank: other.rank },
+    interpolate(gettext("Destination: %(hospital)s"), { hospital: other.name }, true));
+  state.recommendation = null;
+};
+$("diversion-keep").onclick = () => {
+  state.keptDestination = state.assignment?.destination_alert?.event;
+  render();
+};
 
 // ---------------------------------------------------------------- tabs and panels
 
@@ -478,7 +604,7 @@ function renderDetails() {
     [gettext("Caller"), i.caller_number ? `<a class="tel" href="tel:${escapeHtml(i.caller_number)}">☎ ${escapeHtml(i.caller_number)}</a> ${escapeHtml(i.caller_name || "")}` : "—"],
     [gettext("Patient"), escapeHtml(patient || "—") + (i.patient_count > 1 ? ` · ${gettext("patients")} ${i.patient_count}` : "")],
     [gettext("Triage"), i.triage.protocol ? `${escapeHtml(en ? i.triage.protocol_name_en || i.triage.protocol_name : i.triage.protocol_name)}<ol class="triage-path">${path}</ol>` : "—"],
-    [gettext("Instruction"), escapeHtml(i.triage.instruction || "—")],
+    [gettext("Instruction"), escapeHtml((en ? i.triage.instruction_title_en : i.triage.instruction_title) || (i.triage.instruction ? gettext("(instruction no longer in the catalogue)") : "—"))],
     [gettext("Dispatcher notes"), dispatcherNotes(i)],
   ];
   $("details").innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
@@ -645,10 +771,16 @@ function renderMessages() {
     if (navigator.vibrate) navigator.vibrate(200);
   }
   state.seenMessages = ids;
+  // A crew's line is signed with its call sign (how the control room knows it), the person beneath.
+  const signature = (m) => m.direction === "to_crew"
+    ? `<b class="from">${gettext("Control")}</b><small class="who">${escapeHtml(m.sender_name || "")}</small>`
+    : `<b class="from">${escapeHtml(m.call_sign)}</b><small class="who">${escapeHtml(m.sender_name || m.sender)}</small>`;
   const rows = state.messages.map((m) =>
-    `<li class="${m.direction}${m.direction === "to_crew" && !m.read_at ? " unread" : ""}"><time>${hhmm(m.sent_at)}</time>
-      <b>${m.direction === "to_crew" ? gettext("Control") : escapeHtml(m.sender)}</b> ${escapeHtml(m.text)}</li>`);
-  rows.push(...waiting.map((op) => `<li class="to_control waiting"><time>${hhmm(op.client_time)}</time> <b>${gettext("Me")}</b> ${escapeHtml(op.data.text)} <span class="waiting">${gettext("waiting to send")}</span></li>`));
+    `<li class="${m.direction}${m.direction === "to_crew" && !m.read_at ? " unread" : ""}"><span class="sig">${signature(m)}<time>${hhmm(m.sent_at)}</time></span>
+      <span class="text">${escapeHtml(m.text)}</span></li>`);
+  const mine = state.shift?.unit.call_sign || gettext("Me");
+  rows.push(...waiting.map((op) => `<li class="to_control waiting"><span class="sig"><b class="from">${escapeHtml(mine)}</b><small class="who">${escapeHtml(config.user)}</small><time>${hhmm(op.client_time)}</time></span>
+    <span class="text">${escapeHtml(op.data.text)}</span> <span class="waiting">${gettext("waiting to send")}</span></li>`));
   list.innerHTML = rows.join("") || `<li class="muted">${gettext("No messages. Write to the control room below.")}</li>`;
   if (state.tab === "messages" && !$("work").hidden) {
     list.scrollTop = list.scrollHeight;
@@ -687,9 +819,27 @@ function mapInput() {
 }
 
 function renderEta() {
-  const eta = map.eta();
+  const eta = etaLine();
   // An empty line keeps its height (tablet.css): the buttons below must not move when it fills.
   for (const id of ["job-eta", "alert-eta"]) $(id).textContent = eta || "";
+}
+// What the ETA line says for where the crew is in the job: the way to the scene until it is
+// there, how long on scene (and the way on) there, the way to the hospital while transporting.
+function etaLine() {
+  const a = state.assignment;
+  if (!a || !a.live) return "";
+  const status = effectiveStatus();
+  if (BEFORE_SCENE.includes(status)) {
+    const leg = map.leg("a", "to_scene");
+    if (leg && leg.metres < AT_SCENE_M) return gettext("At the scene? Tap On scene.");
+    return map.eta();
+  }
+  if (EARLY_END.includes(status)) {
+    const since = a.clocks.on_scene_at ? interpolate(gettext("On scene since %(time)s"), { time: hhmm(a.clocks.on_scene_at) }, true) : "";
+    return [since, a.destination ? map.eta() : ""].filter(Boolean).join(" · ");
+  }
+  if (status === "transporting") return map.eta();
+  return "";
 }
 map.onRoute = renderEta;
 window.addEventListener("resize", () => map.resize()); // a tablet turned on its side
@@ -757,19 +907,59 @@ async function loadUnits() {
   state.unitsLoading = true;
   const list = $("unit-pick");
   try {
-    const units = await get("/api/crew/units");
-    list.innerHTML = units.map((u) =>
-      `<li><button type="button" class="t-button unit-choice" data-unit="${u.id}"><b>${escapeHtml(u.call_sign)}</b>
-        <span>${escapeHtml(config.kind[u.kind] || u.kind)} · ${escapeHtml(u.home_station || "")}</span>
-        <small>${escapeHtml(STATUS_TEXT[u.status] || u.status)}${u.crew.length ? " · " + escapeHtml(u.crew.join(", ")) : ""}</small></button></li>`).join("")
-      || `<li class="muted">${gettext("No units. Ask an administrator.")}</li>`;
-    list.querySelectorAll("[data-unit]").forEach((b) => (b.onclick = () => startShift(Number(b.dataset.unit))));
+    state.units = await get("/api/crew/units");
+    renderUnitPick();
+    loadMyRoster();
   } catch (error) {
     list.innerHTML = `<li class="error">${escapeHtml(error.message)}</li>`;
   } finally {
     state.unitsLoading = false;
   }
 }
+
+// How the crew member's last shift ended (by itself at its rostered end, or by hand) and where
+// they are rostered next: the roster decides where a shift may start (dispatch/roster).
+const centreDayTime = centreTime(config.time_zone, { day: true });
+async function loadMyRoster() {
+  const note = $("shift-note");
+  try {
+    const mine = await get("/api/roster/mine");
+    const last = mine.last_shift;
+    const lines = [];
+    if (last) {
+      const words = { unit: last.call_sign, time: centreDayTime(last.ended_at) };
+      lines.push(last.automatic
+        ? interpolate(gettext("Your shift on %(unit)s ended at %(time)s, its rostered end."), words, true)
+        : interpolate(gettext("Your shift on %(unit)s ended at %(time)s."), words, true));
+    }
+    for (const e of mine.entries) {
+      const words = { unit: e.call_sign, start: centreDayTime(e.planned_start), end: hhmm(e.planned_end) };
+      lines.push(interpolate(gettext("Rostered: %(unit)s, %(start)s–%(end)s"), words, true));
+    }
+    if (!mine.entries.length) lines.push(gettext("You are not on the roster this week: ask your supervisor."));
+    note.innerHTML = lines.map((line) => `<span>${escapeHtml(line)}</span>`).join("<br>");
+    note.hidden = false;
+  } catch {
+    note.hidden = true;
+  }
+}
+
+// The shift list, filtered by what is typed: call sign, station, plate, or the station's pinyin
+// or its initials (the server's `search` text), each word of the query matching somewhere.
+function renderUnitPick() {
+  const list = $("unit-pick");
+  const units = state.units || [];
+  const words = $("unit-search").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const shown = units.filter((u) => words.every((w) => u.search.includes(w)));
+  list.innerHTML = shown.map((u) =>
+    `<li><button type="button" class="t-button unit-choice" data-unit="${u.id}"><b>${escapeHtml(u.call_sign)}</b>
+      <span>${escapeHtml(config.kind[u.kind] || u.kind)} · ${escapeHtml(u.home_station || "")}${u.plate ? ` · <span class="plate">${escapeHtml(u.plate)}</span>` : ""}</span>
+      <small>${escapeHtml(STATUS_TEXT[u.status] || u.status)}${u.crew.length ? " · " + escapeHtml(u.crew.join(", ")) : ""}</small></button></li>`).join("")
+    || `<li class="muted">${units.length ? gettext("No unit matches the search.") : gettext("No units. Ask an administrator.")}</li>`;
+  $("unit-count").textContent = words.length ? interpolate(gettext("%(shown)s of %(all)s"), { shown: shown.length, all: units.length }, true) : "";
+  list.querySelectorAll("[data-unit]").forEach((b) => (b.onclick = () => startShift(Number(b.dataset.unit))));
+}
+$("unit-search").addEventListener("input", renderUnitPick);
 
 async function startShift(unitId) {
   $("shift-error").textContent = "";
@@ -847,7 +1037,8 @@ const showState = showConnectionState($("conn"));
 const socket = new LiveSocket({
   after: config.last_seq,
   onEvent: (event) => {
-    if (/^(assignment|unit|message|patient|vitals|incident|shift)\./.test(event.kind)) refreshSoon();
+    // handover. and notice.: the ER recorded the handover or acknowledged (followed on the steps).
+    if (/^(assignment|unit|message|patient|vitals|incident|shift|handover|notice)\./.test(event.kind)) refreshSoon();
   },
   onResync: () => refresh(),
   onState: (s) => { showState(s); if (s === "live") { refreshSoon(); outbox.flush(); } },

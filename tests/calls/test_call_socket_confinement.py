@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from dispatch.calls.actions import record_call_event, record_caller_location, take_call
 from dispatch.calls.telephony.events import CallEvent, CallEventKind
-from dispatch.crew.actions import start_shift
 from tests.support.calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from tests.support.live_sockets import connect, receive_events, receive_until_cursor
+from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.usefixtures("migrated_data_back"), pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def ring_take_and_locate(world) -> None:
 
 
 def test_call_events_reach_the_control_room_only(world):
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
 
     async def scenario():
         console = await connect(world.alice)

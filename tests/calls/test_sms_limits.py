@@ -10,9 +10,9 @@ from django.test import Client
 
 from dispatch.calls.actions import call_incident
 from dispatch.core import ratelimit
-from dispatch.crew.actions import start_shift
 from dispatch.models import Event, LocationLink, Outbox, Role, User
 from tests.support.calls_helpers import taken_call
+from tests.support.roster import on_shift
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_crew_member_on_shift_may_be_texted_and_one_off_shift_not(world):
     world.carol.save(update_fields=["phone"])
     off = User.objects.create_user("olga", role=Role.CREW, phone="+8613533334444")
     assert sms(world.alice, {"to": "13511112222", "body": "x"}).status_code == 422  # not on shift yet
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
     assert sms(world.alice, {"to": "13511112222", "body": "请回电"}).status_code == 202
     assert sms(world.alice, {"to": off.phone, "body": "x"}).status_code == 422
     assert texts() == ["+8613511112222"]

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from dispatch.calls.actions import queue_sms
 from dispatch.core import outbox
-from dispatch.crew.actions import start_shift
 from dispatch.models import Event, Outbox, OutboxStatus
 from tests.support.calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from tests.support.fake_twilio import fake_twilio  # noqa: F401  (fixture)
+from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.usefixtures("migrated_data_back"), pytest.mark.django_db]
 
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.usefixtures("migrated_data_back"), pytest.mark.django_
 def test_dispatcher_sms_is_sent_by_the_worker(world, fake_twilio):  # noqa: F811
     world.carol.phone = "+8613912345678"  # the console texts only callers and crews on shift
     world.carol.save(update_fields=["phone"])
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
     client = Client()
     client.force_login(world.alice)
     response = client.post(

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from dispatch.calls.actions import record_call_event, send_location_link, take_call
 from dispatch.calls.telephony.events import CallEvent, CallEventKind
-from dispatch.crew.actions import start_shift
 from tests.support.browser import OPEN_CONTEXTS, PAGE_ERRORS, browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.calls_helpers import migrated_data_back  # noqa: F401  (fixture)
 from tests.support.page_waits import wait_until
+from tests.support.roster import on_shift
 
 pytestmark = [
     pytest.mark.usefixtures("migrated_data_back"),
@@ -117,7 +117,7 @@ def er_board(page, live_url, world) -> None:  # noqa: F811
 
 def tablet(page, live_url, world) -> None:  # noqa: F811
     """The tablet, its live socket and its service worker (/tablet/sw.js)."""
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
     page.goto(f"{live_url}/tablet/")
     page.wait_for_selector("#tablet[data-ready='1']")
     page.wait_for_selector("#conn.conn-live")

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from dispatch.core.permissions import visible_incidents
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import create_incident, dispatch_unit
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def incidents(world):
     )
     dispatch_unit(to_city, world.als1, actor=world.alice, hospital=world.city)
     dispatch_unit(to_county, world.als2, actor=world.alice, hospital=world.county)
-    start_shift(world.carol, world.als2)
+    on_shift(world.carol, world.als2)
     return to_city, to_county
 
 

@@ -14,6 +14,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from dispatch.roster.actions import roster_now
 from tests.support.api_clients import published_schema, signed_in
 from tests.support.crew_tablet import new_key
 
@@ -67,6 +68,7 @@ def test_one_incident_from_call_to_hospital_through_the_schema(world, grid):
     unit, hospital = ranked["units"][0], ranked["hospitals"][0]
     assert unit["id"] == world.als1.pk and hospital["id"] == world.city.pk
 
+    roster_now(world.carol, world.als1)  # the crew starts a shift only where rostered
     shift = crew("start_shift", {"unit": unit["id"]})
     assert shift["shift"]["unit"]["id"] == unit["id"]
     sent = dispatcher(

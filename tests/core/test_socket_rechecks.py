@@ -11,11 +11,12 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from dispatch.asgi import application
-from dispatch.crew.actions import end_shift, start_shift
+from dispatch.crew.actions import end_shift
 from dispatch.models import Role
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.support.live_sockets import SITE, receive_until_cursor
+from tests.support.roster import on_shift
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +85,7 @@ def test_a_crew_off_shift_gets_nothing_more_of_its_unit(world, settings):
     settings.LIVE_HEARTBEAT_SECONDS = 60  # no heartbeat in between: the event itself re-checks
 
     async def scenario() -> list[str]:
-        await sync_to_async(start_shift)(world.carol, world.als1)
+        await sync_to_async(on_shift)(world.carol, world.als1)
         socket = await open_socket(world.carol)
         await sync_to_async(end_shift)(world.carol)
         await sync_to_async(set_unit_status)(world.als1, UnitStatus.OUT_OF_SERVICE, actor=world.bob)
@@ -106,7 +107,7 @@ def test_a_crew_hears_only_its_own_shift_end(world):
     (live and on catch-up); another crew member's does not."""
     from dispatch.core.permissions import visible_events
 
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
     end_shift(world.carol)
     ended = visible_events(world.carol).filter(kind="shift.ended")
     assert [e.data["user"] for e in ended] == [world.carol.username]

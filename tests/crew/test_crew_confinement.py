@@ -6,11 +6,12 @@ import json
 import pytest
 
 from dispatch.core.permissions import visible_incidents
-from dispatch.crew.actions import end_shift, record_vitals, send_message, start_shift, update_patient_record
+from dispatch.crew.actions import end_shift, record_vitals, send_message, update_patient_record
 from dispatch.models import Assignment, Event, Message, PatientRecord, VitalSign
 from dispatch.units.actions import set_unit_status
 from fleet.models import Unit, UnitStatus
 from tests.support.crew_tablet import crew_member, job, new_key, post, signed_in
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_a_job_finished_before_the_shift_is_not_the_new_crews(world):
         set_unit_status(world.bls1, status, actor=world.carol)
     end_shift(world.carol)
     chen = crew_member("chen")
-    start_shift(chen, world.bls1)
+    on_shift(chen, world.bls1)
     assert not Assignment.objects.for_crew(chen).exists()
     tablet = signed_in(chen)
     assert tablet.get(f"/api/crew/assignments/{old.pk}").status_code == 404

@@ -3,10 +3,11 @@ screens see live, and only the receiving side marks it read."""
 
 import pytest
 
-from dispatch.crew.actions import end_shift, send_message, start_shift
+from dispatch.crew.actions import end_shift, send_message
 from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Event, Message, User
 from tests.support.crew_tablet import crew_member, post, signed_in
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -99,5 +100,5 @@ def test_a_new_crew_does_not_see_the_last_shifts_chatter(world, assignment):
     cancel_assignment(assignment, actor=world.alice, reason="test")
     end_shift(world.carol)
     chen = crew_member("chen")
-    start_shift(chen, world.als1)
+    on_shift(chen, world.als1)
     assert signed_in(chen).get("/api/crew/messages").json() == []

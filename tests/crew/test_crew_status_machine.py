@@ -2,11 +2,12 @@
 Each tap is stamped by the server and keeps the tablet's own time; a tap out of order is a
 409 that says what may come next, and changes nothing."""
 
-from dispatch.crew.actions import record_vitals, send_message, start_shift
+from dispatch.crew.actions import record_vitals, send_message
 from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, Event
 from fleet.models import Unit, UnitStatus
 from tests.support.crew_tablet import job, new_key, post
+from tests.support.roster import on_shift
 
 JOB = ["en_route", "on_scene", "patient_contact", "transporting", "at_hospital", "available"]
 CLIENT_TIME = "2026-12-01T08:00:00+08:00"
@@ -89,7 +90,7 @@ def test_acknowledging_twice_is_refused_the_second_time(tablet, assignment):
 
 
 def test_a_tablet_cannot_dispatch_its_own_unit(tablet, world):
-    start_shift(world.carol, world.bls1)
+    on_shift(world.carol, world.bls1)
     status, error = post(tablet, "/api/crew/status", {"status": "dispatched"})
     assert status == 409 and error["code"] == "bad_transition"
     assert Unit.objects.get(pk=world.bls1.pk).status == UnitStatus.AVAILABLE
@@ -111,7 +112,7 @@ def test_a_tap_for_a_stood_down_job_does_not_move_the_next_job(world, tablet, as
 
 
 def test_out_of_service_and_back_without_a_job(tablet, world):
-    start_shift(world.carol, world.bls1)
+    on_shift(world.carol, world.bls1)
     assert (
         post(tablet, "/api/crew/status", {"status": "out_of_service"})[1]["unit"]["status"]
         == "out_of_service"
@@ -141,7 +142,8 @@ def test_my_assignment_costs_the_same_queries_however_long_the_job(
     for n in range(5):
         record_vitals(assignment, actor=world.carol, heart_rate=80 + n)
         send_message(world.als1, f"消息 {n}", actor=world.alice)
-    # session, user, shift, assignment, triage protocol, messages, patient record, vitals
-    with django_assert_num_queries(8):
+    # session, user, shift, assignment, triage protocol, messages, patient record, vitals, and
+    # the destination's diversion alert (dispatch/crew/diversion.py)
+    with django_assert_num_queries(9):
         body = tablet.get("/api/crew/assignment").json()
     assert len(body["assignment"]["vitals"]) == 5 and len(body["assignment"]["messages"]) == 5

@@ -14,12 +14,12 @@ from django.core.management import call_command
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
 
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Event, Place, Role, User, VitalSign
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
 from tests.support.browser import browser, eventually, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,7 @@ def crew_on_shift():
     free = Unit.objects.filter(status=UnitStatus.AVAILABLE, position__isnull=False)
     unit = free.order_by("call_sign").first()
     tina = User.objects.create_user("tina", role=Role.CREW)
-    start_shift(tina, unit)
+    on_shift(tina, unit)
     return tina, unit
 
 

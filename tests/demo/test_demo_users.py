@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from dispatch.models import Role, User
 from fleet.models import CrewShift
 
-NAMES = ["dispatcher", "supervisor", "crew", "hospital", "admin"]
+NAMES = ["dispatcher", "supervisor", "crew", "hospital", "admin", "station", "wallboard"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,6 +43,8 @@ def test_each_login_gets_a_random_password_shown_once(world, settings):
         assert user.check_password(password) and not user.check_password(f"{name}-120")
     assert User.objects.get(username="hospital").hospital is not None
     assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="station").station is not None  # its station's jobs ring on it
+    assert User.objects.get(username="wallboard").role == Role.WALLBOARD
     assert CrewShift.objects.current().filter(user__username="crew").count() == 1
     # run again: nothing printed that signs anyone in, nothing changed
     again = run()
@@ -70,7 +72,7 @@ def test_an_existing_account_keeps_its_password_role_and_hospital(world, setting
     )
     assert re.search(r"^\s+admin\s+exists, left alone", text, re.M)
     assert crew.shifts.current().count() == 0  # not put on a shift behind its owner's back
-    assert sorted(printed_passwords(text)) == ["dispatcher", "hospital", "supervisor"]
+    assert sorted(printed_passwords(text)) == ["dispatcher", "hospital", "station", "supervisor", "wallboard"]
 
 
 def test_the_makefile_demo_target_runs_it_in_demo_mode():

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dispatch.crew.actions import end_shift, start_shift
+from dispatch.crew.actions import end_shift
 from fleet.models import PositionReport, RejectedFix
+from tests.support.roster import on_shift as start_rostered_shift
 
 URL = "/api/crew/position"
 
@@ -19,7 +20,7 @@ def post(client, body: dict):
 
 @pytest.fixture
 def on_shift(client, world):
-    start_shift(world.carol, world.als2)
+    start_rostered_shift(world.carol, world.als2)
     client.force_login(world.carol)
     return client
 

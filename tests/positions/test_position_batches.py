@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from dispatch.crew.actions import start_shift
 from dispatch.positions.actions import Fix, record_position
 from tests.support.live_sockets import positions_within, ready
+from tests.support.roster import on_shift
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def tracker_get(params: dict) -> dict:
 
 
 def test_control_room_gets_positions_hospital_and_crew_do_not(world):
-    start_shift(world.carol, world.als2)
+    on_shift(world.carol, world.als2)
 
     async def scenario():
         console, board, tablet = await ready(world.alice), await ready(world.dave), await ready(world.carol)

@@ -3,9 +3,9 @@ only the latest fix is sent (positions are state, not events)."""
 
 import pytest
 
-from dispatch.crew.actions import start_shift
 from fleet.models import PositionReport, PositionSource, Unit
 from tests.support.browser import browser, eventually, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def reports(unit: Unit) -> list[tuple[float, float]]:
 
 
 def test_the_tablet_reports_its_position_and_only_the_latest_after_a_gap(browser, live_url, world):  # noqa: F811
-    start_shift(world.carol, world.als1)
+    on_shift(world.carol, world.als1)
     page = signed_in_page(
         browser,
         live_url,

@@ -5,12 +5,13 @@ from typing import Any
 
 import pytest
 
-from dispatch.crew.actions import end_shift, start_shift
+from dispatch.crew.actions import end_shift
 from dispatch.models import User
 from dispatch.recommend.reads import UnitOption, recommend_units
 from dispatch.units.actions import take_out_of_service
 from fleet.roads.store import save_network
 from tests.support.road_grids import SCENE, river_city
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_a_unit_whose_crew_ended_the_shift_is_listed_last_and_not_dispatchable(c
     assert unstaffed.reasons[0].zh == "无人当班，不能派车"
     assert all(u.dispatchable and u.crew_on_shift for u in result.units[:3])
     # a crew starting a shift puts it back in front
-    start_shift(city.carol, city.als1)
+    on_shift(city.carol, city.als1)
     assert recommend_units(SCENE, "als").units[0].call_sign == "T-ALS-1"
 
 

@@ -13,7 +13,6 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.recommend.reads import HANDOVER_S, TRANSPORT_GUESS_S, UnitOption, recommend_units
 from dispatch.registry.actions import create_unit
@@ -24,6 +23,7 @@ from fleet.roads.store import save_network
 from hospitals.models import Hospital
 from tests.support.crew_tablet import crew_member
 from tests.support.road_grids import SCENE, river_city
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_a_free_unit_goes_before_one_only_expected_free_at_a_near_equal_eta(city
     """At hospital nearer the scene, expected free in 3 min: its ETA beats the north station's
     by less than a minute, so the unit free now is first."""
     near = create_unit("H-NEG", "negative_pressure", position=Point(119.60, 24.93, srid=4326))
-    start_shift(crew_member("crew-h-neg"), near)
+    on_shift(crew_member("crew-h-neg"), near)
     transporting(city, near, city.city)
     set_unit_status(near, UnitStatus.AT_HOSPITAL, actor=city.alice)
     # half an hour on: the handover is overdue, every position as old as every other

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.contrib.gis.geos import Point
 
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import create_incident, triage_incident
 from dispatch.recommend.reads import UnitOption, recommend_units
 from dispatch.registry.actions import create_unit
@@ -19,6 +18,7 @@ from fleet.models import Unit
 from fleet.roads.store import save_network
 from tests.support.crew_tablet import crew_member
 from tests.support.road_grids import SCENE, SPEED_MPS, river_city
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def city(fresh_router: None, world: Any) -> Any:
 def staffed(call_sign: str, kind: str, lat: float) -> Unit:
     """A unit with a crew on shift, on the street at 119.60 E: 0.001 degree is 9.9 s away."""
     unit = create_unit(call_sign, kind, position=Point(119.60, lat, srid=4326))
-    start_shift(crew_member(f"crew-{call_sign.lower()}"), unit)
+    on_shift(crew_member(f"crew-{call_sign.lower()}"), unit)
     return unit
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from dispatch.crew.actions import start_shift
 from dispatch.positions.actions import Fix, record_position
 from dispatch.recommend.reads import NEAR_EQUAL_S, UnitOption, recommend_units
 from dispatch.registry.actions import create_unit
@@ -20,6 +19,7 @@ from fleet.models import Unit
 from fleet.roads.store import save_network
 from tests.support.crew_tablet import crew_member
 from tests.support.road_grids import SCENE, SPEED_MPS, river_city
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def last_seen_minutes_ago(call_sign: str, lat: float, minutes: int) -> Unit:
     unit = create_unit(call_sign, "als")
     at = timezone.now() - timedelta(minutes=minutes)
     record_position(unit, Fix(119.60, lat, at), source="tracker", device=call_sign)
-    start_shift(crew_member(f"crew-{call_sign.lower()}"), unit)
+    on_shift(crew_member(f"crew-{call_sign.lower()}"), unit)
     return unit
 
 
@@ -90,7 +90,7 @@ def test_among_stale_units_the_eta_decides_and_nothing_claims_a_confirmed_one(ci
 @pytest.mark.django_db(transaction=True)
 def test_a_unit_that_never_reported_a_position_is_asked_for_by_radio(city) -> None:
     unit = create_unit("T-ALS-0", "als")
-    start_shift(crew_member("crew-t-als-0"), unit)
+    on_shift(crew_member("crew-t-als-0"), unit)
     last = recommend_units(SCENE, "als").units[-1]
     assert last.call_sign == "T-ALS-0" and last.eta_s is None
     assert last.stale and last.confirm_by_radio and last.dispatchable

@@ -89,3 +89,39 @@ def test_a_period_over_a_year_with_one_day_given_says_so(world):
     response = signed_in(world.bob).get("/reports/", {"start": "2024-01-01"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert '<p class="error" role="alert">A report covers at most one year.</p>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("en", ("The period must end on or after its first day", "Apply", "From")),
+        ("zh-hans", ("时段的结束日期不能早于开始日期", "应用", "起")),
+    ],
+)
+def test_a_backwards_period_keeps_the_form_to_correct_it(world, language, words):
+    """The dates given stay in the form, and the other filters with them, in the user's language."""
+    backwards = {"start": "2026-03-10", "end": "2026-03-01", "priority": "1"}
+    response = signed_in(world.bob).get("/reports/", backwards, HTTP_ACCEPT_LANGUAGE=language)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'<html lang="{language}">' in html
+    assert all(word in html for word in words)
+    assert 'id="bad-filter-form"' in html and 'action="/reports/"' in html
+    assert 'name="start" value="2026-03-10"' in html and 'name="end" value="2026-03-01"' in html
+    assert '<input type="hidden" name="priority" value="1">' in html
+
+
+def test_a_bad_filter_keeps_the_others_but_not_itself(world):
+    response = signed_in(world.bob).get(
+        "/reports/", {"start": "2026-03-01", "end": "2026-03-31", "hour": PAYLOAD}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'name="start" value="2026-03-01"' in html and 'name="hour"' not in html
+
+
+def test_the_month_page_keeps_its_month_field(world):
+    response = signed_in(world.bob).get("/reports/month/", {"month": "2026-13"}, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'action="/reports/month/"' in html and 'name="month" value=""' in html

@@ -1,5 +1,6 @@
 """Incidents with missing or impossible clocks are listed as data problems, with what is wrong,
-and left out of the intervals they would distort (but not out of the others)."""
+left out of the means and percentiles of the intervals they would distort (but not out of the
+others), and counted as unmeasured there."""
 
 from datetime import timedelta
 
@@ -44,10 +45,11 @@ def test_problems_are_counted_but_not_averaged_in(world, problems):
     # Turnout: the good, the missing-on-scene and the unanswered jobs; the reversed one is out.
     assert rows["turnout"]["count"] == 3 and rows["turnout"]["impossible"] == 1
     assert rows["turnout"]["median_s"] == 60.0 and rows["turnout"]["mean_s"] == 60.0
-    # Travel and response need on scene: the missing one is simply not measured.
-    assert rows["travel"]["count"] == 3
-    # Answering: the unanswered call is not a zero-second answer.
-    assert rows["answer"]["count"] == 4 and rows["answer"]["median_s"] == 5.0
+    # Travel and response need on scene: the missing one is not measured, and counts outside.
+    assert rows["travel"]["count"] == 3 and rows["travel"]["unmeasured"] == 1
+    assert rows["turnout"]["unmeasured"] == 1  # the reversed one
+    # Answering is measured from the calls (none rang here), never from the incidents' clocks.
+    assert rows["answer"]["count"] == 0 and rows["answer"]["median_s"] is None
 
 
 def test_the_timeline_repeats_the_problem(world, problems):

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import cancel_assignment, create_incident, dispatch_unit
 from dispatch.registry.actions import create_station, create_unit
 from tests.support.crew_tablet import crew_member
 from tests.support.report_world import MARCH, MONTH_QUERY, Job, make, signed_in, steady
+from tests.support.roster import on_shift
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def month(world):
     world.n_bls = create_unit("D-BLS-N", "bls", home_station=north)
     world.s_als = create_unit("D-ALS-S", "als", home_station=south)
     for unit in (world.n_als, world.n_bls, world.s_als):  # a crew on shift, or it is not sent
-        start_shift(crew_member(f"crew-{unit.call_sign.lower()}"), unit)
+        on_shift(crew_member(f"crew-{unit.call_sign.lower()}"), unit)
     world.south2 = south
     at = MARCH + timedelta(hours=9)
     return {
@@ -76,7 +76,7 @@ def test_a_stood_down_unit_does_not_count_for_its_station(world, month):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("start=2026-03-10&end=2026-03-01", "must end after it starts"),
+        ("start=2026-03-10&end=2026-03-01", "must end on or after its first day"),
         ("start=2024-01-01&end=2026-03-01", "at most one year"),
         ("month=2026-13", "YYYY-MM"),
         ("priority=7", "priority"),

@@ -46,13 +46,14 @@ def test_every_interval_of_a_real_job(world, finished):
     body = signed_in(world.bob).get(f"/api/reports/summary?start={today}&end={today}").json()
     assert body["incidents"] == 1 and body["with_problems"] == 0
     rows = {row["key"]: row for row in body["intervals"]}
-    for interval in INTERVALS:
+    # Answering is measured from the calls (test_report_answering_from_calls.py): none rang here.
+    for interval in (iv for iv in INTERVALS if iv.key != "answer"):
         start, end = getattr(finished, interval.start), getattr(finished, interval.end)
         assert start is not None and end is not None, interval.key
         expected = -(-(end - start) // timedelta(milliseconds=1)) / 1000  # rounded up to the ms
         assert rows[interval.key]["count"] == 1, interval.key
         assert rows[interval.key]["median_s"] == rows[interval.key]["p90_s"] == expected, interval.key
-    assert rows["answer"]["median_s"] == 4.0
+    assert rows["processing"]["count"] == 1 and rows["answer"]["count"] == 0
 
 
 def test_a_dispatch_writes_its_processing_time(world, finished):

@@ -68,7 +68,7 @@ def test_filter_then_drill_down_to_a_timeline(browser, live_url, world, month): 
     page.wait_for_selector("#timeline:not([hidden]) .clocks li")
     timeline = page.inner_text("#timeline")
     assert month[2].number in timeline
-    assert "assignment.created" in timeline and "alice" in timeline
+    assert "派车" in timeline and "assignment.created" not in timeline and "alice" in timeline
     page.context.close()
 
 

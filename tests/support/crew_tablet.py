@@ -6,9 +6,9 @@ import uuid
 from django.contrib.gis.geos import Point
 from django.test import Client
 
-from dispatch.crew.actions import start_shift
 from dispatch.incidents.actions import create_incident, dispatch_unit
 from dispatch.models import Assignment, Role, User
+from tests.support.roster import on_shift
 
 
 def new_key() -> str:
@@ -31,7 +31,7 @@ def job(world, unit, *, hospital=None, crew: User | None = None, complaint: str 
         chief_complaint=complaint,
     )
     if crew is not None and not crew.shifts.current().filter(unit=unit).exists():
-        start_shift(crew, unit)
+        on_shift(crew, unit)
     return dispatch_unit(incident, unit, actor=world.alice, hospital=hospital)
 
 

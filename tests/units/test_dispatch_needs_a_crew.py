@@ -9,10 +9,11 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 
 from dispatch.core.actions import ActionError
-from dispatch.crew.actions import end_shift, start_shift
+from dispatch.crew.actions import end_shift
 from dispatch.incidents.actions import create_incident, dispatch_unit, reassign
 from dispatch.models import Assignment, Event, Incident, Outbox, User
 from fleet.models import UnitStatus
+from tests.support.roster import on_shift
 
 
 def open_incident(world: Any) -> Incident:
@@ -43,7 +44,7 @@ def test_the_action_refuses_a_unit_without_a_crew_and_writes_nothing(world) -> N
     assert not Assignment.objects.exists() and (Event.objects.count(), Outbox.objects.count()) == before
     world.bls1.refresh_from_db()
     assert world.bls1.status == UnitStatus.AVAILABLE
-    start_shift(world.carol, world.bls1)  # somebody signs on: now it goes
+    on_shift(world.carol, world.bls1)  # somebody signs on: now it goes
     assert dispatch_unit(incident, world.bls1, actor=world.alice).unit == world.bls1
 
 

@@ -187,3 +187,33 @@ def send_sms(to: str, body: str) -> str:
     except OSError as exc:  # connection refused, timeouts: requests' errors are OSErrors
         raise TwilioSmsError(f"Twilio unreachable: {exc}") from exc
     return message.sid
+
+
+# ---------------------------------------------------------------------------- voice calls out
+
+
+def job_call_twiml(speech: str, times: int = 2) -> str:
+    """What the crew hears when it picks up: the job, read `times` times in Mandarin."""
+    response = VoiceResponse()
+    for n in range(times):
+        if n:
+            response.pause(length=1)
+        response.say(speech, language="zh-CN")
+    return str(response)
+
+
+def place_call(to: str, twiml: str) -> str:
+    """Ring `to` and play the TwiML through Twilio's Calls API; the call SID, or TwilioSmsError
+    (the REST failures of both APIs are alike: permanent for a refused request)."""
+    if not settings.TWILIO_FROM_NUMBER:
+        raise TwilioSmsError("TWILIO_FROM_NUMBER is empty.")
+    try:
+        call = rest_client().calls.create(to=to, from_=settings.TWILIO_FROM_NUMBER, twiml=twiml)
+    except TwilioRestException as exc:
+        permanent = 400 <= exc.status < 500 and exc.status != 429
+        raise TwilioSmsError(f"Twilio {exc.status} ({exc.code}): {exc.msg}", permanent) from exc
+    except TwilioException as exc:
+        raise TwilioSmsError(str(exc)) from exc
+    except OSError as exc:
+        raise TwilioSmsError(f"Twilio unreachable: {exc}") from exc
+    return call.sid

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from dispatch.crew.actions import start_shift
 from dispatch.models import Role, User
+from dispatch.roster.actions import roster_now
 from fleet.models import Unit
 from hospitals.models import Hospital
 
@@ -22,6 +23,8 @@ DEMO_USERS = [
     ("crew", Role.CREW, "急救医生 演示"),
     ("hospital", Role.HOSPITAL, "急诊护士 演示"),
     ("admin", Role.ADMIN, "管理员 演示"),
+    ("station", Role.STATION, "分站大屏 演示"),
+    ("wallboard", Role.WALLBOARD, "调度大厅大屏 演示"),
 ]
 PASSWORD_BYTES = 12  # 16 URL-safe characters
 
@@ -50,7 +53,11 @@ class Command(BaseCommand):
             )
         self.stdout.write("Demo logins (user / password / role); the passwords are shown this once:")
         for username, role, full_name in DEMO_USERS:
-            where = {Role.CREW: f" on {unit.call_sign}", Role.HOSPITAL: f" at {hospital.name}"}.get(role, "")
+            where = {
+                Role.CREW: f" on {unit.call_sign}",
+                Role.HOSPITAL: f" at {hospital.name}",
+                Role.STATION: f" at {unit.home_station}",
+            }.get(role, "")
             password = self.create_user(username, role, full_name, hospital, unit)
             if password is None:
                 self.stdout.write(f"  {username:<11} exists, left alone (password and role unchanged)")
@@ -71,9 +78,12 @@ class Command(BaseCommand):
             role=role,
             first_name=full_name,
             hospital=hospital if role == Role.HOSPITAL else None,
+            station=unit.home_station if role == Role.STATION else None,
             is_staff=role == Role.ADMIN,
             is_superuser=role == Role.ADMIN,
         )
         if role == Role.CREW:
+            # Rostered first, as every crew is; joins the unit's simulator crew on it.
+            roster_now(user, unit, hours=12)
             start_shift(user, unit)
         return password

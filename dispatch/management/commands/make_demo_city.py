@@ -9,18 +9,15 @@ import time
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING
 
-from django.contrib.gis.geos import Point
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from dispatch.models import Place
-from dispatch.registry.actions import create_hospital, create_station, create_unit
 from fleet.models import RoadNetwork, Station, Unit
 from fleet.roads.store import save_network
 from hospitals.models import Hospital
 
 if TYPE_CHECKING:
-    from dispatch.demo.city import DemoCity, PlaceSpec
+    from dispatch.demo.city import DemoCity
 
 PLACE_SOURCE = "demo"
 
@@ -44,10 +41,6 @@ def existing_city() -> str:
     if network is not None and not network.is_demo:
         found.append(f"the imported road network {network}")
     return ", ".join(found)
-
-
-def point(lon: float, lat: float) -> Point:
-    return Point(lon, lat, srid=4326)
 
 
 class Command(BaseCommand):
@@ -109,51 +102,14 @@ class Command(BaseCommand):
 
 @transaction.atomic
 def load_city(city: "DemoCity") -> None:
-    """Stations, hospitals and units through their actions (events and all), each unit with a
-    crew on shift (dispatch.demo.crews); places in bulk."""
-    from dispatch.demo.crews import staff_units  # see handle(): demo's modules load late
+    """Stations, hospitals, units and places through the centre importer (its actions, events and
+    all: the demo proves the importer), then each unit with a crew on shift (dispatch.demo.crews)."""
+    from dispatch.demo.city import centre_rows  # see handle(): demo's modules load late
+    from dispatch.demo.crews import staff_units
+    from dispatch.registry.importer import import_rows  # pypinyin: see handle()
 
-    stations = {}
-    for s in city.stations:
-        stations[s.code] = create_station(
-            s.code, s.name, point(s.lon, s.lat), name_en=s.name_en, district=s.district, address=s.address
-        )
-    for h in city.hospitals:
-        create_hospital(
-            h.name,
-            point(h.lon, h.lat),
-            capabilities=list(h.capabilities),
-            name_en=h.name_en,
-            short_name=h.short_name,
-            level=h.level,
-            address=h.address,
-            phone=h.phone,
-            has_board=h.has_board,
-            sms_number=h.sms_number,
-        )
-    units = [
-        create_unit(
-            u.call_sign, u.kind, home_station=stations[u.station_code], plate=u.plate, tracker_id=u.tracker_id
-        )
-        for u in city.units
-    ]
-    staff_units(units)
-    Place.objects.bulk_create([place_row(p) for p in city.places], batch_size=1000)
-
-
-def place_row(p: "PlaceSpec") -> Place:
-    """A gazetteer row with its pinyin search keys."""
-    from dispatch.locate.gazetteer import search_keys  # pypinyin: see handle()
-
-    pinyin, initials = search_keys(p.name)
-    return Place(
-        name=p.name,
-        name_en=p.name_en,
-        kind=p.kind,
-        point=point(p.lon, p.lat),
-        address=p.address,
-        district=p.district,
-        pinyin=pinyin,
-        initials=initials,
-        source=PLACE_SOURCE,
-    )
+    report = import_rows(centre_rows(city), source=PLACE_SOURCE)
+    if not report.ok:
+        raise CommandError("\n".join(report.lines()))
+    units = Unit.objects.in_bulk([u.call_sign for u in city.units], field_name="call_sign")
+    staff_units([units[u.call_sign] for u in city.units])

@@ -1,6 +1,7 @@
 """Run every background loop of an app node in one process, each in its own thread.
 
-    python manage.py run_workers            # outbox, call escalation, pre-arrival notices, retention, alarms
+    python manage.py run_workers            # outbox, call escalation, pre-arrival notices, retention, alarms,
+                                            # shift ends
 
 Each loop is also its own command (run_outbox, run_call_escalation, run_handoff, run_retention) for operators
 who would rather supervise them one by one. Every loop is safe on every node at once.
@@ -22,6 +23,7 @@ LOOPS = {
     "handoff": "dispatch",
     "retention": "dispatch",
     "alarm_scanner": "dispatch",  # the console's alarms (dispatch/alarms/scanner.py)
+    "shift_ends": "dispatch",  # crew shifts past their rostered end (dispatch/roster)
 }
 
 

@@ -19,7 +19,7 @@ import requests
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.demo.crews import SIM_CREW_PREFIX  # make_demo_city puts these crews on shift
+from dispatch.demo.crews import SIM_CREW_PREFIX, sim_crew  # make_demo_city puts these crews on shift
 from dispatch.demo.simulator import (
     PLACE_WEIGHTS,
     Pace,
@@ -93,8 +93,11 @@ def world_units(limit: int | None) -> list[SimUnit]:
 
 
 def sign_in_crews(base: str, units: list[SimUnit]) -> None:
-    """One crew account per unit, signed in on the tablet API and on shift on its unit."""
+    """One crew account per unit, rostered on it (dispatch/roster), signed in on the tablet API
+    and on shift on its unit."""
+    rostered = {u.pk: u for u in Unit.objects.filter(pk__in=[unit.id for unit in units])}
     for unit in units:
+        sim_crew(rostered[unit.id])
         username = f"{SIM_CREW_PREFIX}{unit.id}"
         unit.crew = Session(base, username, sim_account(username, Role.CREW))
         response = unit.crew.post("/api/crew/shift", {"unit": unit.id}, key=str(uuid.uuid4()))

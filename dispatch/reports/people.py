@@ -1,0 +1,114 @@
+"""Per dispatcher and per seat, for the supervisor: calls answered, incidents dispatched, the
+median call processing of those incidents, and overrides of the recommendation.
+
+- A call counts for whoever answered it (Call.answered_by), in the period of its ring (the
+  incident filters do not apply to calls, as in dispatch.reports.calls).
+- An incident counts for whoever sent its first unit (the dispatch that stopped its processing
+  clock), with its processing interval (answer to first unit dispatched).
+- An override is a unit sent other than the first recommended (Assignment.recommended_rank > 1,
+  whose reason the dispatch requires): how many, the reasons given, the median rank and the
+  median ETA of the unit chosen. The top pick's own ETA is not recorded at dispatch, so the
+  difference from it cannot be shown.
+- A seat's figures are what was done by whoever was signed on to it at that moment
+  (dispatch.models.SeatSession); what was done signed on to no seat has a row of its own.
+"""
+
+from collections import defaultdict
+
+from django.conf import settings
+
+from dispatch.models import Seat, SeatSession, User
+from dispatch.reports.filters import ReportFilter
+from dispatch.reports.measures import seconds
+from dispatch.reports.sql import fetch
+
+FIRST_ASSIGNMENT = (
+    "(SELECT a.dispatched_by_id, a.dispatched_at FROM dispatch_assignment a WHERE a.incident_id = i.id "
+    "ORDER BY a.dispatched_at, a.id LIMIT 1)"
+)
+# How many of one person's override reasons the report lists (the most frequent first).
+REASONS_SHOWN = 5
+
+
+def deeds(f: ReportFilter) -> tuple[str, list]:
+    """SQL: one row per call answered, incident dispatched and override, with who, when and
+    the figures each brings, and the seat its doer was signed on to then."""
+    where, params = f.where()
+    call_clauses = ["c.ringing_at >= %s", "c.ringing_at < %s"]
+    call_params: list = [f.start, f.end]
+    if f.hour is not None:
+        call_clauses.append("extract(hour FROM c.ringing_at AT TIME ZONE %s) = %s")
+        call_params += [settings.TIME_ZONE, f.hour]
+    sessions = SeatSession._meta.db_table
+    sql = (
+        "SELECT d.*, (SELECT ss.seat_id FROM "
+        f"{sessions} ss WHERE ss.user_id = d.user_id AND ss.signed_on_at <= d.at "
+        "AND (ss.signed_off_at IS NULL OR ss.signed_off_at > d.at) "
+        "ORDER BY ss.signed_on_at DESC LIMIT 1) AS seat_id "
+        "FROM ("
+        "SELECT 'call' AS what, c.answered_by_id AS user_id, coalesce(c.answered_at, c.ringing_at) AS at, "
+        "NULL::integer AS processing, NULL::integer AS rank, NULL::float8 AS eta, '' AS reason "
+        f"FROM dispatch_call c WHERE c.answered_by_id IS NOT NULL AND {' AND '.join(call_clauses)} "
+        "UNION ALL SELECT 'dispatch', fa.dispatched_by_id, fa.dispatched_at, i.report_processing_ms, "
+        "NULL, NULL, '' "
+        f"FROM dispatch_incident i CROSS JOIN LATERAL {FIRST_ASSIGNMENT} fa "
+        f"WHERE fa.dispatched_by_id IS NOT NULL AND {where} "
+        "UNION ALL SELECT 'override', a.dispatched_by_id, a.dispatched_at, NULL, a.recommended_rank, "
+        "a.eta_at_dispatch_s, a.override_reason FROM dispatch_assignment a "
+        f"JOIN dispatch_incident i ON i.id = a.incident_id WHERE a.dispatched_by_id IS NOT NULL "
+        f"AND a.recommended_rank > 1 AND {where}) d"
+    )
+    return sql, [*call_params, *params, *params]
+
+
+def people(f: ReportFilter) -> dict:
+    """{"dispatchers": [...], "seats": [...]}, each row with its figures, most incidents first."""
+    sql, params = deeds(f)
+    rows = fetch(
+        "SELECT grouping(user_id), user_id, seat_id, count(*) FILTER (WHERE what = 'call'), "
+        "count(*) FILTER (WHERE what = 'dispatch'), "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY processing), "
+        "count(*) FILTER (WHERE what = 'override'), "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY rank), percentile_disc(0.5) WITHIN GROUP (ORDER BY eta) "
+        f"FROM ({sql}) deeds GROUP BY GROUPING SETS ((user_id), (seat_id))",
+        params,
+    )
+    reasons = override_reasons(sql, params)
+    names = dict(User.objects.filter(pk__in={r[1] for r in rows if r[1]}).values_list("pk", "username"))
+    seats = dict(Seat.objects.filter(pk__in={r[2] for r in rows if r[2]}).values_list("pk", "name"))
+    dispatchers, by_seat = [], []
+    for by_user_set, user_id, seat_id, calls, dispatched, processing, overrides, rank, eta in rows:
+        figures = {
+            "calls_answered": calls,
+            "incidents_dispatched": dispatched,
+            "processing_median_s": seconds(processing),
+            "overrides": overrides,
+            "override_rank_median": rank,
+            "override_eta_median_s": round(eta, 1) if eta is not None else None,
+        }
+        if by_user_set == 0:
+            dispatchers.append(
+                {
+                    "user": user_id,
+                    "name": names.get(user_id, ""),
+                    **figures,
+                    "reasons": reasons.get(user_id, []),
+                }
+            )
+        else:
+            by_seat.append({"seat": seat_id, "name": seats.get(seat_id, "") if seat_id else "", **figures})
+    order = lambda row: (-row["incidents_dispatched"], -row["calls_answered"], row["name"])  # noqa: E731
+    return {"dispatchers": sorted(dispatchers, key=order), "seats": sorted(by_seat, key=order)}
+
+
+def override_reasons(sql: str, params: list) -> dict[int, list[dict]]:
+    """Each person's override reasons, as typed, with how often: the most frequent first."""
+    found: dict[int, list[dict]] = defaultdict(list)
+    for user_id, reason, count in fetch(
+        f"SELECT user_id, reason, count(*) FROM ({sql}) deeds WHERE what = 'override' "
+        "GROUP BY user_id, reason ORDER BY user_id, 3 DESC, reason",
+        params,
+    ):
+        if len(found[user_id]) < REASONS_SHOWN:
+            found[user_id].append({"reason": reason, "count": count})
+    return dict(found)
