@@ -7,7 +7,7 @@
 // incident, as if taken on the console) or for half an hour after it ended.
 // console.js hands every event to handleCallEvent(event, map); everything else is here.
 "use strict";
-import { $, KIND, escapeHtml, getJSON, gettext, interpolate, postJSON as post } from "./shared.js";
+import { $, KIND, escapeHtml, getJSON, gettext, interpolate, postJSON as post, typing } from "./shared.js";
 import { chime } from "./sound.js";
 
 const root = $("calls");
@@ -288,8 +288,7 @@ root.addEventListener("click", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName) || event.target.isContentEditable;
-  if (typing || event.ctrlKey || event.metaKey || event.altKey || (event.key !== "t" && event.key !== "T")) return;
+  if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey || (event.key !== "t" && event.key !== "T")) return;
   if (event.defaultPrevented || document.querySelector("dialog[open]")) return; // a dialog has the keyboard
   const first = isFree() && (ringing()[0] || takeovers()[0]);
   if (first) { event.preventDefault(); take(first.id); }

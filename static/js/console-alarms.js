@@ -8,7 +8,7 @@
 // The detail's turnout clocks live here too: each unit sent counts from its dispatch until it
 // rolls, red past the turnout target.
 "use strict";
-import { $, KIND, LANG, escapeHtml, getJSON, gettext, interpolate, postJSON as post } from "./shared.js";
+import { $, KIND, LANG, escapeHtml, getJSON, gettext, interpolate, postJSON as post, typing } from "./shared.js";
 import { repeatChime, stopChime } from "./sound.js";
 
 const en = LANG === "en";
@@ -171,9 +171,6 @@ function focusAlarm(step) {
   return true;
 }
 
-function typing(target) {
-  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
-}
 
 function keys(event) {
   if (event.defaultPrevented || document.querySelector("dialog[open]")) return;

@@ -9,7 +9,7 @@ import { CityMap, STATUS_COLOR } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import {
   $, KIND, LANG, PRIORITY, centreTime, escapeHtml, eventLabel, getJSON, gettext, interpolate, pgettext,
-  postJSON as post,
+  postJSON as post, typing,
 } from "./shared.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
@@ -1188,9 +1188,6 @@ async function closeIncident(incident) {
 
 // ---------------------------------------------------------------- keyboard
 
-function typing(target) {
-  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
-}
 
 // Enter on a control does what the control says ("Link to this one" must not send a unit); in
 // the triage pane and the CPR dock it belongs to them.

@@ -9,6 +9,14 @@ export function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+// Whether a key pressed on this element is typed into it. A radio, a checkbox or a button takes
+// no text, so a shortcut pressed after clicking one (a board filter, say) still works.
+const KEYLESS_INPUTS = ["radio", "checkbox", "button", "submit", "reset"];
+export function typing(target) {
+  if (target.tagName === "INPUT") return !KEYLESS_INPUTS.includes(target.type);
+  return ["TEXTAREA", "SELECT"].includes(target.tagName) || Boolean(target.isContentEditable);
+}
+
 // ---------------------------------------------------------------- words
 
 // The page's language (templates/base.html sets it from Django's LocaleMiddleware).

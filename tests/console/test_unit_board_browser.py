@@ -157,6 +157,8 @@ def test_all_free_busy_and_out_by_buttons_and_by_key(browser, live_url, demo_cit
     page.click("#unit-show label.busy")
     wait_until(page, "document.querySelectorAll('#unit-board .unit-tile').length === 6")
     page.keyboard.press("u")
+    # On a loaded machine the key may land a moment later: type only once the filter has the focus.
+    wait_until(page, "document.activeElement && document.activeElement.id === 'unit-filter'")
     page.keyboard.type("-3")
     found = [c for c in busy if "-3" in c]
     wait_until(page, f"document.querySelectorAll('#unit-board .unit-tile').length === {len(found)}")
