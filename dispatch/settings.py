@@ -107,10 +107,8 @@ MIDDLEWARE = [
     # other request wait for the one the user still owes (dispatch/core/two_factor.py).
     "django_otp.middleware.OTPMiddleware",
     "dispatch.core.two_factor.SecondFactorMiddleware",
-    # A station screen's account opens its station's page and nothing else (dispatch/station/).
-    "dispatch.station.confinement.StationScreenConfinementMiddleware",
-    # The wallboard's screen account opens the wallboard and nothing else (dispatch/wallboard/).
-    "dispatch.wallboard.confinement.WallboardConfinementMiddleware",
+    # A screen account (a station's alert screen, the wallboard) opens its own pages and nothing else.
+    "dispatch.core.screens.ScreenConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.core.errors.JsonErrorsForApiMiddleware",

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from dispatch.core.event_kinds import AUDIT_PREFIX, EventKind
 from dispatch.models import Assignment, Event, Incident, NoticeQuerySet, PreArrivalNotice, Role, User
@@ -143,27 +144,6 @@ def require_station_screen(request: HttpRequest) -> int:
     return user.station_id  # type: ignore[union-attr,return-value]
 
 
-# Everything a station screen may open: its page and slips, their API, and what every page
-# needs (static files, the scripts' words, language, signing in and out). Anything else, every
-# other page and API route included, is refused whatever its own rule says
-# (dispatch/station/confinement.py): the screen's account is signed in on a wall for a shift.
-STATION_SCREEN_PATHS = (
-    "/station/",
-    "/api/station/",
-    "/static/",
-    "/jsi18n/",
-    "/i18n/",
-    "/login/",
-    "/logout/",
-    "/account/two-factor/",
-)
-
-
-def station_screen_may_open(path: str) -> bool:
-    """Whether a station screen may request this path ("/" sends it to its page)."""
-    return path == "/" or path.startswith(STATION_SCREEN_PATHS)
-
-
 def is_wallboard_screen(user: Any) -> bool:
     """The wallboard's own screen account (never a superuser)."""
     return bool(user.is_authenticated and user.role == Role.WALLBOARD and not user.is_superuser)
@@ -173,24 +153,32 @@ def may_read_wallboard(user: Any) -> bool:
     return has_role(user, *WALLBOARD_READERS)
 
 
-# Everything a wallboard screen may open: the wallboard and its figures, and what every page
-# needs. Anything else is refused (dispatch/wallboard/confinement.py). Its live socket sends it
-# no event, only the number the log has reached (hears_doorbell_only): the page then reads its
-# figures again, which carry no patient, caller or address.
-WALLBOARD_SCREEN_PATHS = (
-    "/wallboard/",
-    "/static/",
-    "/jsi18n/",
-    "/i18n/",
-    "/login/",
-    "/logout/",
-    "/account/two-factor/",
+# What every screen's page needs besides its own: static files, the scripts' words, the language,
+# signing in and out. A screen account ("/" sends it to its page) opens only these and its own
+# pages; anything else, every other page and API route included, is refused whatever its own rule
+# says (core/screens.py): the account is signed in on a wall for a whole shift.
+SCREEN_COMMON_PATHS = ("/static/", "/jsi18n/", "/i18n/", "/login/", "/logout/", "/account/two-factor/")
+# Per screen account: whether a user is one, the pages it opens, and what a refusal says. The
+# wallboard's live socket also sends it no event, only the number the log has reached
+# (hears_doorbell_only): its page then reads its figures again, which carry no patient data.
+SCREENS: tuple[tuple[Callable[[Any], bool], tuple[str, ...], Promise], ...] = (
+    (
+        is_station_screen,
+        ("/station/", "/api/station/"),
+        _lazy("A station screen shows only its station's page."),
+    ),
+    (is_wallboard_screen, ("/wallboard/",), _lazy("A wallboard screen shows only the wallboard.")),
 )
 
 
-def wallboard_screen_may_open(path: str) -> bool:
-    """Whether a wallboard screen may request this path ("/" sends it to its page)."""
-    return path == "/" or path.startswith(WALLBOARD_SCREEN_PATHS)
+def screen_refusal(user: Any, path: str) -> str | None:
+    """Why this screen account may not open this path (in the user's language), or None: any
+    other user, or a path the screen may open."""
+    for is_screen, pages, refusal in SCREENS:
+        if is_screen(user):
+            allowed = path == "/" or path.startswith(pages) or path.startswith(SCREEN_COMMON_PATHS)
+            return None if allowed else str(refusal)
+    return None
 
 
 def hears_doorbell_only(user: Any) -> bool:

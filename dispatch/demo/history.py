@@ -167,9 +167,9 @@ class History:
         self.result = HistoryResult(start=start, end=end)
         self.day_atomic: transaction.Atomic | None = None
         units = list(
-            Unit.objects.filter(status=UnitStatus.AVAILABLE, home_station__isnull=False).select_related(
-                "home_station"
-            )
+            Unit.objects.filter(status=UnitStatus.AVAILABLE, home_station__isnull=False)
+            .select_related("home_station")
+            .order_by("pk")
         )
         staff_units(units)
         crews = {shift.unit_id: shift.user for shift in CrewShift.objects.current().select_related("user")}
