@@ -4,7 +4,7 @@ PY := .venv/bin/python
 ENV := . var/env &&
 DEMO_PORT ?= 8000
 
-.PHONY: demo test setup services stop lint check-migrations messages drill bench
+.PHONY: demo test setup services stop lint check-migrations messages drill restore-drill bench
 
 setup:
 	bash ops/local/bootstrap.sh
@@ -51,3 +51,36 @@ test: setup messages lint
 drill:
 	bash ops/local/bootstrap.sh ha
 	$(PY) ops/ha/drill.py $(DRILL_ARGS)
+
+# The restore drill (ops/ha/restore_drill.py, RUNBOOK "Backups and point-in-time recovery"):
+# pgBackRest backups under load, a failover, a careless DELETE, point-in-time recovery onto a
+# fresh data directory; one JSON line with RPO and RTO. Exit 1 if a write acknowledged before
+# the mistake is missing from the restored database.
+restore-drill:
+	bash ops/local/bootstrap.sh ha
+	$(PY) ops/ha/restore_drill.py $(RESTORE_DRILL_ARGS)
+
+# The coverage study (ops/bench/coverage, docs/coverage-study.md): closest-idle against
+# coverage-aware dispatch and move-up on the real Haikou network from ../shared/data (or
+# $SHARED_DATA); a few minutes, one JSON line last. COVERAGE_ARGS=--quick for a short run.
+.PHONY: bench-coverage
+bench-coverage:
+	$(PY) ops/bench/coverage $(COVERAGE_ARGS)
+
+# The worst hour (ops/bench/surge, docs/targets.md): everything at once against a real daphne,
+# the capacity search at 1,000 and 5,000 units, on one app node and on two behind HAProxy. One
+# JSON line per step and one last per search; run it on a quiet machine (about 40 minutes).
+.PHONY: bench-surge
+bench-surge:
+	$(ENV) $(PY) ops/bench/surge --search --units 1000 $(SURGE_ARGS)
+	$(ENV) $(PY) ops/bench/surge --search --units 5000 $(SURGE_ARGS)
+	$(ENV) $(PY) ops/bench/surge --search --units 1000 --apps 2 $(SURGE_ARGS)
+	$(ENV) $(PY) ops/bench/surge --search --units 5000 --apps 2 $(SURGE_ARGS)
+
+# The year report page (ops/bench/reports, docs/targets.md): a year of 1,000,000 incidents and
+# their calls in a PostgreSQL cluster of its own, the page's requests over HTTP against a real
+# daphne, cold (PostgreSQL restarted, page cache dropped) and warm; one JSON line last. A quick
+# check: REPORTS_ARGS="--incidents 20000 --runs 1".
+.PHONY: bench-reports
+bench-reports:
+	$(PY) ops/bench/reports $(REPORTS_ARGS)

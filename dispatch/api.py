@@ -7,6 +7,7 @@ is the one place that imports them all. Order matters where paths overlap: locat
 
 from dispatch.alarms import api as alarms
 from dispatch.calls import api as calls
+from dispatch.calls import callbacks_api as call_backs
 from dispatch.calls import webhooks as call_webhooks
 from dispatch.core import me
 from dispatch.core.api import api
@@ -14,6 +15,7 @@ from dispatch.crew import api as crew
 from dispatch.handoff import api as handoff
 from dispatch.incidents import api as incidents
 from dispatch.locate import api as locate
+from dispatch.major import api as major
 from dispatch.map import api as city_map
 from dispatch.positions import api as positions
 from dispatch.recommend import api as recommend
@@ -34,12 +36,14 @@ for feature in (
     positions,
     crew,
     calls,
+    call_backs,
     call_webhooks,
     reports,
     handoff,
     alarms,
     station,
     roster,
+    major,
 ):
     api.add_router("/", feature.router)
 

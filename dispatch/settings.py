@@ -29,6 +29,17 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# libpq's TCP timeouts for every database connection (database_from_url): first keepalive after
+# 2 s idle, then one a second; unacknowledged data or probes for 4 s close the connection.
+DB_TCP_TIMEOUTS = {
+    "keepalives": "1",
+    "keepalives_idle": "2",
+    "keepalives_interval": "1",
+    "keepalives_count": "2",
+    "tcp_user_timeout": "4000",
+}
+
+
 def database_from_url(url: str) -> dict:
     """Django DATABASES entry from a postgres:// URL that may name several hosts.
 
@@ -47,6 +58,11 @@ def database_from_url(url: str) -> dict:
         ports.append(port or "5432")
     options = dict(parse_qsl(parts.query))
     options.setdefault("connect_timeout", "3")
+    # A crashed or cut-off database host answers nothing (no refusal): keepalives and
+    # tcp_user_timeout end an idle or in-flight connection to it after about 4 s, inside the
+    # failover budget (ops/ha/RUNBOOK.md). The URL may set its own.
+    for name, value in DB_TCP_TIMEOUTS.items():
+        options.setdefault(name, value)
     return {
         "ENGINE": "django.contrib.gis.db.backends.postgis",
         "NAME": unquote(parts.path.lstrip("/")),
@@ -335,6 +351,13 @@ TARGET_RESPONSE_SECONDS = {
 # a mis-dropped pin, not a patient (rural trails and beaches are well within it).
 SCENE_MAX_OFF_ROAD_M = env_int("SCENE_MAX_OFF_ROAD_M", 5000)
 DEMO_MODE = env_bool("DEMO_MODE", False)
+# Major incidents (dispatch/major): declared by rule when an open incident reports this many
+# patients or more, or its chief complaint holds one of these words; the level by patients
+# reported, (at least, level) from the gravest down; who gets the declaration's SMS.
+MAJOR_PATIENT_THRESHOLD = env_int("MAJOR_PATIENT_THRESHOLD", 5)
+MAJOR_COMPLAINT_WORDS = env_list("MAJOR_COMPLAINT_WORDS", "群体伤,爆炸,坍塌,mass casualty,explosion,collapse")
+MAJOR_LEVEL_BY_PATIENTS = ((50, 1), (30, 2), (10, 3), (0, 4))
+MAJOR_INCIDENT_NOTIFY = env_list("MAJOR_INCIDENT_NOTIFY")
 # Response-time report targets (dispatch.reports, docs/targets.md): interval -> ((within s, goal %), ...).
 # REPORT_TARGETS="response=720:90;handover=900:65,1800:95" replaces the named intervals' targets.
 REPORT_TARGETS = {
@@ -393,6 +416,11 @@ VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
 # Push endpoints must be https (a browser's push service always is); tests point at local http.
 PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("PUSH_ALLOW_HTTP_ENDPOINTS", False)
 PBX_SHARED_SECRET = env_str("PBX_SHARED_SECRET")
+# Where a missed call is called back through the PBX (click-to-call, dispatch/calls/telephony/pbx.py):
+# the PBX rings the dispatcher's extension, then the caller. Empty: a PBX call cannot be called back.
+PBX_CLICK_TO_CALL_URL = env_str("PBX_CLICK_TO_CALL_URL")
+# The console's missed-call list (dispatch/calls/callbacks.py) shows calls missed in the last hours.
+CALL_BACK_LIST_HOURS = env_int("CALL_BACK_LIST_HOURS", 24)
 # Who places the crew alert's voice calls (dispatch/calls/telephony/voice.py): "twilio", or "pbx"
 # (the PBX webhook has no outbound-call API: such a call fails at once and says so).
 VOICE_PROVIDER = env_str("VOICE_PROVIDER", "twilio")

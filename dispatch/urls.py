@@ -35,6 +35,7 @@ urlpatterns = [
     path("handover/", include("dispatch.handover.views")),
     path("roster/", include("dispatch.roster.views")),
     path("wallboard/", include("dispatch.wallboard.views")),
+    path("major/", include("dispatch.major.views")),
     path("healthz", healthz, name="healthz"),
     path("l/<str:token>", locate_me, name="locate_me"),
     path(

@@ -57,6 +57,10 @@ class EventKind(StrEnum):
     CALL_ESCALATED = "call.escalated"
     CALL_RECORDING = "call.recording"
     CALL_LOCATION_LINK = "call.location_link"
+    # A missed or abandoned call called back, and what came of it (dispatch.calls.callbacks):
+    # no incident, no unit, no hospital on the event, so only the control room receives it.
+    CALL_BACK_PLACED = "call.back_placed"
+    CALL_BACK_OUTCOME = "call.back_outcome"
     CALLER_LOCATION = "caller.location"
     SMS_QUEUED = "sms.queued"
     MESSAGE_SENT = "message.sent"
@@ -78,6 +82,18 @@ class EventKind(StrEnum):
     HOSPITAL_BEDS = "hospital.beds"
     OUTBOX_SENT = "outbox.sent"
     OUTBOX_FAILED = "outbox.failed"
+    # Major incidents (dispatch.major): declared, the situation report, stood down; casualties
+    # registered, re-tagged, given a destination, carried and arrived. A casualty's event names
+    # its hospital once it has one, so that hospital (and only it) receives it.
+    MAJOR_DECLARED = "major.declared"
+    MAJOR_SITREP = "major.sitrep"
+    MAJOR_SCENE = "major.scene"
+    MAJOR_STOOD_DOWN = "major.stood_down"
+    CASUALTY_REGISTERED = "casualty.registered"
+    CASUALTY_RETAGGED = "casualty.retagged"
+    CASUALTY_ALLOCATED = "casualty.allocated"
+    CASUALTY_TRANSPORTED = "casualty.transported"
+    CASUALTY_ARRIVED = "casualty.arrived"
     # Alarms the console cannot miss (dispatch.alarms): control room only.
     ALARM_RAISED = "alarm.raised"
     ALARM_ACKNOWLEDGED = "alarm.acknowledged"
@@ -135,6 +151,8 @@ LABELS = {
     EventKind.CALL_ESCALATED: _("unanswered call escalated"),
     EventKind.CALL_RECORDING: _("call recording"),
     EventKind.CALL_LOCATION_LINK: _("location link sent"),
+    EventKind.CALL_BACK_PLACED: _("missed call called back"),
+    EventKind.CALL_BACK_OUTCOME: _("call back outcome recorded"),
     EventKind.CALLER_LOCATION: _("caller's position received"),
     EventKind.SMS_QUEUED: _("SMS queued"),
     EventKind.MESSAGE_SENT: _("message"),
@@ -156,6 +174,15 @@ LABELS = {
     EventKind.HOSPITAL_BEDS: _("beds updated"),
     EventKind.OUTBOX_SENT: _("outbound message sent"),
     EventKind.OUTBOX_FAILED: _("outbound message failed"),
+    EventKind.MAJOR_DECLARED: _("major incident declared"),
+    EventKind.MAJOR_SITREP: _("situation report updated"),
+    EventKind.MAJOR_SCENE: _("scene command, staging or access changed"),
+    EventKind.MAJOR_STOOD_DOWN: _("major incident stood down"),
+    EventKind.CASUALTY_REGISTERED: _("casualty registered"),
+    EventKind.CASUALTY_RETAGGED: _("casualty re-triaged"),
+    EventKind.CASUALTY_ALLOCATED: _("casualty given a destination"),
+    EventKind.CASUALTY_TRANSPORTED: _("casualty on the way to hospital"),
+    EventKind.CASUALTY_ARRIVED: _("casualty arrived at hospital"),
     EventKind.ALARM_RAISED: _("alarm raised"),
     EventKind.ALARM_ACKNOWLEDGED: _("alarm acknowledged"),
     EventKind.ALARM_CLEARED: _("alarm cleared"),

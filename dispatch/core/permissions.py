@@ -32,6 +32,9 @@ from hospitals.models import Hospital
 CONTROL_ROOM = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 # Who takes calls, opens, changes and closes incidents and sends units.
 DISPATCHERS = (Role.DISPATCHER, Role.SUPERVISOR)
+# Who sees the missed-call list (caller numbers) and calls them back: dispatchers and
+# supervisors; crews, hospitals and screens never (its events carry no incident, unit or hospital).
+CALL_BACKERS = DISPATCHERS
 # Who reads the response-time reports.
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
 # Who may read an ER board (hospital staff their own hospital's, the control room any).
@@ -103,8 +106,38 @@ def may_dispatch(user: Any) -> bool:
     return has_role(user, *DISPATCHERS)
 
 
+def may_call_back(user: Any) -> bool:
+    """The missed and abandoned calls' list and calling them back (dispatch.calls.callbacks)."""
+    return has_role(user, *CALL_BACKERS)
+
+
+def may_record_call_back_outcome(user: Any, placed_by_id: int) -> bool:
+    """What came of a call back: the dispatcher who placed it (who talked), or a supervisor."""
+    return may_call_back(user) and (user.pk == placed_by_id or has_role(user, Role.SUPERVISOR))
+
+
 def may_read_reports(user: Any) -> bool:
     return has_role(user, *REPORT_READERS)
+
+
+def crew_assignment_on(user: User, incident_id: int) -> Assignment | None:
+    """A crew member's live job on this incident (their unit sent there during their shift and
+    not stood down), or None: what lets a crew see a major incident's picture and register its
+    casualties."""
+    if not is_crew(user):
+        return None
+    return (
+        Assignment.objects.for_crew(user)
+        .filter(incident_id=incident_id, cancelled_at__isnull=True)
+        .select_related("unit")
+        .first()
+    )
+
+
+def may_see_major_incident(user: User, incident_id: int) -> bool:
+    """A major incident's whole picture (every casualty by tag number, no names): the control
+    room, and the crews sent to it. A hospital sees only the patients allocated to it."""
+    return is_control_room(user) or crew_assignment_on(user, incident_id) is not None
 
 
 def sees_caller_details(user: Any) -> bool:

@@ -49,6 +49,13 @@ def landing_links(user: User) -> list[dict]:
             }
         )
         links.append(
+            {
+                "url": "/major/",
+                "title": _("Major incidents"),
+                "text": _("Mass-casualty incidents: situation report, casualties by tag, hospitals."),
+            }
+        )
+        links.append(
             {"url": "/api/docs/", "title": _("API"), "text": _("The JSON API and its OpenAPI document.")}
         )
     if may_read_reports(user):

@@ -1829,6 +1829,50 @@ def generate(seed: int = DEFAULT_SEED) -> DemoCity:
     return DemoCity(seed, road_data(net), stations, units, hospitals, places)
 
 
+# The district outlines are traced on a survey grid this fine, then smoothed by half of it.
+DISTRICT_GRID_M = 150.0
+
+
+def district_outlines(step: float = DISTRICT_GRID_M) -> list[tuple[District, shapely.Geometry]]:
+    """Each district's land as a (multi)polygon in metres: the survey grid's cells whose centre
+    is on land and nearest the district's centre (district_index, as the stations and places are
+    named), each grid row's runs of one district merged before the union."""
+    ticks = np.arange(-HALF_EXTENT_M, HALF_EXTENT_M, step) + step / 2
+    gx, gy = np.meshgrid(ticks, ticks)
+    region = region_of(gx, gy)
+    index = np.where(region == WATER, -1, district_index(gx, gy, region))
+    boxes: dict[int, list[shapely.Geometry]] = {k: [] for k in range(len(DISTRICTS))}
+    for row, y in zip(index, ticks, strict=True):
+        starts = np.flatnonzero(np.diff(row, prepend=-2))
+        for start, end in zip(starts, [*starts[1:], len(row)], strict=True):
+            if row[start] >= 0:
+                x0, x1 = ticks[start] - step / 2, ticks[end - 1] + step / 2
+                boxes[int(row[start])].append(shapely.box(x0, y - step / 2, x1, y + step / 2))
+    return [
+        (d, shapely.union_all(boxes[k]).simplify(step / 2, preserve_topology=True))
+        for k, d in enumerate(DISTRICTS)
+        if boxes[k]
+    ]
+
+
+def district_rows() -> list[dict[str, str]]:
+    """districts.geojson's rows (docs/import-formats.md): code, names and the outline in WGS-84."""
+    rows = []
+    for k, (district, outline) in enumerate(district_outlines()):
+        wgs84 = shapely.transform(outline, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1])))
+        if isinstance(wgs84, shapely.Polygon):
+            wgs84 = shapely.MultiPolygon([wgs84])
+        rows.append(
+            {
+                "code": f"MWD{k + 1:02d}",
+                "name": district.name,
+                "name_en": district.name_en,
+                "geometry": shapely.to_geojson(wgs84),
+            }
+        )
+    return rows
+
+
 def centre_rows(city: DemoCity) -> dict[str, list[dict[str, str]]]:
     """The city's stations, hospitals, units and places as the rows of a centre's files
     (docs/import-formats.md), for the importer: the demo city loads the way a real centre does.
@@ -1879,4 +1923,10 @@ def centre_rows(city: DemoCity) -> dict[str, list[dict[str, str]]]:
         }
         for p in city.places
     ]
-    return {"stations.csv": stations, "hospitals.csv": hospitals, "units.csv": units, "places.csv": places}
+    return {
+        "stations.csv": stations,
+        "hospitals.csv": hospitals,
+        "units.csv": units,
+        "places.csv": places,
+        "districts.geojson": district_rows(),
+    }

@@ -13,6 +13,7 @@ from dispatch.core.actions import ActionError, checked_text, reachable_scene
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.models import Assignment, Incident, IncidentStatus, LocationSource, Outbox, Priority, User
+from dispatch.recommend.reads import recommend_units
 from dispatch.units.actions import claim_status, refuse_unless_crewed
 from fleet.models import Unit, UnitStatus
 from hospitals.models import Hospital
@@ -106,6 +107,8 @@ def dispatch_unit(
     if recommended_rank not in (None, 1) and not override_reason.strip():
         raise ActionError(_("Say why you chose another unit than the first recommended."), "override_reason")
     refuse_unless_crewed(unit)
+    # Before the claim: once claimed the unit is no longer in the ranking.
+    eta_s, top_pick_eta_s = override_etas(incident, unit, recommended_rank, eta_s)
     unit.refresh_from_db(fields=["status"])
     if not unit.is_available or not claim_status(unit, unit.status, UnitStatus.DISPATCHED):
         raise ActionError(
@@ -122,6 +125,7 @@ def dispatch_unit(
         dispatched_by=actor if actor and actor.pk else None,
         recommended_rank=recommended_rank,
         eta_at_dispatch_s=eta_s,
+        top_pick_eta_s=top_pick_eta_s,
         hospital_rank=hospital_rank,
         override_reason=checked_text(override_reason, "override reason", 200),
         dispatched_at=now,
@@ -152,6 +156,42 @@ def dispatch_unit(
         },
     )
     return assignment
+
+
+# The most places the re-run ranking lists (the console's own list shows 10).
+RANKING_LIMIT = 50
+
+
+def override_etas(
+    incident: Incident, unit: Unit, recommended_rank: int | None, eta_s: float | None
+) -> tuple[float | None, float | None]:
+    """(the chosen unit's ETA, the top pick's ETA) to record with a dispatch.
+
+    The console sends the chosen unit's rank and ETA, not the first one's. The top pick is the
+    server's, not the client's word: for an override (rank > 1) the action re-runs the ranking
+    the console was shown (the incident's place, capability needed and priority) and takes both
+    ETAs from that one road search, so their difference compares like with like and a client
+    cannot make an override look cheap. Without a road answer (no network, unit not located)
+    the top pick's ETA stays unknown and the chosen unit's is the one the console showed. The
+    top pick itself (rank 1) is its own top pick."""
+    if recommended_rank is None:
+        return eta_s, None
+    if recommended_rank == 1:
+        return eta_s, eta_s
+    if incident.location is None:
+        return eta_s, None
+    ranking = recommend_units(
+        incident.location,
+        incident.capability_needed,
+        priority=incident.priority,
+        limit=min(max(recommended_rank, 10), RANKING_LIMIT),
+    )
+    if not ranking.by_road or not ranking.units or ranking.units[0].eta_s is None:
+        return eta_s, None
+    chosen = next((u.eta_s for u in ranking.units if u.id == unit.pk and u.eta_s is not None), None)
+    if chosen is None:
+        return eta_s, None
+    return chosen, ranking.units[0].eta_s
 
 
 @transaction.atomic

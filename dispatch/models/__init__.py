@@ -6,6 +6,8 @@ Important rows change only through the named actions of each feature (docs/archi
 from dispatch.models.alarms import Alarm, AlarmKind, AlarmQuerySet
 from dispatch.models.calls import (
     Call,
+    CallBack,
+    CallBackOutcome,
     CallerLocation,
     CallerLocationQuerySet,
     CallerLocationSource,
@@ -43,6 +45,15 @@ from dispatch.models.incidents import (
     LocationSource,
     Priority,
 )
+from dispatch.models.major import (
+    TAG_ORDER,
+    Casualty,
+    CasualtyStatus,
+    MajorIncident,
+    MajorLevel,
+    MajorStatus,
+    TriageTag,
+)
 from dispatch.models.outbox import IdempotencyKey, Outbox, OutboxQuerySet, OutboxStatus
 from dispatch.models.people import Role, User
 from dispatch.models.places import District, Place, PlaceKind
@@ -57,6 +68,13 @@ from dispatch.models.seats import (
 from dispatch.models.triage import CallerInstruction, TriageProtocol
 
 __all__ = [
+    "TAG_ORDER",
+    "Casualty",
+    "CasualtyStatus",
+    "MajorIncident",
+    "MajorLevel",
+    "MajorStatus",
+    "TriageTag",
     "Role",
     "User",
     "PlaceKind",
@@ -65,6 +83,8 @@ __all__ = [
     "CallStatus",
     "CallQuerySet",
     "Call",
+    "CallBack",
+    "CallBackOutcome",
     "CallerLocationSource",
     "CallerLocationQuerySet",
     "CallerLocation",

@@ -58,6 +58,39 @@ class Call(models.Model):
         return self.status in (CallStatus.RINGING, CallStatus.ANSWERED)
 
 
+class CallBackOutcome(models.TextChoices):
+    """What the dispatcher found when calling a missed caller back, chosen after the call."""
+
+    REACHED = "reached", _("Reached the caller")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    NOT_NEEDED = "not_needed", _("No help needed")
+
+
+class CallBack(models.Model):
+    """One attempt to call back a missed or abandoned call (dispatch.calls.callbacks): placed
+    through the telephony provider by a dispatcher, its outcome chosen afterwards. An empty
+    outcome is an attempt under way; at most one per call (the constraint backs the row lock)."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="callbacks")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    seat = models.CharField(max_length=40, blank=True)  # the dispatcher's seat at the time
+    provider = models.CharField(max_length=20)
+    provider_call_id = models.CharField(max_length=64, blank=True)
+    to_number = models.CharField(max_length=32)
+    placed_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=12, choices=CallBackOutcome.choices, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["placed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call"], condition=models.Q(outcome=""), name="one_open_call_back_per_call"
+            )
+        ]
+
+
 class CallerLocationSource(models.TextChoices):
     SMS_LINK = "sms_link", _("Caller's phone (SMS link)")
     AML = "aml", _("Advanced Mobile Location")

@@ -142,6 +142,9 @@ class Assignment(models.Model):
     # What the dispatcher was shown, kept for quality review.
     recommended_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     eta_at_dispatch_s = models.FloatField(null=True, blank=True)
+    # The first recommended unit's ETA when this one was sent (the server's own ranking at that
+    # moment: dispatch.incidents.actions.override_etas), so an override's cost can be reported.
+    top_pick_eta_s = models.FloatField(null=True, blank=True)
     hospital_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     override_reason = models.CharField(_("override reason"), max_length=200, blank=True)
     dispatched_at = models.DateTimeField(default=timezone.now)

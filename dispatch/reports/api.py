@@ -88,6 +88,10 @@ class CallsOut(Schema):
     abandoned_wait_median_s: float | None
     abandoned_wait_p90_s: float | None
     abandoned_wait_max_s: float | None
+    called_back: int = Field(description="abandoned calls with at least one call back placed")
+    called_back_pct: float | None = Field(description="called_back as a share of abandoned, in percent")
+    call_back_median_s: float | None = Field(description="hang-up to the first call back placed, median")
+    call_back_p90_s: float | None = Field(description="hang-up to the first call back placed, 90th centile")
     incident_filters_ignored: bool = Field(description="the incident filters set do not apply to calls")
 
 
@@ -137,12 +141,42 @@ class CellOut(Schema):
     pct: float | None
 
 
+class DistrictFiguresOut(Schema):
+    incidents: int
+    count: int = Field(description="incidents whose interval was measured")
+    unmeasured: int = Field(description="should have the interval but cannot be measured: outside the target")
+    median_s: float | None
+    p90_s: float | None
+    target: TargetOut | None = Field(description="compliance with the interval's first target")
+
+
+class ReportDistrictOut(DistrictFiguresOut):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    outline: list = Field(description="the outline, simplified: GeoJSON MultiPolygon coordinates")
+    label_at: list[float] = Field(description="lon, lat of a point inside the district, for its name")
+
+
+class MapRoadsOut(Schema):
+    road_class: int
+    lines: list = Field(description="GeoJSON MultiLineString coordinates")
+
+
 class AreasOut(Schema):
     interval: str
     cell_deg: float | None
     box: list[float] | None
     target_s: float | None
     cells: list[CellOut]
+    districts: list[ReportDistrictOut] = Field(
+        description="every district, with its incidents (point in polygon)"
+    )
+    outside: DistrictFiguresOut = Field(description="incidents located outside every district")
+    unlocated: int = Field(description="incidents with no location")
+    district_box: list[float] | None = Field(description="west, south, east, north of the districts")
+    roads: list[MapRoadsOut] = Field(description="the road map's main roads in the districts' box")
 
 
 class ReportUnitOut(Schema):
@@ -189,6 +223,11 @@ class PersonFiguresOut(Schema):
     overrides: int = Field(description="units sent other than the first recommended")
     override_rank_median: int | None
     override_eta_median_s: float | None = Field(description="median ETA of the units chosen instead")
+    override_slower_median_s: float | None = Field(
+        description="median of how many seconds slower the unit chosen was than the top pick (the first "
+        "recommended), over the overrides whose top pick's ETA is known; negative: faster"
+    )
+    override_eta_known: int = Field(description="overrides whose top pick's ETA is known")
 
 
 class OverrideReasonOut(Schema):
@@ -196,9 +235,22 @@ class OverrideReasonOut(Schema):
     count: int
 
 
+class ReportOverrideOut(Schema):
+    assignment: int
+    incident: str
+    dispatched_at: datetime
+    unit: str
+    rank: int
+    eta_s: float | None = Field(description="the unit chosen: its ETA at dispatch")
+    top_pick_eta_s: float | None = Field(description="the first recommended unit's ETA at dispatch")
+    slower_s: float | None = Field(description="eta_s minus top_pick_eta_s")
+    reason: str
+
+
 class DispatcherOut(PersonFiguresOut):
     user: int
     reasons: list[OverrideReasonOut]
+    override_list: list[ReportOverrideOut] = Field(description="the most recent overrides, one by one")
 
 
 class SeatFiguresOut(PersonFiguresOut):

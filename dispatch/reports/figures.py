@@ -8,6 +8,7 @@ the two middle values when the count is even). Values are milliseconds rounded u
 from daily figures: a month's or a year's percentile sorts all of its incidents.
 """
 
+import json
 import math
 from datetime import date, datetime, timedelta
 
@@ -19,6 +20,7 @@ from dispatch.reports.filters import ReportError, ReportFilter
 from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets, unmeasurable_mask
 from dispatch.reports.measures import seconds, target_figures
 from dispatch.reports.sql import fetch, fetch_one
+from fleet.models import RoadNetwork, road_geojson_by_class
 
 # Above this many incidents (PostgreSQL's estimate) a summary runs in parts side by side.
 SPLIT_ABOVE_ROWS = 200_000
@@ -295,10 +297,16 @@ def tenth_at_rank(tenths: list[tuple[int, int]], share: float) -> int:
 
 
 def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
-    """Incidents by square area (a grid of about `cells` across the incidents' extent): how
+    """Incidents by district (districts()), over the road map's main roads; and by square area
+    (a grid of about `cells` across the incidents' extent, which the drill-down takes): how
     many, and the median and 90th percentile of the interval in each."""
     interval = interval_or_error(key)
     where, params, _index_only = charted(f, interval)
+    return {**grid(interval, where, params, cells), **districts(interval, where, params)}
+
+
+def grid(interval: Interval, where: str, params: list, cells: int) -> dict:
+    key = interval.key
     box = fetch_one(
         "SELECT min(ST_X(i.location::geometry)), min(ST_Y(i.location::geometry)), "
         "max(ST_X(i.location::geometry)), max(ST_Y(i.location::geometry)) "
@@ -339,3 +347,106 @@ def cell_figures(row: tuple, size: float) -> dict:
         "p90_s": seconds(p90),
         "pct": share(within, count, unmeasured),
     }
+
+
+# Incidents are first put in squares this many degrees wide (about 500 m): a square wholly inside
+# a district gives it all its incidents at once, and only those in squares a border crosses are
+# tested one by one, so a year's million incidents is not a million polygon tests.
+DISTRICT_SQUARE_DEG = 0.005
+# Road classes drawn under the districts (fleet.models.RoadClass: motorway to tertiary); a
+# network with none of them (a small town's streets) is drawn whole.
+MAP_ROAD_CLASSES = 5
+ALL_ROAD_CLASSES = 10
+
+
+def districts(interval: Interval, where: str, params: list) -> dict:
+    """Incidents per district (dispatch.models.District, the centre's import): PostGIS point in
+    polygon, each incident in one district (the first by code where outlines overlap); how many,
+    the median and 90th percentile of the interval and compliance with its first target. Every
+    district is listed, with its outline and a point inside it for its name; incidents located
+    outside every district and those with no location are counted apart."""
+    c, goals = interval.column, targets().get(interval.key, ())
+    target = goals[0].within_s * 1000 if goals else None
+    within = f"count(*) FILTER (WHERE v <= {target})" if target else "NULL::bigint"
+    s = DISTRICT_SQUARE_DEG
+    rows = fetch(
+        "WITH pts AS (SELECT "
+        f"{c} AS v, i.report_problems AS problems, i.location::geometry AS g, "
+        f"floor(ST_X(i.location::geometry) / {s})::int AS gx, "
+        f"floor(ST_Y(i.location::geometry) / {s})::int AS gy "
+        f"FROM dispatch_incident i WHERE {where}), "
+        "squares AS (SELECT DISTINCT gx, gy FROM pts WHERE g IS NOT NULL), "
+        "whole AS (SELECT q.gx, q.gy, d.id AS district FROM squares q "
+        f"CROSS JOIN LATERAL (SELECT ST_MakeEnvelope(q.gx * {s}, q.gy * {s}, (q.gx + 1) * {s}, "
+        f"(q.gy + 1) * {s}, 4326) AS e) sq "
+        "JOIN dispatch_district d ON ST_Covers(d.polygon, sq.e) "
+        # Only a square no other district touches: a point on a shared border goes by the rule.
+        "WHERE NOT EXISTS (SELECT 1 FROM dispatch_district o WHERE o.id <> d.id "
+        "AND ST_Intersects(o.polygon, sq.e))) "
+        "SELECT g IS NULL AS unlocated, coalesce(w.district, (SELECT d.id FROM dispatch_district d "
+        "WHERE g IS NOT NULL AND ST_Covers(d.polygon, g) ORDER BY d.code LIMIT 1)) AS district, "
+        "count(*), count(v), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v), "
+        f"{within}, count(*) FILTER (WHERE problems & {unmeasurable_mask(interval)} <> 0) "
+        "FROM pts LEFT JOIN whole w USING (gx, gy) GROUP BY 1, 2",
+        params,
+    )
+    found = {(unlocated, district): rest for unlocated, district, *rest in rows}
+    shapes = fetch(
+        "SELECT d.id, d.code, d.name, d.name_en, "
+        "ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(d.polygon, "
+        "greatest(ST_XMax(e.box) - ST_XMin(e.box), ST_YMax(e.box) - ST_YMin(e.box)) / 600)), 5), "
+        "ST_X(ST_PointOnSurface(d.polygon)), ST_Y(ST_PointOnSurface(d.polygon)) "
+        "FROM dispatch_district d, (SELECT ST_Extent(polygon)::geometry AS box FROM dispatch_district) e "
+        "ORDER BY d.code"
+    )
+    extent = fetch_one(
+        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
+        "(SELECT ST_Extent(polygon)::geometry AS b FROM dispatch_district) e"
+    )
+    box = [float(v) for v in extent] if extent[0] is not None else None
+    return {
+        "target_s": target / 1000 if target else None,
+        "districts": [
+            {
+                "id": pk,
+                "code": code,
+                "name": name,
+                "name_en": name_en,
+                "outline": json.loads(outline)["coordinates"] if outline else [],
+                "label_at": [round(lon, 6), round(lat, 6)],
+                **district_figures(found.get((False, pk)), goals),
+            }
+            for pk, code, name, name_en, outline, lon, lat in shapes
+        ],
+        "outside": district_figures(found.get((False, None)), goals),
+        "unlocated": (found.get((True, None)) or [0])[0],
+        "district_box": box,
+        "roads": map_roads(box),
+    }
+
+
+def district_figures(row: list | None, goals: tuple[Target, ...]) -> dict:
+    """One district's (or the outside's) figures: incidents, measured, median, 90th percentile
+    and compliance with the first target over the measured and unmeasured together."""
+    incidents, count, pcts, within, unmeasured = row or (0, 0, None, 0, 0)
+    median, p90 = pcts or (None, None)
+    return {
+        "incidents": incidents,
+        "count": count,
+        "unmeasured": unmeasured,
+        "median_s": seconds(median),
+        "p90_s": seconds(p90),
+        "target": target_figures(goals[0], int(within or 0), count + unmeasured) if goals else None,
+    }
+
+
+def map_roads(box: list[float] | None) -> list[dict]:
+    """The active road network's main roads in the box, one GeoJSON MultiLineString per class."""
+    network = RoadNetwork.objects.active()
+    if box is None or network is None:
+        return []
+    bbox = (box[0], box[1], box[2], box[3])
+    rows = road_geojson_by_class(network.pk, bbox, MAP_ROAD_CLASSES) or road_geojson_by_class(
+        network.pk, bbox, ALL_ROAD_CLASSES
+    )
+    return [{"road_class": r["road_class"], "lines": json.loads(r["geometry"])["coordinates"]} for r in rows]

@@ -6,9 +6,12 @@ median call processing of those incidents, and overrides of the recommendation.
 - An incident counts for whoever sent its first unit (the dispatch that stopped its processing
   clock), with its processing interval (answer to first unit dispatched).
 - An override is a unit sent other than the first recommended (Assignment.recommended_rank > 1,
-  whose reason the dispatch requires): how many, the reasons given, the median rank and the
-  median ETA of the unit chosen. The top pick's own ETA is not recorded at dispatch, so the
-  difference from it cannot be shown.
+  whose reason the dispatch requires): how many, the reasons given, the median rank, the median
+  ETA of the unit chosen, and how much slower it was than the top pick: the chosen unit's ETA
+  minus the first recommended unit's, both recorded at dispatch from the server's own ranking
+  (Assignment.eta_at_dispatch_s, top_pick_eta_s; dispatch.incidents.actions.override_etas).
+  The median difference is over the overrides whose top pick's ETA is known (`override_eta_known`);
+  each override is listed with its own difference (the most recent OVERRIDES_SHOWN a person).
 - A seat's figures are what was done by whoever was signed on to it at that moment
   (dispatch.models.SeatSession); what was done signed on to no seat has a row of its own.
 """
@@ -28,6 +31,11 @@ FIRST_ASSIGNMENT = (
 )
 # How many of one person's override reasons the report lists (the most frequent first).
 REASONS_SHOWN = 5
+# How many of one person's overrides the report lists one by one (the most recent first).
+OVERRIDES_SHOWN = 20
+# SQL: how many seconds slower the unit chosen was than the top pick (negative: faster; NULL
+# when either ETA is unknown).
+SLOWER = "a.eta_at_dispatch_s - a.top_pick_eta_s"
 
 
 def deeds(f: ReportFilter) -> tuple[str, list]:
@@ -47,14 +55,15 @@ def deeds(f: ReportFilter) -> tuple[str, list]:
         "ORDER BY ss.signed_on_at DESC LIMIT 1) AS seat_id "
         "FROM ("
         "SELECT 'call' AS what, c.answered_by_id AS user_id, coalesce(c.answered_at, c.ringing_at) AS at, "
-        "NULL::integer AS processing, NULL::integer AS rank, NULL::float8 AS eta, '' AS reason "
+        "NULL::integer AS processing, NULL::integer AS rank, NULL::float8 AS eta, NULL::float8 AS slower, "
+        "'' AS reason "
         f"FROM dispatch_call c WHERE c.answered_by_id IS NOT NULL AND {' AND '.join(call_clauses)} "
         "UNION ALL SELECT 'dispatch', fa.dispatched_by_id, fa.dispatched_at, i.report_processing_ms, "
-        "NULL, NULL, '' "
+        "NULL, NULL, NULL, '' "
         f"FROM dispatch_incident i CROSS JOIN LATERAL {FIRST_ASSIGNMENT} fa "
         f"WHERE fa.dispatched_by_id IS NOT NULL AND {where} "
         "UNION ALL SELECT 'override', a.dispatched_by_id, a.dispatched_at, NULL, a.recommended_rank, "
-        "a.eta_at_dispatch_s, a.override_reason FROM dispatch_assignment a "
+        f"a.eta_at_dispatch_s, {SLOWER}, a.override_reason FROM dispatch_assignment a "
         f"JOIN dispatch_incident i ON i.id = a.incident_id WHERE a.dispatched_by_id IS NOT NULL "
         f"AND a.recommended_rank > 1 AND {where}) d"
     )
@@ -69,7 +78,9 @@ def people(f: ReportFilter) -> dict:
         "count(*) FILTER (WHERE what = 'dispatch'), "
         "percentile_disc(0.5) WITHIN GROUP (ORDER BY processing), "
         "count(*) FILTER (WHERE what = 'override'), "
-        "percentile_disc(0.5) WITHIN GROUP (ORDER BY rank), percentile_disc(0.5) WITHIN GROUP (ORDER BY eta) "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY rank), "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY eta), "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY slower), count(slower) "
         f"FROM ({sql}) deeds GROUP BY GROUPING SETS ((user_id), (seat_id))",
         params,
     )
@@ -77,7 +88,10 @@ def people(f: ReportFilter) -> dict:
     names = dict(User.objects.filter(pk__in={r[1] for r in rows if r[1]}).values_list("pk", "username"))
     seats = dict(Seat.objects.filter(pk__in={r[2] for r in rows if r[2]}).values_list("pk", "name"))
     dispatchers, by_seat = [], []
-    for by_user_set, user_id, seat_id, calls, dispatched, processing, overrides, rank, eta in rows:
+    listed = override_list(f)
+    for row in rows:
+        by_user_set, user_id, seat_id, calls, dispatched, processing, overrides, *medians, known = row
+        rank, eta, slower = medians
         figures = {
             "calls_answered": calls,
             "incidents_dispatched": dispatched,
@@ -85,6 +99,8 @@ def people(f: ReportFilter) -> dict:
             "overrides": overrides,
             "override_rank_median": rank,
             "override_eta_median_s": round(eta, 1) if eta is not None else None,
+            "override_slower_median_s": round(slower, 1) if slower is not None else None,
+            "override_eta_known": known,
         }
         if by_user_set == 0:
             dispatchers.append(
@@ -93,6 +109,7 @@ def people(f: ReportFilter) -> dict:
                     "name": names.get(user_id, ""),
                     **figures,
                     "reasons": reasons.get(user_id, []),
+                    "override_list": listed.get(user_id, []),
                 }
             )
         else:
@@ -112,3 +129,38 @@ def override_reasons(sql: str, params: list) -> dict[int, list[dict]]:
         if len(found[user_id]) < REASONS_SHOWN:
             found[user_id].append({"reason": reason, "count": count})
     return dict(found)
+
+
+def override_list(f: ReportFilter) -> dict[int, list[dict]]:
+    """Each person's overrides one by one, the most recent first (OVERRIDES_SHOWN of them): the
+    incident, the unit chosen and its rank, both ETAs and the difference, the reason."""
+    where, params = f.where()
+    found: dict[int, list[dict]] = defaultdict(list)
+    for user_id, assignment, number, dispatched_at, unit, rank, eta, top, slower, reason, _n in fetch(
+        "SELECT * FROM (SELECT a.dispatched_by_id, a.id, i.number, a.dispatched_at, u.call_sign, "
+        f"a.recommended_rank, a.eta_at_dispatch_s, a.top_pick_eta_s, {SLOWER}, a.override_reason, "
+        "row_number() OVER (PARTITION BY a.dispatched_by_id ORDER BY a.dispatched_at DESC, a.id DESC) AS n "
+        "FROM dispatch_assignment a JOIN dispatch_incident i ON i.id = a.incident_id "
+        "JOIN fleet_unit u ON u.id = a.unit_id "
+        f"WHERE a.dispatched_by_id IS NOT NULL AND a.recommended_rank > 1 AND {where}) o "
+        "WHERE n <= %s ORDER BY n",
+        [*params, OVERRIDES_SHOWN],
+    ):
+        found[user_id].append(
+            {
+                "assignment": assignment,
+                "incident": number,
+                "dispatched_at": dispatched_at,
+                "unit": unit,
+                "rank": rank,
+                "eta_s": tenths(eta),
+                "top_pick_eta_s": tenths(top),
+                "slower_s": tenths(slower),
+                "reason": reason,
+            }
+        )
+    return dict(found)
+
+
+def tenths(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None

@@ -17,6 +17,7 @@ from dispatch import reports
 from dispatch.core.permissions import REPORT_READERS, role_required
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Priority
+from dispatch.reports import charts, exports, pdf
 from fleet.models import Station, Unit, UnitStatus
 from hospitals.models import Hospital
 
@@ -242,6 +243,18 @@ def script_labels() -> dict:
         "dispatcher": _("Dispatcher"),
         "seat": _("Seat"),
         "no_seat": _("signed on to no seat"),
+        "slower": _("median slower than the top pick"),
+        "known": _("%(known)s of %(n)s known"),
+        "overrides_by": _("Overrides by %(name)s"),
+        "dispatched": _("Dispatched at"),
+        "rank_no": _("recommendation no."),
+        "eta_chosen": _("ETA of the unit chosen"),
+        "eta_top": _("ETA of the top pick"),
+        "slower_one": _("slower than the top pick"),
+        "reason": _("Reason"),
+        "districts_none": _("No district boundaries loaded: import the centre's districts."),
+        "outside": _("outside every district"),
+        "no_measure": _("nothing measured"),
     }
 
 
@@ -330,29 +343,71 @@ def month_report(request: SignedInRequest) -> HttpResponse:
         f = filter_from(params)
     except reports.ReportError as error:
         return bad_filter(request, error, "reports_month")
+    return render(request, "reports_month.html", month_context(f, params))
+
+
+@for_report_readers
+def month_pdf(request: SignedInRequest) -> HttpResponse:
+    """The month report as a PDF file: the same template and figures, laid out by WeasyPrint
+    with the print styles (dispatch/reports/pdf.py). A month, or a period from start to end."""
+    params = request.GET.copy()
+    if not (params.get("start") or params.get("end")):
+        params.setdefault("month", f"{timezone.localdate():%Y-%m}")
+    try:
+        f = filter_from(params)
+    except reports.ReportError as error:
+        return bad_filter(request, error, "reports_month")
+    context = month_context(f, params)
+    html = render(request, "reports_month.html", {**context, "pdf": True}).content.decode()
+    response = HttpResponse(pdf.month_pdf_bytes(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(f, "month", "pdf")}"'
+    return response
+
+
+def month_context(f: reports.ReportFilter, params: QueryDict) -> dict:
+    """What the month report shows, for the page and its PDF alike."""
     summary = reports.summary(f)
     units = reports.utilisation(f)
     all_units = params.get("units") == "all"
-    return render(
-        request,
-        "reports_month.html",
-        {
-            "filter": f,
-            "month": params["month"],
-            "summary": summary,
-            "intervals": readable_rows(summary["intervals"]),
-            "days": readable_rows(reports.trend(f, "response", "day")),
-            "priorities": priority_rows(reports.response_by_priority(f)),
-            "hospitals": readable_rows(reports.handovers(f)),
-            "units": readable_rows(units if all_units else units[:MONTH_UNITS]),
-            "units_total": len(units),
-            "units_all_link": "" if all_units or len(units) <= MONTH_UNITS else all_units_link(params),
-            "calls": readable_calls(summary["calls"]),
-            "people": readable_people(reports.people(f)),
-            "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),
-            "generated_at": timezone.now(),
-        },
-    )
+    first, last = timezone.localtime(f.start).date(), timezone.localtime(f.end).date() - date.resolution
+    days = reports.trend(f, "response", "day")
+    areas = reports.areas(f, "response")
+    return {
+        "filter": f,
+        "month": params.get("month") or f"{first:%Y-%m-%d} – {last:%Y-%m-%d}",
+        "pdf_link": f"{reverse('reports_month_pdf')}?{params.urlencode()}",
+        "day_chart": charts.days_svg(days, reports.targets().get("response", ())),
+        "district_map": charts.districts_svg(areas),
+        "districts": readable_districts(areas),
+        "summary": summary,
+        "intervals": readable_rows(summary["intervals"]),
+        "days": readable_rows(days),
+        "priorities": priority_rows(reports.response_by_priority(f)),
+        "hospitals": readable_rows(reports.handovers(f)),
+        "units": readable_rows(units if all_units else units[:MONTH_UNITS]),
+        "units_total": len(units),
+        "units_all_link": "" if all_units or len(units) <= MONTH_UNITS else all_units_link(params),
+        "calls": readable_calls(summary["calls"]),
+        "people": readable_people(reports.people(f)),
+        "problems": reports.incidents(f, reports.Drill(problems=True), limit=200),
+        "generated_at": timezone.now(),
+    }
+
+
+def readable_districts(areas: dict) -> dict:
+    """The districts' response figures as the printed page shows them, and those outside."""
+
+    def text(row: dict) -> dict:
+        target = row["target"]
+        return {
+            **row,
+            "median_text": readable(row["median_s"]),
+            "p90_text": readable(row["p90_s"]),
+            "pct_text": share_text(target["within"], target["of"]) if target else "–",
+            "within_text": short(target["within_s"]) if target else "",
+        }
+
+    return {"rows": [text(d) for d in areas["districts"]], "outside": text(areas["outside"])}
 
 
 # The printed month lists the busiest units; the rest are a link away.
@@ -371,9 +426,27 @@ def readable_people(people: dict) -> dict:
             **row,
             "processing_text": readable(row["processing_median_s"]),
             "eta_text": readable(row["override_eta_median_s"]),
+            "slower_text": slower_text(row["override_slower_median_s"]),
+            "override_list": [
+                {
+                    **o,
+                    "eta_text": readable(o["eta_s"]),
+                    "top_pick_text": readable(o["top_pick_eta_s"]),
+                    "slower_text": slower_text(o["slower_s"]),
+                }
+                for o in row.get("override_list", ())
+            ],
         }
 
     return {group: [text(row) for row in rows] for group, rows in people.items()}
+
+
+def slower_text(seconds: float | None) -> str:
+    """How much slower than the top pick, signed: "+1:05 min", "−12.0 s", "±0.0 s"."""
+    if seconds is None:
+        return "–"
+    sign = "+" if seconds > 0 else "−" if seconds < 0 else "±"
+    return sign + readable(abs(seconds))
 
 
 def readable_calls(calls: dict) -> dict:
@@ -387,4 +460,5 @@ def readable_calls(calls: dict) -> dict:
 urlpatterns = [
     path("", reports_page, name="reports"),
     path("month/", month_report, name="reports_month"),
+    path("month.pdf", month_pdf, name="reports_month_pdf"),
 ]

@@ -17,8 +17,10 @@ DIR/env (DATABASE_URL with every database host, REDIS_SENTINELS, the HAProxy add
 
 import argparse
 import base64
+import grp
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -31,6 +33,7 @@ import urllib.error
 import urllib.request
 from contextlib import ExitStack, suppress
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -52,6 +55,9 @@ TTL, LOOP_WAIT, RETRY_TIMEOUT = 20, 1, 5
 # The leader watch's verdict: a primary silent this long (lease, REST API, PostgreSQL) loses its
 # lease, so failover starts after about 2 s instead of TTL.
 WATCH_DEAD_AFTER_S = float(os.environ.get("HA_WATCH_DEAD_AFTER_S", "2"))
+# libpq's keepalives and tcp_user_timeout on every connection (the app's own defaults,
+# dispatch/settings.py DB_TCP_TIMEOUTS): a partitioned or crashed host ends a connection in ~4 s.
+TCP_TIMEOUTS = "keepalives=1&keepalives_idle=2&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=4000"
 
 
 def log(message: str) -> None:
@@ -112,12 +118,13 @@ class Topology:
     def database_url(self, database: str = DATABASE) -> str:
         hosts = ",".join(f"{HOST}:{n['pg_port']}" for n in self.pg)
         # libpq tries the hosts in order and keeps the writable one; 2 s per dead host
-        # (docs/platform-notes.md).
-        query = "target_session_attrs=read-write&connect_timeout=2"
+        # (docs/platform-notes.md), about 4 s for a connection to a host that stopped answering.
+        query = f"target_session_attrs=read-write&connect_timeout=2&{TCP_TIMEOUTS}"
         return f"postgres://postgres:{self.password}@{hosts}/{database}?{query}"
 
     def node_url(self, node: dict[str, Any], database: str = DATABASE) -> str:
-        return f"postgres://postgres:{self.password}@{HOST}:{node['pg_port']}/{database}?connect_timeout=2"
+        query = f"connect_timeout=2&{TCP_TIMEOUTS}"
+        return f"postgres://postgres:{self.password}@{HOST}:{node['pg_port']}/{database}?{query}"
 
     def sentinel_list(self) -> str:
         return ",".join(f"{HOST}:{s['port']}" for s in self.sentinels)
@@ -184,8 +191,14 @@ def as_postgres() -> dict[str, Any]:
 
 
 def spawn(topo: Topology, name: str, argv: list[str], env: dict[str, str] | None = None, **kw: Any) -> int:
+    """`cgroup=` (machine_cgroup): the process starts inside it, before it opens any socket."""
     logs = topo.path / "logs"
     logs.mkdir(exist_ok=True)
+    if (cgroup := kw.pop("cgroup", None)) is not None:
+        user, group = kw.pop("user", None), kw.pop("group", None)
+        kw.pop("extra_groups", None)
+        ids = (pwd.getpwnam(user).pw_uid if user else None, grp.getgrnam(group).gr_gid if group else None)
+        kw["preexec_fn"] = partial(enter_cgroup, str(cgroup / "cgroup.procs"), *ids)
     with open(logs / f"{name}.log", "ab") as out:
         process = subprocess.Popen(
             argv,
@@ -200,6 +213,54 @@ def spawn(topo: Topology, name: str, argv: list[str], env: dict[str, str] | None
     topo.pids[name] = process.pid
     topo.save()
     return process.pid
+
+
+def enter_cgroup(procs: str, uid: int | None, gid: int | None) -> None:
+    """In the child before exec: join the machine's cgroup, then drop to the user (Popen's own
+    user= would switch first, and a non-root process may not move itself)."""
+    with open(procs, "w") as f:
+        f.write(str(os.getpid()))
+    if gid is not None:
+        os.setgroups([])
+        os.setgid(gid)
+    if uid is not None:
+        os.setuid(uid)
+
+
+def cgroup2_root() -> Path | None:
+    for line in Path("/proc/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == "cgroup2":
+            return Path(fields[1])
+    return None
+
+
+# The drill sets this: each database machine's processes in a cgroup of their own (for its
+# partition); a cluster started otherwise (tests, an operator's trial run) makes none.
+MACHINE_CGROUPS = False
+
+
+def machines_cgroup(topo: Topology) -> Path | None:
+    """Where the drill's database machines' cgroups live (cgroup v2, root only), or None."""
+    root = cgroup2_root()
+    if root is None or os.getuid() != 0:
+        return None
+    return root / f"d120-{topo.path.name}"
+
+
+def machine_cgroup(topo: Topology, index: int) -> Path | None:
+    """Database machine `index` (etcdN, pgN and its postmaster, watchN): one cgroup, so the drill
+    can cut that machine's packets off from the other machines by the sockets' cgroup
+    (ops/ha/drill.py, the partition). None where cgroups are not writable: then no partition."""
+    parent = machines_cgroup(topo)
+    if parent is None or not MACHINE_CGROUPS:
+        return None
+    path = parent / topo.pg[index]["name"]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
 
 
 def alive(pid: int | None) -> bool:
@@ -275,8 +336,11 @@ def signal_postgres(topo: Topology, node: dict[str, Any], sig: int) -> int | Non
     calls setsid() and leads its own process group, so no single group holds them all."""
     pid = postmaster_pid(topo, node)
     if pid:
+        # Listed before the postmaster is signalled: once SIGKILL ends it, its children belong to
+        # init and would be missed (stopped ones would then stay stopped for good).
+        kids = children(pid)
         signal_pid(pid, sig)
-        for child in children(pid):
+        for child in dict.fromkeys([*kids, *children(pid)]):
             signal_pid(child, sig)
     return pid
 
@@ -301,7 +365,8 @@ def start_etcd(topo: Topology, member: dict[str, Any], state: str = "new") -> in
         token=f"{SCOPE}-{topo.prefix}",
         state=state,
     )
-    return spawn(topo, member["name"], ["etcd", "--config-file", str(config)])
+    cgroup = machine_cgroup(topo, topo.etcd.index(member))
+    return spawn(topo, member["name"], ["etcd", "--config-file", str(config)], cgroup=cgroup)
 
 
 def start_patroni(topo: Topology, node: dict[str, Any]) -> int:
@@ -310,6 +375,9 @@ def start_patroni(topo: Topology, node: dict[str, Any]) -> int:
         home.mkdir(mode=0o700)
         if os.getuid() == 0:
             shutil.chown(home, "postgres", "postgres")
+    import backup  # ops/ha/backup.py: the node's pgBackRest configuration and archive_command
+
+    archive_command = backup.prepare_node(topo, node)
     config = render(
         "patroni.yml",
         home / "patroni.yml",
@@ -329,11 +397,14 @@ def start_patroni(topo: Topology, node: dict[str, Any]) -> int:
         superuser_password=topo.password,
         replication_password=topo.replication_password,
         fsync=os.environ.get("HA_PG_FSYNC", "on"),
+        archive_command=archive_command,
     )
     if os.getuid() == 0:
         shutil.chown(config, "postgres", "postgres")
     env = {"HOME": str(home), "PATRONI_LOG_LEVEL": "WARNING"}
-    return spawn(topo, node["name"], [str(PATRONI), str(config)], env=env, cwd=str(home), **as_postgres())
+    cgroup = machine_cgroup(topo, topo.pg.index(node))
+    argv = [str(PATRONI), str(config)]
+    return spawn(topo, node["name"], argv, env=env, cwd=str(home), cgroup=cgroup, **as_postgres())
 
 
 def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
@@ -348,8 +419,16 @@ def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
         SCOPE,
         "--dead-after",
         str(WATCH_DEAD_AFTER_S),
+        # Its machine's Patroni member: the watch fences that PostgreSQL when etcd's quorum stops
+        # confirming it leads (it runs as root here; as `postgres` it may signal it too).
+        "--name",
+        watch["name"],
+        "--member",
+        (node := topo.pg[topo.watches.index(watch)])["name"],
+        "--pidfile",
+        str(topo.path / node["name"] / "data" / "postmaster.pid"),
     ]
-    return spawn(topo, watch["name"], argv)
+    return spawn(topo, watch["name"], argv, cgroup=machine_cgroup(topo, topo.watches.index(watch)))
 
 
 def start_redis(topo: Topology, node: dict[str, Any]) -> int:
@@ -704,6 +783,9 @@ def start(directory: Path, apps: int) -> Topology:
     # The first node bootstraps the cluster; the others clone from it once it leads.
     start_patroni(topo, topo.pg[0])
     wait_for("the first Patroni node leading", lambda: leader(topo), 90)
+    import backup  # ops/ha/backup.py: archiving into the second site's repository starts here
+
+    backup.create_stanza(topo)
     for node in topo.pg[1:]:
         start_patroni(topo, node)
     for node in topo.redis:
@@ -753,7 +835,28 @@ def stop(topo: Topology) -> list[str]:
             if not wait_gone(pid, 10):
                 signal_postgres(topo, node, signal.SIGKILL)
             stopped.append(f"{node['name']}-postmaster")
+    remove_cgroups(topo)
     return stopped
+
+
+def remove_cgroups(topo: Topology) -> None:
+    """The machines' cgroups, once their processes are gone (a dying one may hold it a moment)."""
+    parent = machines_cgroup(topo)
+    if parent is None or not parent.exists():
+        return
+    for procs in parent.glob("*/cgroup.procs"):  # only ever processes the drill started there
+        for pid in procs.read_text().split():
+            signal_pid(int(pid), signal.SIGKILL)
+            signal_pid(int(pid), signal.SIGCONT)
+    for _ in range(50):
+        for child in [p for p in parent.iterdir() if p.is_dir()]:
+            with suppress(OSError):
+                child.rmdir()
+        with suppress(OSError):
+            parent.rmdir()
+        if not parent.exists():
+            return
+        time.sleep(0.1)
 
 
 def main() -> None:

@@ -23,17 +23,30 @@ Scenarios, each from a healthy cluster, each restored and checked healthy afterw
   watch and its etcd member, SIGKILL; 2 db_sync_standby_kill: the synchronous standby's Patroni,
   postgres and watch; 3 db_primary_freeze: SIGSTOP the primary's Patroni, postgres processes and
   watch until another node is promoted, and 2 s more, then SIGCONT; 4 redis_master_kill;
-  5 app_node_kill (daphne and its workers), then app_node_freeze (both, SIGSTOP for 8 s).
+  5 app_node_kill (daphne and its workers), then app_node_freeze (both, SIGSTOP for 8 s);
+  6 db_primary_partition: the primary's machine (its etcd member, Patroni, PostgreSQL, watch) cut
+  off from the other two database machines, packets dropped (nftables rules matching each
+  machine's cgroup, in a table of the drill's own), while app nodes still reach it; healed
+  HOLD_AFTER_PROMOTION_S after the promotion; 7 db_primary_hung: the primary's Patroni, PostgreSQL
+  and watch SIGSTOPped and never resumed: killed and restarted HOLD_AFTER_PROMOTION_S after the
+  promotion. Scenarios 1, 3, 6 and 7 run DRILL_REPEATS times (default 1).
+Readers record which server answered each read (inet_server_port(), pg_is_in_recovery()): two
+through the app's multi-host URL, one probe per node on its own address.
 
 One line per scenario on stdout, then one JSON line: scenarios, acked_writes (and by kind),
 lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles),
-max_write_gap_s per scenario (the longest stretch from the fault to the healthy cluster with no
-write acknowledged), max_write_latency_s per scenario (the slowest single write, from its first
-attempt to its answer), console_lag_s per scenario (after the cluster was healthy again, until
-every console had every event), the FHIR deliveries (queued, received, resent after a lost
-outcome, sent by two workers at once, undelivered), and the Patroni timings used. Exit status 1
-unless lost, duplicates, missing console events, writes given up, FHIR rows undelivered and
-Bundles sent twice at once are all 0. Progress goes to stderr.
+the pre-arrival notice sends (each acknowledged send received by the hospital once, or its
+outbox row recorded as sent), split_brain_s per scenario (how long two nodes answered as
+primary at once), stale_reads_after_promotion per scenario (reads through the app's URL
+answered by the old primary after the new one first answered as primary),
+max_write_gap_s per scenario and write_gaps_s (every repeat) (the longest stretch from the fault
+to the healthy cluster with no write acknowledged), max_write_latency_s per scenario (the
+slowest single write, from its first attempt to its answer), console_lag_s per scenario (after
+the cluster was healthy again, until every console had every event), the FHIR deliveries
+(queued, received, resent after a lost outcome, sent by two workers at once, undelivered), and
+the Patroni timings used. Exit status 1 unless lost, duplicates, missing console events, writes
+given up, FHIR rows undelivered, Bundles sent twice at once and notice sends missing are all 0.
+Progress goes to stderr.
 The load is bounded (MAX_WRITES, MAX_LOAD_S) and the whole drill stops itself after
 DRILL_LIMIT_S. Everything lives in a temporary directory that is removed at the end (kept with
 --keep or on failure); every process is stopped by its pid, even on failure or SIGTERM.
@@ -70,7 +83,9 @@ DISPATCHER = ("drill-dispatcher", "drill-dispatcher-120-pw")
 CREWS = 3
 TRACKERS = 3
 CONSOLES = 4
-INCIDENT_WRITERS = 2
+# Four dispatchers' worth of incident writers (two before issue 19): more writes in flight when
+# the primary fails, so more chances to lose or double one.
+INCIDENT_WRITERS = 4
 ATTEMPT_TIMEOUT_S = 15  # longer than the app's own failover retries (FAILOVER_RETRY_SECONDS)
 # Trackers resend as impatiently as the screens: a resend racing an attempt still queued or
 # running must still store the fix once (it stored it twice before the unique index on unit and
@@ -80,10 +95,20 @@ GIVE_UP_S = 90  # one write that cannot be answered in this long fails the drill
 # An outbox row whose worker died mid-send waits out its lease (dispatch/core/outbox.py LEASE, 60 s).
 OUTBOX_DRAIN_S = 90
 FREEZE_APP_S = 8
-# The load is bounded in count and in time, and the whole drill in time (CI allows 8 minutes).
-MAX_WRITES = 6000
-MAX_LOAD_S = 420
-DRILL_LIMIT_S = 470
+# A partition is healed, a hung primary killed, this long after the new primary took over: long
+# enough to see whether the old one still serves anyone.
+HOLD_AFTER_PROMOTION_S = 5
+# The database-primary scenarios run DRILL_REPEATS times (the others once); 1 keeps CI's run
+# inside DRILL_LIMIT_S on a 2-core machine.
+REPEATS = int(os.environ.get("DRILL_REPEATS", "1"))
+READ_INTERVAL_S = 0.1
+# The load is bounded in count and in time, and the whole drill in time: 18 minutes (8 before
+# issue 19 added the partition, the hung primary and twice the incident writers; a run takes 4 to 5
+# minutes on a 2-core machine to itself, and the load must outlast the last scenario).
+MAX_WRITES = 12000
+# DRILL_LIMIT_S may be raised from the environment on a machine shared with other work.
+DRILL_LIMIT_S = int(os.environ.get("DRILL_LIMIT_S", "1080"))
+MAX_LOAD_S = DRILL_LIMIT_S - 60
 BOX = (119.55, 24.85, 119.65, 24.95)
 
 SEED = """
@@ -317,7 +342,8 @@ def notice_writer(load: Load, session: Session, patient: dict[str, Any]) -> None
                 load, partial(session.request, "POST", path, json.dumps(body).encode(), headers)
             )
             if status in (200, 201):
-                load.ack(kind, key, answer.get("id"), sent)
+                value = (answer.get("id"), answer.get("revision")) if kind == "notice" else answer.get("id")
+                load.ack(kind, key, value, sent)
             else:
                 load.fail(f"{kind} {key}: {status} {str(answer)[:200]}")
                 return
@@ -499,6 +525,116 @@ class Consoles:
 
 
 # ---------------------------------------------------------------------------------------------
+# readers: which server answered each read
+
+
+READ_SQL = "SELECT inet_server_port(), pg_is_in_recovery()"
+
+
+@dataclass
+class Reads:
+    """Two readers the way app nodes read (the multi-host read-write URL: one that keeps its
+    connection as a pool would, one that connects for every read, as DB_POOL=0 does), and one
+    probe per database node on its own address. Each answer is (monotonic time, the port of the
+    server that answered, whether it was in recovery). Two nodes answering as primary at the same
+    moment is a split brain; a read the app's URL got from the old primary after the new one
+    answered as primary is a stale read."""
+
+    topo: Topology
+    stop: threading.Event = field(default_factory=threading.Event)
+    app: list[tuple[float, int, bool]] = field(default_factory=list)
+    nodes: dict[int, list[tuple[float, bool | None]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> "Reads":
+        targets: list[tuple[Callable, tuple]] = [
+            (self.reader, (True,)),
+            (self.reader, (False,)),
+            *((self.probe, (node,)) for node in self.topo.pg),
+        ]
+        for target, args in targets:
+            thread = threading.Thread(target=target, args=args, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+
+    def reader(self, keep: bool) -> None:
+        import psycopg
+
+        conn = None
+        while not self.stop.is_set():
+            try:
+                if conn is None:
+                    conn = psycopg.connect(self.topo.database_url(), autocommit=True)
+                port, recovering = conn.execute(READ_SQL).fetchone()
+                with self.lock:
+                    self.app.append((time.monotonic(), port, recovering))
+                if not keep:
+                    conn.close()
+                    conn = None
+            except psycopg.Error:
+                if conn is not None:
+                    with suppress(Exception):
+                        conn.close()
+                conn = None
+            self.stop.wait(READ_INTERVAL_S)
+
+    def probe(self, node: dict[str, Any]) -> None:
+        """One node on its own address: primary (False), standby (True) or no answer (None)."""
+        import psycopg
+
+        conn = None
+        samples = self.nodes.setdefault(node["pg_port"], [])
+        while not self.stop.is_set():
+            state: bool | None = None
+            try:
+                if conn is None:
+                    conn = psycopg.connect(self.topo.node_url(node), autocommit=True, connect_timeout=1)
+                state = conn.execute(READ_SQL).fetchone()[1]
+            except psycopg.Error:
+                if conn is not None:
+                    with suppress(Exception):
+                        conn.close()
+                conn = None
+            with self.lock:
+                samples.append((time.monotonic(), state))
+            self.stop.wait(READ_INTERVAL_S)
+
+    def primaries_at(self, moment: float) -> set[int]:
+        """Nodes whose last answer before `moment`, at most 0.5 s old, was "primary"."""
+        serving = set()
+        with self.lock:
+            for port, samples in self.nodes.items():
+                last = next((s for s in reversed(samples) if s[0] <= moment), None)
+                if last and last[1] is False and moment - last[0] <= 0.5:
+                    serving.add(port)
+        return serving
+
+    def split_brain_s(self, start: float, end: float, step: float = 0.05) -> float:
+        moments = [start + k * step for k in range(int((end - start) / step))]
+        return round(step * sum(1 for m in moments if len(self.primaries_at(m)) > 1), 2)
+
+    def took_over(self, old_port: int, start: float, end: float) -> float | None:
+        """When another node first answered as primary after `start`."""
+        with self.lock:
+            firsts = [
+                next((t for t, state in samples if start < t <= end and state is False), None)
+                for port, samples in self.nodes.items()
+                if port != old_port
+            ]
+        found = [t for t in firsts if t is not None]
+        return min(found) if found else None
+
+    def stale(self, old_port: int, after: float, end: float) -> int:
+        with self.lock:
+            return sum(1 for t, port, rec in self.app if after < t <= end and port == old_port and not rec)
+
+
+# ---------------------------------------------------------------------------------------------
 # the database, read through the current primary
 
 
@@ -631,6 +767,153 @@ def scenario_db_primary_freeze(topo: Topology) -> str:
     return f"{frozen} {held:.0f} s; {new['name']} promoted"
 
 
+def scenario_db_primary_hung(topo: Topology) -> str:
+    """The primary's machine hangs for good (Patroni, PostgreSQL, its watch: SIGSTOP, never
+    resumed). Its kernel still accepts connections, so clients see silence, not refusal. After
+    the failover and HOLD_AFTER_PROMOTION_S more, the machine is "rebooted": killed, restarted."""
+    node = cluster.leader(topo)
+    patroni = topo.pids[node["name"]]
+    watch = topo.pids[watch_of(topo, node)["name"]]
+    cluster.signal_pid(patroni, signal.SIGSTOP)
+    postmaster = cluster.signal_postgres(topo, node, signal.SIGSTOP)
+    cluster.signal_pid(watch, signal.SIGSTOP)
+    try:
+        new = cluster.wait_for(
+            "a new leader", lambda: (lead := cluster.leader(topo)) and lead is not node and lead, 90
+        )
+        mark("promoted")
+        time.sleep(HOLD_AFTER_PROMOTION_S)
+    finally:
+        kill_db_node(topo, node, with_etcd=False)  # SIGKILL reaches stopped processes too
+    restart_db_node(topo, node, with_etcd=False)
+    return (
+        f"hung {node['name']} (patroni {patroni}, postmaster {postmaster} and its children, its watch) "
+        f"for good; {new['name']} promoted; killed and restarted {HOLD_AFTER_PROMOTION_S} s later"
+    )
+
+
+NFT_TABLE = f"d120drill_{os.getpid()}"
+
+
+def partition_rules(topo: Topology, cut: int) -> str:
+    """nftables rules that cut database machine `cut` off from the two other database machines
+    and nothing else: a packet is dropped when it leaves a socket of one machine's cgroup and
+    arrives at a socket of the other's (each machine's etcd member, Patroni, PostgreSQL and watch
+    run in its own cgroup, cluster.machine_cgroup). App nodes, HAProxy and the drill's own readers
+    are in no machine's cgroup: they still reach the cut-off primary, the dangerous case."""
+    parent = cluster.machines_cgroup(topo)
+    root = cluster.cgroup2_root()
+    assert parent is not None and root is not None
+    relative = parent.relative_to(root)
+    groups = {k: f'"{relative}/{node["name"]}"' for k, node in enumerate(topo.pg)}
+    marks = {k: 0xD1200 + k for k in groups}
+    tag = [f"socket cgroupv2 level 2 {g} meta mark set {marks[k]:#x}" for k, g in groups.items()]
+    drop = []
+    for other in groups:
+        if other != cut:
+            drop.append(f"meta mark {marks[cut]:#x} socket cgroupv2 level 2 {groups[other]} drop")
+            drop.append(f"meta mark {marks[other]:#x} socket cgroupv2 level 2 {groups[cut]} drop")
+    return (
+        f"table inet {NFT_TABLE} {{\n"
+        "  chain out { type filter hook output priority 0; policy accept;\n    "
+        + "\n    ".join(tag)
+        + "\n  }\n  chain in { type filter hook input priority 0; policy accept;\n    "
+        + "\n    ".join(drop)
+        + "\n  }\n}\n"
+    )
+
+
+def nft(topo: Topology, rules: str, check_only: bool = False) -> None:
+    """nft names cgroups by their path under /sys/fs/cgroup: where cgroup v2 is mounted elsewhere
+    (Debian's hybrid layout: /sys/fs/cgroup/unified) it is mounted there for nft alone, in a
+    mount namespace of its own that ends with it."""
+    path = topo.path / "partition.nft"
+    path.write_text(rules)
+    flag = "-c" if check_only else ""  # -c: parse and check only, change nothing
+    script = f'mount -t cgroup2 none /sys/fs/cgroup && exec nft {flag} -f "$0"'
+    subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, str(path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def heal_partition() -> None:
+    """Delete the drill's own table (nothing else): idempotent, also at exit."""
+    if os.getuid() == 0 and cluster.shutil.which("nft"):
+        subprocess.run(["nft", "delete", "table", "inet", NFT_TABLE], capture_output=True, timeout=30)
+
+
+def partition_possible(topo: Topology) -> str | None:
+    """Why the partition cannot run here, or None."""
+    if os.getuid() != 0:
+        return "not root"
+    for tool in ("nft", "unshare"):
+        if not cluster.shutil.which(tool):
+            return f"no {tool} (Debian's nftables, util-linux)"
+    parent = cluster.machines_cgroup(topo)
+    if parent is None or not any((parent / n["name"] / "cgroup.procs").exists() for n in topo.pg):
+        return "no writable cgroup v2 for the database machines"
+    try:
+        nft(topo, partition_rules(topo, 0), check_only=True)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        return f"nftables refused the rules: {getattr(exc, 'stderr', b'')!r:.200}"
+    return None
+
+
+def other_leader(topo: Topology, node: dict[str, Any]) -> dict[str, Any] | None:
+    """The leader as the *other* nodes' Patroni reports it (the cut-off one may still believe it
+    leads)."""
+    for other in topo.pg:
+        if other is node:
+            continue
+        status, body = cluster.http_json(f"http://{HOST}:{other['api_port']}/cluster")
+        if status == 200 and body:
+            name = next(
+                (
+                    m["name"]
+                    for m in body.get("members", [])
+                    if m["role"] == "leader" and m["state"] == "running"
+                ),
+                None,
+            )
+            if name and name != node["name"]:
+                return next(n for n in topo.pg if n["name"] == name)
+    return None
+
+
+def scenario_db_primary_partition(topo: Topology) -> str:
+    """The primary's machine loses the network to the other database machines (packets dropped,
+    nothing refused), while app nodes still reach it: its watch must fence its PostgreSQL before
+    the others revoke its lease. Healed HOLD_AFTER_PROMOTION_S after the promotion."""
+    node = cluster.leader(topo)
+    cut = topo.pg.index(node)
+    nft(topo, partition_rules(topo, cut))
+    try:
+        new = cluster.wait_for("a new leader", lambda: other_leader(topo, node), 90)
+        mark("promoted")
+        time.sleep(HOLD_AFTER_PROMOTION_S)
+    finally:
+        heal_partition()
+    fenced = [line for line in watch_log(topo, node) if "fenced" in line]
+    return (
+        f"cut {node['name']}'s machine off (etcd, Patroni, PostgreSQL, watch); {new['name']} promoted; "
+        f"its watch fenced it {len(fenced)} time(s); healed {HOLD_AFTER_PROMOTION_S} s later"
+    )
+
+
+def watch_log(topo: Topology, node: dict[str, Any]) -> list[str]:
+    path = topo.path / "logs" / f"{watch_of(topo, node)['name']}.log"
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    seen = LOG_SEEN.get(node["name"], 0)
+    LOG_SEEN[node["name"]] = len(lines)
+    return lines[seen:]
+
+
+LOG_SEEN: dict[str, int] = {}  # watch log lines already read, per node
+
+
 def scenario_redis_master_kill(topo: Topology) -> str:
     port = cluster.redis_master_port(topo)
     node = next(n for n in topo.redis if n["port"] == port)
@@ -678,7 +961,11 @@ SCENARIOS: list[tuple[int, str, Callable[[Topology], str]]] = [
     (4, "redis_master_kill", scenario_redis_master_kill),
     (5, "app_node_kill", scenario_app_node_kill),
     (5, "app_node_freeze", scenario_app_node_freeze),
+    (6, "db_primary_partition", scenario_db_primary_partition),
+    (7, "db_primary_hung", scenario_db_primary_hung),
 ]
+# Repeated DRILL_REPEATS times: the failures of the primary.
+REPEATED = {1, 3, 6, 7}
 
 
 def max_gap(acks: list[Ack], start: float, end: float) -> float:
@@ -699,11 +986,12 @@ def console_lag(topo: Topology, consoles: Consoles, seconds: float = 30) -> floa
 
 
 def run_scenario(
-    topo: Topology, load: Load, consoles: Consoles, name: str, act: Callable[[Topology], str]
+    topo: Topology, load: Load, consoles: Consoles, reads: Reads, name: str, act: Callable[[Topology], str]
 ) -> dict:
     cluster.wait_healthy(topo, 120)
     time.sleep(2)  # a steady load before the fault
     MARKS.clear()
+    old_port = (cluster.leader(topo) or {}).get("pg_port", 0)
     started = time.monotonic()
     what = act(topo)
     # A frozen primary, once resumed, sometimes takes about a minute to shut down before it
@@ -726,6 +1014,11 @@ def run_scenario(
         what += f"; promoted {MARKS['promoted'] - started:.1f} s after the fault"
         if resumed:
             what += f", first write after it acked {resumed - started:.1f} s after the fault"
+    # Who answered as primary: the new one from when it first did; the old one after that is stale.
+    took_over = reads.took_over(old_port, started, ended)
+    stale = reads.stale(old_port, took_over, ended) if took_over else 0
+    if took_over:
+        what += f"; the new primary answered {took_over - started:.1f} s after the fault"
     return {
         "name": name,
         "what": what,
@@ -733,6 +1026,8 @@ def run_scenario(
         "latency": round(latency, 1),
         "healthy_after": round(healthy - started, 1),
         "lag": lag,
+        "split_brain_s": reads.split_brain_s(started, ended),
+        "stale_reads": stale,
     }
 
 
@@ -871,6 +1166,32 @@ def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[s
     }
 
 
+def verify_notice_sends(topo: Topology, hospital: HospitalEndpoint, load: Load) -> dict[str, int]:
+    """Every acknowledged pre-arrival notice send (its notice and revision) reached the hospital
+    exactly once, or its outbox row is recorded as sent (a revision overtaken by a newer queued
+    one is not sent: the newer Bundle carries it, dispatch/handoff/delivery.py)."""
+    received: dict[str, int] = {}
+    for d in hospital.deliveries:
+        received[d.identifier] = received.get(d.identifier, 0) + 1
+    rows = primary_query(
+        topo,
+        "SELECT (payload->>'notice')::int, (payload->>'revision')::int, status FROM dispatch_outbox "
+        "WHERE channel = 'fhir' AND payload ? 'revision'",
+    )
+    status = {(n, r): st for n, r, st in rows}
+    sends = [a.value for a in load.acks if a.kind == "notice"]
+    once = sum(1 for n, r in sends if received.get(f"{n}-{r}", 0) == 1)
+    twice = sum(1 for n, r in sends if received.get(f"{n}-{r}", 0) > 1)
+    recorded = sum(1 for n, r in sends if not received.get(f"{n}-{r}") and status.get((n, r)) == "sent")
+    return {
+        "notice_sends_acked": len(sends),
+        "notice_sends_received_once": once,
+        "notice_sends_received_again": twice,
+        "notice_sends_recorded_sent": recorded,
+        "notice_sends_missing": len(sends) - once - twice - recorded,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # the run
 
@@ -902,27 +1223,37 @@ def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
     viewer = Session(topo.haproxy_port).sign_in(*DISPATCHER)
     after = db_last_seq(topo)
     consoles = Consoles(topo.haproxy_port, viewer, after, CONSOLES)
+    reads = Reads(topo).start()
     load, threads = start_load(topo, seeded)
     results = []
+    skipped = {}
+    if why := partition_possible(topo):
+        skipped["db_primary_partition"] = why
+        log(f"no partition scenario here: {why}")
+    plan = [(n, name, act) for n, name, act in SCENARIOS if not only or n in only]
+    plan += [(n, name, act) for _ in range(REPEATS - 1) for n, name, act in plan if n in REPEATED]
     try:
         cluster.wait_for("consoles connected", lambda: all(c.connects for c in consoles.consoles), 30)
         log(f"{CONSOLES} consoles connected; load running")
-        for number, name, act in SCENARIOS:
-            if only and number not in only:
+        for number, name, act in plan:
+            if name in skipped:
                 continue
             log(f"scenario {number} {name}: start")
-            result = run_scenario(topo, load, consoles, name, act)
+            result = run_scenario(topo, load, consoles, reads, name, act)
             results.append(result)
             print(
                 f"scenario {number} {name}: ok, max_write_gap_s={result['gap']}, slowest write "
                 f"{result['latency']} s, healthy after "
-                f"{result['healthy_after']} s, consoles complete {result['lag']} s later; {result['what']}",
+                f"{result['healthy_after']} s, consoles complete {result['lag']} s later, "
+                f"split brain {result['split_brain_s']} s, {result['stale_reads']} stale reads; "
+                f"{result['what']}",
                 flush=True,
             )
     finally:
         load.stop.set()
         for thread in threads:
             thread.join(timeout=GIVE_UP_S + 5)
+        reads.close()
     try:
         lag = console_lag(topo, consoles, 20)
     except RuntimeError:
@@ -931,14 +1262,27 @@ def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
     consoles.close()
     counts = verify(topo, load, consoles, seeded)
     deliveries = verify_deliveries(topo, hospital, seeded)
+    notices = verify_notice_sends(topo, hospital, load)
     hospital.stop()
+
+    def per(key: str, pick: Callable[[list], Any]) -> dict[str, Any]:
+        names = dict.fromkeys(r["name"] for r in results)
+        return {n: pick([r[key] for r in results if r["name"] == n]) for n in names}
+
     return {
         "scenarios": len(results),
         **counts,
         **deliveries,
-        "max_write_gap_s": {r["name"]: r["gap"] for r in results},
-        "max_write_latency_s": {r["name"]: r["latency"] for r in results},
-        "console_lag_s": {r["name"]: r["lag"] for r in results},
+        **notices,
+        "split_brain_s": per("split_brain_s", max),
+        "stale_reads_after_promotion": per("stale_reads", sum),
+        "reads": len(reads.app),
+        "max_write_gap_s": per("gap", max),
+        "write_gaps_s": per("gap", list),  # every repeat of every scenario
+        "max_write_latency_s": per("latency", max),
+        "console_lag_s": per("lag", max),
+        "repeats": REPEATS,
+        "skipped": skipped,
         "write_attempts": load.attempts,
         "write_retries": load.retries,
         "write_failures": len(load.failures),
@@ -961,6 +1305,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("drill: terminated"))
     signal.signal(signal.SIGALRM, lambda *_: sys.exit(f"drill: over {DRILL_LIMIT_S} s, stopped"))
     signal.alarm(DRILL_LIMIT_S)
+    cluster.MACHINE_CGROUPS = True  # each database machine in a cgroup: the partition scenario
     directory = Path(cluster.tempfile.mkdtemp(prefix="d120-drill-"))
     started = time.monotonic()
     ok = False
@@ -980,9 +1325,11 @@ def main() -> None:
         )
         ok = ok and result["write_failures"] == 0
         ok = ok and result["fhir_undelivered"] == 0 and result["fhir_concurrent_sends"] == 0
+        ok = ok and result["notice_sends_missing"] == 0
         print(json.dumps(result), flush=True)
     finally:
         signal.alarm(0)  # the clean-up itself must not be cut short
+        heal_partition()  # the drill's own nftables table, if a partition was still on
         if topo is None and (directory / "topology.json").exists():
             topo = Topology.load(directory)
         if topo is not None:

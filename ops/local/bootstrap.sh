@@ -6,7 +6,9 @@ cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
   libgeos-c1v5 libproj25 redis-server gettext nodejs npm
-  etcd-server haproxy)  # etcd, haproxy: tests/ops/ runs the leader watch and the proxy's rules for real
+  etcd-server haproxy  # etcd, haproxy: tests/ha/ runs the leader watch, tests/ops/ the proxy's rules, for real
+  nftables  # tests/ha/: a blackholed database host, in a network namespace of the test's own
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)  # WeasyPrint: the month report's PDF, in Chinese
 BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -62,7 +64,9 @@ install_npm() {
 # --- high availability (make drill): etcd, HAProxy, Redis Sentinel from Debian; Patroni 4 from PyPI
 # in its own venv, since Debian's Patroni 3.0.2 lacks a data-loss fix (docs/platform-notes.md). Only on request
 # (`bootstrap.sh ha`), so `make test` installs none of it.
-HA_APT_PACKAGES=(python3-venv etcd-server etcd-client haproxy redis-sentinel)
+HA_APT_PACKAGES=(python3-venv etcd-server etcd-client haproxy redis-sentinel
+  nftables  # the drill's network partition (ops/ha/drill.py), rules in a table of its own
+  pgbackrest)  # WAL archiving, backups, point-in-time recovery (ops/ha/backup.py)
 HA_VENV=var/ha-venv
 
 install_ha() {

@@ -13,6 +13,7 @@ import {
 } from "./shared.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
+import { callBackEvent, loadCallBacks } from "./callbacks.js";
 import { REOPEN_REASONS, STAND_DOWN_REASONS, chooseIn, errorText, reasonLine } from "./console-dialogs.js";
 import { DetailsEditor, detailsSummary } from "./console-details.js";
 import { openSearch, setUpSearch } from "./console-search.js";
@@ -1304,6 +1305,7 @@ const city = new CityMap("console-map", {
 
 function onEvent(event) {
   handleCallEvent(event, city.map); // calls, the location link, the caller's position
+  callBackEvent(event); // missed calls to call back
   if (event.incident) {
     if (event.kind === KIND.INCIDENT_CREATED && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
     refreshIncident(event.incident);
@@ -1394,7 +1396,7 @@ async function start() {
     $("console-map").insertAdjacentHTML("afterbegin", `<p class="map-status error">${escapeHtml(errorText(error))}</p>`);
   }
   try { state.hospitals = (await places)[1]; } catch { /* the names then come from each incident */ }
-  await Promise.all([loadIncidents(), loadUnits(), loadAlarms()]);
+  await Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks()]);
   new LiveSocket({
     after: Number(root.dataset.lastSeq),
     onState: reloadUnitsOnReconnect(showConnectionState($("conn"))),
@@ -1405,7 +1407,7 @@ async function start() {
         if (unit) { Object.assign(unit, row); city.drawUnit(unit); }
       }
     },
-    onResync: () => Promise.all([loadIncidents(), loadUnits(), loadAlarms()]),
+    onResync: () => Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks()]),
   });
   setInterval(tickClocks, 1000);
   setInterval(renderUnits, 15000);

@@ -466,7 +466,11 @@ async function start() {
   new LiveSocket({
     after: state.board ? state.board.last_seq : 0,
     onState: showConnectionState($("conn")),
-    onEvent: (event) => { if (relevant(event.kind)) load(); },
+    onEvent: (event) => {
+      if (relevant(event.kind)) load();
+      // A major incident's patient allocated here, re-tagged or on the way: its own panel (er-major.js).
+      if (event.kind.startsWith("casualty.")) document.dispatchEvent(new CustomEvent("er:casualty"));
+    },
     onResync: () => load(),
   });
   setInterval(tick, 1000);

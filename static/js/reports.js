@@ -124,6 +124,11 @@ function renderCalls(calls) {
   set("calls-wait-median", minutesSeconds(calls.abandoned_wait_median_s));
   set("calls-wait-p90", minutesSeconds(calls.abandoned_wait_p90_s));
   set("calls-wait-max", minutesSeconds(calls.abandoned_wait_max_s));
+  // Abandoned calls called back (dispatch/calls/callbacks.py): how many, the share rounded down, how fast.
+  set("calls-called-back", calls.abandoned ? share(calls.called_back, calls.abandoned) : "–");
+  set("calls-called-back-n", calls.abandoned ? `(${calls.called_back}/${calls.abandoned})` : "");
+  set("calls-back-median", minutesSeconds(calls.call_back_median_s));
+  set("calls-back-p90", minutesSeconds(calls.call_back_p90_s));
   $("calls-filters-ignored").hidden = !calls.incident_filters_ignored;
 }
 
@@ -222,35 +227,58 @@ function lineChart(box, rows, { target, onPick, label, xLabel }) {
   box.replaceChildren(el);
 }
 
+// Incidents by district over the road map's main roads: each district's outline coloured by how
+// its times compare with the interval's first target, its name, incidents and compliance drawn
+// in it (server: figures.districts, PostGIS point in polygon).
+const AREA_H = 360;
+
+function areaClass(d, target) {
+  if (!target || d.p90_s === null) return "none";
+  return d.p90_s <= target ? "ok" : d.median_s <= target ? "warn" : "bad";
+}
+
 function areasChart(body) {
   const box = $("chart-areas");
-  if (!body.cells.length) return empty(box);
-  const [x0, y0, x1, y1] = body.box;
-  const size = body.cell_deg;
-  const gx0 = Math.floor(x0 / size) * size;
-  const gy0 = Math.floor(y0 / size) * size;
-  const cols = Math.round((Math.ceil(x1 / size) * size - gx0) / size) + 1;
-  const rowsN = Math.round((Math.ceil(y1 / size) * size - gy0) / size) + 1;
-  const cell = Math.min((W - 150) / cols, (H - 20) / rowsN);
-  const left = (W - 140 - cols * cell) / 2;
-  const el = svg(W, H, L.cell);
-  [["ok", L.area_ok], ["warn", L.area_warn], ["bad", L.area_bad]].forEach(([cls, text], n) => {
-    add(el, "rect", { x: W - 130, y: 20 + n * 22, width: 14, height: 14, class: `cell ${cls}` });
-    add(el, "text", { x: W - 110, y: 31 + n * 22, class: "axis" }, text);
-  });
-  const most = Math.max(...body.cells.map((c) => c.incidents));
-  for (const c of body.cells) {
-    const col = Math.round((c.lon - gx0) / size);
-    const row = Math.round((c.lat - gy0) / size);
-    let cls = "none";
-    if (body.target_s && c.p90_s !== null) cls = c.p90_s <= body.target_s ? "ok" : c.median_s <= body.target_s ? "warn" : "bad";
-    const rect = add(el, "rect", {
-      x: left + col * cell, y: H - 10 - (row + 1) * cell, width: cell - 1, height: cell - 1,
-      class: `cell ${cls}`, "fill-opacity": (0.35 + 0.65 * (c.incidents / most)).toFixed(2),
-    });
-    tip(rect, `${c.incidents} ${L.incidents} · ${L.median} ${duration(c.median_s)} · ${L.p90} ${duration(c.p90_s)}`);
-    clickable(rect, () => drill({ interval: body.interval, lon: c.lon, lat: c.lat, size }, `${INTERVALS.get(body.interval).label}: ${L.cell} ${c.lon.toFixed(3)}, ${c.lat.toFixed(3)}`));
+  if (!body.districts.length) {
+    const outside = body.outside.incidents ? ` (${body.outside.incidents} ${L.incidents})` : "";
+    return empty(box, `${L.districts_none}${outside}`);
   }
+  const [west, south, east, north] = body.district_box;
+  const legendW = 150;
+  const kx = Math.cos(((south + north) / 2) * Math.PI / 180);
+  const scale = Math.min((W - legendW - 8) / ((east - west) * kx || 1), (AREA_H - 8) / (north - south || 1));
+  const left = 4 + (W - legendW - 8 - (east - west) * kx * scale) / 2;
+  const top = 4 + (AREA_H - 8 - (north - south) * scale) / 2;
+  const px = ([lon, lat]) => `${(left + (lon - west) * kx * scale).toFixed(1)},${(top + (north - lat) * scale).toFixed(1)}`;
+  const path = (rings) => rings.map((ring) => `M${ring.map(px).join("L")}Z`).join("");
+  const el = svg(W, AREA_H, L.cell);
+  el.classList.add("district-map");
+  const roads = add(el, "g", { class: "roads" });
+  for (const r of body.roads) {
+    add(roads, "path", { d: r.lines.map((line) => `M${line.map(px).join("L")}`).join(""), class: `road c${r.road_class}` });
+  }
+  const most = Math.max(1, ...body.districts.map((d) => d.incidents));
+  for (const d of body.districts) {
+    const shape = add(el, "path", {
+      d: d.outline.map(path).join(""), class: `district ${areaClass(d, body.target_s)}`, "data-code": d.code,
+      "fill-opacity": d.incidents ? (0.25 + 0.45 * (d.incidents / most)).toFixed(2) : "0.08",
+    });
+    const pct = d.target && d.target.of ? ` · ${share(d.target.within, d.target.of)} ≤ ${shortDuration(d.target.within_s)}` : "";
+    tip(shape, `${d.name} · ${d.incidents} ${L.incidents} · ${L.median} ${duration(d.median_s)} · ${L.p90} ${duration(d.p90_s)}${pct}`);
+  }
+  for (const d of body.districts) {
+    const [x, y] = px(d.label_at).split(",").map(Number);
+    add(el, "text", { x, y: y - 2, class: "district-name" }, d.name);
+    const pct = d.target && d.target.of ? ` · ${share(d.target.within, d.target.of)}` : "";
+    add(el, "text", { x, y: y + 12, class: "district-figures", "data-code": d.code }, `${d.incidents}${pct}`);
+  }
+  [["ok", L.area_ok], ["warn", L.area_warn], ["bad", L.area_bad], ["none", L.no_measure]].forEach(([cls, text], n) => {
+    add(el, "rect", { x: W - legendW + 6, y: 12 + n * 22, width: 14, height: 14, class: `district ${cls}` });
+    add(el, "text", { x: W - legendW + 26, y: 23 + n * 22, class: "axis" }, text);
+  });
+  const notes = [`${L.outside}: ${body.outside.incidents}`];
+  if (!body.districts.some((d) => d.incidents)) notes.unshift(L.none);
+  notes.forEach((text, n) => add(el, "text", { x: W - legendW + 6, y: 120 + n * 16, class: "axis", "data-note": n }, text));
   box.replaceChildren(el);
 }
 
@@ -317,13 +345,36 @@ function peopleTables(body) {
     <td class="num">${duration(p.processing_median_s)}</td><td class="num">${p.overrides}</td>`;
   const head = `<th class="num">${escapeHtml(L.calls_answered)}</th><th class="num">${escapeHtml(L.incidents_dispatched)}</th>
     <th class="num">${escapeHtml(L.processing)}</th><th class="num">${escapeHtml(L.overrides)}</th>`;
+  const known = (p) => (p.overrides && p.override_eta_known < p.overrides
+    ? ` <span class="muted small">(${escapeHtml(interpolate(L.known, { known: p.override_eta_known, n: p.overrides }, true))})</span>` : "");
   const dispatchers = body.dispatchers.map((p) => `<tr data-user="${p.user}"><th scope="row">${escapeHtml(p.name)}</th>${figures(p)}
     <td class="num">${p.overrides ? minutesSeconds(p.override_eta_median_s) : "–"}</td>
+    <td class="num slower">${slower(p.override_slower_median_s)}${known(p)}</td>
     <td>${p.reasons.map((r) => `${escapeHtml(r.reason)} (${r.count})`).join("; ")}</td></tr>`).join("");
-  const seats = body.seats.map((p) => `<tr data-seat="${p.seat ?? ""}"><th scope="row">${p.seat ? escapeHtml(p.name) : `<span class="muted">${escapeHtml(L.no_seat)}</span>`}</th>${figures(p)}</tr>`).join("");
+  const seats = body.seats.map((p) => `<tr data-seat="${p.seat ?? ""}"><th scope="row">${p.seat ? escapeHtml(p.name) : `<span class="muted">${escapeHtml(L.no_seat)}</span>`}</th>${figures(p)}
+    <td class="num slower">${slower(p.override_slower_median_s)}</td></tr>`).join("");
   box.innerHTML = `<table class="report-table" id="people-dispatchers"><thead><tr><th>${escapeHtml(L.dispatcher)}</th>${head}
-    <th class="num">${escapeHtml(L.override_eta)}</th><th>${escapeHtml(L.reasons)}</th></tr></thead><tbody>${dispatchers}</tbody></table>
-    ${seats ? `<table class="report-table" id="people-seats"><thead><tr><th>${escapeHtml(L.seat)}</th>${head}</tr></thead><tbody>${seats}</tbody></table>` : ""}`;
+    <th class="num">${escapeHtml(L.override_eta)}</th><th class="num">${escapeHtml(L.slower)}</th><th>${escapeHtml(L.reasons)}</th></tr></thead><tbody>${dispatchers}</tbody></table>
+    ${seats ? `<table class="report-table" id="people-seats"><thead><tr><th>${escapeHtml(L.seat)}</th>${head}<th class="num">${escapeHtml(L.slower)}</th></tr></thead><tbody>${seats}</tbody></table>` : ""}
+    ${body.dispatchers.filter((p) => p.override_list.length).map(overridesTable).join("")}`;
+}
+
+// How much slower than the top pick, signed as people say it: "+1:05", "−0:12", "±0:00".
+function slower(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  return `${seconds > 0 ? "+" : seconds < 0 ? "−" : "±"}${minutesSeconds(Math.abs(seconds))}`;
+}
+
+// One dispatcher's overrides one by one: the unit chosen, both ETAs and the difference.
+function overridesTable(p) {
+  const rows = p.override_list.map((o) => `<tr data-assignment="${o.assignment}"><td>${escapeHtml(o.incident)}</td>
+    <td>${dayAndTime(o.dispatched_at)}</td><td>${escapeHtml(o.unit)}</td><td class="num">${o.rank}</td>
+    <td class="num">${minutesSeconds(o.eta_s)}</td><td class="num">${minutesSeconds(o.top_pick_eta_s)}</td>
+    <td class="num slower">${slower(o.slower_s)}</td><td>${escapeHtml(o.reason)}</td></tr>`).join("");
+  return `<table class="report-table overrides" id="people-overrides-${p.user}"><caption>${escapeHtml(interpolate(L.overrides_by, { name: p.name }, true))}</caption>
+    <thead><tr><th>${escapeHtml(L.number)}</th><th>${escapeHtml(L.dispatched)}</th><th>${escapeHtml(L.unit)}</th><th class="num">${escapeHtml(L.rank_no)}</th>
+    <th class="num">${escapeHtml(L.eta_chosen)}</th><th class="num">${escapeHtml(L.eta_top)}</th><th class="num">${escapeHtml(L.slower_one)}</th><th>${escapeHtml(L.reason)}</th></tr></thead>
+    <tbody>${rows}</tbody></table>`;
 }
 
 async function selectInterval(key) {

@@ -14,6 +14,7 @@ import { useOutbox } from "./tablet-signout.js";
 import { TabletMap } from "./tablet-map.js";
 import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
 import "./tablet-er-messages.js"; // the crew <-> receiving ER line (its own panel, #er-line)
+import "./tablet-major.js"; // a major incident's casualties: tag first, load into this ambulance (#major-panel)
 import "./tablet-push.js"; // crew alerts by Web Push: permission, subscription, its state (#push-state)
 
 const config = JSON.parse($("tablet-config").textContent);

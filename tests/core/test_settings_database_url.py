@@ -2,7 +2,7 @@
 
 import pytest
 
-from dispatch.settings import database_from_url
+from dispatch.settings import DB_TCP_TIMEOUTS, database_from_url
 
 
 def test_several_hosts_and_session_attrs():
@@ -12,7 +12,13 @@ def test_several_hosts_and_session_attrs():
     assert db["HOST"] == "db1,db2,db3"
     assert db["PORT"] == "5432,6432,5432"
     assert db["USER"] == "app" and db["PASSWORD"] == "s@cret" and db["NAME"] == "dispatch"
-    assert db["OPTIONS"] == {"target_session_attrs": "read-write", "connect_timeout": "2"}
+    assert db["OPTIONS"] == {"target_session_attrs": "read-write", "connect_timeout": "2", **DB_TCP_TIMEOUTS}
+
+
+def test_the_url_may_set_its_own_tcp_timeouts():
+    options = database_from_url("postgres://u@h/d?tcp_user_timeout=9000&keepalives_idle=5")["OPTIONS"]
+    assert options["tcp_user_timeout"] == "9000" and options["keepalives_idle"] == "5"
+    assert options["keepalives_interval"] == DB_TCP_TIMEOUTS["keepalives_interval"]
 
 
 def test_connect_timeout_defaults_short():

@@ -19,7 +19,7 @@ from django.conf import settings
 sys.path.insert(0, str(Path(settings.BASE_DIR) / "ops" / "ha"))
 from cluster import render  # noqa: E402
 
-from tests.ops.test_leader_watch import free_ports  # noqa: E402
+from tests.support.ports import free_ports  # noqa: E402
 
 RATES = {"sign_in_per_minute": 3, "location_link_per_minute": 4, "tracker_per_minute": 6}
 

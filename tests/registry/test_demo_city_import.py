@@ -4,8 +4,8 @@ again without a change."""
 
 import pytest
 
-from dispatch.demo.city import centre_rows, generate
-from dispatch.models import Event, Place
+from dispatch.demo.city import DISTRICTS, centre_rows, generate
+from dispatch.models import District, Event, Place
 from dispatch.registry.importer import export_files, import_files, import_rows
 from fleet.models import Station, Unit
 from hospitals.models import Hospital
@@ -22,10 +22,12 @@ def city():
 def test_the_demo_city_goes_through_the_importer(city) -> None:
     report = import_rows(centre_rows(city), source="demo")
     assert report.ok, report.lines()[-5:]
-    records = len(city.stations) + len(city.hospitals) + len(city.units) + len(city.places)
+    districts = len(centre_rows(city)["districts.geojson"])
+    records = len(city.stations) + len(city.hospitals) + len(city.units) + len(city.places) + districts
     assert report.summary() == f"{records} created, 0 updated, 0 unchanged"
     assert Event.objects.count() == records
     assert Unit.objects.count() == 40 == len(city.units)
+    assert sorted(District.objects.values_list("name", flat=True)) == sorted(d.name for d in DISTRICTS)
     assert sorted(Unit.objects.values_list("call_sign", flat=True)) == sorted(u.call_sign for u in city.units)
     for spec in city.units[:5]:
         unit = Unit.objects.get(call_sign=spec.call_sign)

@@ -8,12 +8,26 @@
 
 `at` is optional (the time received); `agent` is the dispatcher's username on "answered";
 `recording_url` is required on "recording".
+
+Calling a missed caller back, the other way (click-to-call, `click_to_call` below): we post
+
+    POST <PBX_CLICK_TO_CALL_URL>
+    Authorization: Bearer <PBX_SHARED_SECRET>
+    {"agent": "alice", "seat": "调度台 3", "to": "+8613912345678",
+     "reference": "callback-17", "call_id": "1733050000.42"}
+
+and the PBX rings the dispatcher's own extension first (the one it names `agent` in its events;
+`seat` is the desk the dispatcher is signed on to, empty when none), then, once picked up, dials
+`to` from the centre's number. `reference` is ours (one per attempt), `call_id` the missed call's
+own id at the PBX. It answers 2xx at once, before anyone picks up, with an optional JSON body
+{"call_id": "..."} naming the new call; anything else is a refusal (4xx) or an outage (5xx).
 """
 
 import hmac
 import json
 from datetime import datetime
 
+import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
@@ -79,3 +93,36 @@ def call_event(raw: bytes) -> CallEvent:
         recording_url=recording_url,
         detail=kind.value,
     )
+
+
+class ClickToCallError(Exception):
+    """The PBX did not take the click-to-call request. `permanent`: it refused the request itself
+    (4xx), so sending it again cannot succeed."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def click_to_call(*, agent: str, seat: str, to: str, reference: str, call_id: str) -> str:
+    """Ask the PBX to ring `agent`'s extension and then `to`; the PBX's id for the new call (may
+    be empty), or ClickToCallError."""
+    url, secret = settings.PBX_CLICK_TO_CALL_URL, settings.PBX_SHARED_SECRET
+    if not (url and secret):
+        raise ClickToCallError(
+            "PBX click-to-call is not configured (PBX_CLICK_TO_CALL_URL, PBX_SHARED_SECRET)."
+        )
+    body = {"agent": agent, "seat": seat, "to": to, "reference": reference, "call_id": call_id}
+    try:
+        response = requests.post(url, json=body, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    except requests.RequestException as exc:
+        raise ClickToCallError(f"PBX unreachable: {exc}") from exc
+    if not response.ok:
+        permanent = 400 <= response.status_code < 500 and response.status_code != 429
+        raise ClickToCallError(f"PBX {response.status_code}: {response.text[:200]}", permanent)
+    try:
+        answer = response.json() if response.content else {}
+    except ValueError:
+        answer = {}
+    placed = answer.get("call_id", "") if isinstance(answer, dict) else ""
+    return str(placed)[:64]

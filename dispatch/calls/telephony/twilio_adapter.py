@@ -217,3 +217,42 @@ def place_call(to: str, twiml: str) -> str:
     except OSError as exc:
         raise TwilioSmsError(f"Twilio unreachable: {exc}") from exc
     return call.sid
+
+
+# ---------------------------------------------------------------------------- calling back
+
+# What a missed caller hears on picking up, before the dispatcher's softphone rings.
+CALL_BACK_GREETING = "您好，这里是120急救指挥中心，回拨您刚才打来的电话。正在为您接通调度员，请不要挂机。"
+
+
+def place_call_back(to: str, url: str) -> str:
+    """Ring a missed caller back from the centre's number (TWILIO_FROM_NUMBER, so the phone shows
+    the number the caller dialled into); when the caller picks up Twilio fetches `url` (a POST,
+    signed) for what to do next: call_back_twiml. The call SID, or TwilioSmsError."""
+    if not settings.TWILIO_FROM_NUMBER:
+        raise TwilioSmsError("TWILIO_FROM_NUMBER is empty.", permanent=True)
+    try:
+        call = rest_client().calls.create(to=to, from_=settings.TWILIO_FROM_NUMBER, url=url, method="POST")
+    except TwilioRestException as exc:
+        permanent = 400 <= exc.status < 500 and exc.status != 429
+        raise TwilioSmsError(f"Twilio {exc.status} ({exc.code}): {exc.msg}", permanent) from exc
+    except TwilioException as exc:
+        raise TwilioSmsError(str(exc)) from exc
+    except OSError as exc:
+        raise TwilioSmsError(f"Twilio unreachable: {exc}") from exc
+    return call.sid
+
+
+def call_back_twiml(dispatcher: str, call_back: int) -> str:
+    """Greet the caller, then ring the softphones with the dispatcher who asked for the call back
+    named in the client parameters (the softphones share one identity, TWILIO_AGENT_CLIENT: the
+    one signed in as `dispatcher` answers it), recording from the answer as every call in is."""
+    response = VoiceResponse()
+    response.say(CALL_BACK_GREETING, language="zh-CN")
+    dial = Dial(record="record-from-answer-dual", timeout=60)
+    client = dial.client()
+    client.identity(settings.TWILIO_AGENT_CLIENT)
+    client.parameter(name="dispatcher", value=dispatcher)
+    client.parameter(name="call_back", value=str(call_back))
+    response.append(dial)
+    return str(response)

@@ -1,9 +1,12 @@
-"""Back-fill the demo city's recent history through the actions, under a simulated clock
-(dispatch/demo/history.py), so the reports and the wallboard show a working centre at once.
+"""Back-fill the demo city's recent history (dispatch/demo/history.py): one simulation, its
+last quarter-day through the actions under a simulated clock, the days before written in bulk with
+the rows and events those actions would write, so the reports and the wallboard show a working
+centre at once (docs/decisions/0018-demo-history.md).
 
-    python manage.py make_demo_history                 # the last 12 hours (DEFAULT_DAYS), once
-    python manage.py make_demo_history --days 60       # two months: about 75 minutes here
-    python manage.py make_demo_history --force         # again, although a history is there
+    python manage.py make_demo_history                    # the last 60 days (DEFAULT_DAYS), once
+    python manage.py make_demo_history --days 2           # two days
+    python manage.py make_demo_history --action-days 60   # all through the actions: over an hour
+    python manage.py make_demo_history --force            # again, although a history is there
 
 `make demo` runs it after loading the city: a database that has a history keeps it.
 """
@@ -12,7 +15,7 @@ from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.demo.history import DEFAULT_CALLS_PER_HOUR, DEFAULT_DAYS, make_history
+from dispatch.demo.history import DEFAULT_ACTION_DAYS, DEFAULT_CALLS_PER_HOUR, DEFAULT_DAYS, make_history
 from fleet.models import Unit
 
 
@@ -27,6 +30,13 @@ class Command(BaseCommand):
             help=f"how many days back, fractions welcome (default {DEFAULT_DAYS:g}: well under a minute)",
         )
         parser.add_argument(
+            "--action-days",
+            type=float,
+            default=DEFAULT_ACTION_DAYS,
+            help=f"the most recent days made by the actions themselves, the rest in bulk "
+            f"(default {DEFAULT_ACTION_DAYS:g}; 0: all in bulk)",
+        )
+        parser.add_argument(
             "--calls-per-hour",
             type=float,
             default=DEFAULT_CALLS_PER_HOUR,
@@ -38,6 +48,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         if not 0 < opts["days"] <= 366:
             raise CommandError("--days must be above 0 and at most 366.")
+        if not 0 <= opts["action_days"] <= 366:
+            raise CommandError("--action-days must be 0 to 366.")
         if not 0 < opts["calls_per_hour"] <= 3600:
             raise CommandError("--calls-per-hour must be above 0 and at most 3600.")
         if not Unit.objects.exists():
@@ -49,11 +61,13 @@ class Command(BaseCommand):
             seed=opts["seed"],
             force=opts["force"],
             progress=self.stderr,
+            action_days=opts["action_days"],
         )
         if result.skipped:
             self.stdout.write("A demo history is there already: nothing added (--force adds another).")
             return
         self.stdout.write(
             f"history of {opts['days']:g} days: {result.calls} calls ({result.abandoned} abandoned), "
-            f"{result.incidents} incidents, in {result.seconds:.1f} s"
+            f"{result.incidents} incidents, in {result.seconds:.1f} s "
+            f"({result.bulk_calls} calls in bulk, {result.calls - result.bulk_calls} through the actions)"
         )

@@ -24,6 +24,7 @@ LOOPS = {
     "retention": "dispatch",
     "alarm_scanner": "dispatch",  # the console's alarms (dispatch/alarms/scanner.py)
     "shift_ends": "dispatch",  # crew shifts past their rostered end (dispatch/roster)
+    "major_rules": "dispatch",  # major incidents declared by rule (dispatch/major/rules.py)
 }
 
 

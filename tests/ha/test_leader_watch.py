@@ -5,98 +5,23 @@ The whole failover (Patroni promoting the standby, the app finding it) is `make 
 this checks the verdict itself, quickly, in every `make test`.
 """
 
-import json
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
+import leader_watch
 import pytest
-from django.conf import settings
 from django.db import connection
+from leader_watch import postgres_answers, watch_once
 
-sys.path.insert(0, str(Path(settings.BASE_DIR) / "ops" / "ha"))
-import leader_watch  # noqa: E402
-from leader_watch import Etcd, b64, postgres_answers, watch_once  # noqa: E402
+from tests.support.ports import free_ports
 
-PREFIX = "/service/test/"
+from .conftest import PREFIX, dead_urls, make_leader, wait_silent
 
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-@pytest.fixture(scope="module")
-def etcd(tmp_path_factory):
-    binary = shutil.which("etcd")
-    if not binary:
-        pytest.skip("needs Debian's etcd-server (ops/local/bootstrap.sh installs it)")
-    client, peer = free_ports(2)
-    home = tmp_path_factory.mktemp("etcd")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--name=t",
-            f"--data-dir={home / 'data'}",
-            f"--listen-client-urls=http://127.0.0.1:{client}",
-            f"--advertise-client-urls=http://127.0.0.1:{client}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-cluster=t=http://127.0.0.1:{peer}",
-            "--log-level=error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = Etcd([f"127.0.0.1:{client}"])
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            api.call("kv/range", {"key": b64("x")})
-            break
-        except ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("etcd did not start")
-            time.sleep(0.1)
-    yield api
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def make_leader(etcd: Etcd, api_url: str, conn_url: str, ttl: int = 20) -> str:
-    """What Patroni writes: a lease, the leader key and the member key on it."""
-    lease = etcd.call("lease/grant", {"TTL": ttl})["ID"]
-    member = json.dumps({"api_url": api_url, "conn_url": conn_url})
-    etcd.call("kv/put", {"key": b64(f"{PREFIX}members/pg1"), "value": b64(member), "lease": lease})
-    etcd.call("kv/put", {"key": b64(f"{PREFIX}leader"), "value": b64("pg1"), "lease": lease})
-    return lease
-
-
-def closed_port() -> int:
-    return free_ports(1)[0]
-
-
-def dead_urls() -> tuple[str, str]:
-    return (
-        f"http://127.0.0.1:{closed_port()}/patroni",
-        f"postgres://postgres@127.0.0.1:{closed_port()}/postgres",
-    )
-
-
-def wait_silent(seconds: float) -> None:
-    """The watch reads whole seconds from etcd; wait until it can see this much silence."""
-    time.sleep(seconds + 1.2)
+# One watch deciding alone after 1 s: the verdict itself. Quorum, fencing budget and pause are
+# tests/ha/test_leader_watch_quorum.py's.
+ALONE = {"dead_after": 1, "quorum": 1, "revoke_after": 1}
 
 
 @pytest.fixture
@@ -133,14 +58,14 @@ def test_postgres_probe_needs_an_answer_not_just_a_connect(frozen_listener):
     host, port = db["HOST"].split(",")[0], str(db["PORT"]).split(",")[0]
     assert postgres_answers(f"postgres://x@{host}:{port}/x")
     assert not postgres_answers(f"postgres://x@127.0.0.1:{frozen_listener}/x", timeout=0.3)
-    assert not postgres_answers(f"postgres://x@127.0.0.1:{closed_port()}/x")
+    assert not postgres_answers(f"postgres://x@127.0.0.1:{free_ports(1)[0]}/x")
 
 
 def test_a_silent_leader_loses_its_lease_and_its_keys(etcd):
     lease = make_leader(etcd, *dead_urls())
-    assert watch_once(etcd, PREFIX, dead_after=1) is None  # just refreshed: alive
+    assert watch_once(etcd, PREFIX, **ALONE) is None  # just refreshed: alive
     wait_silent(1)
-    done = watch_once(etcd, PREFIX, dead_after=1)
+    done = watch_once(etcd, PREFIX, **ALONE)
     assert done and f"lease {lease}" in done and "pg1" in done
     assert etcd.get(f"{PREFIX}leader") is None
     assert etcd.get(f"{PREFIX}members/pg1") is None  # the dead member leaves the cluster view
@@ -151,7 +76,7 @@ def test_a_leader_that_keeps_its_lease_alive_keeps_it(etcd):
     for _ in range(3):
         time.sleep(0.9)
         etcd.call("lease/keepalive", {"ID": lease})
-        assert watch_once(etcd, PREFIX, dead_after=1) is None
+        assert watch_once(etcd, PREFIX, **ALONE) is None
     assert leader_watch.current_leader(etcd, PREFIX).lease == lease
 
 
@@ -159,14 +84,14 @@ def test_any_answer_from_the_leader_keeps_it(etcd, patroni_api, frozen_listener)
     # Silent in etcd but its REST API answers: Patroni itself is alive and decides.
     lease = make_leader(etcd, patroni_api, f"postgres://postgres@127.0.0.1:{frozen_listener}/postgres")
     wait_silent(1)
-    assert watch_once(etcd, PREFIX, dead_after=1) is None
+    assert watch_once(etcd, PREFIX, **ALONE) is None
     # Silent in etcd, its API dead, but PostgreSQL answers: still not ours to end.
     db = connection.settings_dict
     pg = f"postgres://x@{db['HOST'].split(',')[0]}:{str(db['PORT']).split(',')[0]}/x"
     etcd.call("lease/revoke", {"ID": lease})
     make_leader(etcd, dead_urls()[0], pg)
     wait_silent(1)
-    assert watch_once(etcd, PREFIX, dead_after=1) is None
+    assert watch_once(etcd, PREFIX, **ALONE) is None
     assert etcd.get(f"{PREFIX}leader") is not None
 
 
@@ -178,6 +103,6 @@ def test_a_frozen_leader_is_judged_within_its_probe_timeouts(etcd, frozen_listen
     )
     wait_silent(1)
     started = time.monotonic()
-    assert watch_once(etcd, PREFIX, dead_after=1)
+    assert watch_once(etcd, PREFIX, **ALONE)
     assert time.monotonic() - started < leader_watch.PROBE_TIMEOUT_S + 0.9  # the probes run at once
     assert etcd.get(f"{PREFIX}leader") is None
