@@ -16,7 +16,7 @@ from dispatch.core.signed_in import SignedInRequest
 from dispatch.core.spreadsheet import inert
 from dispatch.major.reads import major_report, major_summary, picture
 from dispatch.models import CasualtyStatus, Incident, MajorIncident, MajorLevel, MajorStatus, TriageTag
-from fleet.models import UnitStatus
+from fleet.models import UnitKind, UnitStatus
 
 REFUSED = gettext_lazy("Major incidents are followed in the control room.")
 
@@ -53,6 +53,7 @@ def major_board(request: SignedInRequest, major_id: int) -> HttpResponse:
         "may_dispatch": may_dispatch(request.user),
         "levels": [{"value": v, "label": str(label)} for v, label in MajorLevel.choices],
         "unit_status": {value: str(label) for value, label in UnitStatus.choices},
+        "unit_kind": {value: str(label) for value, label in UnitKind.choices},
     }
     return render(request, "major_board.html", {"config": config, "major": major})
 

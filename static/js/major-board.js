@@ -44,7 +44,7 @@ function renderHead() {
   }, true);
   const down = picture.status !== "active";
   $("major-stood-down").hidden = !down;
-  for (const id of ["register-form", "plan-box", "stand-down"]) $(id).hidden = down || !config.may_dispatch;
+  for (const id of ["register-form", "plan-box", "stand-down", "send-box"]) $(id).hidden = down || !config.may_dispatch;
 }
 
 function renderTiles() {
@@ -192,6 +192,37 @@ async function acceptPlan() {
   }
 }
 
+// Many units at once (all or none): the recommendation's free units, ticked, sent in one order.
+async function openSend() {
+  showError("send-error", "");
+  try {
+    const answer = await getJSON(`/api/incidents/${picture.incident}/recommendation?limit=30`);
+    const free = answer.units.filter((u) => u.dispatchable);
+    $("send-rows").innerHTML = free.length
+      ? free.map((u) => `<li><label><input type="checkbox" value="${u.id}">
+          <b>${escapeHtml(u.call_sign)}</b> ${escapeHtml(config.unit_kind[u.kind] || u.kind)}
+          <span class="muted">${u.eta_s === null ? "—" : escapeHtml(interpolate(gettext("%(m)s min"), { m: Math.round(u.eta_s / 60) }, true))}</span></label></li>`).join("")
+      : `<li class="empty">${escapeHtml(gettext("No free unit to send."))}</li>`;
+    $("send").hidden = false;
+  } catch (err) {
+    showError("send-error", err.message);
+  }
+}
+
+async function sendUnits() {
+  const units = [...document.querySelectorAll("#send-rows input:checked")].map((box) => Number(box.value));
+  if (!units.length) return;
+  const body = { units };
+  if (!picture.command_unit) body.command_unit = units[0];
+  try {
+    await postJSON(`/api/incidents/${picture.incident}/dispatch-many`, body);
+    $("send").hidden = true;
+    await reread();
+  } catch (err) {
+    showError("send-error", err.message);
+  }
+}
+
 async function saveSitrep(event) {
   event.preventDefault();
   const form = $("sitrep-form");
@@ -229,6 +260,9 @@ function wire() {
       showError("register-error", err.message);
     }
   });
+  $("send-open").addEventListener("click", openSend);
+  $("send-go").addEventListener("click", sendUnits);
+  $("send-cancel").addEventListener("click", () => { $("send").hidden = true; });
   $("plan-button").addEventListener("click", plan);
   $("plan-accept").addEventListener("click", acceptPlan);
   $("plan-cancel").addEventListener("click", () => { proposal = null; $("plan").hidden = true; });
