@@ -31,6 +31,28 @@ class Station(models.Model):
         return self.name
 
 
+class StandbyPoint(models.Model):
+    """A place other than a station where a free ambulance may wait to keep part of the city
+    covered (a hospital forecourt, a fire station, a lay-by on a ring road). Move-up
+    suggestions send units to stations and to these."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    location = models.PointField(_("location"), geography=True, srid=4326)
+    # How many units may wait there at once (a lay-by takes one, a forecourt two or three).
+    capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class UnitKind(models.TextChoices):
     ALS = "als", _("ALS (监护型)")
     BLS = "bls", _("BLS (普通型)")
@@ -68,6 +90,9 @@ class UnitStatus(models.TextChoices):
     TRANSPORTING = "transporting", _("Transporting")
     AT_HOSPITAL = "at_hospital", _("At hospital")
     RETURNING = "returning", _("Returning")
+    # Driving to a station or standby point on an accepted move-up (dispatch.coverage): still
+    # free for a new job, which cancels the move.
+    RELOCATING = "relocating", _("Relocating")
     OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
@@ -81,6 +106,9 @@ BUSY_STATUSES = [
     UnitStatus.AT_HOSPITAL,
 ]
 
+# Free for a new job: the recommendation, coverage and the boards count these as available.
+FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.RELOCATING)
+
 
 class UnitQuerySet(models.QuerySet):
     def in_service(self) -> "UnitQuerySet":
@@ -88,8 +116,8 @@ class UnitQuerySet(models.QuerySet):
         return self.exclude(status=UnitStatus.OUT_OF_SERVICE)
 
     def available(self) -> "UnitQuerySet":
-        """Units free to take a new job now (at station or returning)."""
-        return self.filter(status__in=[UnitStatus.AVAILABLE, UnitStatus.RETURNING])
+        """Units free to take a new job now (at station, returning or relocating)."""
+        return self.filter(status__in=FREE_STATUSES)
 
     def with_capability(self, capability: str) -> "UnitQuerySet":
         """Units that carry this capability."""
@@ -159,7 +187,7 @@ class Unit(models.Model):
 
     @property
     def is_available(self) -> bool:
-        return self.status in (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+        return self.status in FREE_STATUSES
 
     def rotate_tracker_key(self) -> str:
         """Give the unit a new tracker key (the old one stops working at once) and return it."""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from dispatch.core.events import last_seq
 from dispatch.core.permissions import CONTROL_ROOM, may_dispatch, role_required
 from dispatch.core.signed_in import SignedInRequest
-from dispatch.core.spreadsheet import inert
+from dispatch.core.spreadsheet import cell
 from dispatch.major.reads import major_report, major_summary, picture
 from dispatch.models import CasualtyStatus, Incident, MajorIncident, MajorLevel, MajorStatus, TriageTag
 from fleet.models import UnitKind, UnitStatus
@@ -105,13 +105,6 @@ CASUALTY_HEADER = (
     gettext_lazy("carried"),
     gettext_lazy("acknowledged by the ER"),
 )
-
-
-def cell(value: object) -> object:
-    """Times in ISO 8601; text a spreadsheet will not run as a formula (it came from the crews)."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return inert(value) if isinstance(value, str) else value
 
 
 urlpatterns = [

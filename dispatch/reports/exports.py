@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from dispatch.core.spreadsheet import inert
+from dispatch.core.spreadsheet import cell, inert
 from dispatch.reports.figures import summary
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.incidents import Drill, all_incidents
@@ -122,14 +122,6 @@ def csv_lines(f: ReportFilter, table: str) -> Iterator[str]:
     for row in rows:
         writer.writerow([cell(value) for value in row])
         yield pop(buffer)
-
-
-def cell(value: object) -> object:
-    """A CSV cell: times in ISO 8601, text a spreadsheet will not run as a formula (units, hospital
-    names and problem texts come from what people typed)."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return inert(value) if isinstance(value, str) else value
 
 
 def pop(buffer: io.StringIO) -> str:

@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.utils import timezone
 
+from dispatch.crew.reads import CLOCK_FIELDS
 from dispatch.demo.history import EVENT_COLUMNS, HISTORY_PROVIDER, SimulatedClock, make_history, simulated
 from dispatch.models import Assignment, Call, Event, Incident
 from dispatch.reports import INTERVALS, ReportFilter, response_by_priority, summary
@@ -34,18 +35,7 @@ CLOCKS = (
     "unit_available_at",
     "closed_at",
 )
-ASSIGNMENT_CLOCKS = (
-    "dispatched_at",
-    "acknowledged_at",
-    "en_route_at",
-    "on_scene_at",
-    "patient_contact_at",
-    "transport_started_at",
-    "at_hospital_at",
-    "handover_at",
-    "cleared_at",
-    "cancelled_at",
-)
+ASSIGNMENT_CLOCKS = CLOCK_FIELDS  # every clock an assignment carries
 # Ids differ between two runs of the same plan; everything else must not.
 ID_KEYS = {"id", "assignment", "number", "incident_number"}
 
