@@ -5,6 +5,7 @@ ENV := . var/env &&
 DEMO_PORT ?= 8000
 
 .PHONY: demo test setup services stop lint check-migrations messages drill restore-drill bench
+.PHONY: site-drill promote-site-b
 
 setup:
 	bash ops/local/bootstrap.sh
@@ -59,6 +60,21 @@ drill:
 restore-drill:
 	bash ops/local/bootstrap.sh ha
 	$(PY) ops/ha/restore_drill.py $(RESTORE_DRILL_ARGS)
+
+# The site-loss drill (ops/ha/site_drill.py, RUNBOOK "Losing the whole site"): site A and site B's
+# standby cluster under load, every process of site A killed, site B promoted with the one
+# command; one JSON line with the acknowledged writes lost (RPO) and the RTO. Exit 1 if a write
+# was applied twice or given up.
+site-drill:
+	bash ops/local/bootstrap.sh ha
+	$(PY) ops/ha/site_drill.py $(SITE_DRILL_ARGS)
+
+# Promote the second site once the first is lost (RUNBOOK "Losing the whole site"):
+# SITE_DIR=<the drill's or cluster.py's directory>, or on real machines
+# SITE_API=http://dbb1:8008,http://dbb2:8008 (site B's Patroni REST APIs; PGPASSWORD for the check
+# that site A's primary is gone). PROMOTE_ARGS=--force only once site A is fenced.
+promote-site-b:
+	$(PY) ops/ha/second_site.py promote $(if $(SITE_API),--api $(SITE_API),--dir $(SITE_DIR)) $(PROMOTE_ARGS)
 
 # The coverage study (ops/bench/coverage, docs/coverage-study.md): closest-idle against
 # coverage-aware dispatch and move-up on the real Haikou network from ../shared/data (or

@@ -31,10 +31,18 @@ from django.utils.translation import gettext_lazy as _
 from dispatch.audit.admin_edits import remember_before
 from dispatch.core.actions import ActionError
 from dispatch.models import Assignment, Call, District, Event, Incident, Outbox, Place, Role, User
-from dispatch.registry.actions import FieldError, Saved, put_hospital, put_station, put_unit, put_user
+from dispatch.registry.actions import (
+    FieldError,
+    Saved,
+    put_hospital,
+    put_standby_point,
+    put_station,
+    put_unit,
+    put_user,
+)
 from dispatch.units.actions import return_to_service, take_out_of_service
 from fleet.admin import StationAdmin, UnitAdmin, tracker_urls
-from fleet.models import Station, Unit, UnitCapability, UnitStatus
+from fleet.models import FREE_STATUSES, StandbyPoint, Station, Unit, UnitCapability, UnitStatus
 from hospitals.admin import HospitalAdmin, HospitalForm
 from hospitals.models import Capability, Hospital
 
@@ -176,6 +184,42 @@ class RegistryStationAdmin(ActionAdmin, StationAdmin):
 
 
 # ---------------------------------------------------------------------------------------------
+# standby points (where move-ups may send a unit besides the stations)
+
+
+class StandbyPointForm(LocatedForm):
+    class Meta:
+        model = StandbyPoint
+        fields = ["code", "name", "name_en", "district", "address", "capacity", "active"]
+
+    def save_through(self) -> Saved:
+        data = self.cleaned_data
+        return put_standby_point(
+            self.instance.code if self.instance.pk else data["code"],
+            name=data["name"],
+            name_en=data["name_en"],
+            district=data["district"],
+            address=data["address"],
+            capacity=data["capacity"],
+            active=data["active"],
+            location=self.location(),
+            actor=self.actor,
+        )
+
+
+@admin.register(StandbyPoint)
+class RegistryStandbyPointAdmin(ActionAdmin):
+    form = StandbyPointForm
+    fields = ["code", "name", "name_en", "district", "address", "longitude", "latitude", "capacity", "active"]
+    list_display = ["code", "name", "name_en", "district", "capacity", "active"]
+    search_fields = ["code", "name", "name_en", "address"]
+    list_filter = ["active", "district"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["code"] if obj is not None else []  # the key: a new code would be a new point
+
+
+# ---------------------------------------------------------------------------------------------
 # units
 
 
@@ -308,8 +352,7 @@ class RegistryUnitAdmin(ActionAdmin, UnitAdmin):
             "original": unit,
             "form": form,
             "title": gettext("Take %(unit)s out of service") % {"unit": unit.call_sign},
-            "on_a_job": unit.status
-            not in (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE),
+            "on_a_job": unit.status not in (*FREE_STATUSES, UnitStatus.OUT_OF_SERVICE),
         }
         return TemplateResponse(request, "admin/fleet/unit/out_of_service.html", context)
 

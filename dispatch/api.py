@@ -11,6 +11,8 @@ from dispatch.calls import callbacks_api as call_backs
 from dispatch.calls import webhooks as call_webhooks
 from dispatch.core import me
 from dispatch.core.api import api
+from dispatch.coverage import api as coverage
+from dispatch.coverage import moveup_api as move_ups
 from dispatch.crew import api as crew
 from dispatch.handoff import api as handoff
 from dispatch.incidents import api as incidents
@@ -44,6 +46,8 @@ for feature in (
     station,
     roster,
     major,
+    move_ups,
+    coverage,
 ):
     api.add_router("/", feature.router)
 

@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from dispatch.core.access_log import AccessLog  # noqa: E402
+from dispatch.core.health import HealthProbe  # noqa: E402
 from dispatch.core.origin import SameOriginValidator  # noqa: E402
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
 from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
@@ -25,7 +26,8 @@ from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 # Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath. The
 # access log is ours, around everything, and keeps no token, key, number or query string.
-http_app = AccessLog(TrackerFastPath(django_http_app))
+# HAProxy's /healthz is answered on the event loop, so a busy node is not taken for a dead one.
+http_app = AccessLog(HealthProbe(TrackerFastPath(django_http_app)))
 
 application = ProtocolTypeRouter(
     {

@@ -376,6 +376,16 @@ REPORT_TARGETS_OVERRIDE = env_str("REPORT_TARGETS", "")
 RESPONSE_TARGETS_BY_PRIORITY = {1: (420, 900), 2: (1080, 2400)}
 # A year report runs its percentiles in this many parts at once (PostgreSQL workers, one per core).
 REPORT_WORKERS = env_int("REPORT_WORKERS", 2)
+# Live coverage (dispatch/coverage/live.py, docs/coverage-study.md): demand from this many days
+# of incidents (plus a floor of this share spread by road density, for places without history),
+# rebuilt this often; a free unit covers a node it reaches by road within the target (480 s: the
+# 8-minute priority I travel target, docs/targets.md); the share of units taken as busy when
+# counting expected uncovered demand.
+COVERAGE_DEMAND_DAYS = env_int("COVERAGE_DEMAND_DAYS", 90)
+COVERAGE_DEMAND_FLOOR = float(env_str("COVERAGE_DEMAND_FLOOR", "0.2"))
+COVERAGE_REFRESH_SECONDS = env_int("COVERAGE_REFRESH_SECONDS", 300)
+COVERAGE_TARGET_S = env_int("COVERAGE_TARGET_S", 480)
+COVERAGE_BUSY_FRACTION = float(env_str("COVERAGE_BUSY_FRACTION", "0.2"))
 
 # Calls in: telephony, SMS, caller location and the fallback geocoder (dispatch/calls/,
 # dispatch/locate/geocoding.py). Empty values switch a provider off.

@@ -11,6 +11,7 @@ from dispatch.core.permissions import DISPATCHERS, role_required
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.handover.reads import seat_context
 from dispatch.map.views import map_labels
+from dispatch.models import MajorLevel
 from dispatch.units.actions import ALLOWED_NEXT
 from fleet.models import RoadNetwork, UnitStatus
 
@@ -55,6 +56,10 @@ def console(request: SignedInRequest) -> HttpResponse:
                 "time_zone": settings.TIME_ZONE,
                 "geocoder": bool(settings.GEOCODER),
                 "radio_statuses": radio_statuses(),
+                # Declaring a major incident (static/js/console-major.js): the levels, and the
+                # patients from which the rule gives each (dispatch/major/rules.py).
+                "major_levels": [{"value": v, "label": str(label)} for v, label in MajorLevel.choices],
+                "major_level_floors": settings.MAJOR_LEVEL_BY_PATIENTS,
             },
         },
     )

@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     UNIT_STATUS_CORRECTED = "unit.status_corrected"
     STATION_CREATED = "station.created"
     STATION_UPDATED = "station.updated"
+    # A standby point added or changed (the admin, the import): where move-ups may send units.
+    STANDBY_POINT_SAVED = "standby_point.saved"
     PLACE_SAVED = "place.saved"
     DISTRICT_SAVED = "district.saved"
     USER_SAVED = "user.saved"
@@ -94,10 +96,20 @@ class EventKind(StrEnum):
     CASUALTY_ALLOCATED = "casualty.allocated"
     CASUALTY_TRANSPORTED = "casualty.transported"
     CASUALTY_ARRIVED = "casualty.arrived"
+    # A casualty's pre-arrival notice sent or re-sent by the crew carrying it (dispatch.major).
+    CASUALTY_NOTICE = "casualty.notice"
     # Alarms the console cannot miss (dispatch.alarms): control room only.
     ALARM_RAISED = "alarm.raised"
     ALARM_ACKNOWLEDGED = "alarm.acknowledged"
     ALARM_CLEARED = "alarm.cleared"
+    # Move-up suggestions (dispatch.coverage.moveup): proposed, dismissed and superseded name no
+    # unit (control room only); accepted, arrived and cancelled name it, so its crew hears them.
+    MOVE_UP_PROPOSED = "move_up.proposed"
+    MOVE_UP_ACCEPTED = "move_up.accepted"
+    MOVE_UP_DISMISSED = "move_up.dismissed"
+    MOVE_UP_SUPERSEDED = "move_up.superseded"
+    MOVE_UP_ARRIVED = "move_up.arrived"
+    MOVE_UP_CANCELLED = "move_up.cancelled"
     # The audit family: administrators only (dispatch.core.permissions).
     AUDIT_SIGNED_IN = "audit.signed_in"
     AUDIT_SIGNED_OUT = "audit.signed_out"
@@ -132,6 +144,7 @@ LABELS = {
     EventKind.UNIT_STATUS_CORRECTED: _("status tap undone"),
     EventKind.STATION_CREATED: _("station added"),
     EventKind.STATION_UPDATED: _("station details changed"),
+    EventKind.STANDBY_POINT_SAVED: _("standby point saved"),
     EventKind.PLACE_SAVED: _("gazetteer place saved"),
     EventKind.DISTRICT_SAVED: _("district saved"),
     EventKind.USER_SAVED: _("user account saved"),
@@ -183,9 +196,16 @@ LABELS = {
     EventKind.CASUALTY_ALLOCATED: _("casualty given a destination"),
     EventKind.CASUALTY_TRANSPORTED: _("casualty on the way to hospital"),
     EventKind.CASUALTY_ARRIVED: _("casualty arrived at hospital"),
+    EventKind.CASUALTY_NOTICE: _("casualty's pre-arrival notice sent"),
     EventKind.ALARM_RAISED: _("alarm raised"),
     EventKind.ALARM_ACKNOWLEDGED: _("alarm acknowledged"),
     EventKind.ALARM_CLEARED: _("alarm cleared"),
+    EventKind.MOVE_UP_PROPOSED: _("move-up suggested"),
+    EventKind.MOVE_UP_ACCEPTED: _("move-up accepted"),
+    EventKind.MOVE_UP_DISMISSED: _("move-up dismissed"),
+    EventKind.MOVE_UP_SUPERSEDED: _("move-up superseded"),
+    EventKind.MOVE_UP_ARRIVED: _("arrived at the standby site"),
+    EventKind.MOVE_UP_CANCELLED: _("move-up cancelled"),
     EventKind.AUDIT_SIGNED_IN: _("signed in"),
     EventKind.AUDIT_SIGNED_OUT: _("signed out"),
     EventKind.AUDIT_SIGN_IN_FAILED: _("sign-in failed"),

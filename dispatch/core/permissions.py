@@ -56,6 +56,9 @@ WALLBOARD_READERS = (Role.WALLBOARD, Role.SUPERVISOR, Role.ADMIN)
 ROSTER_WRITERS = (Role.SUPERVISOR, Role.ADMIN)
 # Who approves a crew member's shift on a unit they are not rostered to.
 SHIFT_APPROVERS = (Role.SUPERVISOR,)
+# Who accepts or dismisses a move-up suggestion (dispatch.coverage.moveup); the control room
+# reads them; a relocating unit's own crew (crew_unit_id) reads its move and taps "arrived".
+MOVE_UP_DECIDERS = DISPATCHERS
 
 
 def has_role(user: Any, *roles: str) -> bool:
@@ -104,6 +107,10 @@ def is_control_room(user: Any) -> bool:
 
 def may_dispatch(user: Any) -> bool:
     return has_role(user, *DISPATCHERS)
+
+
+def may_decide_move_up(user: Any) -> bool:
+    return has_role(user, *MOVE_UP_DECIDERS)
 
 
 def may_call_back(user: Any) -> bool:
@@ -301,7 +308,7 @@ def visible_events(user: User) -> QuerySet[Event]:
             user=user, unit=OuterRef("unit"), started_at__lte=OuterRef("at")
         )
         own_shift_end = Q(kind=EventKind.SHIFT_ENDED, data__user=user.username)
-        return events.filter(Q(Exists(on_shift)) | own_shift_end)
+        return events.filter(Q(Exists(on_shift)) | own_shift_end | major_incident_events_for_crew(user))
     return events.none()
 
 
@@ -322,10 +329,33 @@ def is_event_visible(
     if is_station_screen(user):
         return payload["kind"] in STATION_EVENT_KINDS and payload["unit"] in station_units
     if is_crew(user):
-        return (crew_unit_id is not None and payload["unit"] == crew_unit_id) or is_own_shift_end(
-            user, payload
+        return (
+            (crew_unit_id is not None and payload["unit"] == crew_unit_id)
+            or is_own_shift_end(user, payload)
+            or names_crew_unit_on_major_incident(payload, crew_unit_id)
         )
     return False
+
+
+# A major incident's events (declared, situation report, casualties registered, allocated, carried)
+# name in data["units"] the units on the incident when written: their crews hear them, so the tablet
+# reads the incident's picture when it changed (dispatch.major.actions.units_on).
+MAJOR_EVENT_PREFIXES = ("major.", "casualty.")
+
+
+def names_crew_unit_on_major_incident(payload: dict[str, Any], crew_unit_id: int | None) -> bool:
+    if crew_unit_id is None or not payload["kind"].startswith(MAJOR_EVENT_PREFIXES):
+        return False
+    return crew_unit_id in ((payload.get("data") or {}).get("units") or [])
+
+
+def major_incident_events_for_crew(user: User) -> Q:
+    """names_crew_unit_on_major_incident for the log: those of the crew's unit since its shift began."""
+    shift = user.shifts.current().first()
+    if shift is None:
+        return Q(pk__in=[])
+    kinds = Q(kind__startswith=MAJOR_EVENT_PREFIXES[0]) | Q(kind__startswith=MAJOR_EVENT_PREFIXES[1])
+    return kinds & Q(data__units__contains=[shift.unit_id], at__gte=shift.started_at)
 
 
 def is_own_shift_end(user: User, payload: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from dispatch.core.permissions import (
 )
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Incident, Role, User
-from fleet.models import RoadNetwork, Unit, UnitStatus
+from fleet.models import FREE_STATUSES, RoadNetwork, Unit
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -132,9 +132,7 @@ def home(request: SignedInRequest) -> HttpResponse:
     if is_control_room(user):
         context["open_incidents"] = Incident.objects.open().count()
         context["available_units"] = Unit.objects.available().count()
-        context["busy_units"] = (
-            Unit.objects.in_service().exclude(status__in=[UnitStatus.AVAILABLE, UnitStatus.RETURNING]).count()
-        )
+        context["busy_units"] = Unit.objects.in_service().exclude(status__in=FREE_STATUSES).count()
     if user.role == Role.HOSPITAL:
         context["hospital"] = user.hospital
     if user.role == Role.CREW:

@@ -77,6 +77,7 @@ from dispatch.incidents.actions import (
     triage_incident,
 )
 from dispatch.models import Assignment, Call, CallStatus, Event, Incident, IncidentStatus, Place, Role, User
+from dispatch.reports import rollups
 from dispatch.units.actions import FREE_STATUSES, STATUS_CLOCKS, set_unit_status
 from fleet.models import CrewShift, Unit, UnitStatus
 from hospitals.models import Hospital
@@ -927,7 +928,10 @@ def make_history(
     if end <= start or not Unit.objects.exists():
         return HistoryResult(start=start, end=end)
     actions_from = end - timedelta(days=action_days) if action_days > 0 else None
-    return History(start, end, calls_per_hour, seed, progress, actions_from).run()
+    result = History(start, end, calls_per_hour, seed, progress, actions_from).run()
+    # The report's rollups of the closed days, as the rollup worker would build them.
+    rollups.build_range(timezone.localtime(start).date(), rollups.last_closed_day(now))
+    return result
 
 
 __all__ = [

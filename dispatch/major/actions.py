@@ -22,12 +22,16 @@ from django.utils.translation import gettext as _
 from dispatch.core.actions import ActionError, checked_text, reachable_scene
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
+from dispatch.crew.actions import checked_readings
 from dispatch.incidents.actions import dispatch_unit, refuse_unless_open
 from dispatch.models import (
+    NOTICE_VITALS,
     Assignment,
     Casualty,
+    CasualtyNotice,
     CasualtyStatus,
     Incident,
+    InjuryChip,
     MajorIncident,
     MajorLevel,
     MajorStatus,
@@ -57,7 +61,25 @@ ACCESS_ROUTE_MAX_POINTS = 200
 
 def summary(major: MajorIncident) -> dict[str, Any]:
     """What every event of the major incident carries about it."""
-    return {"major": major.pk, "level": major.level, "status": major.status}
+    return {
+        "major": major.pk,
+        "level": major.level,
+        "status": major.status,
+        "units": units_on(major.incident_id),
+    }
+
+
+def units_on(incident_id: int) -> list[int]:
+    """The units on the incident now (sent, not stood down or cleared): each event of the major
+    incident names them, so their crews' sockets hear of it (dispatch.core.permissions) and the
+    tablets read the picture again instead of polling it."""
+    return sorted(
+        set(
+            Assignment.objects.filter(
+                incident_id=incident_id, cancelled_at__isnull=True, cleared_at__isnull=True
+            ).values_list("unit_id", flat=True)
+        )
+    )
 
 
 @transaction.atomic
@@ -268,6 +290,7 @@ def casualty_data(casualty: Casualty) -> dict[str, Any]:
         "tag": casualty.tag,
         "status": casualty.status,
         "hospital": casualty.hospital_id,
+        "units": units_on(casualty.major.incident_id),
     }
 
 
@@ -279,8 +302,8 @@ def checked_tag(tag: str) -> str:
 
 def next_tag_number(major: MajorIncident) -> str:
     """The next free number, 001 upwards (the major-incident row is locked by the caller)."""
-    n = major.casualties.count() + 1
-    taken = set(major.casualties.values_list("tag_number", flat=True))
+    taken = set(major.casualties.values_list("tag_number", flat=True))  # one query: the count is its size
+    n = len(taken) + 1
     while f"{n:03d}" in taken:
         n += 1
     return f"{n:03d}"
@@ -503,3 +526,82 @@ def acknowledge_casualty(casualty: Casualty, *, actor: User) -> Casualty:
             data={**casualty_data(casualty), "acknowledged": True},
         )
     return casualty
+
+
+# ------------------------------------------------------------------------------ pre-arrival notices
+
+NOTICE_INJURIES_MAX = 500
+
+
+@transaction.atomic
+def send_casualty_notice(
+    casualty: Casualty,
+    assignment: Assignment,
+    *,
+    actor: User | None,
+    sex: str = "",
+    age_estimate: int | None = None,
+    injuries: str = "",
+    chips: Iterable[str] = (),
+    vitals: Mapping[str, int | float | None] | None = None,
+) -> CasualtyNotice:
+    """The crew carrying a casualty tells its destination ER what to expect (injuries, vital
+    signs, sex and approximate age). Sent again, it replaces the notice and counts a version, so
+    the ER sees the latest and that it changed. Only for a casualty in this ambulance with a
+    destination; the readings are checked against the same ranges as the single-patient notice's
+    (dispatch.crew.actions.checked_readings). A refusal writes nothing."""
+    casualty = locked_casualty(casualty)
+    if casualty.assignment_id != assignment.pk or assignment.cancelled_at is not None:
+        raise ActionError(
+            _("Casualty %(number)s is not in your ambulance.") % {"number": casualty.tag_number},
+            "not_in_ambulance",
+            403,
+        )
+    if casualty.hospital_id is None:
+        raise ActionError(
+            _("Casualty %(number)s has no destination hospital yet.") % {"number": casualty.tag_number},
+            "not_allocated",
+            409,
+        )
+    if sex not in ("", "M", "F"):
+        raise ActionError(_("Sex is M, F or blank."), "bad_sex")
+    if age_estimate is not None and (isinstance(age_estimate, bool) or not 0 <= age_estimate <= 120):
+        raise ActionError(_("Age must be from 0 to 120."), "bad_age")
+    text = checked_text(injuries, "injuries", NOTICE_INJURIES_MAX)
+    chosen = list(dict.fromkeys(chips))
+    if unknown := [c for c in chosen if c not in InjuryChip.values]:
+        raise ActionError(_("Unknown injury: %(chip)s.") % {"chip": str(unknown[0])[:40]}, "bad_chip")
+    given: dict[str, float | int | None] = {k: v for k, v in (vitals or {}).items() if v is not None}
+    if unknown_vitals := sorted(set(given) - set(NOTICE_VITALS)):
+        raise ActionError(
+            _("Unknown readings: %(names)s.") % {"names": ", ".join(unknown_vitals)[:100]}, "bad_field"
+        )
+    readings: dict[str, float | int] = checked_readings(given) if given else {}
+    if not (text or chosen or readings or sex or age_estimate is not None):
+        raise ActionError(_("Give the injuries, a vital sign, sex or age."), "empty_notice")
+    now = timezone.now()
+    if sex or age_estimate is not None:
+        casualty.sex = sex or casualty.sex
+        casualty.age_estimate = age_estimate if age_estimate is not None else casualty.age_estimate
+        casualty.save(update_fields=["sex", "age_estimate"])
+    notice = CasualtyNotice.objects.select_for_update().filter(casualty=casualty).first()
+    if notice is None:
+        notice = CasualtyNotice(casualty=casualty, first_sent_at=now, version=0)
+    notice.version += 1
+    notice.assignment = assignment
+    notice.sent_at = now
+    notice.sent_by = actor if actor is not None and actor.pk else None
+    notice.injuries = text
+    notice.chips = chosen
+    for name in NOTICE_VITALS:
+        setattr(notice, name, readings.get(name))
+    notice.save()
+    record_event(
+        EventKind.CASUALTY_NOTICE,
+        actor=actor,
+        incident=casualty.major.incident,
+        unit=assignment.unit,
+        hospital=casualty.hospital,
+        data={**casualty_data(casualty), "notice": notice.pk, "version": notice.version},
+    )
+    return notice

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -19,6 +20,7 @@ from pydantic import Field
 
 from dispatch.core.actions import ActionError, checked_point
 from dispatch.core.fields import LonLat
+from dispatch.core.idempotency import run_once
 from dispatch.core.openapi import errors
 from dispatch.core.permissions import (
     CONTROL_ROOM,
@@ -33,17 +35,21 @@ from dispatch.core.permissions import (
 from dispatch.core.signed_in import SignedInRequest
 from dispatch.major import actions
 from dispatch.major.reads import (
+    aboard,
     casualty_row,
     hospital_allocation,
     major_report,
     major_summary,
+    notice_row,
     picture,
     proposed_plan,
 )
 from dispatch.models import (
     Assignment,
     Casualty,
+    CasualtyNotice,
     Incident,
+    InjuryChip,
     MajorIncident,
     MajorStatus,
     Role,
@@ -201,14 +207,63 @@ class CasualtyTransportIn(Schema):
     casualties: list[int] = Field(min_length=1, max_length=10)
 
 
+class CasualtyNoticeVitalsOut(Schema):
+    heart_rate: int | None
+    systolic_bp: int | None
+    diastolic_bp: int | None
+    spo2: int | None
+    respiratory_rate: int | None
+    gcs: int | None
+
+
+class CasualtyNoticeOut(Schema):
+    version: int = Field(description="1 for the first send, one more for each re-send")
+    first_sent_at: datetime
+    sent_at: datetime
+    unit: str
+    injuries: str
+    chips: list[str] = Field(description=", ".join(InjuryChip.values))
+    vitals: CasualtyNoticeVitalsOut
+    abnormal: list[str] = Field(description="readings outside the adult normal range")
+
+
+class NoticedCasualtyOut(CasualtyOut):
+    notice: CasualtyNoticeOut | None
+    eta_s: int | None = Field(description="road time of the ambulance to the hospital, when known")
+    arrives_at: datetime | None
+
+
 class HospitalAllocationOut(Schema):
     id: int
     incident_number: str
     level: int
     status: str
     incident_type: str
-    casualties: list[CasualtyOut]
+    casualties: list[NoticedCasualtyOut]
     counts: dict[str, int]
+
+
+class CasualtyNoticeIn(Schema):
+    client_id: str = Field(
+        min_length=8, max_length=80, description="the tablet's id for this send: a retry adds nothing"
+    )
+    sex: str = Field("", max_length=1)
+    age_estimate: int | None = Field(None, ge=0, le=120)
+    injuries: str = Field("", max_length=500)
+    chips: list[InjuryChip] = Field(default_factory=list, max_length=10)
+    heart_rate: int | None = None
+    systolic_bp: int | None = None
+    diastolic_bp: int | None = None
+    spo2: int | None = None
+    respiratory_rate: int | None = None
+    gcs: int | None = None
+
+
+class CasualtyNoticeSentOut(Schema):
+    casualty: int
+    tag_number: str
+    hospital: int
+    notice: CasualtyNoticeOut
 
 
 class MajorReportOut(MajorOut):
@@ -285,6 +340,7 @@ def active_majors(request: SignedInRequest) -> list[dict[str, Any]]:
 class CrewMajorOut(Schema):
     assignment: int | None = Field(description="the crew's job on the incident, to load casualties into")
     major: MajorPictureOut | None = Field(description="None when the crew's job is not a major incident")
+    aboard: list[NoticedCasualtyOut] = Field(description="the casualties in this ambulance, with notices")
 
 
 @router.get(
@@ -302,8 +358,8 @@ def crew_major(request: SignedInRequest) -> dict[str, Any]:
         .first()
     )
     if job is None:
-        return {"assignment": None, "major": None}
-    return {"assignment": job.pk, "major": picture(job.incident.major)}
+        return {"assignment": None, "major": None, "aboard": []}
+    return {"assignment": job.pk, "major": picture(job.incident.major), "aboard": aboard(job)}
 
 
 @router.get(
@@ -530,6 +586,60 @@ def casualty_arrived(request: SignedInRequest, casualty_id: int) -> dict[str, An
     if casualty is None:
         raise ActionError(_("Casualty %(id)s not found.") % {"id": casualty_id}, "not_found", 404)
     return casualty_out(actions.casualty_arrived(casualty, actor=request.user))
+
+
+@router.post(
+    "/major/casualties/{casualty_id}/notice",
+    response={200: CasualtyNoticeSentOut, **errors(403, 409)},
+    summary="A crew: send (or send again) the pre-arrival notice of a casualty in its own ambulance",
+)
+def send_casualty_notice(
+    request: SignedInRequest, casualty_id: int, payload: CasualtyNoticeIn
+) -> JsonResponse:
+    """Only the crew of the ambulance carrying the casualty; to the casualty's destination. The
+    client_id is the send's idempotency key: a retry answers what the first send answered."""
+    require_role(request, Role.CREW)
+    user = request.user
+    vitals = {
+        name: getattr(payload, name)
+        for name in ("heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate", "gcs")
+    }
+
+    def apply() -> tuple[int, dict[str, Any]]:
+        casualty = Casualty.objects.select_related("major").filter(pk=casualty_id).first()
+        if casualty is None:
+            raise ActionError(_("Casualty %(id)s not found.") % {"id": casualty_id}, "not_found", 404)
+        job = crew_assignment_on(user, casualty.major.incident_id)
+        if job is None:  # the crew is not on this incident at all
+            raise ActionError(
+                _("Casualty %(number)s is not in your ambulance.") % {"number": casualty.tag_number},
+                "not_in_ambulance",
+                403,
+            )
+        notice = actions.send_casualty_notice(
+            casualty,
+            job,
+            actor=user,
+            sex=payload.sex,
+            age_estimate=payload.age_estimate,
+            injuries=payload.injuries,
+            chips=[c.value for c in payload.chips],
+            vitals=vitals,
+        )
+        fresh = CasualtyNotice.objects.select_related("assignment__unit", "casualty").get(pk=notice.pk)
+        body: dict[str, Any] = {
+            "casualty": fresh.casualty_id,
+            "tag_number": fresh.casualty.tag_number,
+            "hospital": fresh.casualty.hospital_id,
+            "notice": notice_row(fresh),
+        }
+        return 200, CasualtyNoticeSentOut.model_validate(body).model_dump(mode="json")
+
+    request_data = {"casualty": casualty_id, **payload.model_dump(mode="json", exclude={"client_id"})}
+    outcome = run_once(user, payload.client_id, "casualty.notice", request_data, apply)
+    response = JsonResponse(outcome.body, status=outcome.status, json_dumps_params={"ensure_ascii": False})
+    response["Idempotent-Replay"] = "true" if outcome.replayed else "false"
+    return response
 
 
 @router.get(

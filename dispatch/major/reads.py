@@ -20,12 +20,32 @@ from dispatch.major.distribution import (
     Plan,
     plan_distribution,
 )
-from dispatch.models import TAG_ORDER, Assignment, Casualty, CasualtyStatus, MajorIncident
+from dispatch.models import (
+    NOTICE_VITALS,
+    TAG_ORDER,
+    Assignment,
+    Casualty,
+    CasualtyNotice,
+    CasualtyStatus,
+    MajorIncident,
+)
 from dispatch.recommend.reads import recommend_hospitals
+from hospitals.eta import road_etas
 from hospitals.models import BedAvailability, BedCategory, DiversionCategory, Hospital
 
 # Road speed for a hospital no road search reached (no network loaded): straight line at this.
 STRAIGHT_LINE_MPS = 10.0
+
+# An adult casualty's reading outside these (inclusive) is marked on the ER board: the field
+# triage thresholds (SBP < 90, RR < 10 or > 29, GCS <= 13) and the usual alarm limits for the rest.
+NOTICE_NORMAL: dict[str, tuple[int, int]] = {
+    "heart_rate": (50, 120),
+    "systolic_bp": (90, 180),
+    "diastolic_bp": (40, 110),
+    "spo2": (94, 100),
+    "respiratory_rate": (10, 29),
+    "gcs": (14, 15),
+}
 
 
 def where(casualty: Casualty) -> str:
@@ -130,9 +150,65 @@ def picture(major: MajorIncident) -> dict[str, Any]:
     }
 
 
+def notice_row(notice: CasualtyNotice | None) -> dict[str, Any] | None:
+    """A casualty's pre-arrival notice as the ER board and the tablet show it, with the readings
+    outside NOTICE_NORMAL named in `abnormal`."""
+    if notice is None:
+        return None
+    vitals = {name: getattr(notice, name) for name in NOTICE_VITALS}
+    abnormal = [
+        name
+        for name, value in vitals.items()
+        if value is not None and not NOTICE_NORMAL[name][0] <= value <= NOTICE_NORMAL[name][1]
+    ]
+    return {
+        "version": notice.version,
+        "first_sent_at": notice.first_sent_at,
+        "sent_at": notice.sent_at,
+        "unit": notice.assignment.unit.call_sign,
+        "injuries": notice.injuries,
+        "chips": list(notice.chips),
+        "vitals": vitals,
+        "abnormal": abnormal,
+    }
+
+
+def noticed_row(c: Casualty) -> dict[str, Any]:
+    """A casualty's row with its notice (a casualty without one has no `notice` attribute)."""
+    notice = c.notice if hasattr(c, "notice") else None
+    return {**casualty_row(c), "notice": notice_row(notice), "eta_s": None, "arrives_at": None}
+
+
+def with_notices(casualties: QuerySet[Casualty]) -> QuerySet[Casualty]:
+    return casualties.select_related("notice__assignment__unit")
+
+
+def aboard(assignment: Assignment) -> list[dict[str, Any]]:
+    """The casualties in this ambulance, each with its notice: what the crew sends notices for."""
+    casualties = with_notices(
+        Casualty.objects.filter(assignment=assignment).select_related("hospital", "assignment__unit")
+    )
+    return [noticed_row(c) for c in casualties.order_by("pk")]
+
+
 def hospital_allocation(major: MajorIncident, hospital_id: int) -> dict[str, Any]:
-    """What one ER sees: the major incident's headline and the patients sent to it, nobody else's."""
-    rows = [casualty_row(c) for c in casualties_of(major).filter(hospital_id=hospital_id)]
+    """What one ER sees: the major incident's headline and the patients sent to it, nobody else's,
+    each with its pre-arrival notice and, on the way, the ambulance's road ETA."""
+    casualties = list(with_notices(casualties_of(major).filter(hospital_id=hospital_id)))
+    rows = [noticed_row(c) for c in casualties]
+    on_way = {
+        c.assignment.unit_id: c.assignment.unit
+        for c, row in zip(casualties, rows, strict=True)
+        if row["where"] == CasualtyStatus.TRANSPORTING and c.assignment is not None
+    }
+    if on_way:
+        hospital = Hospital.objects.get(pk=hospital_id)
+        etas = road_etas(hospital, list(on_way.values()))
+        for c, row in zip(casualties, rows, strict=True):
+            eta = etas.get(c.assignment.unit_id) if c.assignment is not None else None
+            if row["where"] == CasualtyStatus.TRANSPORTING and eta is not None and eta.seconds is not None:
+                row["eta_s"] = round(eta.seconds)
+                row["arrives_at"] = eta.arrives_at
     return {
         "id": major.pk,
         "incident_number": major.incident.number,

@@ -15,6 +15,8 @@ from dispatch.models.calls import (
     CallStatus,
     LocationLink,
 )
+from dispatch.models.casualty_notices import NOTICE_VITALS, CasualtyNotice, InjuryChip
+from dispatch.models.coverage import OPEN_MOVE_UP_STATES, MoveUp, MoveUpQuerySet, MoveUpState
 from dispatch.models.crew import (
     VITAL_RANGES,
     Message,
@@ -68,7 +70,14 @@ from dispatch.models.seats import (
 from dispatch.models.triage import CallerInstruction, TriageProtocol
 
 __all__ = [
+    "OPEN_MOVE_UP_STATES",
+    "MoveUp",
+    "MoveUpQuerySet",
+    "MoveUpState",
     "TAG_ORDER",
+    "NOTICE_VITALS",
+    "CasualtyNotice",
+    "InjuryChip",
     "Casualty",
     "CasualtyStatus",
     "MajorIncident",

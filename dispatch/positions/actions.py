@@ -17,17 +17,23 @@ client address (RATE_LIMITS_PER_MINUTE["tracker_unknown"]); a known key is never
 A fix costs two round trips and no transaction block: one query reads the unit and its previous
 fix, one statement writes the history row and moves the unit (atomic as a single statement).
 This is the busiest write in the system: a thousand units every five seconds (ops/bench/avl).
+Trackers' fixes are stored in batches (group commit, `store_tracker_fixes`): the same two round
+trips for all the fixes that arrived within a few tens of milliseconds, each request answered
+only after its batch's statement has committed (dispatch/positions/fast_path.py collects them).
 """
 
 import ipaddress
+import logging
 import math
-from dataclasses import dataclass, replace
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +41,8 @@ from dispatch.core.actions import ActionError, checked_point
 from dispatch.core.ratelimit import counter
 from dispatch.positions.batches import note_unit_moved
 from fleet.models import PositionSource, RejectedFix, Unit
+
+log = logging.getLogger(__name__)
 
 # No ambulance goes faster; a reported speed or a jump between fixes above this is a GPS fault.
 MAX_SPEED_KMH = 250.0
@@ -261,16 +269,6 @@ def unknown_tracker(credential: Credential, address: str) -> ActionError:
     return error
 
 
-def tracker_unit(credential: Credential, address: str) -> Unit:
-    """The unit a tracker's credential names; none is counted and refused (unknown_tracker)."""
-    unit = Unit.objects.filter(tracker_key=credential.usable_key).first() if credential.usable_key else None
-    if unit is None and credential.imei:
-        unit = Unit.objects.filter(tracker_id=credential.imei).first()
-    if unit is None:
-        raise unknown_tracker(credential, address)
-    return unit
-
-
 def tracker_device(unit_tracker_id: str | None, call_sign: str) -> str:
     """How refusals name a tracker in RejectedFix: its IMEI, never its key."""
     return unit_tracker_id or f"{PositionSource.TRACKER}:{call_sign}"
@@ -279,13 +277,12 @@ def tracker_device(unit_tracker_id: str | None, call_sign: str) -> str:
 def record_tracker_fix(
     credential: Credential, fix: Fix, *, address: str = "", received_at: datetime | None = None
 ) -> PositionResult:
-    """A tracker's fix, for the unit its credential names (unknown_tracker when none does)."""
-    where, values = credential.where()
-    target = find_target(where, values, fix.at)
-    if target is None:
-        raise unknown_tracker(credential, address)
-    device = tracker_device(target.tracker_id, target.call_sign)
-    return store(target, fix, PositionSource.TRACKER, device, received_at)
+    """A tracker's fix, for the unit its credential names (unknown_tracker when none does): a
+    batch of one (store_tracker_fixes)."""
+    (outcome,) = store_tracker_fixes([TrackerFix(credential, fix, received_at or timezone.now(), address)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def record_position(
@@ -368,3 +365,294 @@ def insert_and_move(values: dict) -> tuple[int, bool]:
         cursor.execute(STORE_SQL, values)
         report_id, moved = cursor.fetchone()
     return report_id, moved
+
+
+# -- trackers' fixes in batches (group commit) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackerFix:
+    """One tracker request waiting to be stored: who it says it is, and its fix, or why its fix
+    could not be read (still counted against its unit, when it names one)."""
+
+    credential: Credential
+    fix: Fix | ActionError
+    received_at: datetime
+    address: str = ""
+
+
+# What each request of a batch gets: its result, a refusal (ActionError), or the error that kept
+# it from being stored (a database error: answered 503 or 500, never "stored").
+Outcome = PositionResult | Exception
+
+# Every request's unit and that unit's previous fix at or before the request's fix time, in one
+# round trip for the whole batch (TARGET_SQL and TRACKER_WHERE, once per row of `req`).
+TARGETS_SQL = """
+    SELECT req.n, u.id, u.call_sign, u.tracker_id, p.id, p.at,
+           ST_X(p.position::geometry), ST_Y(p.position::geometry)
+    FROM (VALUES {rows}) AS req(n, key, imei, at)
+    JOIN LATERAL (
+        SELECT u.id, u.call_sign, u.tracker_id FROM fleet_unit u
+        WHERE u.tracker_key = req.key OR u.tracker_id = req.imei
+        ORDER BY u.tracker_key = req.key DESC LIMIT 1
+    ) u ON true
+    LEFT JOIN LATERAL (
+        SELECT r.id, r.at, r.position FROM fleet_positionreport r
+        WHERE r.unit_id = u.id AND r.at <= req.at ORDER BY r.at DESC LIMIT 1
+    ) p ON true
+"""
+TARGET_ROW = "(%s::int, %s::text, %s::text, %s::timestamptz)"
+
+
+def find_targets(items: list[TrackerFix]) -> dict[int, Target]:
+    """Each request's unit and previous fix, by the request's index (none: no such tracker)."""
+    rows: list[str] = []
+    values: list[Any] = []
+    for n, item in enumerate(items):
+        at = item.fix.at if isinstance(item.fix, Fix) else item.received_at
+        if timezone.is_aware(at):
+            at = at.astimezone(UTC)  # see find_target
+        rows.append(TARGET_ROW)
+        values += [n, item.credential.usable_key, item.credential.imei, at]
+    with connection.cursor() as cursor:
+        cursor.execute(TARGETS_SQL.format(rows=", ".join(rows)), values)
+        found = cursor.fetchall()
+    targets = {}
+    for n, unit_id, call_sign, tracker_id, report_id, last_at, lon, lat in found:
+        last = LastFix(report_id, last_at, lon, lat) if report_id else None
+        targets[n] = Target(unit_id, call_sign, last, tracker_id)
+    return targets
+
+
+@dataclass
+class Row:
+    """A history row of the batch, and the requests it answers (copies of one fix share it)."""
+
+    values: dict
+    requests: list[int]
+    report_id: int | None = None
+
+
+@dataclass
+class BatchPlan:
+    """What one batch writes: history rows, each unit's newest fix, refusals counted."""
+
+    rows: dict[tuple[int, datetime], Row] = field(default_factory=dict)
+    # (device, reason) -> [unit id, count, last message]
+    refused: dict[tuple[str, str], list] = field(default_factory=dict)
+    last_row: dict[int, Row] = field(default_factory=dict)  # per unit, the row planned last
+
+    def refuse(self, device: str, error: ActionError, unit_id: int | None) -> None:
+        counter = self.refused.setdefault((device[:64], error.code[:40]), [unit_id, 0, ""])
+        counter[0] = counter[0] or unit_id
+        counter[1] += 1
+        counter[2] = error.message[:300]
+
+    def previous(self, target: Target, at: datetime) -> LastFix | None:
+        """The newest fix of the unit at or before `at`: stored, or earlier in this batch (the
+        batch is planned in time order per unit, so that is the unit's last row planned)."""
+        last = target.last
+        row = self.last_row.get(target.unit_id)
+        if row is not None and row.values["at"] <= at and (last is None or row.values["at"] >= last.at):
+            return LastFix(0, row.values["at"], row.values["lon"], row.values["lat"])
+        return last
+
+    def add(self, key: tuple[int, datetime], row: Row) -> None:
+        self.rows[key] = row
+        self.last_row[key[0]] = row
+
+    def newest(self) -> dict[int, Row]:
+        """Per unit, the row that may move it: its newest fix in the batch."""
+        return dict(self.last_row)  # planned in time order per unit
+
+
+def plan_fix(plan: BatchPlan, n: int, item: TrackerFix, target: Target) -> None:
+    """Check one request's fix against its unit's previous one and add it to the plan (raises
+    ActionError for an impossible fix; the caller counts it)."""
+    if isinstance(item.fix, ActionError):
+        raise item.fix
+    fix = item.fix
+    if timezone.is_aware(fix.at):
+        fix = replace(fix, at=fix.at.astimezone(UTC))  # see find_target
+    point, speed, heading, accuracy = checked_fix(fix, item.received_at)
+    last = plan.previous(target, fix.at)
+    if last is None or last.at != fix.at or (last.lon, last.lat) != (point.x, point.y):
+        check_jump(last, point.x, point.y, fix.at)
+    key = (target.unit_id, fix.at)
+    if key in plan.rows:  # a copy of a fix earlier in this batch: the first one is stored
+        plan.rows[key].requests.append(n)
+        return
+    values = {"unit": target.unit_id, "at": fix.at, "received": item.received_at, "lon": point.x}
+    values.update(lat=point.y, speed=speed, heading=heading, accuracy=accuracy, source=PositionSource.TRACKER)
+    plan.add(key, Row(values, [n]))
+
+
+def store_tracker_fixes(items: list[TrackerFix]) -> list[Outcome]:
+    """Store a batch of trackers' fixes with the rules of `store`, in two round trips for the
+    whole batch: one query for every request's unit and previous fix, one statement that writes
+    every history row, moves each unit to its newest fix and counts the refusals. One outcome per
+    request, in order. A refused fix refuses that request only; a statement that fails on one
+    fix's data is tried again fix by fix, so only that fix fails; a database that cannot be
+    reached fails the batch (OperationalError), and nothing of it is acknowledged."""
+    if not items:
+        return []
+    targets = find_targets(items)
+    outcomes: list[Outcome | None] = [None] * len(items)
+    plan = BatchPlan()
+    order = sorted(targets, key=lambda n: (targets[n].unit_id, fix_time(items[n]), n))
+    for n in order:
+        target, item = targets[n], items[n]
+        try:
+            plan_fix(plan, n, item, target)
+        except ActionError as exc:
+            plan.refuse(tracker_device(target.tracker_id, target.call_sign), exc, target.unit_id)
+            outcomes[n] = exc
+        except Exception as exc:  # noqa: BLE001  (one fix's fault is that fix's answer)
+            log.exception("tracker fix not stored")
+            outcomes[n] = exc
+    if plan.rows or plan.refused:
+        try:
+            write_with_retry(plan, targets, outcomes)
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError:
+            if len(items) == 1:
+                raise
+            # One fix's data broke the statement: each fix alone, so only that one fails.
+            return [alone(item) for item in items]
+    for n, item in enumerate(items):
+        if n not in targets:
+            try:
+                outcomes[n] = unknown_tracker(item.credential, item.address)
+            except Exception as exc:  # noqa: BLE001
+                outcomes[n] = exc
+    return [outcome if outcome is not None else RuntimeError("no outcome") for outcome in outcomes]
+
+
+def alone(item: TrackerFix) -> Outcome:
+    try:
+        return store_tracker_fixes([item])[0]
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+def fix_time(item: TrackerFix) -> datetime:
+    return item.fix.at.astimezone(UTC) if isinstance(item.fix, Fix) else item.received_at
+
+
+# A statement that a concurrent batch deadlocked (two batches touching one unit in another
+# order, as two copies of a fix through two app nodes can): tried again, at most this often.
+DEADLOCK_RETRIES = 2
+
+
+def write_with_retry(plan: BatchPlan, targets: dict[int, Target], outcomes: list) -> None:
+    attempt = 0
+    while True:
+        try:
+            moved = write_batch(plan)
+            break
+        except OperationalError as exc:
+            if attempt == DEADLOCK_RETRIES or connection.in_atomic_block or not rolled_back(exc.__cause__):
+                raise
+            attempt += 1
+    newest = plan.newest()
+    for unit_id, row in newest.items():
+        if unit_id in moved:
+            target = targets[row.requests[0]]
+            values = row.values
+            state = {"id": unit_id, "call_sign": target.call_sign, "lon": values["lon"], "lat": values["lat"]}
+            state.update(position_at=values["at"], speed_kmh=values["speed"], heading=values["heading"])
+            transaction.on_commit(partial(note_unit_moved, state))
+    for row in plan.rows.values():
+        unit_id = row.values["unit"]
+        first, *copies = row.requests
+        assert row.report_id is not None
+        outcomes[first] = PositionResult(unit_id, row.report_id, unit_id in moved and newest[unit_id] is row)
+        for n in copies:
+            outcomes[n] = PositionResult(unit_id, row.report_id, False)
+
+
+def rolled_back(cause: BaseException | None) -> bool:
+    """A deadlock or serialization failure: the statement was rolled back and may be run again."""
+    import psycopg.errors
+
+    return isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure)
+
+
+REPORT_ROW = "(%s::int, %s::timestamptz, %s::timestamptz" + ", %s::float8" * 5 + ", %s::text)"
+UNIT_ROW = "(%s::int, %s::timestamptz, %s::float8, %s::float8, %s::float8, %s::float8)"
+REFUSED_ROW = "(%s::text, %s::text, %s::int, %s::int, %s::text)"
+# The history rows in (unit, time) order, so two batches meeting on one fix wait for each other
+# instead of deadlocking; a copy of a fix already stored keeps the first, but is still written, so
+# its answer too waits for the synchronous standby (see STORE_SQL and `repeated`).
+BATCH_REPORTS = """report AS (
+    INSERT INTO fleet_positionreport
+        (unit_id, at, received_at, position, speed_kmh, heading, accuracy_m, source)
+    SELECT v.unit, v.at, v.received, ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326)::geography,
+           v.speed, v.heading, v.accuracy, v.source
+    FROM (VALUES {rows}) AS v(unit, at, received, lon, lat, speed, heading, accuracy, source)
+    ORDER BY v.unit, v.at
+    ON CONFLICT (unit_id, at) DO UPDATE SET received_at = fleet_positionreport.received_at
+    RETURNING id, unit_id, at
+)"""
+# Each unit to its newest fix of the batch, only when that is newer than its stored one.
+BATCH_UNITS = """moved AS (
+    UPDATE fleet_unit u
+    SET position = ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326)::geography,
+        position_at = v.at, speed_kmh = v.speed, heading = v.heading
+    FROM (VALUES {rows}) AS v(unit, at, lon, lat, speed, heading)
+    WHERE u.id = v.unit AND (u.position_at IS NULL OR u.position_at < v.at)
+    RETURNING u.id
+)"""
+# RejectedFixQuerySet.count_one for many at once: each (device, reason) once, with its count.
+BATCH_REFUSED = """refused AS (
+    INSERT INTO fleet_rejectedfix (device, reason, unit_id, count, first_at, last_at, last_message)
+    SELECT v.device, v.reason, v.unit, v.count, now(), now(), v.message
+    FROM (VALUES {rows}) AS v(device, reason, unit, count, message)
+    ORDER BY v.device, v.reason
+    ON CONFLICT (device, reason) DO UPDATE SET count = fleet_rejectedfix.count + EXCLUDED.count,
+        last_at = EXCLUDED.last_at, last_message = EXCLUDED.last_message,
+        unit_id = coalesce(EXCLUDED.unit_id, fleet_rejectedfix.unit_id)
+    RETURNING id
+)"""
+
+
+def write_batch(plan: BatchPlan) -> set[int]:
+    """The whole batch in one statement (atomic without a transaction block, one round trip):
+    the history rows, the units moved, the refusals counted. Fills in each row's report id and
+    returns the ids of the units moved."""
+    parts, selects, values = [], [], []
+    if plan.rows:
+        rows = sorted(plan.rows.values(), key=lambda row: (row.values["unit"], row.values["at"]))
+        parts.append(BATCH_REPORTS.format(rows=", ".join([REPORT_ROW] * len(rows))))
+        for row in rows:
+            v = row.values
+            values += [v["unit"], v["at"], v["received"], v["lon"], v["lat"]]
+            values += [v["speed"], v["heading"], v["accuracy"], v["source"]]
+        newest = sorted(plan.newest().values(), key=lambda row: row.values["unit"])
+        parts.append(BATCH_UNITS.format(rows=", ".join([UNIT_ROW] * len(newest))))
+        for row in newest:
+            v = row.values
+            values += [v["unit"], v["at"], v["lon"], v["lat"], v["speed"], v["heading"]]
+        selects += [
+            "SELECT 'report', id, unit_id, at FROM report",
+            "SELECT 'moved', id, id, NULL::timestamptz FROM moved",
+        ]
+    if plan.refused:
+        parts.append(BATCH_REFUSED.format(rows=", ".join([REFUSED_ROW] * len(plan.refused))))
+        for (device, reason), (unit_id, count, message) in sorted(plan.refused.items()):
+            values += [device, reason, unit_id, count, message]
+        selects.append("SELECT 'refused', id, NULL::int, NULL::timestamptz FROM refused")
+    sql = "WITH " + ",\n".join(parts) + "\n" + "\nUNION ALL ".join(selects)
+    moved: set[int] = set()
+    # Inside a transaction (a caller's atomic block), a savepoint: a failed statement must not
+    # spoil the caller's transaction before the fix-by-fix retry.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        results = cursor.fetchall()
+    for kind, row_id, unit_id, at in results:
+        if kind == "report":
+            plan.rows[(unit_id, at)].report_id = row_id
+        elif kind == "moved":
+            moved.add(unit_id)
+    return moved

@@ -49,12 +49,11 @@ from dispatch.core.signed_in import SignedInRequest
 from dispatch.models import Role
 from dispatch.positions.actions import (
     Fix,
-    count_rejected_fix,
+    PositionResult,
+    TrackerFix,
     record_position,
-    record_tracker_fix,
+    store_tracker_fixes,
     tracker_credential,
-    tracker_device,
-    tracker_unit,
 )
 from fleet.models import PositionSource, Unit
 
@@ -207,7 +206,29 @@ def osmand_answer(
     address: str = "",
 ) -> tuple[int, dict]:
     """The whole OsmAnd exchange, whoever serves the HTTP: (status, JSON body). `key` is the
-    server URL's last segment (/api/osmand/<key>), `address` the client's (ratelimit.client_address)."""
+    server URL's last segment (/api/osmand/<key>), `address` the client's (ratelimit.client_address).
+    The fix is stored as a batch of one; under daphne the fast path reads requests with
+    osmand_read and stores them in batches (fast_path.py)."""
+    read = osmand_read(query, content_type, body, form, key=key, address=address)
+    if isinstance(read, tuple):
+        return read
+    (outcome,) = store_tracker_fixes([read])
+    if isinstance(outcome, Exception) and not isinstance(outcome, ActionError):
+        raise outcome
+    return tracker_answer(outcome)
+
+
+def osmand_read(
+    query: QueryDict,
+    content_type: str,
+    body: bytes,
+    form: QueryDict | None = None,
+    *,
+    key: str = "",
+    address: str = "",
+) -> TrackerFix | tuple[int, dict]:
+    """A request read without the database: the fix to store (or why it could not be read, to be
+    counted against its unit), or an answer at once."""
     received_at = timezone.now()
     field = osmand_nul(query, content_type, body, form)
     if field is not None:
@@ -215,20 +236,18 @@ def osmand_answer(
     device, read_fix = osmand_request(query, content_type, body, form)
     credential = tracker_credential(device, address, key)
     try:
-        fix = read_fix()
+        fix: Fix | ActionError = read_fix()
     except ActionError as exc:
-        try:
-            unit = tracker_unit(credential, address)  # an unknown tracker's garbage gets the same 404
-        except ActionError as unknown:
-            return unknown.status, json_body(unknown)
-        count_rejected_fix(tracker_device(unit.tracker_id, unit.call_sign), exc, unit.pk)
-        return 200, refused(exc)
-    try:
-        result = record_tracker_fix(credential, fix, address=address, received_at=received_at)
-    except ActionError as exc:
-        # An impossible fix: 200, or the device resends it forever; no such tracker: 4xx.
-        return (200, refused(exc)) if exc.status == 422 else (exc.status, json_body(exc))
-    return 200, {"stored": True, "moved": result.moved, "code": "", "error": ""}
+        fix = exc  # an unknown tracker's garbage still gets the unknown tracker's 404
+    return TrackerFix(credential, fix, received_at, address)
+
+
+def tracker_answer(outcome: PositionResult | ActionError) -> tuple[int, dict]:
+    """What a tracker hears: an impossible fix 200 (or the device resends it forever), no such
+    tracker 4xx."""
+    if isinstance(outcome, PositionResult):
+        return 200, {"stored": True, "moved": outcome.moved, "code": "", "error": ""}
+    return (200, refused(outcome)) if outcome.status == 422 else (outcome.status, json_body(outcome))
 
 
 def retry_after(status: int) -> dict[str, str]:

@@ -35,6 +35,15 @@ How units are ranked, first rule first:
    The winner is taken, and the rule applied again to the units left, so a unit is passed over
    only by one within a minute of it. Without a road network the units are ranked by straight
    line and none of this applies.
+4. Coverage, for the first place only and for priority II to IV only (never priority I, nor an
+   incident not triaged yet): among the units free now with a confirmed position whose ETA is
+   within dispatch.coverage.policy.margin_for(priority) of the fastest (1 min for II, 3 for III
+   and IV), the one whose departure leaves the least expected demand uncovered within the
+   coverage target (dispatch/coverage/live.py) goes first, if that is less than what sending
+   rule 3's first unit would leave; its row says which district it keeps covered ("keeps 北区
+   covered"). A unit more than the margin faster is never passed over. The console's list and
+   the ranking the dispatch action re-runs for the override's cost (Assignment.top_pick_eta_s)
+   are the same function on the same state, so they agree.
 
 A transporting unit is expected free after its remaining road time to its destination plus a
 typical handover (HANDOVER_S), and its ETA to a new scene is counted from that hospital.
@@ -66,6 +75,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from dispatch.coverage import live as coverage
+from dispatch.coverage import policy as coverage_policy
 from dispatch.models import Assignment
 from fleet.models import CrewShift, Unit, UnitStatus
 from fleet.roads.readers import haversine_m
@@ -94,11 +105,12 @@ NO_RESUS_PENALTY_S = 10 * 60
 CANDIDATE_STATUSES = [
     UnitStatus.AVAILABLE,
     UnitStatus.RETURNING,
+    UnitStatus.RELOCATING,
     UnitStatus.TRANSPORTING,
     UnitStatus.AT_HOSPITAL,
     UnitStatus.OUT_OF_SERVICE,
 ]
-FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.RELOCATING)
 # Where each unit stands in the ranking before its ETA is looked at (module docstring, rule 1).
 CAN_GO, NO_CREW, OUT_OF_SERVICE = 0, 1, 2
 # How much more than the least a kind of unit carries: BLS, then ALS, then the specialised ones.
@@ -378,6 +390,7 @@ def recommend_units(
     if by_road:
         spare_capable = priority is not None and priority != 1
         candidates = settle_near_equal(candidates, spare_capable, limit)
+        candidates = keep_covered(candidates, priority)
     problems = unit_problems(candidates, capability, router is not None, scene_off_road_m)
     shown = shown_units(candidates, limit, by_road)
     return UnitRecommendation(
@@ -616,6 +629,65 @@ def passed_over_words(criterion: int, by: _Candidate) -> Words:
     )
 
 
+def keep_covered(ranked: list[_Candidate], priority: int | None) -> list[_Candidate]:
+    """Rule 4 of the module docstring on the settled ranking: the near-equal unit whose departure
+    leaves the least demand uncovered goes first, with its reason. Unchanged when the margin is
+    0 (priority I, not triaged), when rule 3's first unit is not free now with a confirmed
+    position, or when no other unit leaves less uncovered."""
+    margin = coverage_policy.margin_for(priority) if priority is not None else 0.0
+    if margin <= 0 or not ranked:
+        return ranked
+    first = ranked[0]
+
+    def alike(c: _Candidate) -> bool:
+        return c.tier == CAN_GO and c.eta_s is not None and c.has_capability == first.has_capability
+
+    if not alike(first) or not first.dispatchable or first.stale:
+        return ranked
+    group = list(itertools.takewhile(alike, ranked))
+    fastest = min(c.eta_s for c in group if c.eta_s is not None)
+    near = [
+        c
+        for c in group
+        if c.dispatchable and not c.stale and c.eta_s is not None and c.eta_s <= fastest + margin
+    ]
+    if len(near) < 2:
+        return ranked
+    snap = coverage.snapshot()
+    loss = snap.uncovered_without([c.id for c in near])
+    if first.id not in loss:
+        return ranked
+    near = [c for c in near if c.id in loss]
+    best = min(near, key=lambda c: (loss[c.id], c.eta_s or 0.0, c.call_sign))
+    if best is first or loss[best.id] >= loss[first.id] - coverage_policy.TIE_S:
+        return ranked
+    districts = snap.districts_losing(first.id)
+    best.near_equal = [kept_covered_words(districts)]
+    first.near_equal.append(left_uncovered_words(districts, best))
+    return [best, *(c for c in ranked if c is not best)]
+
+
+def kept_covered_words(districts: list[str]) -> Words:
+    """Why a unit goes before a faster near-equal one: the district the other would leave."""
+    if districts and districts[0]:
+        return Words(f"车程相近，保持{districts[0]}覆盖", f"similar ETA: keeps {districts[0]} covered")
+    return Words("车程相近，出车后覆盖缺口更小", "similar ETA: leaves less of the city uncovered")
+
+
+def left_uncovered_words(districts: list[str], by: _Candidate) -> Words:
+    """Why a faster unit goes after `by`: what its departure would leave uncovered."""
+    if districts and districts[0]:
+        d = districts[0]
+        return Words(
+            f"车程相近，派出将使{d}失去覆盖，先派 {by.call_sign}",
+            f"similar ETA: sending it leaves {d} uncovered; {by.call_sign} goes first",
+        )
+    return Words(
+        f"车程相近，先派 {by.call_sign} 以保持覆盖",
+        f"similar ETA: {by.call_sign} goes first to keep coverage",
+    )
+
+
 def unit_option(
     c: _Candidate, capability: str | None, rank: int, ranked: list[_Candidate], now: datetime
 ) -> UnitOption:
@@ -676,6 +748,8 @@ def unit_reasons(
         reasons.append(free_reason(c))
     elif c.status == UnitStatus.RETURNING:
         reasons.append(Words("返程中", "returning"))
+    elif c.status == UnitStatus.RELOCATING:
+        reasons.append(Words("调往待命点途中", "relocating"))
     if c.position_age_s is not None:
         reasons.append(position_reason(c.position_age_s))
     if c.tier == CAN_GO and c.stale and c.eta_s is not None:

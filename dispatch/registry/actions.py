@@ -31,7 +31,7 @@ from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import record_event
 from dispatch.core.search_keys import search_keys
 from dispatch.models import District, Place, PlaceKind, Role, User
-from fleet.models import KIND_CAPABILITIES, Station, Unit, UnitCapability, UnitKind
+from fleet.models import KIND_CAPABILITIES, StandbyPoint, Station, Unit, UnitCapability, UnitKind
 from hospitals.endpoints import https_only
 from hospitals.models import Capability, Hospital
 
@@ -316,6 +316,35 @@ def create_station(
         code, name=name, location=location, name_en=name_en, district=district, address=address
     )
     return station
+
+
+MAX_STANDBY_CAPACITY = 20
+
+
+@transaction.atomic
+def put_standby_point(
+    code: str,
+    *,
+    name: str,
+    location: Point,
+    name_en: str = "",
+    district: str = "",
+    address: str = "",
+    capacity: int = 1,
+    active: bool = True,
+    actor: User | None = None,
+) -> Saved[StandbyPoint]:
+    """Create or update the standby point with this code (move-ups send units to it)."""
+    code = key_text(code, "code", _("Standby point code"), 20)
+    values = station_values(name=name, location=location, name_en=name_en, district=district, address=address)
+    if type(capacity) is not int or not 1 <= capacity <= MAX_STANDBY_CAPACITY:
+        message = _("Capacity is a whole number of units from 1 to %(max)d.") % {"max": MAX_STANDBY_CAPACITY}
+        raise FieldError("capacity", message)
+    saved = upsert(StandbyPoint, {"code": code}, {**values, "capacity": capacity, "active": bool(active)})
+    if saved.outcome != UNCHANGED:
+        data = {"id": saved.obj.pk, "code": code, "name": saved.obj.name, "changed": saved.changed}
+        announce(EventKind.STANDBY_POINT_SAVED, actor=actor, data=data)
+    return saved
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,19 @@ class FileFormat:
 STATIONS = FileFormat(
     "stations.csv", ("code", "name", "lon", "lat"), ("name_en", "district", "address"), ("code",)
 )
+# Where move-ups may send a unit besides the stations (dispatch.coverage.moveup).
+STANDBY_POINTS = FileFormat(
+    "standby_points.csv",
+    ("code", "name", "lon", "lat"),
+    ("name_en", "district", "address", "capacity", "active"),
+    ("code",),
+)
+STANDBY_POINTS_GEOJSON = FileFormat(
+    "standby_points.geojson",
+    ("code", "name", "geometry"),
+    ("name_en", "district", "address", "capacity", "active"),
+    ("code",),
+)
 HOSPITALS = FileFormat(
     "hospitals.csv",
     ("code", "name", "lon", "lat"),
@@ -67,7 +80,18 @@ USERS = FileFormat(
     ("full_name", "station", "hospital", "phone", "active", "password"),
     ("username",),
 )
-FORMATS = (STATIONS, HOSPITALS, UNITS, DISTRICTS, PLACES, ADDRESSES, PLACES_GEOJSON, USERS)
+FORMATS = (
+    STATIONS,
+    STANDBY_POINTS,
+    STANDBY_POINTS_GEOJSON,
+    HOSPITALS,
+    UNITS,
+    DISTRICTS,
+    PLACES,
+    ADDRESSES,
+    PLACES_GEOJSON,
+    USERS,
+)
 BY_NAME = {f.name: f for f in FORMATS}
 
 LIST_SEPARATORS = re.compile(r"[;,|；，、\s]+")

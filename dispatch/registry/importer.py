@@ -32,6 +32,7 @@ from dispatch.registry.actions import (
     put_district,
     put_hospital,
     put_place,
+    put_standby_point,
     put_station,
     put_unit,
     put_user,
@@ -44,6 +45,8 @@ from dispatch.registry.formats import (
     HOSPITALS,
     PLACES,
     PLACES_GEOJSON,
+    STANDBY_POINTS,
+    STANDBY_POINTS_GEOJSON,
     STATIONS,
     UNITS,
     USERS,
@@ -52,7 +55,7 @@ from dispatch.registry.formats import (
     Problem,
     Table,
 )
-from fleet.models import Station, Unit
+from fleet.models import StandbyPoint, Station, Unit
 from hospitals.models import Hospital
 
 # (file, rows done, rows in all): called as rows are saved, for a progress bar.
@@ -278,6 +281,25 @@ class Importer:
             )
         return found
 
+    def save_standby_point(self, cells: Cells) -> Saved[Any] | None:
+        location = self.point(cells)
+        capacity = standby_capacity(cells)
+        active = cells.flag("active", True)
+        if location is None or capacity is None or not cells.ok:
+            return None
+        t = cells.text
+        return put_standby_point(
+            t("code"),
+            name=t("name"),
+            location=location,
+            name_en=t("name_en"),
+            district=t("district"),
+            address=t("address"),
+            capacity=capacity,
+            active=active,
+            actor=self.actor,
+        )
+
     def save(self, cells: Cells) -> Saved[Any] | None:
         t, actor = cells.text, self.actor
         if self.fmt is STATIONS:
@@ -293,6 +315,8 @@ class Importer:
                 address=t("address"),
                 actor=actor,
             )
+        if self.fmt in (STANDBY_POINTS, STANDBY_POINTS_GEOJSON):
+            return self.save_standby_point(cells)
         if self.fmt is HOSPITALS:
             location = self.point(cells)
             has_board = cells.flag("has_board", True)
@@ -367,6 +391,17 @@ class Importer:
         raise AssertionError(self.fmt)
 
 
+def standby_capacity(cells: Cells) -> int | None:
+    """A standby point's capacity cell: empty is 1; a whole number, else a problem."""
+    raw = cells.text("capacity").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or not raw.isascii():
+        cells.problem("capacity", _("%(value)r is not a whole number.") % {"value": raw[:40]})
+        return None
+    return int(raw)
+
+
 def kind_default(kind: str) -> list[str] | None:
     from fleet.models import KIND_CAPABILITIES
 
@@ -391,6 +426,20 @@ def export_files() -> dict[str, bytes]:
             "address": s.address,
         }
         for s in Station.objects.order_by("code")
+    ]
+    standby_points = [
+        {
+            "code": s.code,
+            "name": s.name,
+            "lon": c(s.location.x),
+            "lat": c(s.location.y),
+            "name_en": s.name_en,
+            "district": s.district,
+            "address": s.address,
+            "capacity": str(s.capacity),
+            "active": f(s.active),
+        }
+        for s in StandbyPoint.objects.order_by("code")
     ]
     hospitals = [
         {
@@ -457,6 +506,7 @@ def export_files() -> dict[str, bytes]:
     ]
     return {
         STATIONS.name: formats.csv_bytes(STATIONS, stations),
+        STANDBY_POINTS.name: formats.csv_bytes(STANDBY_POINTS, standby_points),
         HOSPITALS.name: formats.csv_bytes(HOSPITALS, hospitals),
         UNITS.name: formats.csv_bytes(UNITS, units),
         DISTRICTS.name: formats.geojson_bytes(districts),

@@ -11,10 +11,13 @@ from daily figures: a month's or a year's percentile sorts all of its incidents.
 import json
 import math
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
+from dispatch.reports import rollups
 from dispatch.reports.calls import answering
 from dispatch.reports.filters import ReportError, ReportFilter
 from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets, unmeasurable_mask
@@ -65,32 +68,75 @@ def interval_figures(
     }
 
 
-def summary(f: ReportFilter) -> dict:
+def summary(f: ReportFilter, raw: bool = False) -> dict:
     """Every interval: count, mean, median, exact 90th percentile and compliance.
 
-    One query. A big period is split into a few parts of UNION ALL, a share of the intervals
-    each, because an ordered-set aggregate (percentile_disc) cannot be split across
-    PostgreSQL's parallel workers but whole parts can: Parallel Append runs one per worker,
-    all in the query's one snapshot.
+    The closed days come from the rollups (dispatch.reports.rollups, value counts per
+    interval, day and priority) unless `raw`. From the rows: one query. A big period is
+    split into a few parts of UNION ALL, a share of the intervals each, because an ordered-set
+    aggregate (percentile_disc) cannot be split across PostgreSQL's parallel workers but whole
+    parts can: Parallel Append runs one per worker, all in the query's one snapshot.
     """
     goals = targets()
-    sql, params, groups = summary_query(f, goals)
-    rows = sorted(fetch(sql, params, workers=len(groups), index_only=f.index_only()))
-    where, where_params = f.where()
-    bits = problem_bits(where, where_params)
-    figures = []
-    for group, (_part, _total, values) in zip(groups, rows, strict=True):
-        figures += unpack(group, goals, values, bits)
+    served = served_intervals(f, raw)
+    if served:
+        incidents, bits, figures = summary_rollups(f, served, goals)
+    else:
+        sql, params, groups = summary_query(f, goals)
+        rows = sorted(fetch(sql, params, workers=len(groups), index_only=f.index_only()))
+        incidents = rows[0][1]
+        where, where_params = f.where()
+        bits = problem_bits(where, where_params)
+        figures = []
+        for group, (_part, _total, values) in zip(groups, rows, strict=True):
+            figures += unpack(group, goals, values, bits)
     calls = answering(f)
     # Answering is measured from the calls (dispatch.reports.calls), not from the incidents: a
     # caller who hung up unanswered has no incident, and one opened without a call has no ring.
     figures = [calls["interval"] if figure["key"] == "answer" else figure for figure in figures]
     return {
-        "incidents": rows[0][1],
+        "incidents": incidents,
         "with_problems": sum(bits.values()),
         "intervals": figures,
         "calls": calls["calls"],
     }
+
+
+def served_intervals(f: ReportFilter, raw: bool) -> list[date]:
+    """The closed days whose intervals are read from the rollups (none when `raw`)."""
+    if raw or not rollups.serves(f):
+        return []
+    return rollups.served_days(f, measure=rollups.PROBLEMS)
+
+
+def summary_rollups(f: ReportFilter, served: list[date], goals: dict) -> tuple[int, dict[int, int], list]:
+    """The summary's incidents, problem bits and intervals from the rollups' value counts.
+    Answering's counts are not read: summary takes that row from the calls."""
+    merged = rollups.read_grouped(
+        f,
+        "intervals",
+        served,
+        (*(rollups.interval_measure(iv) for iv in INTERVALS if iv.key != "answer"), rollups.PROBLEMS),
+        ("measure", f"CASE WHEN measure = {rollups.PROBLEMS} THEN k1 END"),
+    )
+    problems = {k1: counts.nulls for (measure, k1), counts in merged.items() if measure == rollups.PROBLEMS}
+    bits = {value: n for value, n in problems.items() if value}
+    figures = []
+    for interval in INTERVALS:
+        counts = merged.get((rollups.interval_measure(interval), None), rollups.NOTHING)
+        mine = goals.get(interval.key, ())
+        measured = counts.measured
+        values = [
+            measured,
+            float(Fraction(counts.total(), measured)) if measured else None,
+            counts.percentile(0.5),
+            counts.percentile(0.9),
+            None,
+            *(counts.within(goal.within_s * 1000) for goal in mine),
+        ]
+        unmeasured = with_bits(bits, unmeasurable_mask(interval))
+        figures.append(interval_figures(interval, mine, values, impossible(bits, interval), unmeasured))
+    return sum(problems.values()), bits, figures
 
 
 def summary_query(f: ReportFilter, goals: dict) -> tuple[str, list, list[list[Interval]]]:
@@ -173,12 +219,16 @@ def charted(f: ReportFilter, interval: Interval) -> tuple[str, list, bool]:
     return where, params, f.index_only()
 
 
-def trend(f: ReportFilter, key: str, bucket: str) -> list[dict]:
+def trend(f: ReportFilter, key: str, bucket: str, raw: bool = False) -> list[dict]:
     """Per local day (every day of the period, empty ones too) or per hour of day: count,
-    median, 90th percentile and compliance with the interval's first target."""
+    median, 90th percentile and compliance with the interval's first target. The closed days
+    come from the rollups unless `raw`."""
     interval = interval_or_error(key)
     if bucket not in ("day", "hour"):
         raise ReportError("Bucket must be day or hour.")
+    served = served_intervals(f, raw or (bucket == "hour" and key != rollups.HOURLY_INTERVAL))
+    if served:
+        return trend_rollups(f, interval, bucket, served)
     where, params, index_only = charted(f, interval)
     expr = (
         "(i.created_at AT TIME ZONE %s)::date"
@@ -195,6 +245,28 @@ def trend(f: ReportFilter, key: str, bucket: str) -> list[dict]:
         index_only=index_only,
     )
     found = {row[0]: row for row in rows}
+    return [bucket_figures(b, found.get(b)) for b in buckets(f, bucket)]
+
+
+def trend_rollups(f: ReportFilter, interval: Interval, bucket: str, served: list[date]) -> list[dict]:
+    """trend's buckets from the rollups' value counts (the day is the rollup's; by hour, the
+    HOURLY measure's k1)."""
+    target = first_target_ms(interval.key)
+    if bucket == "day":
+        merged = rollups.read_grouped(f, "intervals", served, (rollups.interval_measure(interval),), ("day",))
+    else:
+        merged = rollups.read_grouped(f, "intervals", served, (rollups.HOURLY,), ("k1",))
+    found: dict = {}
+    for (b,), counts in merged.items():
+        median, p90 = counts.percentile(0.5), counts.percentile(0.9)
+        found[b] = (
+            b,
+            counts.rows,
+            counts.measured,
+            None if median is None or p90 is None else [int(median), int(p90)],
+            counts.within(target) if target else None,
+            counts.unmeasured,
+        )
     return [bucket_figures(b, found.get(b)) for b in buckets(f, bucket)]
 
 
@@ -249,19 +321,23 @@ def nice_step(raw: float) -> float:
     return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
 
 
-def distribution(f: ReportFilter, key: str, bins: int = 30) -> dict:
+def distribution(f: ReportFilter, key: str, bins: int = 30, raw: bool = False) -> dict:
     """A histogram of one interval, wide enough for its targets and 95% of the incidents;
     the last bin holds everything beyond. One pass: exact counts per tenth of a second
-    (a hash aggregate, no sort), binned here."""
+    (a hash aggregate, no sort), binned here; the closed days' from the rollups unless `raw`."""
     interval = interval_or_error(key)
-    where, params, index_only = charted(f, interval)
-    c = interval.column
-    tenths = fetch(
-        f"SELECT {c} / 100 AS t, count(*) FROM dispatch_incident i "
-        f"WHERE {where} AND {c} IS NOT NULL GROUP BY t",
-        params,
-        index_only=index_only,
-    )
+    served = served_intervals(f, raw)
+    if served:
+        tenths = tenths_rollups(f, interval, served)
+    else:
+        where, params, index_only = charted(f, interval)
+        c = interval.column
+        tenths = fetch(
+            f"SELECT {c} / 100 AS t, count(*) FROM dispatch_incident i "
+            f"WHERE {where} AND {c} IS NOT NULL GROUP BY t",
+            params,
+            index_only=index_only,
+        )
     goals = targets().get(key, ())
     upper_s = max([tenth_at_rank(tenths, 0.95) / 10, *(1.2 * g.within_s for g in goals), 1.0])
     width_s = max(nice_step(upper_s / bins), 0.1)
@@ -285,6 +361,15 @@ def distribution(f: ReportFilter, key: str, bins: int = 30) -> dict:
     }
 
 
+def tenths_rollups(f: ReportFilter, interval: Interval, served: list[date]) -> list[tuple[int, int]]:
+    """distribution's counts per tenth of a second (ms // 100) from the rollups' value counts."""
+    merged = rollups.read_grouped(f, "intervals", served, (rollups.interval_measure(interval),), ("measure",))
+    counts = next(iter(merged.values()), rollups.NOTHING)
+    tenths, at = np.unique(counts.values // 100, return_inverse=True)
+    sums = np.bincount(at, weights=counts.counts, minlength=len(tenths))
+    return [(int(t), int(n)) for t, n in zip(tenths, sums, strict=True)]
+
+
 def tenth_at_rank(tenths: list[tuple[int, int]], share: float) -> int:
     """The tenth of a second that holds the incident at this share of the sorted counts."""
     total = sum(count for _tenth, count in tenths)
@@ -296,13 +381,17 @@ def tenth_at_rank(tenths: list[tuple[int, int]], share: float) -> int:
     return 0
 
 
-def areas(f: ReportFilter, key: str, cells: int = 24) -> dict:
+def areas(f: ReportFilter, key: str, cells: int = 24, raw: bool = False) -> dict:
     """Incidents by district (districts()), over the road map's main roads; and by square area
     (a grid of about `cells` across the incidents' extent, which the drill-down takes): how
-    many, and the median and 90th percentile of the interval in each."""
+    many, and the median and 90th percentile of the interval in each. The districts' figures of
+    the closed days come from the rollups (rollups.DISTRICT_INTERVAL only) unless `raw`."""
     interval = interval_or_error(key)
     where, params, _index_only = charted(f, interval)
-    return {**grid(interval, where, params, cells), **districts(interval, where, params)}
+    served = []
+    if not raw and key == rollups.DISTRICT_INTERVAL and rollups.serves(f):
+        served = rollups.served_days(f, districts=True)
+    return {**grid(interval, where, params, cells), **districts(interval, where, params, f, served)}
 
 
 def grid(interval: Interval, where: str, params: list, cells: int) -> dict:
@@ -351,25 +440,59 @@ def cell_figures(row: tuple, size: float) -> dict:
 
 # Incidents are first put in squares this many degrees wide (about 500 m): a square wholly inside
 # a district gives it all its incidents at once, and only those in squares a border crosses are
-# tested one by one, so a year's million incidents is not a million polygon tests.
-DISTRICT_SQUARE_DEG = 0.005
+# tested one by one, so a year's million incidents is not a million polygon tests. The rollups
+# count districts with the same squares (rollups.district_counts), so they hold the constant.
+DISTRICT_SQUARE_DEG = rollups.DISTRICT_SQUARE_DEG
 # Road classes drawn under the districts (fleet.models.RoadClass: motorway to tertiary); a
 # network with none of them (a small town's streets) is drawn whole.
 MAP_ROAD_CLASSES = 5
 ALL_ROAD_CLASSES = 10
 
 
-def districts(interval: Interval, where: str, params: list) -> dict:
+def districts(
+    interval: Interval, where: str, params: list, f: ReportFilter | None = None, served: list | None = None
+) -> dict:
     """Incidents per district (dispatch.models.District, the centre's import): PostGIS point in
     polygon, each incident in one district (the first by code where outlines overlap); how many,
     the median and 90th percentile of the interval and compliance with its first target. Every
     district is listed, with its outline and a point inside it for its name; incidents located
     outside every district and those with no location are counted apart."""
-    c, goals = interval.column, targets().get(interval.key, ())
+    goals = targets().get(interval.key, ())
     target = goals[0].within_s * 1000 if goals else None
     within = f"count(*) FILTER (WHERE v <= {target})" if target else "NULL::bigint"
+    if f is not None and served:
+        rows = district_rollups(f, served, target)
+    else:
+        rows = district_rows(interval, where, params, within)
+    found = {(unlocated, district): rest for unlocated, district, *rest in rows}
+    return district_shapes(found, goals, target)
+
+
+def district_rollups(f: ReportFilter, served: list, target: int | None) -> list[tuple]:
+    """district_rows' rows from the rollups' value counts (k2 = 1: unlocated)."""
+    found = []
+    for (unlocated, district), counts in rollups.merge(
+        rollups.read(f, "district", served), lambda r: (bool(r[3]), r[2])
+    ).items():
+        median, p90 = counts.percentile(0.5), counts.percentile(0.9)
+        found.append(
+            (
+                unlocated,
+                district,
+                counts.rows,
+                counts.measured,
+                None if median is None or p90 is None else [int(median), int(p90)],
+                None if target is None else counts.within(target),
+                counts.unmeasured,
+            )
+        )
+    return found
+
+
+def district_rows(interval: Interval, where: str, params: list, within: str) -> list[tuple]:
+    c = interval.column
     s = DISTRICT_SQUARE_DEG
-    rows = fetch(
+    return fetch(
         "WITH pts AS (SELECT "
         f"{c} AS v, i.report_problems AS problems, i.location::geometry AS g, "
         f"floor(ST_X(i.location::geometry) / {s})::int AS gx, "
@@ -390,7 +513,9 @@ def districts(interval: Interval, where: str, params: list) -> dict:
         "FROM pts LEFT JOIN whole w USING (gx, gy) GROUP BY 1, 2",
         params,
     )
-    found = {(unlocated, district): rest for unlocated, district, *rest in rows}
+
+
+def district_shapes(found: dict, goals: tuple[Target, ...], target: int | None) -> dict:
     shapes = fetch(
         "SELECT d.id, d.code, d.name, d.name_en, "
         "ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(d.polygon, "

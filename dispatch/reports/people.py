@@ -21,6 +21,7 @@ from collections import defaultdict
 from django.conf import settings
 
 from dispatch.models import Seat, SeatSession, User
+from dispatch.reports import rollups
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.measures import seconds
 from dispatch.reports.sql import fetch
@@ -70,8 +71,19 @@ def deeds(f: ReportFilter) -> tuple[str, list]:
     return sql, [*call_params, *params, *params]
 
 
-def people(f: ReportFilter) -> dict:
-    """{"dispatchers": [...], "seats": [...]}, each row with its figures, most incidents first."""
+def people(f: ReportFilter, raw: bool = False) -> dict:
+    """{"dispatchers": [...], "seats": [...]}, each row with its figures, most incidents first.
+    The closed days come from the rollups (dispatch.reports.rollups) unless `raw`: the same
+    figures, counted from the rows."""
+    served = [] if raw or not rollups.serves(f) else rollups.served_days(f)
+    if served:
+        rows, reasons = rolled_up(f, served)
+    else:
+        rows, reasons = from_rows(f)
+    return named(f, rows, reasons)
+
+
+def from_rows(f: ReportFilter) -> tuple[list[tuple], dict[int, list[dict]]]:
     sql, params = deeds(f)
     rows = fetch(
         "SELECT grouping(user_id), user_id, seat_id, count(*) FILTER (WHERE what = 'call'), "
@@ -84,7 +96,60 @@ def people(f: ReportFilter) -> dict:
         f"FROM ({sql}) deeds GROUP BY GROUPING SETS ((user_id), (seat_id))",
         params,
     )
-    reasons = override_reasons(sql, params)
+    return rows, override_reasons(sql, params)
+
+
+def rolled_up(f: ReportFilter, served: list) -> tuple[list[tuple], dict[int, list[dict]]]:
+    """The rows from_rows gives, from the rollups' value counts: per measure and (who | seat)."""
+    packed = rollups.read(f, "people", served)
+    merged = {
+        **rollups.merge(packed, lambda r: (r[0], 0, r[2])),
+        **rollups.merge(packed, lambda r: (r[0], 1, r[3])),
+    }
+    groups: dict[tuple[int, int | None], dict[int, rollups.Counts]] = defaultdict(dict)
+    for (measure, grouped, k), counts in merged.items():
+        groups[(grouped, k)][measure] = counts
+    result = []
+    for (grouped, k), measures in groups.items():
+        calls, dispatched, rank, eta, slower = (measures.get(m) for m in rollups.PEOPLE)
+        processing = dispatched.percentile(0.5) if dispatched else None
+        rank_median = rank.percentile(0.5) if rank else None
+        result.append(
+            (
+                grouped,
+                k if grouped == 0 else None,
+                k if grouped == 1 else None,
+                calls.rows if calls else 0,
+                dispatched.rows if dispatched else 0,
+                None if processing is None else int(processing),
+                rank.rows if rank else 0,
+                None if rank_median is None else int(rank_median),
+                eta.percentile(0.5) if eta else None,
+                slower.percentile(0.5) if slower else None,
+                slower.measured if slower else 0,
+            )
+        )
+    return result, rolled_up_reasons(packed)
+
+
+def rolled_up_reasons(packed: list[tuple]) -> dict[int, list[dict]]:
+    """override_reasons from the rollups: the most frequent first, then in the database's order."""
+    overrides = rollups.merge(packed, lambda r: (r[2], r[4]) if r[0] == rollups.PEOPLE_RANK else None)
+    labels = sorted({label for _user, label in overrides})
+    order = {
+        label: n
+        for n, (label,) in enumerate(fetch("SELECT l FROM unnest(%s::text[]) l ORDER BY l", [labels]))
+    }
+    found: dict[int, list[dict]] = defaultdict(list)
+    for (user_id, reason), counts in sorted(
+        overrides.items(), key=lambda kv: (kv[0][0], -kv[1].rows, order[kv[0][1]])
+    ):
+        if len(found[user_id]) < REASONS_SHOWN:
+            found[user_id].append({"reason": reason, "count": counts.rows})
+    return dict(found)
+
+
+def named(f: ReportFilter, rows: list[tuple], reasons: dict[int, list[dict]]) -> dict:
     names = dict(User.objects.filter(pk__in={r[1] for r in rows if r[1]}).values_list("pk", "username"))
     seats = dict(Seat.objects.filter(pk__in={r[2] for r in rows if r[2]}).values_list("pk", "name"))
     dispatchers, by_seat = [], []

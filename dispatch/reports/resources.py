@@ -2,36 +2,55 @@
 diversion hours, and the response time of each priority against its own targets."""
 
 from datetime import datetime
+from fractions import Fraction
 
 from django.conf import settings
 from django.utils import timezone
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Priority
+from dispatch.reports import rollups
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.intervals import BY_KEY, targets
 from dispatch.reports.measures import seconds, target_figures
 from dispatch.reports.sql import fetch
 
 
-def response_by_priority(f: ReportFilter) -> list[dict]:
+def response_by_priority(f: ReportFilter, raw: bool = False) -> list[dict]:
     """Response (call received to on scene) for every priority, and the untriaged when there
     are any: incidents, measured, mean, median and exact 90th percentile, each judged against
-    the priority's mean and 90th-centile targets (settings.RESPONSE_TARGETS_BY_PRIORITY)."""
-    c = BY_KEY["response"].column
-    where, params = f.where()
-    rows = fetch(
-        f"SELECT i.priority, count(*), count({c}), sum({c}), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}) "
-        f"FROM dispatch_incident i WHERE {where} GROUP BY 1",
-        params,
-        index_only=f.index_only(),
-    )
-    found = {priority: rest for priority, *rest in rows}
+    the priority's mean and 90th-centile targets (settings.RESPONSE_TARGETS_BY_PRIORITY).
+    The closed days come from the rollups (dispatch.reports.rollups) unless `raw`."""
+    served = [] if raw or not rollups.serves(f) else rollups.served_days(f, measure=rollups.PROBLEMS)
+    if served:
+        found = priority_rollups(f, served)
+    else:
+        c = BY_KEY["response"].column
+        where, params = f.where()
+        rows = fetch(
+            f"SELECT i.priority, count(*), count({c}), sum({c}), "
+            f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}) "
+            f"FROM dispatch_incident i WHERE {where} GROUP BY 1",
+            params,
+            index_only=f.index_only(),
+        )
+        found = {priority: rest for priority, *rest in rows}
     wanted: list[int | None] = [value for value in Priority.values if f.priority in (None, value)]
     if None in found and f.priority is None:
         wanted.append(None)
     return [priority_figures(p, found.get(p)) for p in wanted]
+
+
+def priority_rollups(f: ReportFilter, served: list) -> dict:
+    """response_by_priority's rows from the rollups' value counts of the response interval."""
+    found: dict = {}
+    measure = rollups.interval_measure(BY_KEY["response"])
+    merged = rollups.read_grouped(f, "intervals", served, (measure,), ("priority",))
+    for (priority,), counts in merged.items():
+        median, p90 = counts.percentile(0.5), counts.percentile(0.9)
+        pcts = None if median is None or p90 is None else [int(median), int(p90)]
+        found[priority] = [counts.rows, counts.measured, counts.total() if counts.measured else None, pcts]
+    return found
 
 
 def priority_figures(priority: int | None, row: list | None) -> dict:
@@ -136,14 +155,46 @@ def unit_condition(f: ReportFilter) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
-def handovers(f: ReportFilter) -> list[dict]:
+def handovers(f: ReportFilter, raw: bool = False) -> list[dict]:
     """Per receiving hospital, each unit's handover (at hospital to handover complete) over the
     incidents of the filter: count, median, exact 90th percentile, and the handover targets.
     A handover that cannot be measured (out of order, over a day, or never completed although
     the unit cleared, was stood down or the incident closed) is counted outside every target
-    and shown as `unmeasured`; one still going on is not counted yet."""
-    where, params = f.where()
+    and shown as `unmeasured`; one still going on is not counted yet. The closed days come from
+    the rollups (dispatch.reports.rollups) unless `raw`: the same figures from the rows."""
     goals = targets().get("handover", ())
+    served = [] if raw or not rollups.serves(f) else rollups.served_days(f)
+    rows = handover_rollups(f, served, goals) if served else handover_rows(f, goals)
+    return handover_figures(f, rows, goals)
+
+
+def handover_rollups(f: ReportFilter, served: list, goals: tuple) -> list[tuple]:
+    """handover_rows' rows from the rollups' value counts."""
+    merged = rollups.merge(rollups.read(f, "handover", served), lambda r: r[2])
+    found = []
+    for pk, name in fetch(
+        "SELECT id, name FROM hospitals_hospital WHERE id = ANY(%s) ORDER BY name", [list(merged)]
+    ):
+        counts = merged[pk]
+        measured = counts.measured
+        median, p90 = counts.percentile(0.5), counts.percentile(0.9)
+        found.append(
+            (
+                pk,
+                name,
+                pk,
+                measured,
+                counts.nulls,
+                Fraction(counts.total(), measured) if measured else None,
+                None if median is None or p90 is None else [int(median), int(p90)],
+                *(counts.within(g.within_s * 1000) for g in goals),
+            )
+        )
+    return found
+
+
+def handover_rows(f: ReportFilter, goals: tuple) -> list[tuple]:
+    where, params = f.where()
     # bigint, not the numeric extract() gives: a year's sort of numerics took several times as long.
     value = (
         "CASE WHEN a.handover_at >= a.at_hospital_at "
@@ -168,6 +219,10 @@ def handovers(f: ReportFilter) -> list[dict]:
         "JOIN hospitals_hospital h ON h.id = figures.hospital_id ORDER BY h.name",
         params,
     )
+    return rows
+
+
+def handover_figures(f: ReportFilter, rows: list[tuple], goals: tuple) -> list[dict]:
     diverted = diversion_hours(f)
     found = []
     for pk, name, _pk, count, unmeasured, mean, pcts, *hits in rows:

@@ -30,6 +30,8 @@ ALLOWED_NEXT: dict[str, set[UnitStatus]] = {
     UnitStatus.TRANSPORTING: {UnitStatus.AT_HOSPITAL},
     UnitStatus.AT_HOSPITAL: {UnitStatus.RETURNING, UnitStatus.AVAILABLE},
     UnitStatus.RETURNING: {UnitStatus.AVAILABLE, UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE},
+    # Set and ended by an accepted move-up (dispatch.coverage), never tapped: a job may take it.
+    UnitStatus.RELOCATING: {UnitStatus.DISPATCHED, UnitStatus.OUT_OF_SERVICE},
     UnitStatus.OUT_OF_SERVICE: {UnitStatus.AVAILABLE},
 }
 
@@ -42,7 +44,7 @@ STATUS_CLOCKS: dict[str, str] = {
     UnitStatus.TRANSPORTING: "transport_started_at",
     UnitStatus.AT_HOSPITAL: "at_hospital_at",
 }
-FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+FREE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.RELOCATING)
 
 
 def claim_status(unit: Unit, expected: str, new: str) -> bool:
@@ -237,7 +239,12 @@ def status_en(status: str) -> str:
 # A unit is expected back within this: a later date is a typing mistake, not a plan.
 MAX_OUT_OF_SERVICE = timedelta(days=366)
 # Taken out of service from these (a unit on its way to, at or from a job finishes it first).
-OUT_OF_SERVICE_FROM = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.OUT_OF_SERVICE)
+OUT_OF_SERVICE_FROM = (
+    UnitStatus.AVAILABLE,
+    UnitStatus.RETURNING,
+    UnitStatus.RELOCATING,
+    UnitStatus.OUT_OF_SERVICE,
+)
 
 
 def crew_on_shift(unit: Unit) -> bool:

@@ -21,7 +21,7 @@ ANSWER_WITHIN_S = 10
 DEPARTURE_WITHIN_S = 180
 # A call "ringing" for longer than this lost its end callback (dispatch.reports.calls).
 RINGING_AT_MOST = timedelta(days=1)
-FREE = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
+FREE = (UnitStatus.AVAILABLE, UnitStatus.RETURNING, UnitStatus.RELOCATING)
 
 
 def today(now: datetime) -> ReportFilter:

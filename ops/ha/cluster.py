@@ -48,6 +48,7 @@ DAPHNE = ROOT / ".venv" / "bin" / "daphne"
 PATRONI = ROOT / "var" / "ha-venv" / "bin" / "patroni"
 HOST = "127.0.0.1"
 SCOPE = "d120"
+NAMESPACE = "/service/"  # Patroni's keys in etcd: NAMESPACE + SCOPE
 MASTER_NAME = "d120"
 DATABASE = "dispatch120"
 # Patroni refuses ttl < 20 s; loop_wait + 2 * retry_timeout must stay <= ttl (see patroni.yml).
@@ -369,18 +370,37 @@ def start_etcd(topo: Topology, member: dict[str, Any], state: str = "new") -> in
     return spawn(topo, member["name"], ["etcd", "--config-file", str(config)], cgroup=cgroup)
 
 
-def start_patroni(topo: Topology, node: dict[str, Any]) -> int:
+def node_home(topo: Topology, node: dict[str, Any]) -> Path:
+    """The node's directory (its data, configuration, socket), the postgres user's own."""
     home = topo.path / node["name"]
     if not home.exists():
         home.mkdir(mode=0o700)
         if os.getuid() == 0:
             shutil.chown(home, "postgres", "postgres")
-    import backup  # ops/ha/backup.py: the node's pgBackRest configuration and archive_command
+    return home
 
-    archive_command = backup.prepare_node(topo, node)
+
+def start_patroni(
+    topo: Topology,
+    node: dict[str, Any],
+    namespace: str = NAMESPACE,
+    standby_cluster: str = "",
+    replica_methods: str = "",
+    archive_command: str | None = None,
+) -> int:
+    """The second site's standby cluster (ops/ha/second_site.py) passes its own namespace, the
+    `standby_cluster` and replica-creation blocks of patroni.yml and its archive_command."""
+    home = node_home(topo, node)
+    if archive_command is None:
+        import backup  # ops/ha/backup.py: the node's pgBackRest configuration and archive_command
+
+        archive_command = backup.prepare_node(topo, node)
     config = render(
         "patroni.yml",
         home / "patroni.yml",
+        namespace=namespace,
+        standby_cluster=standby_cluster,
+        replica_methods=replica_methods,
         scope=SCOPE,
         name=node["name"],
         host=HOST,

@@ -14,17 +14,17 @@ const MINOR = { color: "#d8dbe0", weight: 1.2 };
 // words always go with it. Free is green, on the way red to orange, at the patient purple, with
 // the patient blue, out of service grey.
 export const STATUS_COLOR = {
-  available: "#2a9d4b", returning: "#6cbf84", dispatched: "#d62828", acknowledged: "#b5179e",
+  available: "#2a9d4b", returning: "#6cbf84", relocating: "#40916c", dispatched: "#d62828", acknowledged: "#b5179e",
   en_route: "#e85d04", on_scene: "#7b2cbf", patient_contact: "#5a189a", transporting: "#1d4ed8",
   at_hospital: "#0e7490", out_of_service: "#6b7280",
 };
 // The statuses in the order of a job, for legends.
 export const STATUS_ORDER = [
   "available", "dispatched", "acknowledged", "en_route", "on_scene", "patient_contact", "transporting",
-  "at_hospital", "returning", "out_of_service",
+  "at_hospital", "returning", "relocating", "out_of_service",
 ];
 // A unit on a job: its label shows at any zoom (the others' only when zoomed in).
-const FREE = ["available", "returning", "out_of_service"];
+const FREE = ["available", "returning", "relocating", "out_of_service"];
 // Units closer than this share a spot (a station's units): their labels stack instead of overlapping.
 const SAME_SPOT_PX = 14;
 

@@ -15,7 +15,7 @@ export function errorText(error) {
 }
 
 // Open the dialog and resolve with what `apply` answered, or null when cancelled.
-// choices: [{ value, label, note?, disabled? }]; text: { label, required?, maxlength?, placeholder? } or null;
+// choices: [{ value, label, note?, disabled?, checked? (chosen already: Enter takes it) }]; text: { label, required?, maxlength?, placeholder? } or null;
 // need: "choice" (a choice), "either" (a choice or the text), "both" (a choice and the text).
 export function chooseIn({ title, intro = "", choices = [], text = null, need = "choice", confirm, apply }) {
   const box = dialog();
@@ -24,7 +24,7 @@ export function chooseIn({ title, intro = "", choices = [], text = null, need = 
       <h2>${escapeHtml(title)}</h2>
       ${intro ? `<p class="intro">${intro}</p>` : ""}
       ${choices.length ? `<ol class="choices" id="${listId}" role="radiogroup" aria-label="${escapeHtml(title)}">${choices.map((c, i) => `
-        <li><label class="${c.disabled ? "disabled" : ""}"><input type="radio" name="choice" value="${i}" ${c.disabled ? "disabled" : ""}>
+        <li><label class="${c.disabled ? "disabled" : ""}"><input type="radio" name="choice" value="${i}" ${c.disabled ? "disabled" : ""}${c.checked && !c.disabled ? " checked" : ""}>
           ${i < 9 ? `<kbd>${i + 1}</kbd>` : "<span class='kbd-space'></span>"} <span class="choice-label">${escapeHtml(c.label)}</span>
           ${c.note ? `<small class="muted">${escapeHtml(c.note)}</small>` : ""}</label></li>`).join("")}</ol>` : ""}
       ${text ? `<label class="choice-text">${escapeHtml(text.label)}
@@ -82,7 +82,7 @@ export function chooseIn({ title, intro = "", choices = [], text = null, need = 
       }
     };
     box.showModal();
-    (radios.find((r) => !r.disabled) || input || form.querySelector("button[type=submit]"))?.focus();
+    (radios.find((r) => r.checked) || radios.find((r) => !r.disabled) || input || form.querySelector("button[type=submit]"))?.focus();
   });
 }
 

@@ -20,7 +20,7 @@ const OUT_REASONS = [
   gettext("Training"),
 ];
 // The free statuses a unit may be taken out of service from (a unit on a job finishes it first).
-const MAY_GO_OUT = ["available", "returning", "out_of_service"];
+const MAY_GO_OUT = ["available", "returning", "relocating", "out_of_service"];
 
 let ctx = null; // { labels, radio, time, timeZone, units, staleSeconds, locate(unit) }
 
@@ -50,7 +50,7 @@ export function loadStations() {
 // ---------------------------------------------------------------- the board
 
 // Which units each choice of the board shows; "busy" is a unit on a job.
-export const FREE = ["available", "returning"];
+export const FREE = ["available", "returning", "relocating"];
 const SHOWS = {
   all: () => true,
   free: (u) => FREE.includes(u.status),
@@ -189,6 +189,8 @@ function localInput(iso) {
 
 export function unitLine(unit) {
   const parts = [];
+  // Where a move-up sends it, or where it waits since (console-moveup.js), while in that status.
+  if (unit.move_up && unit.move_up.at === unit.status_changed_at) parts.push(unit.move_up.text);
   if (unit.status === "out_of_service" && unit.out_of_service_reason) parts.push(unit.out_of_service_reason);
   if (unit.status === "out_of_service" && unit.expected_back_at) {
     parts.push(interpolate(gettext("back %(time)s"), { time: ctx.time(unit.expected_back_at) }, true));

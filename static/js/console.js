@@ -20,6 +20,8 @@ import { openSearch, setUpSearch } from "./console-search.js";
 import { boardKeys, loadStations, nextBoardShow, renderBoard, setUpUnits } from "./console-units.js";
 import { announceSelection, setUpSecondScreen } from "./second-screen.js";
 import { alarmEvent, alarmText, loadAlarms, setUpAlarms, turnoutClock } from "./console-alarms.js";
+import { loadMoveUps, moveUpEvent, setUpMoveUps } from "./console-moveup.js";
+import { declareMajor, loadMajors, majorBadge, majorOf, setUpMajors } from "./console-major.js";
 
 const root = $("console");
 const config = JSON.parse($("console-config").textContent);
@@ -130,7 +132,7 @@ function incidentRow(incident) {
     <div class="line2">${escapeHtml(incident.address || gettext("Location unknown"))}</div>
     <div class="line3"><span class="clock-call" title="${gettext("since the call")}">☎ ${mmss(since(incident.call_received_at || incident.created_at))}</span>
       <span class="clock-dispatch" title="${gettext("since dispatch")}">${incident.dispatched_at ? sinceDispatch(incident) : gettext("not dispatched")}</span></div>
-    <div class="chips">${unitChips(incident)}</div>`;
+    <div class="chips">${majorBadge(incident.id)}${unitChips(incident)}</div>`;
   li.onclick = () => showDetail(incident.id);
   return li;
 }
@@ -886,6 +888,14 @@ function assignmentRow(a, incident) {
   </li>`;
 }
 
+// A major incident's badge and its casualty board; on an open incident that is not one, the
+// control that declares it (Q).
+function majorLine(incident) {
+  if (majorOf(incident.id)) return `<p class="major-line">${majorBadge(incident.id, { link: true })}</p>`;
+  if (incident.status !== "open") return "";
+  return `<p class="major-line"><button type="button" id="declare-major" class="declare-major"><kbd>Q</kbd> ${gettext("Declare major incident")}</button></p>`;
+}
+
 async function renderDetail() {
   const incident = state.incidents.get(state.selected);
   const main = $("detail-main");
@@ -902,6 +912,7 @@ async function renderDetail() {
     <header class="work-head"><h2><span class="prio-badge p${incident.priority || 0}">${incident.priority ? PRIORITY[incident.priority] : gettext("Not triaged")}</span>
       ${escapeHtml(incident.chief_complaint || "")}</h2><span class="incident-number">${escapeHtml(incident.number)}</span>
       <span class="big-clock" id="detail-clock" title="${gettext("Time since the call came in")}">☎ ${callClock(incident)}</span></header>
+    ${majorLine(incident)}
     ${open ? "" : `<div class="closed-banner" role="status"><b>${gettext("Closed")}</b> · ${escapeHtml(outcomeText(incident.outcome))}
       ${incident.closed_at ? ` · ${escapeHtml(dayTime(incident.closed_at))}` : ""}
       ${incident.linked_to ? ` · <a href="#" data-open="${incident.linked_to}">${gettext("open the incident it repeats")}</a>` : ""}
@@ -925,6 +936,8 @@ async function renderDetail() {
   main.querySelectorAll("[data-reassign]").forEach((b) => (b.onclick = () => sendInstead(incident, Number(b.dataset.reassign))));
   main.querySelectorAll("[data-notice]").forEach((b) => (b.onclick = () => sendNotice(Number(b.dataset.notice))));
   main.querySelectorAll("[data-open]").forEach((a) => (a.onclick = (event) => { event.preventDefault(); openAnyIncident(Number(a.dataset.open)); }));
+  const declare = $("declare-major");
+  if (declare) declare.onclick = () => declareMajor(incident);
   if (open) {
     $("add-unit").onclick = () => addUnit(incident);
     $("close-incident").onclick = () => closeIncident(incident);
@@ -1204,6 +1217,7 @@ const DETAIL_KEYS = {
   a: () => onUnitOf(sendInstead),
   p: () => onUnitOf((incident, id) => sendNotice(id), (a) => a.hospital && !a.handover_at),
   o: () => { const incident = state.incidents.get(state.selected); if (incident && incident.status !== "open") reopen(incident); },
+  q: () => declareMajor(state.incidents.get(state.selected)), // 群 (qún): a major incident
 };
 
 async function onUnitOf(act, usable = () => true) {
@@ -1332,12 +1346,21 @@ function onEvent(event) {
   if (event.kind === KIND.STATION_CREATED || event.kind === KIND.STATION_UPDATED) loadStations();
   if (event.kind.startsWith("hospital.") && state.intake?.recommendation) loadRecommendation();
   if (event.kind.startsWith("alarm.")) alarmEvent(event); // the unacknowledged notice is one of them
+  if (event.kind.startsWith("move_up.")) moveUpEvent(event); // move-up suggestions (console-moveup.js)
+  if ([KIND.MAJOR_DECLARED, KIND.MAJOR_SCENE, KIND.MAJOR_SITREP, KIND.MAJOR_STOOD_DOWN].includes(event.kind)) majorsSoon();
   if (event.kind === KIND.ASSIGNMENT_DESTINATION_DIVERTING) destinationAlert(event);
   if (event.kind === KIND.MESSAGE_SENT) {
     if (event.data.direction === "to_control") chime("notice");
     const incident = state.incidents.get(state.selected);
     if (incident?.assignments.some((a) => a.unit === event.unit)) loadMessages(incident.assignments.filter((a) => !a.cancelled_at && !a.cleared_at));
   }
+}
+
+// Several major-incident events often come together (a declaration, then its scene): read once.
+let majorsTimer = null;
+function majorsSoon() {
+  clearTimeout(majorsTimer);
+  majorsTimer = setTimeout(() => loadMajors().catch(() => {}), 150);
 }
 
 // A unit's destination went on diversion for its patient (dispatch/crew/diversion.py): an alert
@@ -1396,7 +1419,12 @@ async function start() {
     $("console-map").insertAdjacentHTML("afterbegin", `<p class="map-status error">${escapeHtml(errorText(error))}</p>`);
   }
   try { state.hospitals = (await places)[1]; } catch { /* the names then come from each incident */ }
-  await Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks()]);
+  setUpMajors(city.map, { levels: config.major_levels, floors: config.major_level_floors }, () => {
+    renderIncidents();
+    if (state.selected) renderDetail();
+  });
+  await Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks(), loadMajors().catch(() => {})]);
+  setUpMoveUps({ units: state.units, redraw: (unit) => { city.drawUnit(unit); renderUnits(); }, errorText }).catch(() => {});
   new LiveSocket({
     after: Number(root.dataset.lastSeq),
     onState: reloadUnitsOnReconnect(showConnectionState($("conn"))),
@@ -1407,7 +1435,7 @@ async function start() {
         if (unit) { Object.assign(unit, row); city.drawUnit(unit); }
       }
     },
-    onResync: () => Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks()]),
+    onResync: () => Promise.all([loadIncidents(), loadUnits(), loadAlarms(), loadCallBacks(), loadMajors().catch(() => {}), loadMoveUps().catch(() => {})]),
   });
   setInterval(tickClocks, 1000);
   setInterval(renderUnits, 15000);

@@ -471,7 +471,7 @@ async function start() {
       // A major incident's patient allocated here, re-tagged or on the way: its own panel (er-major.js).
       if (event.kind.startsWith("casualty.")) document.dispatchEvent(new CustomEvent("er:casualty"));
     },
-    onResync: () => load(),
+    onResync: () => { load(); document.dispatchEvent(new CustomEvent("er:casualty")); },
   });
   setInterval(tick, 1000);
   setInterval(load, REFRESH_MS); // positions are state, not events: re-read the ETAs

@@ -2,10 +2,15 @@
 // and where they are, the hospitals and what each gets, the units, the situation report. Live:
 // any event of this incident (a casualty registered on a tablet, a unit's status, an ER's
 // acknowledgement) reads the picture again; a new casualty chimes. Dispatchers also register
-// casualties radioed in (keys R, Y, G, B), plan and accept the distribution, and keep the report.
+// casualties radioed in (keys R, Y, G, B), plan and accept the distribution, keep the report, and
+// set the scene on its map: the staging point by a click, the access route by clicking its points
+// or as the road route from the staging point to the scene (drawn by major-map.js, as on the
+// console's, the city map's and the crews' tablets' maps).
 "use strict";
 import { $, answer, csrfToken, escapeHtml, getJSON, gettext, interpolate, postJSON, typing } from "./shared.js";
+import { CityMap } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
+import { MajorLayer, STAGING_GLYPH, simplifiedRoute } from "./major-map.js";
 import { chime } from "./sound.js";
 
 const config = JSON.parse($("major-config").textContent);
@@ -104,6 +109,111 @@ function renderSitrep() {
   for (const el of form.elements) el.disabled = !config.may_dispatch || picture.status !== "active";
 }
 
+// ---------------------------------------------------------------- the scene map
+
+const scene = { city: null, layer: null, mode: null, route: [], fitted: false };
+
+function sceneHint(text, isError = false) {
+  $("scene-hint").textContent = text || "";
+  $("scene-hint").className = `scene-hint ${isError ? "form-error" : "muted"}`;
+}
+
+async function startSceneMap() {
+  $("legend-staging").textContent = STAGING_GLYPH;
+  try {
+    scene.city = new CityMap($("scene-map"), {
+      labels: { demo_attribution: gettext("Demo city: fictional roads"), osm_attribution: gettext("Roads © OpenStreetMap contributors") },
+      staleSeconds: 120,
+      onMapClick: sceneClick,
+    });
+    scene.layer = new MajorLayer(scene.city.map);
+    await scene.city.start();
+  } catch (err) {
+    // No roads to draw: the scene, the staging point and the route still show, and can be set.
+    sceneHint(interpolate(gettext("The map could not load: %(error)s"), { error: err.message }, true), true);
+    if (!scene.layer) return;
+  }
+  renderScene();
+}
+
+function renderScene() {
+  if (!scene.layer) return;
+  scene.layer.draw([picture]);
+  if (!scene.fitted) { scene.fitted = true; scene.layer.fit(picture); }
+  const acting = config.may_dispatch && picture.status === "active";
+  $("scene-tools").hidden = !acting;
+  const drawing = scene.mode === "route";
+  for (const id of ["scene-save", "scene-undo"]) $(id).hidden = !drawing;
+  $("scene-cancel").hidden = !scene.mode;
+  for (const id of ["scene-staging", "scene-route", "scene-road"]) $(id).hidden = !!scene.mode;
+  $("scene-road").disabled = !picture.staging_point || !picture.scene;
+  $("scene-save").disabled = scene.route.length < 2;
+  $("scene-map").classList.toggle("picking", !!scene.mode);
+  if (!acting && scene.mode) endSceneMode();
+}
+
+function sceneMode(mode) {
+  scene.mode = mode;
+  scene.route = [];
+  scene.layer?.drawDraft();
+  sceneHint(mode === "staging" ? gettext("Click the map where the ambulances are to wait.")
+    : gettext("Click the access route's points in order, from where ambulances turn off towards the scene; then save it."));
+  renderScene();
+}
+
+function endSceneMode(hint = "") {
+  scene.mode = null;
+  scene.route = [];
+  scene.layer?.drawDraft();
+  sceneHint(hint);
+  renderScene();
+}
+
+async function saveScene(body, done) {
+  try {
+    picture = { ...picture, ...(await postJSON(`/api/major/${picture.id}/scene`, body)) };
+    endSceneMode(done);
+    render();
+  } catch (err) {
+    sceneHint(err.message, true);
+  }
+}
+
+function sceneClick(latlng) {
+  const point = [latlng.lng, latlng.lat];
+  if (scene.mode === "staging") {
+    scene.layer.drawDraft({ staging: point });
+    saveScene({ staging_point: { lon: point[0], lat: point[1] } }, gettext("Staging point saved."));
+  } else if (scene.mode === "route" && scene.route.length < 200) {
+    scene.route.push(point);
+    scene.layer.drawDraft({ route: scene.route });
+    renderScene();
+  }
+}
+
+function saveRoute() {
+  if (scene.route.length < 2) return;
+  saveScene({ access_route: scene.route.map(([lon, lat]) => ({ lon, lat })) }, gettext("Access route saved."));
+}
+
+// The fastest road from the staging point to the scene, as the access route.
+async function roadRoute() {
+  const [from, to] = [picture.staging_point, picture.scene];
+  if (!from || !to) return;
+  sceneHint(gettext("Asking the router…"));
+  try {
+    const q = `from_lon=${from[0]}&from_lat=${from[1]}&to_lon=${to[0]}&to_lat=${to[1]}`;
+    const route = await getJSON(`/api/roads/route?${q}`);
+    const points = simplifiedRoute(route.coordinates);
+    if (points.length < 2) throw new Error(gettext("The staging point is at the scene: no route to draw."));
+    await saveScene({ access_route: points.map(([lon, lat]) => ({ lon, lat })) },
+      interpolate(gettext("Road route saved: %(km)s km, about %(min)s min."), {
+        km: (route.metres / 1000).toFixed(1), min: Math.max(1, Math.round(route.seconds / 60)) }, true));
+  } catch (err) {
+    sceneHint(err.message, true);
+  }
+}
+
 function render() {
   renderHead();
   renderTiles();
@@ -111,6 +221,7 @@ function render() {
   renderHospitals();
   renderUnits();
   renderSitrep();
+  renderScene();
   $("major").dataset.ready = "1";
   $("major").dataset.casualties = String(picture.casualties.length);
 }
@@ -268,6 +379,12 @@ function wire() {
   $("plan-cancel").addEventListener("click", () => { proposal = null; $("plan").hidden = true; });
   $("sitrep-form").addEventListener("input", () => { sitrepDirty = true; $("sitrep-state").textContent = gettext("Not saved yet."); });
   $("sitrep-form").addEventListener("submit", saveSitrep);
+  $("scene-staging").addEventListener("click", () => sceneMode("staging"));
+  $("scene-route").addEventListener("click", () => sceneMode("route"));
+  $("scene-road").addEventListener("click", roadRoute);
+  $("scene-save").addEventListener("click", saveRoute);
+  $("scene-undo").addEventListener("click", () => { scene.route.pop(); scene.layer.drawDraft({ route: scene.route }); renderScene(); });
+  $("scene-cancel").addEventListener("click", () => endSceneMode());
   $("stand-down").addEventListener("click", async () => {
     if (!confirm(gettext("Stand this major incident down?"))) return;
     try {
@@ -281,6 +398,7 @@ function wire() {
 
 render();
 wire();
+startSceneMap();
 const showState = showConnectionState($("conn"));
 new LiveSocket({
   after: config.last_seq,

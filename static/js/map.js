@@ -6,8 +6,10 @@
 "use strict";
 import { CityMap, STATUS_COLOR, isStale } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
+import { CoverageLayer } from "./map-coverage.js";
+import { MajorLayer, activeMajors } from "./major-map.js";
 import { followSelection } from "./second-screen.js";
-import { $, PRIORITY, escapeHtml, getJSON } from "./shared.js";
+import { $, KIND, PRIORITY, escapeHtml, getJSON } from "./shared.js";
 
 const root = $("map-page");
 const t = JSON.parse($("map-i18n").textContent);
@@ -17,6 +19,10 @@ const incidents = new Map();
 let routes = [];
 let selected = null; // the incident followed (or clicked here)
 const city = new CityMap("map", { labels: t, staleSeconds });
+const majors = new MajorLayer(city.map); // major incidents' scenes, staging points, access routes
+const loadMajors = async () => majors.draw(await activeMajors());
+const MAJOR_KINDS = [KIND.MAJOR_DECLARED, KIND.MAJOR_SCENE, KIND.MAJOR_SITREP, KIND.MAJOR_STOOD_DOWN];
+const coverage = new CoverageLayer(city.map); // the places no free unit reaches in time (C)
 const follow = $("follow");
 follow.checked = new URLSearchParams(window.location.search).get("follow") === "1";
 
@@ -122,7 +128,7 @@ async function start() {
     const [stations, hospitals] = await Promise.all([getJSON("/api/stations"), getJSON("/api/hospitals")]);
     city.drawStations(stations);
     city.drawHospitals(hospitals);
-    await Promise.all([loadUnits(), loadIncidents()]);
+    await Promise.all([loadUnits(), loadIncidents(), loadMajors().catch(() => {})]);
     await loadRoutes();
     status.textContent = "";
   } catch (error) {
@@ -135,7 +141,9 @@ async function start() {
     after: Number(root.dataset.lastSeq),
     onState: showConnectionState($("conn")),
     onEvent: (event) => {
+      if (/^(unit|assignment)\./.test(event.kind)) coverage.changed();
       if (event.kind.startsWith("unit.")) soon(loadUnits);
+      if (MAJOR_KINDS.includes(event.kind)) soon(loadMajors);
       if (event.kind.startsWith("incident.") || event.kind.startsWith("assignment.") || event.kind.startsWith("unit.")) {
         soon(loadIncidents);
         soon(loadRoutes);
@@ -146,8 +154,9 @@ async function start() {
         const unit = units.get(row.id);
         if (unit) { Object.assign(unit, row); city.drawUnit(unit); }
       }
+      coverage.changed();
     },
-    onResync: () => Promise.all([loadUnits(), loadIncidents(), loadRoutes()]),
+    onResync: () => Promise.all([loadUnits(), loadIncidents(), loadRoutes(), loadMajors()]),
   });
   setInterval(renderUnitList, 15000); // positions age into "stale" without any event
   setInterval(() => loadRoutes(), 20000); // units move along their routes

@@ -1,7 +1,9 @@
 // The tablet's map: our own roads (CityMap, no tiles), the scene, the hospital, the vehicle,
-// and the road route to the scene and on to the hospital with its ETA (GET /api/roads/route).
+// and the road route to the scene and on to the hospital with its ETA (GET /api/roads/route); on a
+// major incident's job, its staging point and access route too (major-map.js).
 "use strict";
 import { CityMap } from "./citymap.js";
+import { MajorLayer, followCrewMajor } from "./major-map.js";
 import { escapeHtml, getJSON, gettext, interpolate } from "./shared.js";
 
 const round = (p) => (p ? `${p.lon.toFixed(3)},${p.lat.toFixed(3)}` : "-");
@@ -30,8 +32,10 @@ export class TabletMap {
     this.city = new CityMap(this.element, { labels: this.labels, staleSeconds: 120 });
     this.legs = L.layerGroup().addTo(this.city.map);
     this.marks = L.layerGroup().addTo(this.city.map);
+    this.major = new MajorLayer(this.city.map);
     this.ready = this.city.start().then(() => {
       this.started = true;
+      this.readMajor = followCrewMajor(this.major, { active: () => this.onJob() });
       this.update(this.input);
     }, (error) => this.say(interpolate(gettext("The map could not load: %(error)s"), { error: error.message }, true), true));
     return true;
@@ -47,16 +51,27 @@ export class TabletMap {
     this.statusLine.className = `map-line ${isError ? "error" : "muted"}`;
   }
 
+  // A live job (its scene known): what may belong to a major incident.
+  onJob() {
+    return !!this.input?.scene;
+  }
+
   update(input) {
+    const wasOnJob = this.onJob();
     this.input = input;
     if (!input || !this.ensure() || !this.started) return;
+    if (wasOnJob !== this.onJob()) this.readMajor?.(); // a new job may be a major incident's
     this.drawMarks();
     this.plan();
   }
 
   drawMarks() {
-    const { scene, hospital, fix } = this.input;
+    const { scene, hospital, fix, site } = this.input;
     this.marks.clearLayers();
+    if (site) { // a move-up's station or standby point (tablet-relocation.js)
+      const icon = L.divIcon({ className: "standby-icon", html: "P", iconSize: [26, 26] });
+      L.marker([site.lat, site.lon], { icon, keyboard: false }).bindTooltip(escapeHtml(site.name)).addTo(this.marks);
+    }
     if (scene) {
       const icon = L.divIcon({ className: `incident-icon p${scene.priority || 0}`, html: "!", iconSize: [28, 28] });
       L.marker([scene.lat, scene.lon], { icon, keyboard: false }).bindTooltip(escapeHtml(scene.name || "")).addTo(this.marks);
@@ -75,6 +90,7 @@ export class TabletMap {
   wantedLegs() {
     const { scene, hospital, fix, phase } = this.input;
     const legs = [];
+    if (phase === "relocating" && fix && this.input.site) legs.push(["a", fix, this.input.site]);
     if (phase === "to_scene") {
       if (fix && scene) legs.push(["a", fix, scene]);
       if (scene && hospital) legs.push(["b", scene, hospital]);
@@ -118,15 +134,16 @@ export class TabletMap {
       const style = name === "a" ? { color: "#c8102e", weight: 7, opacity: 0.85 } : { color: "#1d4ed8", weight: 6, opacity: 0.7, dashArray: "10 8" };
       L.polyline(latlngs, { ...style, interactive: false }).addTo(this.legs);
     }
-    const { scene, hospital } = this.input;
-    for (const p of [scene, hospital]) if (p) bounds.push([p.lat, p.lon]);
-    const fitKey = `${round(scene)}|${round(hospital)}|${!!routes.a}`;
+    const { scene, hospital, site } = this.input;
+    for (const p of [scene, hospital, site]) if (p) bounds.push([p.lat, p.lon]);
+    const fitKey = `${round(scene)}|${round(hospital)}|${round(site)}|${!!routes.a}`;
     if (bounds.length && fitKey !== this.fitKey) {
       this.fitKey = fitKey;
       this.city.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 });
     }
     const legend = [routes.a && gettext("red: from this vehicle"), routes.b && gettext("blue dashes: scene to hospital")];
-    this.say(legs.length ? legend.filter(Boolean).join(" · ") : gettext("Waiting for GPS to route to the scene."));
+    const waiting = this.input.phase === "relocating" ? gettext("Waiting for GPS to route to the standby site.") : gettext("Waiting for GPS to route to the scene.");
+    this.say(legs.length ? legend.filter(Boolean).join(" · ") : waiting);
     this.onRoute();
   }
 
@@ -142,6 +159,7 @@ export class TabletMap {
     if (this.routesPhase !== phase) return "";
     const { a, b } = this.routes;
     if (phase === "to_scene" && a && fix) return text(a, gettext("To the scene about"));
+    if (phase === "relocating" && a && fix) return text(a, gettext("To the standby site about"));
     if (phase === "to_hospital" && a && fix) return text(a, gettext("To the hospital about"));
     if ((phase === "on_scene" || phase === "to_hospital") && b) return text(b, gettext("Scene to hospital about"));
     return "";

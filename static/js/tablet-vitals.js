@@ -15,7 +15,9 @@ export function vitalsFromForm(form, ranges) {
   const readings = {};
   const problems = [];
   for (const name of FIELDS) {
-    const raw = form.elements[name].value.trim();
+    const field = form.elements[name];
+    if (!field) continue; // a form with some of the readings (a casualty's notice, tablet-major.js)
+    const raw = field.value.trim();
     if (raw === "") continue;
     const value = Number(raw);
     const [low, high, unit] = ranges[name];

@@ -12,6 +12,7 @@ import { chime } from "./sound.js";
 import { Outbox } from "./tablet-queue.js";
 import { useOutbox } from "./tablet-signout.js";
 import { TabletMap } from "./tablet-map.js";
+import { loadRelocation, relocationTarget, renderRelocation } from "./tablet-relocation.js";
 import { renderVitals, vitalsFromForm } from "./tablet-vitals.js";
 import "./tablet-er-messages.js"; // the crew <-> receiving ER line (its own panel, #er-line)
 import "./tablet-major.js"; // a major incident's casualties: tag first, load into this ambulance (#major-panel)
@@ -47,6 +48,7 @@ const STATUS_TEXT = {
   acknowledged: gettext("Acknowledged"),
   en_route: gettext("En route"),
   returning: gettext("Returning"),
+  relocating: gettext("Relocating"),
   out_of_service: gettext("Out of service"),
 };
 const BEFORE_SCENE = ["dispatched", "acknowledged", "en_route"];
@@ -136,6 +138,8 @@ async function refresh() {
         state.shift = current.shift;
         state.assignment = current.assignment;
         state.messages = messages;
+        // A move-up under way (tablet-relocation.js): only between jobs; a job cancels it.
+        state.relocation = current.shift && !current.assignment ? await loadRelocation(get).catch(() => state.relocation) : null;
         $("load-error").hidden = true;
         if (shiftChanged) shiftMoved(!!root.dataset.loaded);
       } catch (error) {
@@ -249,6 +253,7 @@ function render() {
   renderSoundHint();
   renderAlert();
   renderJob();
+  renderRelocation(state.assignment ? null : state.relocation, { fix: state.fix, eta: map.eta(), arrive: arrived });
   renderDiversion();
   renderStatuses();
   renderUndo();
@@ -340,7 +345,7 @@ document.addEventListener("pointerdown", () => { if (!$("sound-hint").hidden) { 
 function renderJob() {
   const a = state.assignment;
   $("job").hidden = !a;
-  $("idle").hidden = !!a;
+  $("idle").hidden = !!a || !!state.relocation;
   if (a) state.ended = null;
   $("stood-down").hidden = !state.ended;
   if (state.ended) {
@@ -566,8 +571,10 @@ $("diversion-keep").onclick = () => {
 function renderTabs() {
   const a = state.assignment;
   const tabs = [...document.querySelectorAll("#tabs [data-tab]")];
-  for (const tab of tabs) tab.hidden = !a && tab.dataset.tab !== "messages";
-  if (!a) { state.tab = "messages"; state.idleTab = true; }
+  const moving = !a && !!state.relocation; // relocating: its map and messages
+  for (const tab of tabs) tab.hidden = !a && tab.dataset.tab !== "messages" && !(moving && tab.dataset.tab === "map");
+  if (moving) { if (state.idleTab || !["map", "messages"].includes(state.tab)) { state.tab = "map"; state.idleTab = false; } }
+  else if (!a) { state.tab = "messages"; state.idleTab = true; }
   else if (!state.tab || state.idleTab) { state.tab = "map"; state.idleTab = false; }
   for (const tab of tabs) {
     tab.setAttribute("aria-selected", String(tab.dataset.tab === state.tab));
@@ -808,6 +815,9 @@ const map = new TabletMap($("tablet-map"), $("map-status"), { online, labels: co
 
 function mapInput() {
   const a = state.assignment;
+  if ((!a || !a.live) && state.relocation) {
+    return { scene: null, hospital: null, site: relocationTarget(state.relocation), fix: state.fix, phase: "relocating" };
+  }
   if (!a || !a.live) return { scene: null, hospital: null, fix: state.fix, phase: "idle" };
   const i = a.incident;
   const status = effectiveStatus();
@@ -842,7 +852,14 @@ function etaLine() {
   if (status === "transporting") return map.eta();
   return "";
 }
-map.onRoute = renderEta;
+map.onRoute = () => { renderEta(); if (state.relocation && !state.assignment) $("relocation-eta").textContent = map.eta(); };
+
+// The crew tapped Arrived (or the GPS is there): the unit is available at the site.
+async function arrived() {
+  await post("/api/crew/relocation/arrived", {});
+  state.relocation = null;
+  refreshSoon();
+}
 window.addEventListener("resize", () => map.resize()); // a tablet turned on its side
 
 // ---------------------------------------------------------------- GPS
@@ -1039,9 +1056,10 @@ const socket = new LiveSocket({
   after: config.last_seq,
   onEvent: (event) => {
     // handover. and notice.: the ER recorded the handover or acknowledged (followed on the steps).
-    if (/^(assignment|unit|message|patient|vitals|incident|shift|handover|notice)\./.test(event.kind)) refreshSoon();
+    if (/^(assignment|unit|message|patient|vitals|incident|shift|handover|notice|move_up)\./.test(event.kind)) refreshSoon();
+    document.dispatchEvent(new CustomEvent("tablet:event", { detail: event })); // tablet-major.js reads on its own
   },
-  onResync: () => refresh(),
+  onResync: () => { refresh(); document.dispatchEvent(new CustomEvent("tablet:event", { detail: null })); },
   onState: (s) => { showState(s); if (s === "live") { refreshSoon(); outbox.flush(); } },
 });
 setInterval(refresh, POLL_MS);

@@ -157,7 +157,7 @@ def test_a_crews_tablet_finds_its_major_incident_and_no_other(world, crash, decl
     mine = carol.get("/api/major/mine").json()
     assert mine["major"]["id"] == declared["id"] and mine["assignment"] is not None
     stranger = as_user(world.bls1.shifts.current().get().user)  # on a unit not sent there
-    assert stranger.get("/api/major/mine").json() == {"assignment": None, "major": None}
+    assert stranger.get("/api/major/mine").json() == {"assignment": None, "major": None, "aboard": []}
     assert as_user(world.alice).get("/api/major/mine").status_code == 403
     assert as_user(world.dave).get("/api/major/mine").status_code == 403
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from dispatch.models import District, Event, Place, User
-from fleet.models import Station, Unit
+from fleet.models import StandbyPoint, Station, Unit
 from hospitals.models import Hospital
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "centre"
@@ -19,6 +19,7 @@ def replaced(files: list[tuple[str, bytes]], name: str, text: str) -> list[tuple
 
 
 def row_counts() -> dict[str, int]:
-    models = {"stations": Station, "units": Unit, "hospitals": Hospital, "places": Place}
+    models = {"stations": Station, "standby_points": StandbyPoint, "units": Unit, "hospitals": Hospital}
+    models |= {"places": Place}
     models |= {"districts": District, "users": User, "events": Event}
     return {name: model.objects.count() for name, model in models.items()}

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from dispatch.models import Role
-from dispatch.registry.actions import save_place, save_station, save_unit, save_user
+from dispatch.registry.actions import put_standby_point, save_place, save_station, save_unit, save_user
 from dispatch.registry.importer import export_files, import_files
 from tests.registry.centre_files import example_files, row_counts
 
@@ -21,11 +21,19 @@ def test_export_then_import_is_a_no_op() -> None:
     station, _ = save_station("EX09", name='南"站", 第9', location=Point(119.612345678912, 24.9, srid=4326))
     save_unit("示例120-09", kind="neonatal", home_station=station)
     save_place('Café 1号, "东"门', kind="landmark", location=Point(119.6, 24.91, srid=4326), ref="osm:node/1")
+    put_standby_point(
+        "SP-09",
+        name='东"门", 待命;点 <b>',
+        location=Point(119.61, 24.92, srid=4326),
+        capacity=3,
+        active=False,
+    )
     save_user("sun", role=Role.SUPERVISOR, full_name="孙 主任", password="a-long-Password-120")
     before = row_counts()
     files = export_files()
     assert set(files) == {
         "stations.csv",
+        "standby_points.csv",
         "hospitals.csv",
         "units.csv",
         "districts.geojson",
@@ -36,7 +44,8 @@ def test_export_then_import_is_a_no_op() -> None:
     assert b"password" not in files["users.csv"]
     report = import_files(files.items())
     assert report.ok, report.lines()
-    records = sum(before[k] for k in ("stations", "units", "hospitals", "districts", "places", "users"))
+    kinds = ("stations", "standby_points", "units", "hospitals", "districts", "places", "users")
+    records = sum(before[k] for k in kinds)
     assert report.summary() == f"0 created, 0 updated, {records} unchanged"
     assert row_counts() == before
 

@@ -25,6 +25,8 @@ LOOPS = {
     "alarm_scanner": "dispatch",  # the console's alarms (dispatch/alarms/scanner.py)
     "shift_ends": "dispatch",  # crew shifts past their rostered end (dispatch/roster)
     "major_rules": "dispatch",  # major incidents declared by rule (dispatch/major/rules.py)
+    "report_rollups": "dispatch",  # the report's per-day rollups (dispatch/reports/rollups.py)
+    "move_ups": "dispatch",  # move-up suggestions (dispatch/coverage/moveup.py)
 }
 
 

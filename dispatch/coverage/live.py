@@ -1,0 +1,401 @@
+"""Live coverage: the city's demand nodes, the free units that cover them now, and what is left
+uncovered within the target time (docs/coverage-study.md; the arithmetic is policy.py's).
+
+- Demand (`demand()`): the incidents of the last COVERAGE_DEMAND_DAYS days counted on a grid
+  of CELL_M cells, plus a floor (COVERAGE_DEMAND_FLOOR of the whole) spread by road vertex
+  density, the study's population proxy, so that a part of the city without history still
+  counts a little. A cell's node is the road vertex nearest its vertices' centre (the
+  incidents' centre when it has no vertex); cells with fewer than MIN_CELL_VERTICES vertices
+  and no incident are left out (empty land, sea). Weights sum to 1. Built once per process and
+  again every COVERAGE_REFRESH_SECONDS, or when another road network becomes active.
+- ETAs (`etas_from()`): one search of the router's one-to-many kind per point: from the point
+  over the reversed graph, it gives every demand node's road time to the point, taken as the
+  point's time to the node. That is exact on two-way streets and the way back on one-way ones
+  (a block round at most, in a city); the exact direction would cost one search per demand
+  node (700 in the demo city, some seconds) each time a unit moves, this one search per unit
+  (a few milliseconds). Rows are kept per position, so a unit standing still is searched once.
+  Without a road network: straight line at STRAIGHT_LINE_MPS, and every answer says
+  `by_road = False`.
+- Covering units (`covering_units()`): free to take a job (Unit.objects.available()), located,
+  and staffed as the recommendation decides (a crew on shift unless REQUIRE_CREW_ON_SHIFT is
+  off). A unit covers a node when its road time there is within COVERAGE_TARGET_S.
+- `snapshot()`: per-node covering counts, expected uncovered demand (MEXCLP with
+  COVERAGE_BUSY_FRACTION), and the share of each district's demand that no free unit reaches in
+  time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db.models import Exists, FloatField, Func, OuterRef
+from django.utils import timezone
+
+from dispatch.coverage import policy
+from dispatch.models import District, Incident
+from fleet.models import CrewShift, Unit
+from fleet.roads.readers import haversine_m
+from fleet.roads.router import Positions, Router, get_router
+
+CELL_M = 1000.0  # demand grid cell
+MIN_CELL_VERTICES = 3  # a cell with fewer road vertices and no incident is not demand
+STRAIGHT_LINE_MPS = 8.0  # no road network: straight line at ~40 km/h less a 1.4 detour
+MAX_CACHED_ROWS = 5000  # ETA rows kept per position before the cache starts again
+EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Demand nodes: where calls are expected and how many (weights sum to 1)."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    weight: np.ndarray
+    district: list[str]  # the district each node lies in ("" when none contains it)
+    # each node's cell as (west, south, east, north), for drawing
+    bounds: np.ndarray = field(default_factory=lambda: np.empty((0, 4)))
+    by_road: bool = False  # nodes from a road network (False: incidents only)
+    network_id: int | None = None
+    incidents: int = 0  # incidents counted
+    cell_m: float = CELL_M
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Coverage now: which demand the covering units reach within the target."""
+
+    demand: Demand
+    unit_ids: tuple[int, ...]  # the covering units counted, rows of `cover`
+    cover: np.ndarray  # bool, units x nodes
+    counts: np.ndarray  # covering units per node
+    expected_uncovered: float  # sum_j w_j busy^k_j
+    uncovered_share: float  # share of demand no free unit reaches in time
+    busy: float
+    target_s: float
+    by_road: bool  # False: straight-line ETAs, no road network loaded
+    districts: dict[str, float]  # district -> share of its demand not reached in time
+
+    @property
+    def uncovered(self) -> np.ndarray:
+        """Nodes no covering unit reaches within the target."""
+        return self.counts == 0
+
+    def row(self, unit_id: int) -> int | None:
+        try:
+            return self.unit_ids.index(unit_id)
+        except ValueError:
+            return None
+
+    def uncovered_without(self, unit_ids: Sequence[int]) -> dict[int, float]:
+        """For each of these covering units, the expected uncovered demand once it has left
+        (units not counted here are left out of the answer)."""
+        rows = {u: r for u in unit_ids if (r := self.row(u)) is not None}
+        if not rows:
+            return {}
+        loss = policy.uncovered_without(
+            self.cover, self.demand.weight, self.busy, np.array(list(rows.values()), np.int64)
+        )
+        return dict(zip(rows, loss.tolist(), strict=True))
+
+    def districts_losing(self, unit_id: int) -> list[str]:
+        """The districts whose demand only this unit reaches in time, the most such demand
+        first ("" for nodes in no district, last): what its departure leaves uncovered."""
+        r = self.row(unit_id)
+        if r is None:
+            return []
+        alone = self.cover[r] & (self.counts == 1)
+        lost: dict[str, float] = {}
+        for j in np.flatnonzero(alone).tolist():
+            name = self.demand.district[j]
+            lost[name] = lost.get(name, 0.0) + float(self.demand.weight[j])
+        return sorted(lost, key=lambda d: (d == "", -lost[d], d))
+
+
+class _Lonlat(Func):
+    """ST_X or ST_Y of a geography point, as a float."""
+
+    output_field = FloatField()
+    template = "%(function)s(%(expressions)s::geometry)"
+
+
+# --------------------------------------------------------------------------------------------
+# the per-process caches
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.demand: Demand | None = None
+        self.built_at = -math.inf
+        self.targets: Positions | None = None  # demand nodes snapped, when by road
+        self.rows: dict[tuple[float, float], np.ndarray] = {}
+
+
+_cache = _Cache()
+_lock = threading.Lock()
+
+
+def refresh() -> None:
+    """Forget the demand and the ETAs kept (tests; or after importing a history)."""
+    with _lock:
+        _cache.demand = None
+        _cache.built_at = -math.inf
+        _cache.targets = None
+        _cache.rows = {}
+
+
+def _current(router: Router | None) -> Demand:
+    """The cached demand, built again when stale or when the road network changed. Call with
+    _lock held."""
+    network_id = router.network_id if router is not None else None
+    age = time.monotonic() - _cache.built_at
+    d = _cache.demand
+    if d is None or age >= settings.COVERAGE_REFRESH_SECONDS or d.network_id != network_id:
+        d = build_demand(router)
+        _cache.demand, _cache.built_at, _cache.rows = d, time.monotonic(), {}
+        _cache.targets = router.snap_many(d.lon, d.lat) if router is not None and len(d) else None
+    return d
+
+
+def demand() -> Demand:
+    """The city's demand nodes (cached per process; module docstring)."""
+    router = get_router()
+    with _lock:
+        return _current(router)
+
+
+# --------------------------------------------------------------------------------------------
+# demand
+
+
+def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+    k = math.pi / 180 * EARTH_RADIUS_M
+    return (lon - lon0) * k * math.cos(math.radians(lat0)), (lat - lat0) * k
+
+
+def _unproject(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+    k = math.pi / 180 * EARTH_RADIUS_M
+    return x / (k * math.cos(math.radians(lat0))) + lon0, y / k + lat0
+
+
+def recent_incident_points() -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of the located incidents of the last COVERAGE_DEMAND_DAYS."""
+    since = timezone.now() - timedelta(days=settings.COVERAGE_DEMAND_DAYS)
+    rows = list(
+        Incident.objects.filter(created_at__gte=since, location__isnull=False)
+        .order_by()
+        .annotate(x=_Lonlat("location", function="ST_X"), y=_Lonlat("location", function="ST_Y"))
+        .values_list("x", "y")
+    )
+    points = np.array(rows, np.float64).reshape(-1, 2)
+    return points[:, 0], points[:, 1]
+
+
+def build_demand(router: Router | None) -> Demand:
+    """Demand nodes from the recent incidents and the road network's vertices (module
+    docstring)."""
+    inc_lon, inc_lat = recent_incident_points()
+    v_lon = router.lon if router is not None else np.empty(0)
+    v_lat = router.lat if router is not None else np.empty(0)
+    network_id = router.network_id if router is not None else None
+    lon, lat = np.concatenate([v_lon, inc_lon]), np.concatenate([v_lat, inc_lat])
+    if len(lon) == 0:
+        return Demand(
+            np.empty(0), np.empty(0), np.empty(0), [], by_road=router is not None, network_id=network_id
+        )
+    lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
+    x, y = _project(lon, lat, lon0, lat0)
+    cells, inverse = np.unique(
+        np.column_stack([np.floor(x / CELL_M), np.floor(y / CELL_M)]).astype(np.int64),
+        axis=0,
+        return_inverse=True,
+    )
+    inverse = inverse.reshape(-1)
+    nv, n_cells = len(v_lon), len(cells)
+    v_cell, i_cell = inverse[:nv], inverse[nv:]
+    v_count = np.bincount(v_cell, minlength=n_cells).astype(np.float64)
+    i_count = np.bincount(i_cell, minlength=n_cells).astype(np.float64)
+    keep = (i_count > 0) | (v_count >= MIN_CELL_VERTICES)
+    # node: the vertex nearest the centre of the cell's vertices; else the incidents' centre
+    node_x = np.zeros(n_cells)
+    node_y = np.zeros(n_cells)
+    has_v = v_count > 0
+    if nv:
+        cx = np.bincount(v_cell, x[:nv], n_cells)[has_v] / v_count[has_v]
+        cy = np.bincount(v_cell, y[:nv], n_cells)[has_v] / v_count[has_v]
+        centre_x, centre_y = np.zeros(n_cells), np.zeros(n_cells)
+        centre_x[has_v], centre_y[has_v] = cx, cy
+        off = (x[:nv] - centre_x[v_cell]) ** 2 + (y[:nv] - centre_y[v_cell]) ** 2
+        order = np.lexsort((off, v_cell))
+        first = order[np.r_[True, v_cell[order][1:] != v_cell[order][:-1]]]
+        node_x[v_cell[first]], node_y[v_cell[first]] = x[first], y[first]
+    only_inc = ~has_v & (i_count > 0)
+    if only_inc.any():
+        ix = np.bincount(i_cell, x[nv:], n_cells)
+        iy = np.bincount(i_cell, y[nv:], n_cells)
+        node_x[only_inc] = ix[only_inc] / i_count[only_inc]
+        node_y[only_inc] = iy[only_inc] / i_count[only_inc]
+    weight = demand_weights(i_count[keep], v_count[keep], settings.COVERAGE_DEMAND_FLOOR)
+    node_lon, node_lat = _unproject(node_x[keep], node_y[keep], lon0, lat0)
+    west, south = _unproject(cells[keep, 0] * CELL_M, cells[keep, 1] * CELL_M, lon0, lat0)
+    east, north = _unproject((cells[keep, 0] + 1) * CELL_M, (cells[keep, 1] + 1) * CELL_M, lon0, lat0)
+    return Demand(
+        lon=node_lon,
+        lat=node_lat,
+        weight=weight,
+        district=districts_of(node_lon, node_lat),
+        bounds=np.column_stack([west, south, east, north]),
+        by_road=router is not None,
+        network_id=network_id,
+        incidents=len(inc_lon),
+        cell_m=CELL_M,
+    )
+
+
+def demand_weights(incidents: np.ndarray, vertices: np.ndarray, floor: float) -> np.ndarray:
+    """Each cell's share of the calls: its share of the incidents, with `floor` of the whole
+    spread by road vertex density instead (all of it by vertices when there is no history, all
+    by incidents when there is no road network)."""
+    inc, ver = incidents.sum(), vertices.sum()
+    if inc > 0 and ver > 0:
+        return (1.0 - floor) * incidents / inc + floor * vertices / ver
+    if inc > 0:
+        return incidents / inc
+    if ver > 0:
+        return vertices / ver
+    return np.zeros(len(incidents))
+
+
+def districts_of(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """The name of the district each point lies in ("" when none)."""
+    names = [""] * len(lon)
+    for district in District.objects.all():
+        outline = district.polygon.prepared
+        for j in range(len(lon)):
+            if not names[j] and outline.contains(Point(float(lon[j]), float(lat[j]), srid=4326)):
+                names[j] = district.name
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# travel times
+
+
+def _key(lon: float, lat: float) -> tuple[float, float]:
+    return (round(float(lon), 6), round(float(lat), 6))
+
+
+def _search(router: Router | None, d: Demand, nodes: Positions | None, points: np.ndarray) -> np.ndarray:
+    """ETA (s) from each point to each demand node: one router search per point, or a straight
+    line (module docstring)."""
+    n = len(d)
+    if len(points) == 0 or n == 0:
+        return np.empty((len(points), n))
+    if router is None or nodes is None:
+        k = len(points)
+        metres = haversine_m(
+            np.repeat(points[:, 0], n), np.repeat(points[:, 1], n), np.tile(d.lon, k), np.tile(d.lat, k)
+        )
+        return np.asarray(metres.reshape(k, n) / STRAIGHT_LINE_MPS)
+    snapped = router.snap_many(points[:, 0], points[:, 1])
+    out = np.empty((len(points), n))
+    for i in range(len(points)):
+        s = slice(i, i + 1)
+        p = snapped
+        out[i] = router.travel_times_between(
+            nodes, Positions(p.edge[s], p.t[s], p.lon[s], p.lat[s], p.distance_m[s])
+        ).seconds
+    return out
+
+
+def etas_from(points: Iterable[tuple[float, float]]) -> np.ndarray:
+    """Seconds from each (lon, lat) point to each demand node: len(points) x nodes, inf where
+    the node cannot be reached. By road through the router; by straight line at
+    STRAIGHT_LINE_MPS when no road network is loaded (`demand().by_road` is False then)."""
+    pts = np.asarray(list(points), np.float64).reshape(-1, 2)
+    router = get_router()
+    with _lock:
+        d = _current(router)
+        targets, rows = _cache.targets, _cache.rows
+    keys = [_key(lon, lat) for lon, lat in pts]
+    missing = sorted({k for k in keys if k not in rows})
+    if missing:
+        found = _search(router, d, targets, np.array(missing, np.float64).reshape(-1, 2))
+        with _lock:
+            if _cache.demand is d:
+                if len(_cache.rows) + len(missing) > MAX_CACHED_ROWS:
+                    _cache.rows = {}
+                _cache.rows.update(zip(missing, found, strict=True))
+        rows = {**rows, **dict(zip(missing, found, strict=True))}
+    if not keys:
+        return np.empty((0, len(d)))
+    return np.vstack([rows[k] for k in keys])
+
+
+# --------------------------------------------------------------------------------------------
+# units and the snapshot
+
+
+def covering_units() -> list[Unit]:
+    """Units that count as covering now: free to take a job, located, and staffed as the
+    recommendation requires (a crew on shift unless REQUIRE_CREW_ON_SHIFT is off)."""
+    units = Unit.objects.available().filter(position__isnull=False).order_by("pk")
+    if settings.REQUIRE_CREW_ON_SHIFT:
+        units = units.filter(Exists(CrewShift.objects.current().filter(unit=OuterRef("pk"))))
+    return list(units)
+
+
+def snapshot(exclude_unit_ids: Iterable[int] = ()) -> Snapshot:
+    """Coverage now by the covering units, less `exclude_unit_ids` (what if they left)."""
+    excluded = set(exclude_unit_ids)
+    units = [u for u in covering_units() if u.pk not in excluded]
+    return snapshot_of(units)
+
+
+def snapshot_of(units: Sequence[Unit]) -> Snapshot:
+    """Coverage by these units (located ones; their current positions)."""
+    located = [u for u in units if u.position is not None]
+    etas = etas_from((u.position.x, u.position.y) for u in located if u.position is not None)
+    d = demand()
+    if etas.shape[1] != len(d):  # the demand was rebuilt meanwhile
+        etas = etas_from((u.position.x, u.position.y) for u in located if u.position is not None)
+        d = demand()
+    target = float(settings.COVERAGE_TARGET_S)
+    busy = float(settings.COVERAGE_BUSY_FRACTION)
+    cover = policy.covers(etas, target).reshape(len(located), len(d))
+    counts = policy.coverage_counts(cover) if len(located) else np.zeros(len(d), np.int64)
+    uncovered = counts == 0
+    total = float(d.weight.sum())
+    return Snapshot(
+        demand=d,
+        unit_ids=tuple(u.pk for u in located),
+        cover=cover,
+        counts=counts,
+        expected_uncovered=policy.expected_uncovered(counts, d.weight, busy),
+        uncovered_share=float(d.weight[uncovered].sum() / total) if total > 0 else 0.0,
+        busy=busy,
+        target_s=target,
+        by_road=d.by_road,
+        districts=district_shares(d, uncovered),
+    )
+
+
+def district_shares(d: Demand, uncovered: np.ndarray) -> dict[str, float]:
+    """Each named district's share of its demand left uncovered."""
+    total: dict[str, float] = {}
+    left: dict[str, float] = {}
+    for name, w, u in zip(d.district, d.weight.tolist(), uncovered.tolist(), strict=True):
+        if name:
+            total[name] = total.get(name, 0.0) + w
+            left[name] = left.get(name, 0.0) + (w if u else 0.0)
+    return {name: (left[name] / t if t > 0 else 0.0) for name, t in sorted(total.items())}

@@ -1,0 +1,555 @@
+"""Figures kept as incidents close: per-day value counts the report merges instead of the rows
+(docs/decisions/0020-report-rollups.md).
+
+For each local day, each measure and each grouping key (dispatcher and seat, district,
+hospital, hour of day; the priority beside), `dispatch_report_rollup` holds how many incidents
+(or calls, or overrides) had each distinct value: milliseconds for intervals, the float itself
+for ETAs. Every interval of the summary is a measure of its own (INTERVAL + n), which also
+serves the response by priority, the trend by day and the distribution; HOURLY is the response
+keyed by the local hour of day, for its trend by hour; PROBLEMS counts the incidents per
+problem bits.
+Merging the days' counts and walking them in value order gives the nearest-rank percentile
+PostgreSQL's percentile_disc gives over the rows (rank ceil(p x n) in float8, as its own
+code), so a figure read from the rollups is the raw figure, not an estimate.
+
+- A day is served from its rollup when it is closed (it ended at least a day ago: a call
+  still ringing is unmeasurable only a day later), it has a rollup (`dispatch_report_rollup_day`)
+  and no event after the rollup's `seq` names one of its incidents (every change goes through
+  an action that writes such an event: a crew's correction, a late clock). Every other part of
+  the period (today, yesterday, a stale or missing day, a partial day) is counted from the rows
+  by the same SQL that builds the rollups, in the same query.
+- The district of an incident depends on the district outlines: a day's rollup records their
+  digest, and a day built under other outlines is not served for the district figures.
+- Filters the rollups do not hold (unit, station, district, hospital, hour of day) read the rows
+  (the raw functions), as does `raw=True`. A day rolled up before a measure existed holds no
+  rows of it: the interval figures serve only the days holding PROBLEMS (`served_days(measure=)`).
+- The summary's answering row is still counted from the calls (dispatch.reports.calls): a call's
+  events name no incident, so they could not yet mark its day stale.
+- `build_days` (re)builds days under a lock on each day's row, so that two workers never write
+  one day twice; `run_report_rollups` (and run_workers) builds the closed days that lack one
+  and rebuilds the stale ones; `manage.py build_report_rollups` rebuilds any range.
+"""
+
+import math
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import TypeVar
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dispatch.reports.filters import ReportFilter, local_midnight
+from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, unmeasurable_mask
+from dispatch.reports.sql import fetch, fetch_binary, fetch_one
+
+K = TypeVar("K", bound=Hashable)
+TABLE = "dispatch_report_rollup"
+DAYS = "dispatch_report_rollup_day"
+
+# Measures (the `measure` column).
+PEOPLE_CALL = 1  # a call answered: k1 who, k2 the seat
+PEOPLE_DISPATCH = 2  # an incident's first unit sent: k1, k2; value its processing ms
+PEOPLE_RANK = 3  # an override: its recommended rank, label the reason
+PEOPLE_ETA = 4  # an override: the ETA (s) of the unit chosen
+PEOPLE_SLOWER = 5  # an override: chosen ETA minus the top pick's
+HANDOVER = 10  # a handover: k1 the hospital; value ms, NULL+unmeasured when it cannot be measured
+DISTRICT = 20  # an incident: k1 its district (NULL outside), k2 1 when unlocated; value the response ms
+PROBLEMS = 29  # an incident: k1 its report_problems bits (0 too), no value: the summary's counts
+# An incident's interval INTERVALS[n] is measure INTERVAL + n (the summary, the priorities, the
+# trend by day: the day is the rollup's, and the distribution): value the ms, NULL + unmeasured
+# when it cannot be measured. Answering holds only incidents that came from a ringing call, as its
+# charts count (figures.charted); the summary's answering row comes from the calls themselves.
+INTERVAL = 30
+# HOURLY_INTERVAL again, with k1 the local hour of day the incident was created in: the trend by
+# hour of day of the page's default chart (other intervals' read the rows). Keying every interval
+# by hour would make a year's rollups 24 times as many rows for the summary to read.
+HOURLY = 40
+HOURLY_INTERVAL = "response"
+# Squares of dispatch.reports.figures.districts (about 500 m): whole ones need no polygon test.
+DISTRICT_SQUARE_DEG = 0.005
+# The interval the district rollup holds: the page's default chart; others read the rows.
+DISTRICT_INTERVAL = "response"
+PEOPLE = (PEOPLE_CALL, PEOPLE_DISPATCH, PEOPLE_RANK, PEOPLE_ETA, PEOPLE_SLOWER)
+# Measures of calls, which no incident filter narrows (dispatch.reports.people).
+UNPRIORITISED = (PEOPLE_CALL,)
+
+
+def local_day(column: str) -> str:
+    return f"({column} AT TIME ZONE %(tz)s)::date"
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Time spans [a, b) as an SQL condition on one timestamp column, with named parameters."""
+
+    spans: tuple[tuple[datetime, datetime], ...]
+
+    def on(self, column: str, prefix: str) -> tuple[str, dict]:
+        if not self.spans:
+            return "FALSE", {}
+        parts, params = [], {}
+        for n, (a, b) in enumerate(self.spans):
+            parts.append(f"({column} >= %({prefix}{n}a)s AND {column} < %({prefix}{n}b)s)")
+            params[f"{prefix}{n}a"], params[f"{prefix}{n}b"] = a, b
+        return "(" + " OR ".join(parts) + ")", params
+
+
+# --------------------------------------------------------------------------- the counts, from rows
+# Each returns SQL with the columns `day, measure, priority, k1, k2, value, unmeasured, label, n`
+# over the incidents (or calls) created in `spans`: what build_days stores and what a report
+# counts for the days it cannot read from the rollups.
+
+FIRST_ASSIGNMENT = (
+    "(SELECT a.dispatched_by_id, a.dispatched_at FROM dispatch_assignment a WHERE a.incident_id = i.id "
+    "ORDER BY a.dispatched_at, a.id LIMIT 1)"
+)
+
+
+def people_counts(spans: Spans) -> tuple[str, dict]:
+    """As dispatch.reports.people.deeds, counted by day, who, seat and value."""
+    calls, call_params = spans.on("c.ringing_at", "pc")
+    incidents, incident_params = spans.on("i.created_at", "pi")
+    sql = (
+        "SELECT day, measure, priority, user_id AS k1, seat_id AS k2, value, false AS unmeasured, label, "
+        "count(*)::bigint AS n FROM (SELECT d.*, (SELECT ss.seat_id FROM dispatch_seatsession ss "
+        "WHERE ss.user_id = d.user_id AND ss.signed_on_at <= d.at "
+        "AND (ss.signed_off_at IS NULL OR ss.signed_off_at > d.at) "
+        "ORDER BY ss.signed_on_at DESC LIMIT 1) AS seat_id FROM ("
+        f"SELECT {local_day('c.ringing_at')} AS day, {PEOPLE_CALL} AS measure, NULL::smallint AS priority, "
+        "c.answered_by_id AS user_id, coalesce(c.answered_at, c.ringing_at) AS at, NULL::float8 AS value, "
+        f"'' AS label FROM dispatch_call c WHERE c.answered_by_id IS NOT NULL AND {calls} "
+        f"UNION ALL SELECT {local_day('i.created_at')}, {PEOPLE_DISPATCH}, i.priority, fa.dispatched_by_id, "
+        f"fa.dispatched_at, i.report_processing_ms, '' FROM dispatch_incident i "
+        f"CROSS JOIN LATERAL {FIRST_ASSIGNMENT} fa WHERE fa.dispatched_by_id IS NOT NULL AND {incidents} "
+        f"UNION ALL SELECT {local_day('i.created_at')}, m.measure, i.priority, a.dispatched_by_id, "
+        "a.dispatched_at, m.value, m.label FROM dispatch_assignment a "
+        "JOIN dispatch_incident i ON i.id = a.incident_id CROSS JOIN LATERAL (VALUES "
+        f"({PEOPLE_RANK}, a.recommended_rank::float8, a.override_reason), "
+        f"({PEOPLE_ETA}, a.eta_at_dispatch_s, ''), "
+        f"({PEOPLE_SLOWER}, a.eta_at_dispatch_s - a.top_pick_eta_s, '')) m(measure, value, label) "
+        f"WHERE a.dispatched_by_id IS NOT NULL AND a.recommended_rank > 1 AND {incidents}) d) deeds "
+        "GROUP BY day, measure, priority, k1, k2, value, label"
+    )
+    return sql, {**call_params, **incident_params}
+
+
+# As dispatch.reports.resources.handovers: milliseconds rounded up, NULL when out of order or over
+# a day; a handover counts once it is finished or measured.
+HANDOVER_VALUE = (
+    "CASE WHEN a.handover_at >= a.at_hospital_at AND a.handover_at - a.at_hospital_at <= interval '1 day' "
+    "THEN ceil(extract(epoch FROM a.handover_at - a.at_hospital_at) * 1000)::bigint END"
+)
+HANDOVER_FINISHED = (
+    "(a.handover_at IS NOT NULL OR a.cleared_at IS NOT NULL OR a.cancelled_at IS NOT NULL "
+    "OR i.status <> 'open')"
+)
+
+
+def handover_counts(spans: Spans) -> tuple[str, dict]:
+    incidents, params = spans.on("i.created_at", "hi")
+    sql = (
+        f"SELECT day, {HANDOVER} AS measure, priority, hospital_id AS k1, NULL::bigint AS k2, v AS value, "
+        "v IS NULL AS unmeasured, '' AS label, count(*)::bigint AS n FROM ("
+        f"SELECT {local_day('i.created_at')} AS day, i.priority, a.hospital_id, {HANDOVER_VALUE} AS v, "
+        f"{HANDOVER_FINISHED} AS finished FROM dispatch_assignment a "
+        "JOIN dispatch_incident i ON i.id = a.incident_id "
+        f"WHERE {incidents} AND a.at_hospital_at IS NOT NULL AND a.hospital_id IS NOT NULL) h "
+        "WHERE v IS NOT NULL OR finished GROUP BY day, priority, hospital_id, v"
+    )
+    return sql, params
+
+
+def district_counts(spans: Spans) -> tuple[str, dict]:
+    """As dispatch.reports.figures.districts (the same squares and the same rule on borders)."""
+    incidents, params = spans.on("i.created_at", "di")
+    interval = BY_KEY[DISTRICT_INTERVAL]
+    s = DISTRICT_SQUARE_DEG
+    sql = (
+        "WITH pts AS (SELECT "
+        f"{local_day('i.created_at')} AS day, i.priority, "
+        f"i.{interval.column} AS v, i.report_problems AS problems, i.location::geometry AS g, "
+        f"floor(ST_X(i.location::geometry) / {s})::int AS gx, "
+        f"floor(ST_Y(i.location::geometry) / {s})::int AS gy "
+        f"FROM dispatch_incident i WHERE {incidents}), "
+        "squares AS (SELECT DISTINCT gx, gy FROM pts WHERE g IS NOT NULL), "
+        "whole AS (SELECT q.gx, q.gy, d.id AS district FROM squares q "
+        f"CROSS JOIN LATERAL (SELECT ST_MakeEnvelope(q.gx * {s}, q.gy * {s}, (q.gx + 1) * {s}, "
+        f"(q.gy + 1) * {s}, 4326) AS e) sq "
+        "JOIN dispatch_district d ON ST_Covers(d.polygon, sq.e) "
+        "WHERE NOT EXISTS (SELECT 1 FROM dispatch_district o WHERE o.id <> d.id "
+        "AND ST_Intersects(o.polygon, sq.e))) "
+        f"SELECT day, {DISTRICT} AS measure, priority, "
+        "coalesce(w.district, (SELECT d.id FROM dispatch_district d "
+        "WHERE g IS NOT NULL AND ST_Covers(d.polygon, g) ORDER BY d.code LIMIT 1)) AS k1, "
+        "(g IS NULL)::int::bigint AS k2, v::float8 AS value, "
+        f"problems & {unmeasurable_mask(interval)} <> 0 AS unmeasured, '' AS label, count(*)::bigint AS n "
+        "FROM pts LEFT JOIN whole w USING (gx, gy) GROUP BY 1, 3, 4, 5, 6, 7"
+    )
+    return sql, params
+
+
+def interval_measure(interval: Interval) -> int:
+    return INTERVAL + INTERVALS.index(interval)
+
+
+def interval_counts(spans: Spans) -> tuple[str, dict]:
+    """As dispatch.reports.figures.summary, trend and distribution: every interval's value per
+    incident, by day and priority (HOURLY_INTERVAL's by hour of day too); and the incidents per
+    problem bits."""
+    incidents, params = spans.on("i.created_at", "ii")
+    hourly = BY_KEY[HOURLY_INTERVAL]
+    values = ", ".join(
+        f"({measure}, i.{iv.column}::float8, i.report_problems & {unmeasurable_mask(iv)} <> 0, "
+        f"{'i.call_id IS NOT NULL' if iv.key == 'answer' else 'true'}, {hour})"
+        for measure, iv, hour in [
+            *((interval_measure(iv), iv, "NULL::bigint") for iv in INTERVALS),
+            (HOURLY, hourly, "extract(hour FROM i.created_at AT TIME ZONE %(tz)s)::bigint"),
+        ]
+    )
+    sql = (
+        "SELECT day, measure, priority, k1, NULL::bigint AS k2, value, unmeasured, '' AS label, "
+        "count(*)::bigint AS n FROM ("
+        f"SELECT {local_day('i.created_at')} AS day, m.measure, i.priority, m.k1, m.value, m.unmeasured "
+        f"FROM dispatch_incident i CROSS JOIN LATERAL (VALUES {values}) "
+        "m(measure, value, unmeasured, counted, k1) "
+        f"WHERE {incidents} AND m.counted "
+        f"UNION ALL SELECT {local_day('i.created_at')}, {PROBLEMS}, i.priority, i.report_problems::bigint, "
+        f"NULL::float8, false FROM dispatch_incident i WHERE {incidents}) v "
+        "GROUP BY day, measure, priority, k1, value, unmeasured"
+    )
+    return sql, params
+
+
+INTERVAL_MEASURES = tuple(interval_measure(iv) for iv in INTERVALS)
+
+COUNTS: dict[str, tuple[tuple[int, ...], Callable[[Spans], tuple[str, dict]]]] = {
+    "people": (PEOPLE, people_counts),
+    "handover": ((HANDOVER,), handover_counts),
+    "district": ((DISTRICT,), district_counts),
+    "intervals": ((*INTERVAL_MEASURES, HOURLY, PROBLEMS), interval_counts),
+}
+
+
+# --------------------------------------------------------------------------- building
+
+
+def districts_digest() -> str:
+    """One text that changes whenever a district is added, removed or redrawn."""
+    (digest,) = fetch_one(
+        "SELECT md5(coalesce(string_agg(id::text || ':' || code || ':' || md5(ST_AsEWKB(polygon)::text), "
+        "',' ORDER BY id), '')) FROM dispatch_district"
+    )
+    return digest
+
+
+def last_closed_day(now: datetime | None = None) -> date:
+    """The last day that ended at least a day ago (a call ringing then is settled by now)."""
+    return timezone.localdate(now or timezone.now()) - timedelta(days=2)
+
+
+def day_spans(days: Iterable[date]) -> Spans:
+    """Whole local days, neighbours merged into one span."""
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(set(days)):
+        a, b = local_midnight(day), local_midnight(day + timedelta(days=1))
+        if spans and spans[-1][1] == a:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return Spans(tuple(spans))
+
+
+# One row per day, measure and key: the value counts packed (values ascending as big-endian
+# float8, their counts as big-endian int4), with the rows whose value is NULL counted apart.
+PACKED = (
+    "measure, priority, k1, k2, label, "
+    "coalesce(sum(n) FILTER (WHERE value IS NULL), 0)::bigint AS n_null, "
+    "coalesce(sum(n) FILTER (WHERE unmeasured), 0)::bigint AS n_unmeasured, "
+    "coalesce(string_agg(float8send(value), ''::bytea ORDER BY value) FILTER (WHERE value IS NOT NULL), "
+    "''::bytea) AS vals, "
+    "coalesce(string_agg(int4send(n::int), ''::bytea ORDER BY value) FILTER (WHERE value IS NOT NULL), "
+    "''::bytea) AS counts"
+)
+STORED = "measure, priority, k1, k2, label, n_null, n_unmeasured, vals, counts"
+
+
+def build_days(days: Iterable[date]) -> int:
+    """(Re)build the rollups of these days, in one transaction: each day's row locked first (a
+    second worker waits, then rebuilds it again from what it then sees), the event number read
+    before the rows, so that any change after it marks the day stale. Returns the rows written."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)")
+        cursor.execute(
+            f"INSERT INTO {DAYS} (day, seq, districts, built_at) SELECT d, -1, '', now() "
+            "FROM unnest(%s::date[]) d ON CONFLICT (day) DO NOTHING",
+            [wanted],
+        )
+        cursor.execute(
+            f"SELECT day FROM {DAYS} WHERE day = ANY(%s::date[]) ORDER BY day FOR UPDATE", [wanted]
+        )
+        cursor.execute("SELECT coalesce((SELECT last_seq FROM dispatch_eventcounter LIMIT 1), 0)")
+        (seq,) = cursor.fetchone()
+        digest = districts_digest()
+        cursor.execute(f"DELETE FROM {TABLE} WHERE day = ANY(%s::date[])", [wanted])
+        written = 0
+        spans = day_spans(wanted)
+        for _measures, counts in COUNTS.values():
+            sql, params = counts(spans)
+            cursor.execute(
+                f"INSERT INTO {TABLE} (day, {STORED}) SELECT day, {PACKED} FROM ({sql}) counts "
+                "GROUP BY day, measure, priority, k1, k2, label",
+                {**params, "tz": settings.TIME_ZONE},
+            )
+            written += cursor.rowcount
+        cursor.execute(
+            f"UPDATE {DAYS} SET seq = %s, districts = %s, built_at = now() WHERE day = ANY(%s::date[])",
+            [seq, digest, wanted],
+        )
+    return written
+
+
+def build_range(first: date, last: date, chunk_days: int = 31) -> int:
+    """Rebuild every day from first to last, a month a transaction."""
+    written, day = 0, first
+    while day <= last:
+        upto = min(day + timedelta(days=chunk_days - 1), last)
+        written += build_days(day + timedelta(days=n) for n in range((upto - day).days + 1))
+        day = upto + timedelta(days=1)
+    return written
+
+
+def stale_days(first: date, last: date) -> list[date]:
+    """Days in [first, last] whose rollup an event after it may have changed."""
+    rows = fetch(
+        f"WITH r AS (SELECT day, seq FROM {DAYS} WHERE day BETWEEN %(first)s AND %(last)s) "
+        "SELECT DISTINCT r.day FROM dispatch_event e JOIN dispatch_incident i ON i.id = e.incident_id "
+        f"JOIN r ON r.day = {local_day('i.created_at')} "
+        "WHERE e.seq > (SELECT coalesce(min(seq), 0) FROM r) AND e.seq > r.seq ORDER BY 1",
+        {"first": first, "last": last, "tz": settings.TIME_ZONE},
+    )
+    return [day for (day,) in rows]
+
+
+def missing_days(first: date, last: date) -> list[date]:
+    """Closed days in [first, last] with incidents or calls but no rollup."""
+    rows = fetch(
+        "SELECT d::date FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {DAYS} r WHERE r.day = d::date) "
+        "AND (EXISTS (SELECT 1 FROM dispatch_incident i WHERE i.created_at >= "
+        "(d::date::timestamp AT TIME ZONE %(tz)s) "
+        "AND i.created_at < ((d::date + 1)::timestamp AT TIME ZONE %(tz)s)) "
+        "OR EXISTS (SELECT 1 FROM dispatch_call c WHERE c.ringing_at >= "
+        "(d::date::timestamp AT TIME ZONE %(tz)s) "
+        "AND c.ringing_at < ((d::date + 1)::timestamp AT TIME ZONE %(tz)s))) ORDER BY 1",
+        {"first": first, "last": last, "tz": settings.TIME_ZONE},
+    )
+    return [day for (day,) in rows]
+
+
+# How far back the worker keeps rollups (a report covers at most a year).
+KEEP_DAYS = 400
+# Days the worker builds in one pass (one transaction).
+DAYS_A_PASS = 31
+
+
+def catch_up(now: datetime | None = None) -> dict[str, int]:
+    """One pass of the rollup worker: rebuild stale days, then build missing closed ones."""
+    last = last_closed_day(now)
+    first = last - timedelta(days=KEEP_DAYS)
+    stale = stale_days(first, last)[:DAYS_A_PASS]
+    missing = missing_days(first, last)[: DAYS_A_PASS - len(stale)]
+    build_days([*stale, *missing])
+    return {"stale_rebuilt": len(stale), "built": len(missing)}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def serves(f: ReportFilter) -> bool:
+    """Whether the rollups hold this filter's figures: only the period and the priority."""
+    return f.index_only() and f.hour is None
+
+
+def served_days(
+    f: ReportFilter, districts: bool = False, now: datetime | None = None, measure: int | None = None
+) -> list[date]:
+    """The whole, closed, fresh days of the period read from the rollups; with `measure`, only
+    the days whose rollup holds it (a day built before the measure existed, or with nothing to
+    count, is counted from the rows)."""
+    first = timezone.localtime(f.start).date()
+    if local_midnight(first) < f.start:
+        first += timedelta(days=1)
+    last = min(timezone.localtime(f.end).date() - timedelta(days=1), last_closed_day(now))
+    if local_midnight(last + timedelta(days=1)) > f.end:
+        last -= timedelta(days=1)
+    if last < first:
+        return []
+    condition = " AND districts = %(digest)s" if districts else ""
+    if measure is not None:
+        condition += (
+            f" AND EXISTS (SELECT 1 FROM {TABLE} r WHERE r.measure = %(measure)s AND r.day = {DAYS}.day)"
+        )
+    built = fetch(
+        f"SELECT day FROM {DAYS} WHERE day BETWEEN %(first)s AND %(last)s AND seq >= 0{condition} "
+        "ORDER BY day",
+        {"first": first, "last": last, "digest": districts_digest() if districts else "", "measure": measure},
+    )
+    stale = set(stale_days(first, last))
+    return [day for (day,) in built if day not in stale]
+
+
+def open_spans(f: ReportFilter, served: list[date]) -> Spans:
+    """The parts of [start, end) that the served days do not cover."""
+    spans: list[tuple[datetime, datetime]] = []
+    at = f.start
+    for a, b in day_spans(served).spans:
+        if at < a:
+            spans.append((at, a))
+        at = max(at, b)
+    if at < f.end:
+        spans.append((at, f.end))
+    return Spans(tuple(spans))
+
+
+@dataclass
+class Counts:
+    """Merged value counts of one group: values ascending, their counts, and the rows without a
+    value (`nulls`; `unmeasured` of all rows were flagged unmeasurable)."""
+
+    values: np.ndarray
+    counts: np.ndarray
+    nulls: int
+    unmeasured: int
+
+    @property
+    def measured(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def rows(self) -> int:
+        return self.measured + self.nulls
+
+    def percentile(self, p: float) -> float | None:
+        """Nearest rank, as percentile_disc: the first value whose running count reaches
+        ceil(p x measured) (in float8, as PostgreSQL computes it), at least the first."""
+        measured = self.measured
+        if not measured:
+            return None
+        rank = max(math.ceil(p * float(measured)), 1)
+        return float(self.values[int(np.searchsorted(self.running, rank))])
+
+    @cached_property
+    def running(self) -> np.ndarray:
+        """The running count in value order (computed once for all the percentiles)."""
+        return np.cumsum(self.counts)
+
+    def within(self, limit: float) -> int:
+        return int(self.counts[self.values <= limit].sum())
+
+    def total(self) -> int:
+        """The sum of the values (exact: whole milliseconds far below 2**53)."""
+        return int(np.dot(self.values, self.counts.astype(np.float64)))
+
+
+def read(f: ReportFilter, figure: str, served: list[date]) -> list[tuple]:
+    """Every packed count the figure's measures hold for the period: the served days' rollup rows
+    and, for the rest, the same counts from the rows; the priority filter applied.
+    Rows: (measure, priority, k1, k2, label, nulls, unmeasured, values, counts)."""
+    measures, counts = COUNTS[figure]
+    sql, params = counts(open_spans(f, served))
+    parts = [f"SELECT {PACKED} FROM ({sql}) counts GROUP BY measure, priority, k1, k2, label"]
+    if served:
+        parts.insert(
+            0, f"SELECT {STORED} FROM {TABLE} WHERE measure = ANY(%(measures)s) AND day = ANY(%(days)s)"
+        )
+    where = ""
+    if f.priority is not None:
+        where = " WHERE (measure = ANY(%(unprioritised)s) OR priority = %(priority)s)"
+    return fetch(
+        f"SELECT * FROM ({' UNION ALL '.join(parts)}) source{where}",
+        {
+            **params,
+            "tz": settings.TIME_ZONE,
+            "measures": list(measures),
+            "days": served,
+            "unprioritised": list(UNPRIORITISED),
+            "priority": f.priority,
+        },
+    )
+
+
+def merge(rows: list[tuple], key: Callable[[tuple], K | None]) -> dict[K, Counts]:
+    """The rows' counts merged per key(row) (rows whose key is None are left out)."""
+    parts: dict[K, list[tuple]] = {}
+    for row in rows:
+        k = key(row)
+        if k is not None:
+            parts.setdefault(k, []).append(row)
+    merged = {}
+    for k, group in parts.items():
+        values = np.concatenate([np.frombuffer(bytes(r[7]), dtype=">f8") for r in group])
+        counts = np.concatenate([np.frombuffer(bytes(r[8]), dtype=">i4") for r in group])
+        order = np.argsort(values)  # ties are equal values: any order of them is the same counts
+        merged[k] = Counts(
+            values[order].astype(np.float64),
+            counts[order].astype(np.int64),
+            sum(int(r[5]) for r in group),
+            sum(int(r[6]) for r in group),
+        )
+    return merged
+
+
+def counts_of(nulls: int, unmeasured: int, vals: bytes, counts: bytes) -> Counts:
+    """One group's packed counts, concatenated over its days, as Counts (values sorted)."""
+    # Native byte order before sorting: numpy sorts a big-endian array several times as slowly.
+    values = np.frombuffer(bytes(vals), dtype=">f8").astype(np.float64)
+    order = np.argsort(values)  # ties are equal values: any order of them is the same counts
+    return Counts(
+        values[order],
+        np.frombuffer(bytes(counts), dtype=">i4").astype(np.int64)[order],
+        int(nulls),
+        int(unmeasured),
+    )
+
+
+def read_grouped(
+    f: ReportFilter, figure: str, served: list[date], measures: Iterable[int], by: tuple[str, ...]
+) -> dict[tuple, Counts]:
+    """The counts of these measures for the period, merged in SQL per `by` (columns of day,
+    measure, priority, k1, k2, label): the served days' rollup rows and, for the rest, the same
+    counts from the rows; the priority filter applied. A year's rows (hundreds of thousands of
+    small ones) are concatenated by PostgreSQL per group: the two string_aggs of a group see its
+    rows in the same order, so values and counts stay paired."""
+    _all, counts = COUNTS[figure]
+    sql, params = counts(open_spans(f, served))
+    parts = [f"SELECT day, {PACKED} FROM ({sql}) counts GROUP BY day, measure, priority, k1, k2, label"]
+    if served:
+        parts.insert(
+            0, f"SELECT day, {STORED} FROM {TABLE} WHERE measure = ANY(%(measures)s) AND day = ANY(%(days)s)"
+        )
+    where = " WHERE measure = ANY(%(measures)s)"
+    if f.priority is not None:
+        where += " AND priority = %(priority)s"
+    keys = ", ".join(by)
+    rows = fetch_binary(
+        f"SELECT {keys}, sum(n_null), sum(n_unmeasured), string_agg(vals, ''::bytea), "
+        f"string_agg(counts, ''::bytea) FROM ({' UNION ALL '.join(parts)}) source{where} GROUP BY {keys}",
+        {
+            **params,
+            "tz": settings.TIME_ZONE,
+            "measures": list(measures),
+            "days": served,
+            "priority": f.priority,
+        },
+    )
+    return {tuple(row[: len(by)]): counts_of(*row[len(by) :]) for row in rows}
+
+
+NOTHING = Counts(np.zeros(0), np.zeros(0, dtype=np.int64), 0, 0)
