@@ -282,15 +282,25 @@ function render() {
     ngettext("%(count)s new notice to acknowledge", "%(count)s new notices to acknowledge", unacked), { count: unacked }, true,
   );
   keepDrafts(() => {
-    $("er-list").innerHTML = withdrawn.map(withdrawnCard).join("") + (notices.length
+    redraw($("er-list"), withdrawn.map(withdrawnCard).join("") + (notices.length
       ? notices.map(card).join("")
       : `<li class="er-empty"><p class="big">${gettext("No patients on the way")}</p>
-         <p class="muted">${gettext("When a crew sends a pre-arrival notice it appears here, with a sound.")}</p></li>`);
+         <p class="muted">${gettext("When a crew sends a pre-arrival notice it appears here, with a sound.")}</p></li>`));
     $("er-done-section").hidden = handed.length === 0;
-    $("er-done-list").innerHTML = handed.map(handedOverRow).join("");
+    redraw($("er-done-list"), handed.map(handedOverRow).join(""));
   });
   renderStatus(hospital);
   tick();
+}
+
+// A list is drawn again only when what it shows changed: drawing replaces its buttons, and a tap
+// that lands while they are being replaced is lost (the board reads itself on every event, and an
+// acknowledgement's own event follows its answer by a moment).
+const drawn = new WeakMap();
+function redraw(list, html) {
+  if (drawn.get(list) === html) return;
+  list.innerHTML = html;
+  drawn.set(list, html);
 }
 
 // A reply being typed survives the board re-drawing itself (every event, every 15 s).
