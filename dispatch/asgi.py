@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (served by daphne)."""
 
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
 
@@ -13,15 +14,27 @@ from dispatch.core.safety import refuse_to_start_unsafe  # noqa: E402
 
 refuse_to_start_unsafe()
 
+# The event loop (every socket, every tracker's fix) shares the interpreter lock with the threads
+# that run Django's views. Each time the loop waits on the network it gives the lock up, and a
+# view thread busy in Python keeps it for up to the switch interval (5 ms by default): under
+# load the loop then spends most of its time waiting for the lock, and screens fall seconds
+# behind. A shorter interval hands it back sooner, for a little more switching.
+sys.setswitchinterval(settings.INTERPRETER_SWITCH_INTERVAL_S)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from dispatch.core.access_log import AccessLog  # noqa: E402
 from dispatch.core.health import HealthProbe  # noqa: E402
 from dispatch.core.origin import SameOriginValidator  # noqa: E402
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
 from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
+
+# Every route loaded now, not on the first request: importing all features' views and the API
+# takes seconds, which would otherwise fall on the first dispatcher after a restart or failover.
+get_resolver().url_patterns  # noqa: B018
 
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 # Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath. The

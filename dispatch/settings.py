@@ -209,6 +209,9 @@ def channel_layer_hosts() -> list[dict]:
     return [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}]
 
 
+# dispatch/asgi.py: how long a thread may hold the interpreter lock when another wants it.
+INTERPRETER_SWITCH_INTERVAL_S = float(os.environ.get("INTERPRETER_SWITCH_INTERVAL_S", "0.0005"))
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -7,6 +7,7 @@ that arrives out of order or not at all is covered by reading the table (decisio
 
 import asyncio
 import logging
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,7 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.backends.db import SessionStore
 
-from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
+from dispatch.core.events import last_seq, serialize_event
+from dispatch.core.fanout import POSITIONS_GROUP, events_frame, fanout
 from dispatch.core.permissions import (
     crew_unit_id,
     hears_doorbell_only,
@@ -35,10 +37,12 @@ log = logging.getLogger(__name__)
 CLOSE_SIGNED_OUT = 4401
 CLOSE_CHANGED = 4403
 CATCH_UP_LIMIT = 1000
+# A socket's events leave as one frame at most this often: the first after a quiet spell at once,
+# those that follow within the window together ({"type": "events", ...}). A hundred consoles in a
+# surge get a few frames a second each instead of one per event.
+COALESCE_SECONDS = 0.05
 
-
-# Every unit's position goes to this group, in batches (dispatch.positions.batches).
-POSITIONS_GROUP = "positions"
+__all__ = ["POSITIONS_GROUP", "LiveConsumer"]
 
 shift_unit_id = database_sync_to_async(crew_unit_id)
 screen_unit_ids = database_sync_to_async(station_unit_ids)
@@ -109,16 +113,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.station_units = await screen_unit_ids(user)
         self.cursor = self.after_from_query()
         self.lock = asyncio.Lock()
-        self.groups_joined = [EVENTS_GROUP]
-        if receives_positions(user):
-            self.groups_joined.append(POSITIONS_GROUP)
-        await self.join_groups()
+        self.backlog: deque[dict[str, Any]] = deque()
+        self.drainer: asyncio.Task | None = None
+        self.outbox: list[str] = []  # encoded events for the next frame
+        self.flush_due = False
+        self.flushes: set[asyncio.Task] = set()
+        self.last_flush = float("-inf")
+        # Group messages reach this socket through its process's one listener
+        # (dispatch.core.fanout), not through a channel-layer subscription of its own.
+        self.fanout = fanout()
+        await self.fanout.join(self, positions=receives_positions(user))
         await self.catch_up()
         self.heartbeat_task = asyncio.create_task(self.heartbeat())
-
-    async def join_groups(self) -> None:
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
 
     def after_from_query(self) -> int:
         query = dict(
@@ -132,18 +138,52 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return 0
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "heartbeat_task", None)
-        if task:
-            task.cancel()
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        self.gone = True
+        for task in (
+            getattr(self, "heartbeat_task", None),
+            getattr(self, "drainer", None),
+            *getattr(self, "flushes", ()),
+        ):
+            if task:
+                task.cancel()
+        if hasattr(self, "fanout"):
+            await self.fanout.leave(self)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         if content.get("type") == "ping":
             await self.send_json({"type": "pong", "seq": self.cursor})
 
+    async def emit(self, content: dict[str, Any]) -> None:
+        """A frame that is not a queued event: the queued ones leave first, in order."""
+        await self.flush()
+        await self.send_json(content)
+
+    def queue_event(self, encoded: str) -> None:
+        self.outbox.append(encoded)
+        if self.flush_due:
+            return
+        self.flush_due = True
+        loop = asyncio.get_running_loop()
+        loop.call_later(max(0.0, self.last_flush + COALESCE_SECONDS - loop.time()), self.start_flush)
+
+    def start_flush(self) -> None:
+        if getattr(self, "gone", False):
+            return  # a frame due after the socket closed
+        task = asyncio.ensure_future(self.flush())
+        self.flushes.add(task)
+        task.add_done_callback(self.flushes.discard)
+
+    async def flush(self) -> None:
+        self.flush_due = False
+        if not self.outbox:
+            return
+        encoded, self.outbox = self.outbox, []
+        self.last_flush = asyncio.get_running_loop().time()
+        await self.send(text_data=events_frame(encoded))
+
     async def catch_up(self) -> None:
         async with self.lock:
+            await self.flush()
             events, upto, too_many = await events_after(self.user, self.cursor)
             if too_many:
                 await self.send_json({"type": "resync", "seq": upto})
@@ -151,6 +191,44 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "event", "event": event})
             self.cursor = max(self.cursor, upto)
             await self.send_json({"type": "cursor", "seq": self.cursor})
+
+    def deliver_event(self, event: dict[str, Any], encoded: str) -> None:
+        """An event from the process's listener, encoded once for every socket. In order and
+        with nothing to look up, it joins the next frame; anything else (a gap, a catch-up under
+        way, the crew's own unit to check) waits its turn in the backlog."""
+        seq = event["seq"]
+        if seq <= self.cursor:
+            return
+        slow = (
+            seq != self.cursor + 1
+            or self.backlog
+            or self.lock.locked()
+            or (self.drainer is not None and not self.drainer.done())
+            or (self.crew_unit_id is not None and event["unit"] == self.crew_unit_id)
+        )
+        if slow:
+            self.backlog.append(event)
+            if self.drainer is None or self.drainer.done():
+                self.drainer = asyncio.create_task(self.drain())
+            return
+        self.cursor = seq
+        if is_event_visible(self.user, event, self.crew_unit_id, self.station_units):
+            self.queue_event(encoded)
+        elif hears_doorbell_only(self.user):
+            self.start_cursor()
+
+    def start_cursor(self) -> None:
+        """The wallboard's frame: only the number, so it reads its figures again."""
+        task = asyncio.ensure_future(self.emit({"type": "cursor", "seq": self.cursor}))
+        self.flushes.add(task)
+        task.add_done_callback(self.flushes.discard)
+
+    async def drain(self) -> None:
+        while self.backlog:
+            await self.event_ring({"event": self.backlog.popleft()})
+
+    async def deliver_frame(self, frame: str) -> None:
+        await self.send(text_data=frame)
 
     async def event_ring(self, message: dict) -> None:
         event = message["event"]
@@ -167,16 +245,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     # is its unit's, only while it is on that unit.
                     self.crew_unit_id = await shift_unit_id(self.user)
                 if is_event_visible(self.user, event, self.crew_unit_id, self.station_units):
-                    await self.send_json({"type": "event", "event": event})
+                    await self.emit({"type": "event", "event": event})
                 elif hears_doorbell_only(self.user):
                     # The wallboard: only the number, so it reads its figures again.
-                    await self.send_json({"type": "cursor", "seq": self.cursor})
-
-    async def positions_batch(self, message: dict) -> None:
-        """Vehicle positions: state, pushed in batches (decision 5, docs/decisions/); only control-room
-        sockets are in the positions group (permissions.receives_positions). The frame
-        comes encoded, once for every console (dispatch.positions.batches.batch_frame)."""
-        await self.send(text_data=message["frame"])
+                    await self.emit({"type": "cursor", "seq": self.cursor})
 
     async def heartbeat(self) -> None:
         while True:
@@ -188,13 +260,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.send_json({"type": "error", "reason": reason})
                     await self.close(code=code)
                     return
-                # Group membership expires in Redis; re-join, and read anything a lost
-                # doorbell did not announce.
-                await self.join_groups()
                 # A crew may have started or ended a shift since it connected.
                 self.crew_unit_id = await shift_unit_id(self.user)
                 # A station screen's units may have changed (one moved to another station).
                 self.station_units = await screen_unit_ids(self.user)
-                await self.catch_up()
+                if self.fanout.delivered is None or self.fanout.delivered > self.cursor:
+                    # Something the listener handed on did not reach this socket, or the
+                    # listener has nothing yet: read from the table.
+                    await self.catch_up()
             except Exception:
                 log.warning("heartbeat failed; will retry", exc_info=True)

@@ -29,7 +29,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from dispatch.core.live import POSITIONS_GROUP
+from dispatch.core.fanout import POSITIONS_GROUP
 from fleet.models import Unit
 
 log = logging.getLogger(__name__)

@@ -73,9 +73,15 @@ class IntervalOut(Schema):
         description="should have this interval but cannot be measured (impossible, a clock missing, a "
         "handover never completed; for answering: abandoned and unmeasurable calls): outside every target"
     )
-    mean_s: float | None
-    median_s: float | None
-    p90_s: float | None = Field(description="exact 90th percentile (nearest rank), in seconds")
+    mean_s: float | None = Field(description="the mean, in seconds (to the millisecond)")
+    median_s: float | None = Field(
+        description="median (nearest rank), in seconds: to the millisecond, rounded up; for answering "
+        "(ring to answer) in whole seconds, rounded up"
+    )
+    p90_s: float | None = Field(
+        description="exact 90th percentile (nearest rank), in seconds: to the millisecond, rounded up; "
+        "for answering (ring to answer) in whole seconds, rounded up"
+    )
     targets: list[TargetOut]
 
 
@@ -85,9 +91,12 @@ class CallsOut(Schema):
     abandoned: int = Field(description="the caller hung up before anyone answered")
     unmeasurable: int = Field(description="answered or ended with times that cannot be measured")
     ringing_now: int
-    abandoned_wait_median_s: float | None
-    abandoned_wait_p90_s: float | None
-    abandoned_wait_max_s: float | None
+    abandoned_wait_median_s: float | None = Field(
+        description="how long the abandoned callers waited before hanging up, median, in whole seconds "
+        "rounded up"
+    )
+    abandoned_wait_p90_s: float | None = Field(description="the same wait, 90th centile, whole seconds")
+    abandoned_wait_max_s: float | None = Field(description="the same wait, the longest, whole seconds")
     called_back: int = Field(description="abandoned calls with at least one call back placed")
     called_back_pct: float | None = Field(description="called_back as a share of abandoned, in percent")
     call_back_median_s: float | None = Field(description="hang-up to the first call back placed, median")

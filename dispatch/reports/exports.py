@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from dispatch.core.spreadsheet import cell, inert
 from dispatch.reports.figures import summary
@@ -133,6 +132,10 @@ def pop(buffer: io.StringIO) -> str:
 
 def workbook_bytes(f: ReportFilter) -> bytes:
     """An .xlsx with three sheets: Summary, Incidents (at most XLSX_MAX_INCIDENTS) and Data quality."""
+    # Imported here, as pdf.py imports WeasyPrint: openpyxl takes a quarter of a second to import,
+    # which every app process would otherwise pay on its first request to any page.
+    from openpyxl import Workbook  # noqa: PLC0415
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Summary"))
     sheet.append([_("From"), timezone.localtime(f.start).replace(tzinfo=None)])

@@ -90,7 +90,7 @@ def summary(f: ReportFilter, raw: bool = False) -> dict:
         figures = []
         for group, (_part, _total, values) in zip(groups, rows, strict=True):
             figures += unpack(group, goals, values, bits)
-    calls = answering(f)
+    calls = answering(f, raw=raw)
     # Answering is measured from the calls (dispatch.reports.calls), not from the incidents: a
     # caller who hung up unanswered has no incident, and one opened without a call has no ring.
     figures = [calls["interval"] if figure["key"] == "answer" else figure for figure in figures]

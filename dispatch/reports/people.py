@@ -17,6 +17,7 @@ median call processing of those incidents, and overrides of the recommendation.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 
@@ -153,7 +154,7 @@ def named(f: ReportFilter, rows: list[tuple], reasons: dict[int, list[dict]]) ->
     names = dict(User.objects.filter(pk__in={r[1] for r in rows if r[1]}).values_list("pk", "username"))
     seats = dict(Seat.objects.filter(pk__in={r[2] for r in rows if r[2]}).values_list("pk", "name"))
     dispatchers, by_seat = [], []
-    listed = override_list(f)
+    listed = override_list(f, (r[1] for r in rows if r[0] == 0 and r[1] and r[6]))
     for row in rows:
         by_user_set, user_id, seat_id, calls, dispatched, processing, overrides, *medians, known = row
         rank, eta, slower = medians
@@ -196,20 +197,25 @@ def override_reasons(sql: str, params: list) -> dict[int, list[dict]]:
     return dict(found)
 
 
-def override_list(f: ReportFilter) -> dict[int, list[dict]]:
+def override_list(f: ReportFilter, users: Iterable[int]) -> dict[int, list[dict]]:
     """Each person's overrides one by one, the most recent first (OVERRIDES_SHOWN of them): the
-    incident, the unit chosen and its rank, both ETAs and the difference, the reason."""
+    incident, the unit chosen and its rank, both ETAs and the difference, the reason. `users`
+    are those with overrides in the period (from the figures): each one's are walked newest
+    first on the index assignment_report_overrides (migration 0028), stopping at the few shown."""
+    wanted = sorted(set(users))
+    if not wanted:
+        return {}
     where, params = f.where()
     found: dict[int, list[dict]] = defaultdict(list)
-    for user_id, assignment, number, dispatched_at, unit, rank, eta, top, slower, reason, _n in fetch(
-        "SELECT * FROM (SELECT a.dispatched_by_id, a.id, i.number, a.dispatched_at, u.call_sign, "
-        f"a.recommended_rank, a.eta_at_dispatch_s, a.top_pick_eta_s, {SLOWER}, a.override_reason, "
-        "row_number() OVER (PARTITION BY a.dispatched_by_id ORDER BY a.dispatched_at DESC, a.id DESC) AS n "
+    for user_id, assignment, number, dispatched_at, unit, rank, eta, top, slower, reason in fetch(
+        "SELECT o.* FROM unnest(%s::bigint[]) who(id) CROSS JOIN LATERAL ("
+        "SELECT a.dispatched_by_id, a.id, i.number, a.dispatched_at, u.call_sign, "
+        f"a.recommended_rank, a.eta_at_dispatch_s, a.top_pick_eta_s, {SLOWER}, a.override_reason "
         "FROM dispatch_assignment a JOIN dispatch_incident i ON i.id = a.incident_id "
         "JOIN fleet_unit u ON u.id = a.unit_id "
-        f"WHERE a.dispatched_by_id IS NOT NULL AND a.recommended_rank > 1 AND {where}) o "
-        "WHERE n <= %s ORDER BY n",
-        [*params, OVERRIDES_SHOWN],
+        "WHERE a.dispatched_by_id = who.id AND a.dispatched_by_id IS NOT NULL AND a.recommended_rank > 1 "
+        f"AND {where} ORDER BY a.dispatched_at DESC, a.id DESC LIMIT %s) o",
+        [wanted, *params, OVERRIDES_SHOWN],
     ):
         found[user_id].append(
             {

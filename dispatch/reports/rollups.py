@@ -23,8 +23,10 @@ code), so a figure read from the rollups is the raw figure, not an estimate.
 - Filters the rollups do not hold (unit, station, district, hospital, hour of day) read the rows
   (the raw functions), as does `raw=True`. A day rolled up before a measure existed holds no
   rows of it: the interval figures serve only the days holding PROBLEMS (`served_days(measure=)`).
-- The summary's answering row is still counted from the calls (dispatch.reports.calls): a call's
-  events name no incident, so they could not yet mark its day stale.
+- Answering (dispatch.reports.calls) is kept per day of the ring in whole seconds rounded up
+  (CALL_ANSWER, CALL_WAIT, and the day's exact sum of answer ms for the mean; decision 0021): a
+  call's answer, end and status are taken as settled once its day is closed (a call's events name
+  no incident, so they cannot mark its day stale); the call backs are read from the calls.
 - `build_days` (re)builds days under a lock on each day's row, so that two workers never write
   one day twice; `run_report_rollups` (and run_workers) builds the closed days that lack one
   and rebuilds the stale ones; `manage.py build_report_rollups` rebuilds any range.
@@ -73,9 +75,18 @@ HOURLY_INTERVAL = "response"
 DISTRICT_SQUARE_DEG = 0.005
 # The interval the district rollup holds: the page's default chart; others read the rows.
 DISTRICT_INTERVAL = "response"
+# Answering, from the calls (dispatch.reports.calls), by the local day the call rang; whole
+# seconds rounded up (docs/decisions/0021-whole-second-rollups.md). A call ringing now (for less
+# than a day) is in none of them.
+CALL_ANSWER = (
+    50  # a call: k1 1 when answered, k2 1 when abandoned; value its answer in whole s, NULL + unmeasured
+)
+CALL_WAIT = 51  # an abandoned call: value how long the caller waited in whole s, NULL + unmeasured
+CALL_ANSWER_MS = 52  # a day's calls: one row, value the sum of their measured answers in ms (the exact mean)
+CALLS = (CALL_ANSWER, CALL_WAIT, CALL_ANSWER_MS)
 PEOPLE = (PEOPLE_CALL, PEOPLE_DISPATCH, PEOPLE_RANK, PEOPLE_ETA, PEOPLE_SLOWER)
 # Measures of calls, which no incident filter narrows (dispatch.reports.people).
-UNPRIORITISED = (PEOPLE_CALL,)
+UNPRIORITISED = (PEOPLE_CALL, *CALLS)
 
 
 def local_day(column: str) -> str:
@@ -224,6 +235,51 @@ def interval_counts(spans: Spans) -> tuple[str, dict]:
     return sql, params
 
 
+def ms_between(start: str, end: str) -> str:
+    """end - start in milliseconds rounded up; NULL when either is missing, out of order or over a day."""
+    return (
+        f"CASE WHEN {end} >= {start} AND {end} - {start} <= interval '1 day' "
+        f"THEN ceil(extract(epoch FROM {end} - {start}) * 1000)::bigint END"
+    )
+
+
+# A call whose caller hung up before anyone answered.
+CALL_ABANDONED = "(c.status = 'missed' AND c.answered_at IS NULL)"
+
+
+def ringing_now(now: str) -> str:
+    """A call still ringing, for less than a day: its outcome is not known yet."""
+    return f"(c.status = 'ringing' AND c.ringing_at > {now} - interval '1 day')"
+
+
+def whole_s(ms: str) -> str:
+    """Milliseconds (already rounded up) as whole seconds rounded up: ceil is monotonic, so the
+    nearest-rank percentile of these is the rounded percentile, and ceil(ms / 1000) <= Y exactly
+    when ms <= Y x 1000 for a whole Y."""
+    return f"ceil({ms} / 1000.0)::float8"
+
+
+def call_counts(spans: Spans) -> tuple[str, dict]:
+    """As dispatch.reports.calls.answering (its call_rows), counted by the local day of the ring."""
+    calls, params = spans.on("c.ringing_at", "ci")
+    sql = (
+        f"WITH c AS (SELECT {local_day('c.ringing_at')} AS day, "
+        f"{ms_between('c.ringing_at', 'c.answered_at')} AS answer_ms, "
+        f"c.answered_at IS NOT NULL AS answered, {CALL_ABANDONED} AS abandoned, "
+        f"{ms_between('c.ringing_at', 'c.ended_at')} AS wait_ms "
+        f"FROM dispatch_call c WHERE {calls} AND NOT {ringing_now('%(cnow)s')}) "
+        f"SELECT day, {CALL_ANSWER} AS measure, NULL::smallint AS priority, answered::int::bigint AS k1, "
+        f"abandoned::int::bigint AS k2, {whole_s('answer_ms')} AS value, answer_ms IS NULL AS unmeasured, "
+        "'' AS label, count(*)::bigint AS n FROM c GROUP BY day, k1, k2, value, unmeasured "
+        f"UNION ALL SELECT day, {CALL_WAIT}, NULL::smallint, NULL::bigint, NULL::bigint, "
+        f"{whole_s('wait_ms')}, "
+        "wait_ms IS NULL, '', count(*)::bigint FROM c WHERE abandoned GROUP BY 1, 6, 7 "
+        f"UNION ALL SELECT day, {CALL_ANSWER_MS}, NULL::smallint, NULL::bigint, NULL::bigint, "
+        "sum(answer_ms)::float8, false, '', 1::bigint FROM c GROUP BY 1 HAVING count(answer_ms) > 0"
+    )
+    return sql, {**params, "cnow": timezone.now()}
+
+
 INTERVAL_MEASURES = tuple(interval_measure(iv) for iv in INTERVALS)
 
 COUNTS: dict[str, tuple[tuple[int, ...], Callable[[Spans], tuple[str, dict]]]] = {
@@ -231,6 +287,7 @@ COUNTS: dict[str, tuple[tuple[int, ...], Callable[[Spans], tuple[str, dict]]]] =
     "handover": ((HANDOVER,), handover_counts),
     "district": ((DISTRICT,), district_counts),
     "intervals": ((*INTERVAL_MEASURES, HOURLY, PROBLEMS), interval_counts),
+    "calls": (CALLS, call_counts),
 }
 
 
@@ -553,3 +610,17 @@ def read_grouped(
 
 
 NOTHING = Counts(np.zeros(0), np.zeros(0, dtype=np.int64), 0, 0)
+
+
+def concat(groups: list[Counts]) -> Counts:
+    """Several groups' counts as one (values sorted again)."""
+    if not groups:
+        return NOTHING
+    values = np.concatenate([g.values for g in groups])
+    order = np.argsort(values)
+    return Counts(
+        values[order],
+        np.concatenate([g.counts for g in groups])[order],
+        sum(g.nulls for g in groups),
+        sum(g.unmeasured for g in groups),
+    )

@@ -268,6 +268,10 @@ def restored_settings(home: Path, port: int) -> list[str]:
         "primary_slot_name": "",
         "archive_mode": "off",
         "cluster_name": "d120-restored",
+        # No leader watch touches a heartbeat here: no lease (ops/ha/lease/d120_lease.c), and no
+        # module to load from a path that may not exist on the machine restored onto.
+        "shared_preload_libraries": "",
+        "dispatch120.lease_s": "0",
     }
     return [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")]
 

@@ -56,6 +56,16 @@ TTL, LOOP_WAIT, RETRY_TIMEOUT = 20, 1, 5
 # The leader watch's verdict: a primary silent this long (lease, REST API, PostgreSQL) loses its
 # lease, so failover starts after about 2 s instead of TTL.
 WATCH_DEAD_AFTER_S = float(os.environ.get("HA_WATCH_DEAD_AFTER_S", "2"))
+# The primary's lease, checked by PostgreSQL at the start of every statement of the app's role
+# (ops/ha/lease/d120_lease.c): refused once etcd last confirmed this node leads longer ago than
+# this. Well under the 4.5 s the other watches wait before revoking (leader_watch.FENCE_AFTER_S +
+# FENCE_MARGIN_S); above one etcd election (1 to 2 s), so a healthy primary keeps answering.
+LEASE_S = float(os.environ.get("HA_LEASE_S", "2"))
+APP_ROLE = "dispatch120"  # the app's login role: not a superuser, so the lease applies to it
+LEASE_SOURCE = Path(__file__).resolve().parent / "lease" / "d120_lease.c"
+# PostgreSQL's server headers, when `pg_config --includedir-server` has none: Debian's
+# postgresql-server-dev-15 unpacked here (`apt-get download` + `dpkg -x`), not installed.
+SERVER_DEV = ROOT / "var" / "pg-server-dev"
 # libpq's keepalives and tcp_user_timeout on every connection (the app's own defaults,
 # dispatch/settings.py DB_TCP_TIMEOUTS): a partitioned or crashed host ends a connection in ~4 s.
 TCP_TIMEOUTS = "keepalives=1&keepalives_idle=2&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=4000"
@@ -97,6 +107,10 @@ class Topology:
     haproxy_port: int = 0
     password: str = ""
     replication_password: str = ""
+    # The app's own role (APP_ROLE); empty: the app connects as the superuser (the restored and the
+    # second site's topologies, which have no leader watches and so no lease).
+    app_password: str = ""
+    lease_module: str = ""  # the built d120_lease.so (build_lease_module); empty: no lease
     secret_key: str = ""  # the app nodes' SECRET_KEY: one for all, so sessions work on any node
     data_key: str = ""  # DATA_ENCRYPTION_KEY, one for all nodes
     redis_password: str = ""  # every Redis node's and Sentinel's password
@@ -121,11 +135,21 @@ class Topology:
         # libpq tries the hosts in order and keeps the writable one; 2 s per dead host
         # (docs/platform-notes.md), about 4 s for a connection to a host that stopped answering.
         query = f"target_session_attrs=read-write&connect_timeout=2&{TCP_TIMEOUTS}"
-        return f"postgres://postgres:{self.password}@{hosts}/{database}?{query}"
+        return f"postgres://{self.login}@{hosts}/{database}?{query}"
 
     def node_url(self, node: dict[str, Any], database: str = DATABASE) -> str:
         query = f"connect_timeout=2&{TCP_TIMEOUTS}"
-        return f"postgres://postgres:{self.password}@{HOST}:{node['pg_port']}/{database}?{query}"
+        return f"postgres://{self.login}@{HOST}:{node['pg_port']}/{database}?{query}"
+
+    @property
+    def login(self) -> str:
+        """user:password the app connects as."""
+        return f"{APP_ROLE}:{self.app_password}" if self.app_password else f"postgres:{self.password}"
+
+    def lease_file(self, node: dict[str, Any]) -> Path:
+        """The heartbeat of `node`'s lease: beside its data directory, not in it (pg_basebackup
+        would copy it to a new replica)."""
+        return self.path / node["name"] / "lease"
 
     def sentinel_list(self) -> str:
         return ",".join(f"{HOST}:{s['port']}" for s in self.sentinels)
@@ -157,6 +181,7 @@ def plan(directory: Path, apps: int) -> Topology:
         dir=str(directory),
         password=secrets.token_urlsafe(18),
         replication_password=secrets.token_urlsafe(18),
+        app_password=secrets.token_urlsafe(18),
         secret_key=secrets.token_urlsafe(48),
         data_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         redis_password=secrets.token_urlsafe(24),
@@ -418,6 +443,7 @@ def start_patroni(
         replication_password=topo.replication_password,
         fsync=os.environ.get("HA_PG_FSYNC", "on"),
         archive_command=archive_command,
+        lease_parameters=lease_parameters(topo, node),
     )
     if os.getuid() == 0:
         shutil.chown(config, "postgres", "postgres")
@@ -425,6 +451,61 @@ def start_patroni(
     cgroup = machine_cgroup(topo, topo.pg.index(node))
     argv = [str(PATRONI), str(config)]
     return spawn(topo, node["name"], argv, env=env, cwd=str(home), cgroup=cgroup, **as_postgres())
+
+
+def server_include_dir() -> Path | None:
+    """Where postgres.h is: HA_PG_SERVER_INCLUDE, pg_config's, or Debian's package unpacked under
+    var/ (fetched once with apt-get download; nothing installed, the running server untouched)."""
+    found = [Path(p) for p in [os.environ.get("HA_PG_SERVER_INCLUDE", "")] if p]
+    with suppress(OSError, subprocess.CalledProcessError):
+        found.append(Path(subprocess.check_output(["pg_config", "--includedir-server"], text=True).strip()))
+    version = Path(pg_bin_dir()).parent.name
+    unpacked = SERVER_DEV / "usr" / "include" / "postgresql" / version / "server"
+    found.append(unpacked)
+    for candidate in found:
+        if (candidate / "postgres.h").exists():
+            return candidate
+    with suppress(OSError, subprocess.SubprocessError):
+        SERVER_DEV.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["apt-get", "download", f"postgresql-server-dev-{version}"],
+            cwd=SERVER_DEV,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        for deb in SERVER_DEV.glob("postgresql-server-dev-*.deb"):
+            subprocess.run(["dpkg", "-x", str(deb), str(SERVER_DEV)], check=True, timeout=120)
+    return unpacked if (unpacked / "postgres.h").exists() else None
+
+
+def build_lease_module(target: Path) -> Path | None:
+    """ops/ha/lease/d120_lease.c compiled to `target` (a path the postgres user can read), or None
+    when no compiler or no server headers are at hand (then the cluster runs without the lease)."""
+    include = server_include_dir()
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if include is None or compiler is None:
+        log("no PostgreSQL server headers or C compiler: the primary's lease is off")
+        return None
+    argv = [compiler, "-O2", "-Wall", "-fPIC", "-shared", f"-I{include}", "-o", str(target)]
+    argv.append(str(LEASE_SOURCE))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"building the lease module failed:\n{done.stderr[-3000:]}")
+    target.chmod(0o755)
+    return target
+
+
+def lease_parameters(topo: Topology, node: dict[str, Any]) -> str:
+    """patroni.yml's lines for the node's lease (ops/ha/lease/d120_lease.c): only where a leader
+    watch touches the heartbeat and the app has its own role (site A's topology)."""
+    if not (topo.app_password and topo.lease_module):
+        return ""
+    return (
+        f'    shared_preload_libraries: "{topo.lease_module.removesuffix(".so")}"\n'
+        f'    dispatch120.lease_file: "{topo.lease_file(node)}"\n'
+        f'    dispatch120.lease_s: "{LEASE_S:g}"\n'
+    )
 
 
 def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
@@ -447,6 +528,7 @@ def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
         (node := topo.pg[topo.watches.index(watch)])["name"],
         "--pidfile",
         str(topo.path / node["name"] / "data" / "postmaster.pid"),
+        *(["--lease-file", str(topo.lease_file(node))] if topo.lease_module else []),
     ]
     return spawn(topo, watch["name"], argv, cgroup=machine_cgroup(topo, topo.watches.index(watch)))
 
@@ -769,10 +851,16 @@ def psql(topo: Topology, node: dict[str, Any], database: str, sql: str) -> str:
 
 
 def prepare_database(topo: Topology) -> None:
-    """The app's database with PostGIS, on the leader; migrations through the multi-host URL."""
+    """The app's database with PostGIS, on the leader, owned by the app's role (not a superuser:
+    the lease applies to it); migrations through the multi-host URL as that role."""
     primary = wait_for("a Patroni leader", lambda: leader(topo), 90)
+    if topo.app_password and not psql(
+        topo, primary, "postgres", f"select 1 from pg_roles where rolname='{APP_ROLE}'"
+    ):
+        psql(topo, primary, "postgres", f"create role {APP_ROLE} login password '{topo.app_password}'")
+    owner = f" owner {APP_ROLE}" if topo.app_password else ""
     if not psql(topo, primary, "postgres", f"select 1 from pg_database where datname='{DATABASE}'"):
-        psql(topo, primary, "postgres", f"create database {DATABASE}")
+        psql(topo, primary, "postgres", f"create database {DATABASE}{owner}")
     psql(
         topo,
         primary,
@@ -796,6 +884,8 @@ def start(directory: Path, apps: int) -> Topology:
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)  # the postgres user must reach its node directories inside
     topo = plan(directory, apps)
+    if LEASE_S > 0 and (module := build_lease_module(topo.path / "d120_lease.so")):
+        topo.lease_module = str(module)
     topo.save()
     for member in topo.etcd:
         start_etcd(topo, member)

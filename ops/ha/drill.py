@@ -30,8 +30,10 @@ Scenarios, each from a healthy cluster, each restored and checked healthy afterw
   HOLD_AFTER_PROMOTION_S after the promotion; 7 db_primary_hung: the primary's Patroni, PostgreSQL
   and watch SIGSTOPped and never resumed: killed and restarted HOLD_AFTER_PROMOTION_S after the
   promotion. Scenarios 1, 3, 6 and 7 run DRILL_REPEATS times (default 1).
-Readers record which server answered each read (inet_server_port(), pg_is_in_recovery()): two
-through the app's multi-host URL, one probe per node on its own address.
+Readers record which server answered each read (inet_server_port(), pg_is_in_recovery(), and a
+read of the units and incidents tables as the app's role, which a primary whose lease lapsed
+refuses, ops/ha/lease/d120_lease.c): two through the app's multi-host URL, one probe per node on its own
+address.
 
 One line per scenario on stdout, then one JSON line: scenarios, acked_writes (and by kind),
 lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles),
@@ -43,8 +45,9 @@ max_write_gap_s per scenario and write_gaps_s (every repeat) (the longest stretc
 to the healthy cluster with no write acknowledged), max_write_latency_s per scenario (the
 slowest single write, from its first attempt to its answer), console_lag_s per scenario (after
 the cluster was healthy again, until every console had every event), the FHIR deliveries
-(queued, received, resent after a lost outcome, sent by two workers at once, undelivered), and
-the Patroni timings used. Exit status 1 unless lost, duplicates, missing console events, writes
+(queued, received, resent after a lost outcome, sent by two workers at once, undelivered),
+primary_lease_s (the lease PostgreSQL checks, ops/ha/lease/d120_lease.c; 0: off), and the
+Patroni timings used. Exit status 1 unless lost, duplicates, missing console events, writes
 given up, FHIR rows undelivered, Bundles sent twice at once and notice sends missing are all 0.
 Progress goes to stderr.
 The load is bounded (MAX_WRITES, MAX_LOAD_S) and the whole drill stops itself after
@@ -98,8 +101,8 @@ FREEZE_APP_S = 8
 # A partition is healed, a hung primary killed, this long after the new primary took over: long
 # enough to see whether the old one still serves anyone.
 HOLD_AFTER_PROMOTION_S = 5
-# The database-primary scenarios run DRILL_REPEATS times (the others once); 1 keeps CI's run
-# inside DRILL_LIMIT_S on a 2-core machine.
+# The database-primary scenarios run DRILL_REPEATS times (the others once); CI runs 2 (about
+# 7 minutes on a 2-core machine, well inside DRILL_LIMIT_S).
 REPEATS = int(os.environ.get("DRILL_REPEATS", "1"))
 READ_INTERVAL_S = 0.1
 # The load is bounded in count and in time, and the whole drill in time: 18 minutes (8 before
@@ -476,10 +479,10 @@ async def run_console(console: Console, port: int, session: Session, stop: async
                 attempt = 0
                 async for raw in ws:
                     message = json.loads(raw)
-                    if message.get("type") == "event":
-                        seq = message["event"]["seq"]
-                        console.seen.add(seq)
-                        console.cursor = max(console.cursor, seq)
+                    if message.get("type") in ("event", "events"):  # one, or several close together
+                        for event in message.get("events") or [message.get("event")]:
+                            console.seen.add(event["seq"])
+                            console.cursor = max(console.cursor, event["seq"])
                     elif message.get("type") == "cursor":
                         console.cursor = max(console.cursor, message["seq"])
                     elif message.get("type") == "resync":
@@ -528,7 +531,13 @@ class Consoles:
 # readers: which server answered each read
 
 
-READ_SQL = "SELECT inet_server_port(), pg_is_in_recovery()"
+# A read of the app's own tables, as the console's unit list and incident board make, through the
+# app's role: a node counts as serving only when it answers this (a primary whose lease lapsed
+# refuses it, ops/ha/lease/d120_lease.c), not merely when it says it is not in recovery.
+READ_SQL = (
+    "SELECT inet_server_port(), pg_is_in_recovery(),"
+    " (SELECT count(*) FROM fleet_unit), (SELECT max(id) FROM dispatch_incident)"
+)
 
 
 @dataclass
@@ -570,7 +579,7 @@ class Reads:
             try:
                 if conn is None:
                     conn = psycopg.connect(self.topo.database_url(), autocommit=True)
-                port, recovering = conn.execute(READ_SQL).fetchone()
+                port, recovering = conn.execute(READ_SQL).fetchone()[:2]
                 with self.lock:
                     self.app.append((time.monotonic(), port, recovering))
                 if not keep:
@@ -1282,6 +1291,8 @@ def drill(topo: Topology, only: set[int] | None) -> dict[str, Any]:
         "max_write_latency_s": per("latency", max),
         "console_lag_s": per("lag", max),
         "repeats": REPEATS,
+        # The primary's lease checked by PostgreSQL (ops/ha/lease/d120_lease.c); 0: off.
+        "primary_lease_s": cluster.LEASE_S if topo.lease_module else 0,
         "skipped": skipped,
         "write_attempts": load.attempts,
         "write_retries": load.retries,

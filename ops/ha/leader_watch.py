@@ -22,6 +22,9 @@ Three rules keep a fast failover safe (ops/ha/RUNBOOK.md, "Fencing and the timin
    from) once etcd's quorum has not confirmed for FENCE_AFTER_S that this node still leads. The
    other watches revoke only when the lease has been silent for FENCE_AFTER_S + FENCE_MARGIN_S,
    so a primary cut off from etcd has stopped serving before anyone else may be promoted.
+   The same confirmations also touch a heartbeat file (`--lease-file`) that PostgreSQL itself
+   checks at the start of every statement (ops/ha/lease/d120_lease.c): a primary that resumes after a
+   freeze refuses those queries at once, before this watch (resuming with it) can kill it.
 3. Last look. Right before revoking, the watch reads the leader key, the lease's time to live
    and Patroni's pause flag again: a leader that refreshed its lease during the probes keeps it,
    and nothing is revoked or fenced while the cluster is paused (maintenance mode).
@@ -277,6 +280,20 @@ def kill_postgres(pidfile: str) -> int | None:
     return pid
 
 
+def touch(path: str, moment: float) -> None:
+    """The heartbeat: its mtime becomes `moment`, never moved backwards (a slow read that began
+    earlier than the last one must not shorten nor lengthen the lease it confirmed)."""
+    try:
+        if os.stat(path).st_mtime >= moment:
+            return
+    except FileNotFoundError:
+        Path(path).touch(mode=0o644)
+    except OSError:
+        return
+    with suppress(OSError):
+        os.utime(path, (moment, moment))
+
+
 @dataclass
 class Fence:
     """Stops the local PostgreSQL while this node may no longer be the leader: armed by every
@@ -286,16 +303,23 @@ class Fence:
     member: str
     pidfile: str
     after: float = FENCE_AFTER_S
+    lease_file: str | None = None  # the heartbeat ops/ha/lease/d120_lease.c checks
     confirmed: float | None = None  # monotonic start of the last quorum read naming us leader
     paused: bool = False
     fenced: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def saw(self, leader: Leader | None, started: float, is_paused: bool) -> None:
+    def saw(
+        self, leader: Leader | None, started: float, is_paused: bool, started_wall: float | None = None
+    ) -> None:
+        """`started_wall`: the wall clock when the read began, the heartbeat's mtime (PostgreSQL
+        compares it with clock_timestamp(), on this same machine)."""
         with self.lock:
             self.paused = is_paused
             if leader is not None and leader.name == self.member:
                 self.confirmed = started if self.confirmed is None else max(self.confirmed, started)
+                if self.lease_file and started_wall is not None:
+                    touch(self.lease_file, started_wall)
             else:
                 self.confirmed = None  # not ours (any more): Patroni demotes or follows by itself
 
@@ -368,11 +392,11 @@ class Watch:
 
     def once(self) -> str | None:
         """One round: what was done, if anything."""
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         leader = current_leader(self.etcd, self.prefix)
         is_paused = paused(self.etcd, self.prefix)
         if self.fence:
-            self.fence.saw(leader, started, is_paused)
+            self.fence.saw(leader, started, is_paused, started_wall)
         if is_paused:
             self.publish(None, None)
             return None
@@ -427,6 +451,9 @@ def main() -> None:
     parser.add_argument("--name", default=socket.gethostname(), help="this watch's name (its machine)")
     parser.add_argument("--member", help="the Patroni member on this machine (enables fencing)")
     parser.add_argument("--pidfile", help="that member's DATA/postmaster.pid")
+    parser.add_argument(
+        "--lease-file", help="the heartbeat PostgreSQL checks (its dispatch120.lease_file, ops/ha/lease/)"
+    )
     parser.add_argument("--dead-after", type=float, default=DEAD_AFTER_S)
     parser.add_argument("--fence-after", type=float, default=FENCE_AFTER_S)
     parser.add_argument("--fence-margin", type=float, default=FENCE_MARGIN_S)
@@ -434,12 +461,17 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=INTERVAL_S)
     args = parser.parse_args()
     prefix = f"{args.namespace.rstrip('/')}/{args.scope}/"
-    fence = Fence(args.member, args.pidfile, args.fence_after) if args.member and args.pidfile else None
+    fence = (
+        Fence(args.member, args.pidfile, args.fence_after, args.lease_file)
+        if args.member and args.pidfile
+        else None
+    )
     revoke_after = max(args.dead_after, args.fence_after + args.fence_margin)
     say(
         f"watching {prefix}leader as {args.name}; a verdict after {args.dead_after:g} s of silence, "
         f"a revoke when {args.quorum} watches agree and after {revoke_after:g} s; "
         + (f"fences {args.member} after {args.fence_after:g} s unconfirmed" if fence else "no fencing")
+        + (f"; heartbeat {args.lease_file}" if args.lease_file else "")
     )
     etcd = Etcd(args.etcd.split(","))
     watch = Watch(etcd, prefix, args.name, args.dead_after, revoke_after, args.quorum, fence)

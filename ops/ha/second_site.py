@@ -67,6 +67,9 @@ def plan_site_b(a: Topology) -> Topology:
         dir=str(site_b_dir(a)),
         password=a.password,
         replication_password=a.replication_password,
+        # The app's own role (site A made it; the data is a copy). No lease here: site B has no
+        # leader watches (lease_module stays empty, cluster.lease_parameters).
+        app_password=a.app_password,
         secret_key=a.secret_key,
         data_key=a.data_key,
         redis_password=a.redis_password,

@@ -3,7 +3,11 @@
 (ops/ha/second_site.py) on this machine, the failover drill's keyed writes (ops/ha/drill.py)
 through the global front, then every process of site A killed at once (PostgreSQL, Patroni,
 etcd, the leader watches, Redis, Sentinels, the app nodes, both HAProxies), site B promoted with the one
-command (`ops/ha/second_site.py promote`), and writes resume through site B.
+command (`ops/ha/second_site.py promote`), and writes resume through site B. Then the failback
+(RUNBOOK "Failing back", --no-failback skips it): site A's old data wiped, site A rebuilt as a
+standby cluster of site B, site A's app node and front started, site B demoted to a standby
+cluster of site A, site A promoted once it has replayed all of site B's WAL; every acknowledged
+write is then checked on site A.
 
   make site-drill     (or: .venv/bin/python ops/ha/site_drill.py [--keep] [--load-s 20])
 
@@ -44,7 +48,7 @@ import drill  # noqa: E402  (the load, the seed, the check of every acknowledged
 import second_site  # noqa: E402
 from cluster import HOST, Topology  # noqa: E402
 
-LIMIT_S = 900  # the whole drill (about 6 minutes on a quiet 2-core machine)
+LIMIT_S = 1200  # the whole drill (about 6 minutes on a quiet 2-core machine, failback included: see RUNBOOK)
 COMMITS = 200  # single-row commits per setting for the latency figures
 KINDS = ("incident", "status", "fix", "vitals", "notice")
 
@@ -163,17 +167,19 @@ def measure_sync_option(a: Topology, b: Topology, load: Any, phase_s: float) -> 
 
 
 def replay_lag(a: Topology) -> dict[str, Any]:
-    """Site B's standby leader as site A's primary sees it: bytes not yet replayed there."""
-    rows = drill.primary_query(
+    """Site B's standby leader as site A's primary sees it: bytes not yet replayed there. As the
+    superuser: pg_stat_replication hides its columns from the app's role."""
+    answer = pg_value(
         a,
-        "SELECT application_name, state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
-        "extract(epoch FROM replay_lag) FROM pg_stat_replication WHERE application_name = %s",
-        (second_site.SITE_B_PG[0],),
+        leader_of(a),
+        "SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
+        "extract(epoch FROM replay_lag) FROM pg_stat_replication "
+        f"WHERE application_name = '{second_site.SITE_B_PG[0]}'",
     )
-    if not rows:
+    if not answer:
         return {"state": "not connected"}
-    _, state, lag_bytes, lag_s = rows[0]
-    return {"state": state, "bytes": int(lag_bytes or 0), "seconds": float(lag_s or 0)}
+    state, lag_bytes, lag_s = answer.split("|")
+    return {"state": state, "bytes": int(float(lag_bytes or 0)), "seconds": float(lag_s or 0)}
 
 
 def kill_site(a: Topology) -> list[str]:
@@ -202,6 +208,145 @@ def lost_by_kind(b: Topology, load: Any, seeded: dict[str, Any]) -> dict[str, in
     return found
 
 
+def pg_value(topo: Topology, node: dict[str, Any], sql: str) -> str:
+    """One value as postgres on that node; "" while it does not answer (restarting)."""
+    try:
+        return cluster.psql(topo, node, "postgres", sql)
+    except (RuntimeError, subprocess.TimeoutExpired):
+        return ""
+
+
+def leader_of(topo: Topology, role: str = "leader") -> dict[str, Any]:
+    """The node (of topo.pg) whose Patroni member has this role."""
+    names = {m["name"] for m in cluster.patroni_cluster(topo) if m["role"] == role}
+    found = next((n for n in topo.pg if n["name"] in names), None)
+    if found is None:
+        raise RuntimeError(f"no {role} in {topo.dir}")
+    return found
+
+
+def fail_back(a: Topology, b: Topology, load: Any) -> dict[str, Any]:
+    """RUNBOOK "Failing back", while the load writes on through the global front: site A's old
+    data wiped, site A rebuilt as a standby cluster of site B (fresh etcd, its nodes cloned from
+    site B's primary, its leader watches), then the planned switch: site A's app node and front
+    started, site B demoted to a standby cluster of site A (its leader becomes a standby leader:
+    no site takes writes), site A's standby leader waited for until it has replayed all of site B's
+    WAL, site A promoted with the same promote function as site B was. Returns each step's time."""
+    steps: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        steps[name] = round(now - mark, 2)
+        mark = now
+
+    # 1. What survived at site A is discarded (the RUNBOOK's step 1; the check at the end proves
+    #    every acknowledged write is at site A again), and a fresh DCS, as after a real site loss.
+    for node in a.pg:
+        cluster.shutil.rmtree(a.path / node["name"] / "data", ignore_errors=True)
+        (a.path / node["name"] / "lease").unlink(missing_ok=True)
+    for member in a.etcd:
+        cluster.shutil.rmtree(a.path / member["name"] / "data", ignore_errors=True)
+        cluster.start_etcd(a, member)
+    cluster.wait_for("site A's etcd", lambda: sum(cluster.etcd_health(a).values()) == 3, 60)
+    # 2. Site A as a standby cluster of site B: stream from site B's primary.
+    b_primary = leader_of(b)
+    for node in a.pg:
+        home = cluster.node_home(a, node)
+        config = backup.render_node(
+            a, backup.node_home(a, node["name"]), node["name"], home / "data", node["pg_port"], home
+        )
+        cluster.start_patroni(
+            a,
+            node,
+            standby_cluster=second_site.standby_cluster_block(HOST, b_primary["pg_port"], config),
+            replica_methods=second_site.replica_methods_block(config),
+            archive_command=backup.archive_command(config),
+        )
+        if node is a.pg[0]:
+            cluster.wait_for(
+                "site A's standby leader",
+                lambda: any(m["role"] == "standby_leader" for m in cluster.patroni_cluster(a)),
+                240,
+                interval=0.5,
+            )
+    for watch in a.watches:
+        cluster.start_watch(a, watch)
+    cluster.wait_for(
+        "site A's standby cluster streaming",
+        lambda: sum(m["state"] == "streaming" for m in cluster.patroni_cluster(a)) == len(a.pg),
+        240,
+        interval=0.5,
+    )
+    step("site_a_rebuilt_as_standby_s")
+    # 3. The planned switch. Site A's Redis, app node and front first (the global front prefers
+    #    site A once its front answers: writes wait, retried with their keys, until it leads).
+    for node in a.redis:
+        cluster.start_redis(a, node)
+    for node in a.sentinels:
+        cluster.start_sentinel(a, node)
+    for node in a.apps:
+        cluster.start_app(a, node)
+    cluster.start_haproxy(a)
+    cluster.wait_for("site A's app node", lambda: all(cluster.apps_health(a).values()), 120, interval=0.5)
+    step("site_a_apps_started_s")
+    switch_started = time.monotonic()
+    a_standby = leader_of(a, "standby_leader")
+    api_b = f"http://{HOST}:{b_primary['api_port']}"
+    demote = {
+        "standby_cluster": {
+            "host": HOST,
+            "port": a_standby["pg_port"],
+            "create_replica_methods": ["basebackup"],
+        }
+    }
+    status, answer = second_site.http("PATCH", f"{api_b}/config", demote)
+    if status != 200:
+        raise RuntimeError(f"demoting site B: PATCH {api_b}/config: {status} {answer}")
+    cluster.wait_for(
+        "site B demoted (no leader taking writes)",
+        lambda: pg_value(b, b_primary, "SELECT pg_is_in_recovery()") == "t",
+        120,
+        interval=0.25,
+    )
+    b_end = pg_value(b, b_primary, "SELECT pg_last_wal_replay_lsn()")
+    step("site_b_demoted_s")
+    cluster.wait_for(
+        "site A replayed all of site B's WAL",
+        lambda: (
+            pg_value(a, a_standby, f"SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '{b_end}') >= 0") == "t"
+        ),
+        120,
+        interval=0.1,
+    )
+    step("site_a_caught_up_s")
+    apis = [f"http://{HOST}:{n['api_port']}" for n in a.pg]
+    promoted = second_site.promote(
+        apis,
+        lambda host, port: second_site.upstream_writable(host, port, a.password),
+        lambda member: second_site.member_writable(member, a.password),
+        say=log,
+    )
+    step("site_a_promoted_s")
+    promoted_at = time.monotonic()
+    first = cluster.wait_for(
+        "a write acknowledged by site A",
+        lambda: next((x.at for x in sorted(load.acks, key=lambda x: x.at) if x.at > promoted_at), None),
+        120,
+        interval=0.1,
+    )
+    steps["first_write_after_promotion_s"] = round(first - promoted_at, 2)
+    return {
+        "steps": steps,
+        "b_end_lsn": b_end,
+        "switch_without_writes_s": round(first - switch_started, 2),
+        "promote": promoted,
+        "switched_at": switch_started,
+        "promoted_at": promoted_at,
+    }
+
+
 def start_load(front: Topology, seeded: dict[str, Any]) -> tuple[Any, list[Any]]:
     """drill.start_load() once the app answers a page: the first requests after start-up are slow
     on a loaded machine, and site A's HAProxy, marking its one app node down for a moment, cuts
@@ -216,7 +361,9 @@ def start_load(front: Topology, seeded: dict[str, Any]) -> tuple[Any, list[Any]]
     raise RuntimeError("the load's users could not sign in through the global front")
 
 
-def run(a: Topology, load_s: float, sync_option: bool, state: dict[str, Any]) -> dict[str, Any]:
+def run(
+    a: Topology, load_s: float, sync_option: bool, state: dict[str, Any], failback: bool = True
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     log("starting site B: standby cluster, app node, fronts")
     mark = time.monotonic()
@@ -277,24 +424,41 @@ def run(a: Topology, load_s: float, sync_option: bool, state: dict[str, Any]) ->
         }
         log(f"writes resumed at site B {result['rto_s']} s after the kill: {result['rto_steps']}")
         time.sleep(load_s / 2)
+        (timeline,) = drill.primary_query(b, "SELECT timeline_id FROM pg_control_checkpoint()")[0]
+        result["site_b_timeline"] = timeline
+        if failback:
+            log("failing back to site A: rebuilt as site B's standby cluster, then a planned switch")
+            back = fail_back(a, b, load)
+            log(f"failed back: {back['steps']}")
+            time.sleep(load_s / 2)
     finally:
         load.stop.set()
         for thread in threads:
             thread.join(timeout=drill.GIVE_UP_S + 5)
         hospital.stop()
     nobody: Any = SimpleNamespace(start=0, consoles=[])  # no consoles in this drill
-    checked = drill.verify(b, load, nobody, seeded)
+    # After the failback site A leads again: every write acknowledged by either site must be
+    # there, once (site B, a standby now, has them too).
+    now_primary = a if failback else b
+    checked = drill.verify(now_primary, load, nobody, seeded)
+    if failback:
+        result["failback"] = {
+            **{k: v for k, v in back.items() if k not in ("switched_at", "promoted_at")},
+            "acked_after_switch_began": sum(1 for x in load.acks if x.at > back["switched_at"]),
+            "acked_after_promotion": sum(1 for x in load.acks if x.at > back["promoted_at"]),
+            "lost_acked_writes": checked["lost_acked_writes"],
+            "duplicates": checked["duplicates"],
+        }
+        log(f"failback: {result['failback']}")
     result["acked_writes"] = checked["acked_writes"]
     result["acked_before_kill"] = acked_before
     result["acked_after_promotion"] = sum(1 for x in load.acks if x.at > promoted_at)
     result["lost_acked_writes"] = checked["lost_acked_writes"]
-    result["lost_by_kind"] = lost_by_kind(b, load, seeded) if checked["lost_acked_writes"] else {}
+    result["lost_by_kind"] = lost_by_kind(now_primary, load, seeded) if checked["lost_acked_writes"] else {}
     result["duplicates"] = checked["duplicates"]
     result["duplicates_by_kind"] = checked["duplicates_by_kind"]
     result["write_failures"] = len(load.failures)
     result["write_retries"] = load.retries
-    (timeline,) = drill.primary_query(b, "SELECT timeline_id FROM pg_control_checkpoint()")[0]
-    result["site_b_timeline"] = timeline
     return result
 
 
@@ -305,6 +469,7 @@ def main() -> None:
     parser.add_argument(
         "--no-sync-option", action="store_true", help="skip measuring the synchronous cross-site option"
     )
+    parser.add_argument("--no-failback", action="store_true", help="skip failing back to site A")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("site-drill: terminated"))
     signal.signal(signal.SIGALRM, lambda *_: sys.exit(f"site-drill: over {LIMIT_S} s, stopped"))
@@ -318,12 +483,16 @@ def main() -> None:
         log(f"starting site A in {directory}")
         a = cluster.start(directory, 1)
         log(f"site A healthy in {time.monotonic() - started:.0f} s")
-        result = {"site_drill": True, **run(a, args.load_s, not args.no_sync_option, state)}
+        result = {
+            "site_drill": True,
+            **run(a, args.load_s, not args.no_sync_option, state, not args.no_failback),
+        }
         result["duration_s"] = round(time.monotonic() - started, 1)
         ok = (
             result["duplicates"] == 0
             and result["write_failures"] == 0
             and result["acked_after_promotion"] > 0
+            and (args.no_failback or result["failback"]["lost_acked_writes"] == 0)
         )
         print(json.dumps(result), flush=True)
     finally:

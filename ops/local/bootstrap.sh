@@ -66,7 +66,8 @@ install_npm() {
 # (`bootstrap.sh ha`), so `make test` installs none of it.
 HA_APT_PACKAGES=(python3-venv etcd-server etcd-client haproxy redis-sentinel
   nftables  # the drill's network partition (ops/ha/drill.py), rules in a table of its own
-  pgbackrest)  # WAL archiving, backups, point-in-time recovery (ops/ha/backup.py)
+  pgbackrest  # WAL archiving, backups, point-in-time recovery (ops/ha/backup.py)
+  gcc)  # the primary's lease module (ops/ha/lease/d120_lease.c); its headers: ops/ha/cluster.py
 HA_VENV=var/ha-venv
 
 install_ha() {

@@ -35,13 +35,20 @@ export class LiveSocket {
     };
   }
 
+  take(event) {
+    if (event.seq > this.cursor) {
+      this.cursor = event.seq;
+      this.onEvent(event);
+    }
+  }
+
   handle(message) {
     switch (message.type) {
       case "event":
-        if (message.event.seq > this.cursor) {
-          this.cursor = message.event.seq;
-          this.onEvent(message.event);
-        }
+        this.take(message.event);
+        break;
+      case "events": // several that came close together, in order
+        message.events.forEach((event) => this.take(event));
         break;
       case "cursor":
         this.cursor = Math.max(this.cursor, message.seq);

@@ -15,7 +15,7 @@ from dispatch.crew.actions import end_shift
 from dispatch.models import Role
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
-from tests.support.live_sockets import SITE, receive_until_cursor
+from tests.support.live_sockets import SITE, events_in, receive_until_cursor
 from tests.support.roster import on_shift
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,9 +91,7 @@ def test_a_crew_off_shift_gets_nothing_more_of_its_unit(world, settings):
         await sync_to_async(set_unit_status)(world.als1, UnitStatus.OUT_OF_SERVICE, actor=world.bob)
         kinds = []
         while not await socket.receive_nothing(timeout=0.3):
-            message = await socket.receive_json_from()
-            if message["type"] == "event":
-                kinds.append(message["event"]["kind"])
+            kinds.extend(e["kind"] for e in events_in(await socket.receive_json_from()))
         await socket.disconnect()
         return kinds
 

@@ -88,6 +88,9 @@ def test_a_restored_server_does_not_archive_wait_for_a_standby_or_take_a_nodes_p
     assert given["port"] == "54329"
     assert given["unix_socket_directories"] == str(tmp_path)
     assert given["hba_file"] == str(tmp_path / "data" / "pg_hba.conf")
+    # No watch touches a heartbeat there: the primary's lease off, its module not loaded.
+    assert given["shared_preload_libraries"] == ""
+    assert given["dispatch120.lease_s"] == "0"
 
 
 def test_restore_refuses_a_data_directory_that_is_not_empty(topo, tmp_path):

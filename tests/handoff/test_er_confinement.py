@@ -13,7 +13,7 @@ from dispatch.handoff.actions import acknowledge_notice
 from dispatch.models import Event, NoticeAcknowledgement
 from tests.support.crew_tablet import crew_member
 from tests.support.er_helpers import notified, staff_get, staff_post
-from tests.support.live_sockets import session_headers
+from tests.support.live_sockets import events_in, session_headers
 
 
 @pytest.fixture
@@ -95,9 +95,7 @@ async def drain(communicator, quiet: float = 1.0) -> list[dict]:
     would cancel the consumer, so ask receive_nothing first)."""
     events = []
     while not await communicator.receive_nothing(timeout=quiet):
-        message = await communicator.receive_json_from()
-        if message["type"] == "event":
-            events.append(message["event"])
+        events.extend(events_in(await communicator.receive_json_from()))
     return events
 
 

@@ -56,21 +56,28 @@ async def connect(user, after: int = 0) -> WebsocketCommunicator:
     return communicator
 
 
+def events_in(message: dict) -> list[dict]:
+    """The events a frame carries: one ("event") or several that came close together ("events")."""
+    if message["type"] == "event":
+        return [message["event"]]
+    if message["type"] == "events":
+        return message["events"]
+    return []
+
+
 async def receive_until_cursor(communicator) -> tuple[list[dict], int]:
     """Events sent during catch-up, and the cursor the server closes it with."""
     events = []
     while True:
         message = await communicator.receive_json_from(timeout=5)
-        if message["type"] == "event":
-            events.append(message["event"])
-        elif message["type"] == "cursor":
+        events.extend(events_in(message))
+        if message["type"] == "cursor":
             return events, message["seq"]
 
 
 async def receive_events(communicator, count: int) -> list[dict]:
-    events = []
+    events: list[dict] = []
     while len(events) < count:
         message = await communicator.receive_json_from(timeout=5)
-        if message["type"] == "event":
-            events.append(message["event"])
+        events.extend(events_in(message))
     return events

@@ -133,3 +133,65 @@ def double_every_stored_count() -> None:
             "SET vals = vals || vals, counts = counts || counts, n_null = n_null * 2, "
             "n_unmeasured = n_unmeasured * 2"
         )
+
+
+@dataclass
+class RungCall:
+    """A call's own clocks, as the test set them (None: never reported)."""
+
+    rang: datetime
+    answered: datetime | None
+    ended: datetime | None
+    status: str
+
+
+def make_calls() -> list[RungCall]:
+    """Calls over the closed days 2 to 6 March for the answering rollups: odd milliseconds, a
+    fraction of a millisecond over the 10 s target, exactly on it, ties, abandoned callers with
+    odd waits, an answer before the ring and one over a day after it (unmeasurable), a call still
+    "ringing" (its end lost), and calls a millisecond either side of local midnight (centre time),
+    so that the day a call belongs to is the day it rang in. Made by the call actions (telephony
+    events), the impossible clocks then set with the fixture's licence."""
+    from dispatch.calls.actions import record_call_event
+    from dispatch.calls.telephony.events import CallEvent, CallEventKind
+    from dispatch.reports.filters import local_midnight
+
+    made: list[RungCall] = []
+
+    def event(call_id: str, kind: CallEventKind, at: datetime):
+        return record_call_event(CallEvent("pbx", call_id, kind, at, caller="+8613900000000", called="120"))
+
+    n = 0
+    for day in range(2, 7):
+        midnight = local_midnight((MARCH + timedelta(days=day)).date())
+        rings = [
+            midnight,  # the first instant of the day: this day's
+            midnight - timedelta(microseconds=500),  # half a millisecond before: the day before
+            midnight + timedelta(hours=11, seconds=0.137 * day),
+            midnight + timedelta(days=1) - timedelta(milliseconds=1),  # the last millisecond
+        ]
+        answers = [10.0, 10.0004, 9.9994 + day, 3.217 * day, None, None, 61.0, 10.001]
+        for i, rang in enumerate(rings):
+            for answer in [answers[(2 * i + day + k) % len(answers)] for k in range(4)]:
+                n += 1
+                call_id = f"answer-rollup-{n}"
+                event(call_id, CallEventKind.RINGING, rang)
+                if answer is not None:
+                    answered = rang + timedelta(seconds=answer)
+                    event(call_id, CallEventKind.ANSWERED, answered)
+                    event(call_id, CallEventKind.ENDED, answered + timedelta(seconds=90))
+                    made.append(RungCall(rang, answered, answered + timedelta(seconds=90), "ended"))
+                else:
+                    ended = rang + timedelta(seconds=4.0001 + 7 * (n % 4))
+                    event(call_id, CallEventKind.ENDED, ended)
+                    made.append(RungCall(rang, None, ended, "missed"))
+        # Unmeasurable: answered before the ring; answered over a day later; ringing, its end lost.
+        for k, (answer, status) in enumerate([(-2.0, "ended"), (86_401.0, "ended"), (None, "ringing")]):
+            n += 1
+            rang = midnight + timedelta(hours=5 + k, milliseconds=day)
+            call = event(f"answer-rollup-{n}", CallEventKind.RINGING, rang)
+            answered = rang + timedelta(seconds=answer) if answer is not None else None
+            ended = answered + timedelta(seconds=30) if answered is not None else None
+            Call.objects.filter(pk=call.pk).update(answered_at=answered, ended_at=ended, status=status)
+            made.append(RungCall(rang, answered, ended, status))
+    return made

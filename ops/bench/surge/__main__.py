@@ -274,10 +274,10 @@ async def read_screen(screen: Screen, uri: str, session: str, origin: str) -> No
                     continue
                 message = json.loads(raw)
                 kind = message.get("type")
-                if kind == "event":
-                    seq = message["event"]["seq"]
-                    screen.events.setdefault(seq, received)
-                    screen.last_seq = max(screen.last_seq, seq)
+                if kind in ("event", "events"):  # one, or several that came close together
+                    for event in message["events"] if kind == "events" else [message["event"]]:
+                        screen.events.setdefault(event["seq"], received)
+                        screen.last_seq = max(screen.last_seq, event["seq"])
                 elif kind == "cursor":
                     screen.last_seq = max(screen.last_seq, message.get("seq", 0))
                     screen.ready.set()

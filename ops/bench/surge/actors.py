@@ -148,11 +148,14 @@ class Surge:
         ) as ws:  # fmt: skip
             async for raw in ws:
                 message = json.loads(raw)
-                if message.get("type") == "cursor":
+                kind = message.get("type")
+                if kind == "cursor":
                     ready.set()
-                elif message.get("type") == "event" and message["event"]["kind"] == "call.ringing":
-                    data = message["event"]["data"]
-                    if data.get("status") == "ringing":
+                # One event, or several that came close together.
+                events = message.get("events") or ([message["event"]] if kind == "event" else [])
+                for event in events:
+                    data = event["data"]
+                    if event["kind"] == "call.ringing" and data.get("status") == "ringing":
                         self.queue.put_nowait((data["id"], data.get("caller_number", "")))
 
     # ------------------------------------------------------------------ dispatchers

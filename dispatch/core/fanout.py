@@ -1,0 +1,266 @@
+"""One listener per app process between the channel layer and this process's live sockets.
+
+Every event's doorbell and every positions batch used to reach each socket as a message of its
+own: a group of 170 screens meant 170 messages written to Redis, read back, decoded and queued
+one by one, and the event encoded once per screen. A centre's worst hour (a call a second and more,
+a hundred consoles) spent one app process's whole core on that. Here each process joins the
+groups once, with a channel of its own; a message is read once, an event encoded once, and the
+frame handed to every local socket that may see it (decision 4 and 5, docs/decisions/).
+
+Doorbells from different writers can arrive out of order. The listener puts them back in order
+(for up to REORDER_WAIT_SECONDS), and when one stays missing it reads the gap from the event
+table once for the whole process, not once per socket; every heartbeat it also compares the
+table's last number with what it delivered, so a lost doorbell (Redis down or failing over)
+costs seconds of latency, never an event.
+
+One listener per event loop: daphne has one; tests may run several loops, one after another.
+The listener starts with its loop's first socket and stops with its last.
+"""
+
+import asyncio
+import json
+import logging
+import weakref
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
+
+log = logging.getLogger(__name__)
+
+# Every unit's position goes to this group, in batches (dispatch.positions.batches).
+POSITIONS_GROUP = "positions"
+# How long an event that came before its predecessor waits for it before the gap is read.
+REORDER_WAIT_SECONDS = 0.15
+# Events read from the table at a time when filling a gap.
+GAP_LIMIT = 500
+RETRY_SECONDS = 1.0
+JOIN_WAIT_SECONDS = 5.0
+
+
+class LiveSocket(Protocol):
+    """What the listener needs of a socket (dispatch.core.live.LiveConsumer)."""
+
+    def deliver_event(self, event: dict[str, Any], encoded: str) -> None: ...
+
+    async def deliver_frame(self, frame: str) -> None: ...
+
+
+@database_sync_to_async
+def read_events(after: int, before: int | None) -> tuple[list[dict[str, Any]], int]:
+    """The events after `after` (and before `before`, if given) from the table, at most
+    GAP_LIMIT of them, and the last number committed."""
+    from dispatch.models import Event
+
+    upto = last_seq()
+    rows = Event.objects.filter(seq__gt=after, seq__lte=upto)
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    return [serialize_event(e) for e in rows.order_by("seq")[:GAP_LIMIT]], upto
+
+
+def events_frame(encoded: list[str]) -> str:
+    """One socket's frame for events already encoded (json.dumps of each): one event as
+    {"type": "event", "event": ...}, several in order as {"type": "events", "events": [...]}."""
+    if len(encoded) == 1:
+        return '{"type": "event", "event": ' + encoded[0] + "}"
+    return '{"type": "events", "events": [' + ", ".join(encoded) + "]}"
+
+
+class Fanout:
+    """The listener of one event loop."""
+
+    def __init__(self) -> None:
+        self.event_sockets: set[LiveSocket] = set()
+        self.position_sockets: set[LiveSocket] = set()
+        self.delivered: int | None = None  # the last event number handed on in order
+        self.waiting: dict[int, dict[str, Any]] = {}  # events that came before a predecessor
+        self.gap_timer: asyncio.TimerHandle | None = None
+        self.filling = False
+        self.tasks: list[asyncio.Task] = []
+        self.channel: str | None = None
+        self.listening = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.tasks) and not all(t.done() for t in self.tasks)
+
+    async def join(self, socket: LiveSocket, positions: bool) -> None:
+        """Hand this socket what the groups bring from now on. Returns once the listener is in
+        the groups (or after JOIN_WAIT_SECONDS if Redis does not answer: the socket then
+        relies on its heartbeat's reads), so a socket's first read of the table misses no
+        event whose doorbell came before the listener was listening."""
+        self.event_sockets.add(socket)
+        if positions:
+            self.position_sockets.add(socket)
+        if not self.running:
+            self.listening = asyncio.Event()
+            self.tasks = [
+                asyncio.create_task(self.listen(), name="live-fanout"),
+                asyncio.create_task(self.watch_table(), name="live-fanout-watch"),
+            ]
+        try:
+            await asyncio.wait_for(self.listening.wait(), JOIN_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("live fan-out: not listening after %s s; the socket goes on", JOIN_WAIT_SECONDS)
+
+    async def leave(self, socket: LiveSocket) -> None:
+        self.event_sockets.discard(socket)
+        self.position_sockets.discard(socket)
+        if not self.event_sockets:
+            await self.stop()
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks = []
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        self.waiting.clear()
+        self.delivered = None
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            await self.discard(channel)
+
+    async def discard(self, channel: str) -> None:
+        layer = get_channel_layer()
+        try:
+            for group in (EVENTS_GROUP, POSITIONS_GROUP):
+                await layer.group_discard(group, channel)
+        except Exception:  # Redis down: the membership expires by itself
+            log.debug("fan-out channel %s not discarded", channel, exc_info=True)
+
+    # ------------------------------------------------------------------ the channel layer
+
+    async def listen(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                if self.channel is None:
+                    # The default prefix: channels_redis reads one Redis list per prefix under
+                    # one lock, so a channel of another prefix waits behind every socket's.
+                    self.channel = await layer.new_channel()
+                    await self.join_groups()
+                    self.listening.set()
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live fan-out: channel layer failed; retrying", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await self.handle(message)
+
+    async def join_groups(self) -> None:
+        """Group membership expires in Redis, and is lost with a Redis that failed over: joined
+        when the channel is made and again every heartbeat."""
+        if self.channel is None:
+            return
+        layer = get_channel_layer()
+        for group in (EVENTS_GROUP, POSITIONS_GROUP):
+            await layer.group_add(group, self.channel)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "event.ring":
+            await self.ring(message["event"])
+        elif kind == "positions.batch":
+            await self.positions(message["frame"])
+
+    async def positions(self, frame: str) -> None:
+        for socket in list(self.position_sockets):
+            await socket.deliver_frame(frame)
+
+    # ------------------------------------------------------------------ events, in order
+
+    async def ring(self, event: dict[str, Any]) -> None:
+        seq = event["seq"]
+        if self.delivered is None or seq == self.delivered + 1:
+            self.hand_on([event])
+            self.hand_on(self.next_waiting())
+        elif seq <= self.delivered:
+            self.hand_on([event])  # a late or repeated one: sockets behind may want it
+        else:
+            self.waiting[seq] = event
+            if self.gap_timer is None:
+                loop = asyncio.get_running_loop()
+                self.gap_timer = loop.call_later(REORDER_WAIT_SECONDS, self.gap_overdue)
+
+    def next_waiting(self) -> list[dict[str, Any]]:
+        ready: list[dict[str, Any]] = []
+        while self.delivered is not None and self.delivered + 1 + len(ready) in self.waiting:
+            ready.append(self.waiting.pop(self.delivered + 1 + len(ready)))
+        if not self.waiting and self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        return ready
+
+    def gap_overdue(self) -> None:
+        self.gap_timer = None
+        if self.waiting and not self.filling:
+            self.tasks.append(asyncio.get_running_loop().create_task(self.fill_gap(min(self.waiting))))
+
+    async def fill_gap(self, before: int | None) -> None:
+        """Read what the doorbells did not bring, once for every socket of this process."""
+        self.filling = True
+        try:
+            while self.delivered is not None:
+                events, _upto = await read_events(self.delivered, before)
+                self.hand_on(events)
+                if len(events) < GAP_LIMIT:
+                    break
+        except Exception:
+            log.warning("live fan-out: gap not read; the sockets' heartbeats will", exc_info=True)
+            return
+        finally:
+            self.filling = False
+        # What waited and now follows on goes too. A gap the table did not fill either is
+        # skipped over: each socket reads its own gaps from the table.
+        if self.waiting and self.delivered is not None and min(self.waiting) > self.delivered + 1:
+            self.delivered = min(self.waiting) - 1
+        self.hand_on(self.next_waiting())
+        if self.waiting and self.gap_timer is None:
+            self.gap_overdue()
+
+    def hand_on(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            encoded = json.dumps(event)
+            for socket in list(self.event_sockets):
+                socket.deliver_event(event, encoded)
+            if self.delivered is None or event["seq"] > self.delivered:
+                self.delivered = event["seq"]
+
+    async def watch_table(self) -> None:
+        """Every heartbeat: join the groups again, and read the table's last number, the
+        safety net for doorbells that were lost."""
+        while True:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            try:
+                await self.join_groups()
+            except Exception:
+                log.warning("live fan-out: groups not joined; retrying", exc_info=True)
+            if self.delivered is None or self.filling:
+                continue
+            try:
+                upto = await database_sync_to_async(last_seq)()
+            except Exception:
+                log.warning("live fan-out: last event number not read", exc_info=True)
+                continue
+            if upto > self.delivered and not self.waiting:
+                await self.fill_gap(None)
+
+
+_fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout]" = weakref.WeakKeyDictionary()
+
+
+def fanout() -> Fanout:
+    """This event loop's listener."""
+    loop = asyncio.get_running_loop()
+    found = _fanouts.get(loop)
+    if found is None:
+        found = _fanouts[loop] = Fanout()
+    return found
