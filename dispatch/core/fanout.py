@@ -50,16 +50,16 @@ class LiveSocket(Protocol):
 
 
 @database_sync_to_async
-def read_events(after: int, before: int | None) -> tuple[list[dict[str, Any]], int]:
+def read_events(after: int, before: int | None) -> list[dict[str, Any]]:
     """The events after `after` (and before `before`, if given) from the table, at most
-    GAP_LIMIT of them, and the last number committed."""
+    GAP_LIMIT of them, up to the last number committed."""
     from dispatch.models import Event
 
     upto = last_seq()
     rows = Event.objects.filter(seq__gt=after, seq__lte=upto)
     if before is not None:
         rows = rows.filter(seq__lt=before)
-    return [serialize_event(e) for e in rows.order_by("seq")[:GAP_LIMIT]], upto
+    return [serialize_event(e) for e in rows.order_by("seq")[:GAP_LIMIT]]
 
 
 def events_frame(encoded: list[str]) -> str:
@@ -209,7 +209,7 @@ class Fanout:
         self.filling = True
         try:
             while self.delivered is not None:
-                events, _upto = await read_events(self.delivered, before)
+                events = await read_events(self.delivered, before)
                 self.hand_on(events)
                 if len(events) < GAP_LIMIT:
                     break

@@ -117,7 +117,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.drainer: asyncio.Task | None = None
         self.outbox: list[str] = []  # encoded events for the next frame
         self.flush_due = False
-        self.flushes: set[asyncio.Task] = set()
+        self.sends: set[asyncio.Task] = set()  # frames under way from sync callers
         self.last_flush = float("-inf")
         # Group messages reach this socket through its process's one listener
         # (dispatch.core.fanout), not through a channel-layer subscription of its own.
@@ -142,7 +142,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for task in (
             getattr(self, "heartbeat_task", None),
             getattr(self, "drainer", None),
-            *getattr(self, "flushes", ()),
+            *getattr(self, "sends", ()),
         ):
             if task:
                 task.cancel()
@@ -169,9 +169,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def start_flush(self) -> None:
         if getattr(self, "gone", False):
             return  # a frame due after the socket closed
-        task = asyncio.ensure_future(self.flush())
-        self.flushes.add(task)
-        task.add_done_callback(self.flushes.discard)
+        self.spawn(self.flush())
 
     async def flush(self) -> None:
         self.flush_due = False
@@ -219,9 +217,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def start_cursor(self) -> None:
         """The wallboard's frame: only the number, so it reads its figures again."""
-        task = asyncio.ensure_future(self.emit({"type": "cursor", "seq": self.cursor}))
-        self.flushes.add(task)
-        task.add_done_callback(self.flushes.discard)
+        self.spawn(self.emit({"type": "cursor", "seq": self.cursor}))
+
+    def spawn(self, send) -> None:
+        """A send started from sync code (the listener's hand-on, a timer), kept until done so
+        disconnect can cancel it."""
+        task = asyncio.ensure_future(send)
+        self.sends.add(task)
+        task.add_done_callback(self.sends.discard)
 
     async def drain(self) -> None:
         while self.backlog:

@@ -96,6 +96,16 @@ def acked_latencies(load: Any, start: float, end: float) -> dict[str, Any]:
     }
 
 
+def first_ack_after(load: Any, moment: float, site: str) -> float:
+    """When the load's first write after `moment` was acknowledged (by `site`, for the log)."""
+    return cluster.wait_for(
+        f"a write acknowledged by {site}",
+        lambda: next((x.at for x in sorted(load.acks, key=lambda x: x.at) if x.at > moment), None),
+        120,
+        interval=0.1,
+    )
+
+
 def sync_members(a: Topology) -> list[str]:
     return sorted(m["name"] for m in cluster.patroni_cluster(a) if m["role"] == "sync_standby")
 
@@ -330,12 +340,7 @@ def fail_back(a: Topology, b: Topology, load: Any) -> dict[str, Any]:
     )
     step("site_a_promoted_s")
     promoted_at = time.monotonic()
-    first = cluster.wait_for(
-        "a write acknowledged by site A",
-        lambda: next((x.at for x in sorted(load.acks, key=lambda x: x.at) if x.at > promoted_at), None),
-        120,
-        interval=0.1,
-    )
+    first = first_ack_after(load, promoted_at, "site A")
     steps["first_write_after_promotion_s"] = round(first - promoted_at, 2)
     return {
         "steps": steps,
@@ -410,12 +415,7 @@ def run(
             raise RuntimeError(f"promote failed ({done.returncode}): {done.stderr[-2000:]}")
         result["promote"] = json.loads(done.stdout.strip().splitlines()[-1])
         promoted_at = time.monotonic()
-        first = cluster.wait_for(
-            "a write acknowledged by site B",
-            lambda: next((x.at for x in sorted(load.acks, key=lambda x: x.at) if x.at > promoted_at), None),
-            120,
-            interval=0.1,
-        )
+        first = first_ack_after(load, promoted_at, "site B")
         result["rto_s"] = round(first - killed_at, 2)
         result["rto_steps"] = {
             "kill_to_promote_command_s": round(mark - killed_at, 2),
