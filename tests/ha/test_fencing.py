@@ -92,6 +92,8 @@ def test_the_primary_fences_itself_before_anyone_may_revoke(clean, postmaster):
     fence = Fence("pg1", pidfile)
     primary = Watch(Etcd(list(etcd.endpoints)), PREFIX, "w1", fence=fence)
     assert primary.once() is None  # etcd confirms: pg1 leads
+    confirmed = fence.confirmed  # when that read began: the fence counts from here
+    assert confirmed is not None
     etcd.call("lease/keepalive", {"ID": lease})
     cut = time.monotonic()  # the last refresh, the last confirmation: the partition begins
     primary.etcd = Etcd([f"127.0.0.1:{free_ports(1)[0]}"])
@@ -99,7 +101,7 @@ def test_the_primary_fences_itself_before_anyone_may_revoke(clean, postmaster):
     fenced_at = revoked_at = None
     while revoked_at is None and time.monotonic() - cut < 15:
         if fenced_at is None and fence.check():
-            fenced_at = time.monotonic() - cut
+            fenced_at = time.monotonic() - confirmed
         with suppress(ConnectionError):
             primary.once()
         for other in others:
@@ -108,10 +110,11 @@ def test_the_primary_fences_itself_before_anyone_may_revoke(clean, postmaster):
         time.sleep(0.05)
     assert fenced_at is not None and revoked_at is not None
     assert process.wait(timeout=5) == -9
-    # The budget: fenced FENCE_AFTER_S after the last confirmation, revoked after
-    # FENCE_AFTER_S + FENCE_MARGIN_S of lease silence, with the margin still between them.
+    # The budget: fenced FENCE_AFTER_S after the last confirmation began (a moment before the
+    # cut), revoked after FENCE_AFTER_S + FENCE_MARGIN_S of lease silence from the last refresh
+    # (the cut), with the margin still between them.
     assert leader_watch.FENCE_AFTER_S <= fenced_at < leader_watch.FENCE_AFTER_S + 0.5
     assert revoked_at >= leader_watch.FENCE_AFTER_S + leader_watch.FENCE_MARGIN_S
-    assert revoked_at - fenced_at >= leader_watch.FENCE_MARGIN_S - 0.5
+    assert revoked_at - (fenced_at - (cut - confirmed)) >= leader_watch.FENCE_MARGIN_S - 0.5
     assert revoked_at < leader_watch.FENCE_AFTER_S + leader_watch.FENCE_MARGIN_S + 1.5
     assert etcd.get(f"{PREFIX}leader") is None
