@@ -529,6 +529,9 @@ def start_watch(topo: Topology, watch: dict[str, Any]) -> int:
         "--pidfile",
         str(topo.path / node["name"] / "data" / "postmaster.pid"),
         *(["--lease-file", str(topo.lease_file(node))] if topo.lease_module else []),
+        # The etcd member in the same machine (cgroup): the partition cuts it off with the rest.
+        "--local-etcd",
+        f"{HOST}:{topo.etcd[topo.watches.index(watch)]['client_port']}",
     ]
     return spawn(topo, watch["name"], argv, cgroup=machine_cgroup(topo, topo.watches.index(watch)))
 
