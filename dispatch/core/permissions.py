@@ -49,6 +49,11 @@ STATION_EVENT_KINDS = (
     EventKind.ASSIGNMENT_CANCELLED,
     EventKind.ASSIGNMENT_STATION_ACKNOWLEDGED,
     EventKind.UNIT_STATUS,
+    # A unit of the station sent to cover elsewhere (move-up), arrived there, or its move ended:
+    # the screen shows where it went and rings once when it is sent.
+    EventKind.MOVE_UP_ACCEPTED,
+    EventKind.MOVE_UP_ARRIVED,
+    EventKind.MOVE_UP_CANCELLED,
 )
 # The control room's wallboard (/wallboard/): its screen account, and supervisors and admins.
 WALLBOARD_READERS = (Role.WALLBOARD, Role.SUPERVISOR, Role.ADMIN)

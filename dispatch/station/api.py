@@ -26,12 +26,20 @@ class StationScreenStation(Schema):
     name_en: str
 
 
+class StationScreenSite(Schema):
+    name: str
+    name_en: str
+
+
 class StationScreenUnit(Schema):
     id: int
     call_sign: str
     kind: str
     status: str
     status_changed_at: datetime
+    relocating_to: StationScreenSite | None = Field(
+        description="where a move-up sent the unit to stand by (still free for a job); null otherwise"
+    )
 
 
 class StationScreenJob(Schema):

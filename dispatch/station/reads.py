@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.permissions import visible_station_assignments
 from dispatch.crew.reads import triage_summary
-from dispatch.models import Assignment, Event, User
+from dispatch.models import Assignment, Event, MoveUp, MoveUpState, User
 from fleet.models import Station, Unit
 
 # A unit past any of these has left the station: its job is off the screen.
@@ -54,23 +54,34 @@ def job_out(a: Assignment, acknowledged: dict[str, Any] | None) -> dict[str, Any
     }
 
 
-def unit_out(unit: Unit) -> dict[str, Any]:
+def unit_out(unit: Unit, move: MoveUp | None = None) -> dict[str, Any]:
+    """`move`: the unit's accepted move-up (it is relocating there, still free for a job)."""
     return {
         "id": unit.pk,
         "call_sign": unit.call_sign,
         "kind": unit.kind,
         "status": unit.status,
         "status_changed_at": unit.status_changed_at,
+        "relocating_to": {"name": move.site.name, "name_en": move.site.name_en} if move else None,
     }
 
 
+def relocations(units: list[Unit]) -> dict[int, MoveUp]:
+    """Each unit's accepted move-up (one at most: the one_move_up_per_unit constraint)."""
+    moves = MoveUp.objects.filter(unit__in=units, state=MoveUpState.ACCEPTED)
+    return {m.unit_id: m for m in moves.select_related("to_station", "to_standby")}
+
+
 def board(user: User, station: Station) -> dict[str, Any]:
-    """The screen's whole state: its station, its units, and the jobs waiting to roll."""
+    """The screen's whole state: its station, its units (where each relocates, if it does), and
+    the jobs waiting to roll."""
     jobs = list(waiting_jobs(user))
     acknowledged = station_acknowledgements([a.pk for a in jobs])
+    units = list(Unit.objects.filter(home_station=station).order_by("call_sign"))
+    moving = relocations(units)
     return {
         "station": {"id": station.pk, "code": station.code, "name": station.name, "name_en": station.name_en},
-        "units": [unit_out(u) for u in Unit.objects.filter(home_station=station).order_by("call_sign")],
+        "units": [unit_out(u, moving.get(u.pk)) for u in units],
         "jobs": [job_out(a, acknowledged.get(a.pk)) for a in jobs],
     }
 

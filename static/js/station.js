@@ -5,11 +5,12 @@
 // station's units and their statuses. Each job's dispatch slip (派车单) prints from a button.
 //
 // The page starts from the board it was rendered with; every event the socket brings (a unit of
-// this station sent, stood down, acknowledged, changing status) reads the board again.
+// this station sent, stood down, acknowledged, changing status, moved up to cover elsewhere) reads
+// the board again.
 "use strict";
 import { $, LANG, PRIORITY, centreTime, escapeHtml, getJSON, gettext, interpolate, postJSON } from "./shared.js";
 import { LiveSocket, showConnectionState } from "./live.js";
-import { repeatChime, stopChime } from "./sound.js";
+import { chime, repeatChime, stopChime } from "./sound.js";
 
 const config = JSON.parse($("station-config").textContent);
 const root = $("station");
@@ -75,10 +76,19 @@ function queueItem(job) {
   return li;
 }
 
+// A move-up sent the unit to stand by elsewhere (still free for a job): say where.
+function relocationLine(unit) {
+  const site = unit.relocating_to;
+  if (!site) return "";
+  const name = LANG === "en" && site.name_en ? site.name_en : site.name;
+  return `<span class="station-unit-site">${escapeHtml(interpolate(gettext("To %(site)s"), { site: name }, true))}</span>`;
+}
+
 function unitItem(unit) {
   const li = document.createElement("li");
   li.className = `station-unit status-${unit.status}`;
-  li.innerHTML = `<b>${escapeHtml(unit.call_sign)}</b><span>${escapeHtml(config.status[unit.status] || unit.status)}</span>`;
+  li.dataset.unit = unit.id;
+  li.innerHTML = `<b>${escapeHtml(unit.call_sign)}</b><span>${escapeHtml(config.status[unit.status] || unit.status)}</span>${relocationLine(unit)}`;
   return li;
 }
 
@@ -190,7 +200,11 @@ new LiveSocket({
     if (state === "live" && wasLive) reload();
     if (state === "live") wasLive = true;
   },
-  onEvent: () => reload(),
+  onEvent: (event) => {
+    // One of our units sent to cover another area: the people in the garage should know.
+    if (event.kind === "move_up.accepted") chime("notice", 0.3);
+    reload();
+  },
   onResync: () => reload(),
 });
 root.dataset.ready = "1";
