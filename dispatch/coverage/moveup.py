@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -443,8 +443,17 @@ def cancel_move(move: MoveUp, reason: str) -> bool:
 
 
 def open_move_ups() -> list[MoveUp]:
-    """Proposed and under way, newest first (the console's panel)."""
-    rows = MoveUp.objects.filter(state__in=[MoveUpState.PROPOSED, MoveUpState.ACCEPTED])
+    """Proposed and under way, then the units still waiting where a move took them (done, the
+    unit's status unchanged since it arrived: arrive() sets both clocks to the same moment),
+    newest first: the console's panel and its unit board's "at 东待命点" note, after a reload too."""
+    rows = MoveUp.objects.filter(
+        Q(state__in=[MoveUpState.PROPOSED, MoveUpState.ACCEPTED])
+        | Q(
+            state=MoveUpState.DONE,
+            unit__status=UnitStatus.AVAILABLE,
+            unit__status_changed_at__lte=F("ended_at"),
+        )
+    )
     return list(rows.select_related("unit", "to_station", "to_standby", "from_station", "decided_by"))
 
 

@@ -48,7 +48,8 @@ class RelocationOut(Schema):
 @router.get(
     "/move-ups",
     response={200: list[MoveUpOut], **errors(403)},
-    summary="Open move-up suggestions and moves under way, newest first",
+    summary="Open move-up suggestions, moves under way and units waiting where a move took them "
+    "(state done, until the unit's status changes), newest first",
 )
 def list_move_ups(request: SignedInRequest) -> list[dict[str, Any]]:
     require_role(request, *CONTROL_ROOM)

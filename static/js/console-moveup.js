@@ -22,8 +22,11 @@ export function setUpMoveUps(context) {
 export async function loadMoveUps() {
   const rows = await getJSON("/api/move-ups");
   moves.clear();
-  for (const row of rows) moves.set(row.id, row);
-  for (const row of rows) if (row.state === "accepted") noteOnUnit(row, "relocating", null);
+  for (const row of rows) {
+    if (row.state === "done") noteOnUnit(row, "available", false); // waiting where it was moved
+    else moves.set(row.id, row);
+    if (row.state === "accepted") noteOnUnit(row, "relocating", false);
+  }
   render();
 }
 
@@ -105,16 +108,21 @@ function settle(m) {
 }
 
 // The unit board says where a relocating unit is heading, and where it waits once there: a note
-// kept for as long as the unit stays in that status (console-units.js unitLine).
-function noteOnUnit(m, status, at) {
+// kept for as long as the unit stays in that status (console-units.js unitLine). The move's own
+// clock (decided when accepted, ended when arrived) is the moment the unit's status changed
+// (dispatch/coverage/moveup.py writes both at once), so the note lapses with the next change,
+// whether the board hears it or reads it.
+function noteOnUnit(m, status, fromEvent) {
   const unit = ctx.units.get(m.unit);
   if (!unit) return;
-  if (at) { unit.status = status; unit.status_changed_at = at; }
+  const since = status === "relocating" ? m.decided_at : m.ended_at;
+  if (!since) return;
+  if (fromEvent) { unit.status = status; unit.status_changed_at = since; }
   const text = status === "relocating"
     ? interpolate(gettext("to %(site)s"), { site: siteName(m) }, true)
     : interpolate(gettext("at %(site)s"), { site: siteName(m) }, true);
-  unit.move_up = { at: unit.status_changed_at, text };
-  if (status === "available" && m.lon != null) { unit.lon = m.lon; unit.lat = m.lat; }
+  unit.move_up = { at: since, text };
+  if (status === "available" && fromEvent && m.lon != null) { unit.lon = m.lon; unit.lat = m.lat; }
   ctx.redraw(unit);
 }
 
@@ -126,11 +134,11 @@ export function moveUpEvent(event) {
     render();
   } else if (event.kind === KIND.MOVE_UP_ACCEPTED) {
     moves.set(m.id, m);
-    noteOnUnit(m, "relocating", event.at);
+    noteOnUnit(m, "relocating", true);
     render();
   } else if (event.kind === KIND.MOVE_UP_ARRIVED) {
     moves.delete(m.id);
-    noteOnUnit(m, "available", event.at);
+    noteOnUnit(m, "available", true);
     render();
   } else if ([KIND.MOVE_UP_DISMISSED, KIND.MOVE_UP_SUPERSEDED, KIND.MOVE_UP_CANCELLED].includes(event.kind)) {
     moves.delete(m.id);

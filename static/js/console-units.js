@@ -190,7 +190,8 @@ function localInput(iso) {
 export function unitLine(unit) {
   const parts = [];
   // Where a move-up sends it, or where it waits since (console-moveup.js), while in that status.
-  if (unit.move_up && unit.move_up.at === unit.status_changed_at) parts.push(unit.move_up.text);
+  // The two clocks are one moment written in two formats (the event's and the unit list's).
+  if (unit.move_up && Date.parse(unit.move_up.at) === Date.parse(unit.status_changed_at)) parts.push(unit.move_up.text);
   if (unit.status === "out_of_service" && unit.out_of_service_reason) parts.push(unit.out_of_service_reason);
   if (unit.status === "out_of_service" && unit.expected_back_at) {
     parts.push(interpolate(gettext("back %(time)s"), { time: ctx.time(unit.expected_back_at) }, true));

@@ -172,6 +172,9 @@ function renderUnits() {
 
 async function loadUnits() {
   for (const unit of await getJSON("/api/units")) {
+    // A move-up's note ("to/at 东待命点") stays while the unit's status is the one it was set for.
+    const before = state.units.get(unit.id);
+    if (before?.move_up) unit.move_up = before.move_up;
     state.units.set(unit.id, unit);
     city.drawUnit(unit);
   }

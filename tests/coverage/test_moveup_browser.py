@@ -3,14 +3,14 @@ tests/support/move_ups.py with the test street grid as the road network, in one 
 through a run of changes: a suggestion shows with its reason and chimes; Shift+G dismisses it
 and the next best one shows; a change in the city supersedes it; G accepts the next; the crew's
 tablet shows "调往 … 待命" with the route on its map; the crew taps Arrived and the console's
-unit board shows the unit available at the standby point."""
+unit board shows the unit available at the standby point, and still does after a reload."""
 
 from pathlib import Path
 
 import pytest
 
 from dispatch.coverage import moveup
-from dispatch.models import MoveUp, MoveUpState
+from dispatch.models import MoveUp, MoveUpState, Role, User
 from fleet.models import Unit
 from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.console_desk import open_console
@@ -114,6 +114,20 @@ def test_a_move_up_accepted_end_to_end(browser, live_url, world, monkeypatch):  
     assert third.state == MoveUpState.DONE and Unit.objects.get(pk=world.bls1.pk).status == "available"
     console.set_viewport_size({"width": 1920, "height": 1080})
     console.screenshot(path=str(SHOTS / "console-1920-arrived.png"))
+    # 5. the unit list read again (a shift starts on another unit): the note stays
+    with console.expect_response(lambda r: r.url.endswith("/api/units")):
+        on_shift(User.objects.create_user("crew-late", role=Role.CREW), world.als2)
+    console.wait_for_timeout(500)  # the board drawn again from the new list
+    assert console.is_visible(
+        f"#unit-{world.bls1.pk}[data-status='available'] .why:has-text('在 东待命点 待命')"
+    )
+    # 6. a reload (a new shift's dispatcher, a crashed browser) still says where it waits
+    console.reload()
+    console.wait_for_selector("#console[data-ready='1']")
+    console.wait_for_selector(
+        f"#unit-{world.bls1.pk}[data-status='available'] .why:has-text('在 东待命点 待命')"
+    )
+    assert console.is_hidden("#moveup-panel")  # a unit waiting there is no open move
 
 
 def test_the_tablet_relocating_on_a_phone(browser, live_url, world, monkeypatch):  # noqa: F811
