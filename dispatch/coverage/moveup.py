@@ -443,7 +443,7 @@ def cancel_move(move: MoveUp, reason: str) -> bool:
 
 
 def open_move_ups() -> list[MoveUp]:
-    """Proposed and under way, then the units still waiting where a move took them (done, the
+    """Proposed, under way, and the units still waiting where a move took them (done, the
     unit's status unchanged since it arrived: arrive() sets both clocks to the same moment),
     newest first: the console's panel and its unit board's "at 东待命点" note, after a reload too."""
     rows = MoveUp.objects.filter(
