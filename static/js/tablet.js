@@ -854,10 +854,17 @@ function etaLine() {
 }
 map.onRoute = () => { renderEta(); if (state.relocation && !state.assignment) $("relocation-eta").textContent = map.eta(); };
 
-// The crew tapped Arrived (or the GPS is there): the unit is available at the site.
+// The crew tapped Arrived (or the GPS is there): the unit is available at the site. "Not
+// relocating" means it already is (the server saw the GPS there first, another tablet of the
+// crew tapped, a second tap of a glove) or the move ended: nothing for the crew to fix.
 async function arrived() {
-  await post("/api/crew/relocation/arrived", {});
+  try {
+    await post("/api/crew/relocation/arrived", {});
+  } catch (error) {
+    if (error.code !== "not_relocating") throw error;
+  }
   state.relocation = null;
+  renderRelocation(null, {});
   refreshSoon();
 }
 window.addEventListener("resize", () => map.resize()); // a tablet turned on its side

@@ -141,3 +141,24 @@ def test_the_tablet_relocating_on_a_phone(browser, live_url, world, monkeypatch)
     tablet.wait_for_selector("#relocation:not([hidden]) #relocation-title:has-text('调往 东待命点 待命')")
     tablet.wait_for_selector("#map-status:has-text('红线：从本车出发')")
     tablet.screenshot(path=str(SHOTS / "tablet-390-relocating.png"), full_page=True)
+
+
+def test_arrived_twice_or_after_the_gps_is_no_error(browser, live_url, world, monkeypatch):  # noqa: F811
+    """The server saw the unit arrive by GPS (or another tablet tapped) just before the crew's
+    own tap: the tap finds the move over, and the tablet says nothing is wrong."""
+    load_grid()
+    hand_city(world, monkeypatch)
+    on_shift(world.carol, world.als1)
+    move = moveup.accept_move_up(proposed(), actor=world.alice)
+    tablet = open_tablet(browser, live_url, world.carol, Unit.objects.get(pk=world.als1.pk))
+    tablet.wait_for_selector("#relocation:not([hidden])")
+    moveup.arrive(move, actor=None, how="gps")
+    # The crew's tap, whether or not the screen has heard yet (the button may already be hidden).
+    with tablet.expect_response(lambda r: r.url.endswith("/api/crew/relocation/arrived")) as tapped:
+        tablet.evaluate("document.querySelector('#relocation-arrived').click()")
+    assert tapped.value.status == 409
+    tablet.wait_for_selector("#relocation", state="hidden")
+    tablet.wait_for_timeout(300)
+    assert tablet.inner_text("#relocation-error") == ""
+    assert tablet.is_visible("#idle")
+    assert MoveUp.objects.get(pk=move.pk).end_reason == "gps"
