@@ -16,6 +16,17 @@ uncovered within the target time (docs/coverage-study.md; the arithmetic is poli
   (a few milliseconds). Rows are kept per position, so a unit standing still is searched once.
   Without a road network: straight line at STRAIGHT_LINE_MPS, and every answer says
   `by_road = False`.
+- Staleness (`unit_etas()`, docs/decisions/0024): with a big fleet nearly every unit has moved
+  since the last snapshot (1,000 units reporting every 5 s), and searching them all again took
+  a recommendation 0.3 to 1.9 s under load. So a snapshot searches at most SYNC_SEARCHES moved
+  or new units itself; with more, each moved unit counts from the last position a snapshot saw
+  it at, if that was at most STALE_ROWS_S ago, and one background thread (no database; one per
+  process at a time) searches the new positions for the next snapshot. The units counted and
+  whether they are free are always those of the moment; only their reach may lag their moves
+  by up to STALE_ROWS_S. A unit with no such row is searched before answering, unless the
+  caller cannot wait (the recommendation): then the snapshot is None, and the background search
+  has it for the next call. The demand is rebuilt every COVERAGE_REFRESH_SECONDS in a thread of
+  its own while the previous one serves; rebuilt with the same nodes it keeps every row.
 - Covering units (`covering_units()`): free to take a job (Unit.objects.available()), located,
   and staffed as the recommendation decides (a crew on shift unless REQUIRE_CREW_ON_SHIFT is
   off). A unit covers a node when its road time there is within COVERAGE_TARGET_S.
@@ -26,6 +37,8 @@ uncovered within the target time (docs/coverage-study.md; the arithmetic is poli
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 import threading
 import time
@@ -36,6 +49,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.db import connections
 from django.db.models import Exists, FloatField, Func, OuterRef
 from django.utils import timezone
 
@@ -48,8 +62,14 @@ from fleet.roads.router import Positions, Router, get_router
 CELL_M = 1000.0  # demand grid cell
 MIN_CELL_VERTICES = 3  # a cell with fewer road vertices and no incident is not demand
 STRAIGHT_LINE_MPS = 8.0  # no road network: straight line at ~40 km/h less a 1.4 detour
-MAX_CACHED_ROWS = 5000  # ETA rows kept per position before the cache starts again
+MAX_CACHED_ROWS = 5000  # ETA rows kept per position before the cache keeps only the units' last
+# A snapshot searches at most this many moved or new units itself (a few ms each under load);
+# with more, the moved ones count from where they were, searched again in the background.
+SYNC_SEARCHES = 16
+STALE_ROWS_S = 60.0  # ... from a position they held at most this long ago (module docstring)
 EARTH_RADIUS_M = 6_371_008.8
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,45 +153,127 @@ class _Lonlat(Func):
 # the per-process caches
 
 
+@dataclass(frozen=True)
+class _Generation:
+    """The demand and its snapped nodes; rows of ETAs belong to one generation (`number`), and
+    a demand rebuilt with the same nodes keeps the generation and so its rows."""
+
+    number: int
+    demand: Demand
+    targets: Positions | None  # demand nodes snapped, when by road
+
+
 class _Cache:
     def __init__(self) -> None:
-        self.demand: Demand | None = None
+        self.generation: _Generation | None = None
         self.built_at = -math.inf
-        self.targets: Positions | None = None  # demand nodes snapped, when by road
-        self.rows: dict[tuple[float, float], np.ndarray] = {}
+        self.rows: dict[tuple[float, float], np.ndarray] = {}  # position -> ETA row
+        # unit -> (position with a row, monotonic time the unit was last seen there)
+        self.seen: dict[int, tuple[tuple[float, float], float]] = {}
+        # unit -> (position to search in the background, when it was seen there)
+        self.pending: dict[int, tuple[tuple[float, float], float]] = {}
+        self.refresher: threading.Thread | None = None
 
 
 _cache = _Cache()
-_lock = threading.Lock()
+_numbers = itertools.count(1)
+_lock = threading.Lock()  # guards _cache; never held over a query or a search
+_building = threading.Lock()  # one demand build at a time
 
 
 def refresh() -> None:
     """Forget the demand and the ETAs kept (tests; or after importing a history)."""
     with _lock:
-        _cache.demand = None
+        _cache.generation = None
         _cache.built_at = -math.inf
-        _cache.targets = None
-        _cache.rows = {}
+        _cache.rows, _cache.seen, _cache.pending = {}, {}, {}
 
 
-def _current(router: Router | None) -> Demand:
-    """The cached demand, built again when stale or when the road network changed. Call with
-    _lock held."""
+def wait_for_background(timeout: float = 30.0) -> bool:
+    """Wait until no demand build nor background search is running (tests, benches); False on
+    timeout."""
+    deadline = time.monotonic() + timeout
+    if not _building.acquire(timeout=timeout):
+        return False
+    _building.release()
+    while True:
+        with _lock:
+            thread = _cache.refresher
+        if thread is None:
+            return True
+        thread.join(max(deadline - time.monotonic(), 0.0))
+        if thread.is_alive():
+            return False
+
+
+def _generation(router: Router | None, *, wait: bool) -> _Generation | None:
+    """The current generation. Its demand is built again every COVERAGE_REFRESH_SECONDS by a
+    background thread, the previous one serving meanwhile; when there is none for this road
+    network, the caller builds it, or, with `wait` False, gets None if another thread is
+    building it already."""
     network_id = router.network_id if router is not None else None
-    age = time.monotonic() - _cache.built_at
-    d = _cache.demand
-    if d is None or age >= settings.COVERAGE_REFRESH_SECONDS or d.network_id != network_id:
-        d = build_demand(router)
-        _cache.demand, _cache.built_at, _cache.rows = d, time.monotonic(), {}
-        _cache.targets = router.snap_many(d.lon, d.lat) if router is not None and len(d) else None
-    return d
+    with _lock:
+        g = _cache.generation
+        usable = g is not None and g.demand.network_id == network_id
+        if usable and time.monotonic() - _cache.built_at < settings.COVERAGE_REFRESH_SECONDS:
+            return g
+    if usable:
+        if _building.acquire(blocking=False):
+            threading.Thread(target=_rebuild, args=(router,), name="coverage-demand", daemon=True).start()
+        return g
+    if not _building.acquire(blocking=wait):
+        return None
+    try:
+        with _lock:
+            g = _cache.generation
+            if g is not None and g.demand.network_id == network_id:
+                return g  # built by another thread meanwhile
+        return _build(router)
+    finally:
+        _building.release()
+
+
+def _build(router: Router | None) -> _Generation:
+    d = build_demand(router)
+    targets = router.snap_many(d.lon, d.lat) if router is not None and len(d) else None
+    with _lock:
+        return _install(d, targets)
+
+
+def _rebuild(router: Router | None) -> None:
+    """The periodic rebuild, in a thread of its own (it holds _building, taken for it)."""
+    try:
+        _build(router)
+    except Exception:  # a background thread must say why it stopped; the old demand serves on
+        logger.exception("coverage: rebuilding the demand failed")
+    finally:
+        _building.release()
+        connections.close_all()  # this thread's own connection
+
+
+def _install(d: Demand, targets: Positions | None) -> _Generation:
+    """Make this demand current (call with _lock held): the rows stay when the nodes did."""
+    old = _cache.generation
+    same_nodes = (
+        old is not None
+        and old.demand.network_id == d.network_id
+        and np.array_equal(old.demand.lon, d.lon)
+        and np.array_equal(old.demand.lat, d.lat)
+    )
+    if same_nodes and old is not None:
+        g = _Generation(old.number, d, targets)
+    else:
+        g = _Generation(next(_numbers), d, targets)
+        _cache.rows, _cache.seen, _cache.pending = {}, {}, {}
+    _cache.generation, _cache.built_at = g, time.monotonic()
+    return g
 
 
 def demand() -> Demand:
     """The city's demand nodes (cached per process; module docstring)."""
-    router = get_router()
-    with _lock:
-        return _current(router)
+    g = _generation(get_router(), wait=True)
+    assert g is not None  # waited for it
+    return g.demand
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,12 +379,19 @@ def demand_weights(incidents: np.ndarray, vertices: np.ndarray, floor: float) ->
 
 
 def districts_of(lon: np.ndarray, lat: np.ndarray) -> list[str]:
-    """The name of the district each point lies in ("" when none)."""
+    """The name of the district each point lies in ("" when none). Only the points within a
+    district's bounding box are tested against its outline, each point made once: a GEOS point
+    per node and district cost most of the demand's build (tens of ms a request)."""
     names = [""] * len(lon)
+    points: dict[int, Point] = {}
     for district in District.objects.all():
         outline = district.polygon.prepared
-        for j in range(len(lon)):
-            if not names[j] and outline.contains(Point(float(lon[j]), float(lat[j]), srid=4326)):
+        west, south, east, north = district.polygon.extent
+        unnamed = np.array([not n for n in names], bool)
+        inside = unnamed & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+        for j in np.flatnonzero(inside).tolist():
+            point = points.setdefault(j, Point(float(lon[j]), float(lat[j]), srid=4326))
+            if outline.contains(point):
                 names[j] = district.name
     return names
 
@@ -318,28 +427,135 @@ def _search(router: Router | None, d: Demand, nodes: Positions | None, points: n
     return out
 
 
+def _search_keys(router: Router | None, g: _Generation, keys: Iterable[tuple[float, float]]) -> dict:
+    """Search these positions and keep their rows (unless the generation changed meanwhile)."""
+    todo = sorted(set(keys))
+    if not todo:
+        return {}
+    found = dict(zip(todo, _search(router, g.demand, g.targets, np.array(todo, np.float64)), strict=True))
+    with _lock:
+        if _cache.generation is not None and _cache.generation.number == g.number:
+            _keep_rows(found)
+    return found
+
+
+def _keep_rows(found: dict) -> None:
+    """Add rows to the cache (call with _lock held). Past MAX_CACHED_ROWS only the rows of the
+    units' last positions and of the positions waiting for a search stay."""
+    if len(_cache.rows) + len(found) > MAX_CACHED_ROWS:
+        wanted = {key for key, _at in _cache.seen.values()} | {key for key, _at in _cache.pending.values()}
+        _cache.rows = {k: row for k, row in _cache.rows.items() if k in wanted}
+    _cache.rows.update(found)
+
+
 def etas_from(points: Iterable[tuple[float, float]]) -> np.ndarray:
     """Seconds from each (lon, lat) point to each demand node: len(points) x nodes, inf where
     the node cannot be reached. By road through the router; by straight line at
-    STRAIGHT_LINE_MPS when no road network is loaded (`demand().by_road` is False then)."""
+    STRAIGHT_LINE_MPS when no road network is loaded (`demand().by_road` is False then).
+    Exact: every position without a row is searched now."""
     pts = np.asarray(list(points), np.float64).reshape(-1, 2)
     router = get_router()
-    with _lock:
-        d = _current(router)
-        targets, rows = _cache.targets, _cache.rows
+    g = _generation(router, wait=True)
+    assert g is not None  # waited for it
     keys = [_key(lon, lat) for lon, lat in pts]
-    missing = sorted({k for k in keys if k not in rows})
-    if missing:
-        found = _search(router, d, targets, np.array(missing, np.float64).reshape(-1, 2))
-        with _lock:
-            if _cache.demand is d:
-                if len(_cache.rows) + len(missing) > MAX_CACHED_ROWS:
-                    _cache.rows = {}
-                _cache.rows.update(zip(missing, found, strict=True))
-        rows = {**rows, **dict(zip(missing, found, strict=True))}
+    with _lock:
+        rows = {k: _cache.rows[k] for k in keys if k in _cache.rows} if _current_number() == g.number else {}
+    rows.update(_search_keys(router, g, (k for k in keys if k not in rows)))
     if not keys:
-        return np.empty((0, len(d)))
+        return np.empty((0, len(g.demand)))
     return np.vstack([rows[k] for k in keys])
+
+
+def _current_number() -> int | None:
+    return _cache.generation.number if _cache.generation is not None else None
+
+
+def unit_etas(units: Sequence[tuple[int, float, float]], *, wait: bool) -> tuple[Demand, np.ndarray] | None:
+    """Each unit's (id, lon, lat) seconds to each demand node, len(units) x nodes, with the
+    demand they are for. A unit's row is for its position now, or, when more than
+    SYNC_SEARCHES units moved, for a position it held at most STALE_ROWS_S ago while the
+    background search brings it up to date (module docstring). The units with neither are
+    searched now when `wait`; without `wait`, more than SYNC_SEARCHES of them give None."""
+    router = get_router()
+    g = _generation(router, wait=wait)
+    if g is None:
+        return None
+    keys = [_key(lon, lat) for _uid, lon, lat in units]
+    now = time.monotonic()
+    with _lock:
+        chosen, missing = _rows_for(router, g, [uid for uid, _lon, _lat in units], keys, now)
+    if len(missing) > SYNC_SEARCHES and not wait:
+        return None
+    found = _search_keys(router, g, (keys[i] for i in missing))
+    with _lock:
+        for i in missing:
+            chosen[i] = found[keys[i]]
+            _cache.pending.pop(units[i][0], None)
+            if _current_number() == g.number:
+                _cache.seen[units[i][0]] = (keys[i], now)
+    if not units:
+        return g.demand, np.empty((0, len(g.demand)))
+    return g.demand, np.vstack(chosen)
+
+
+def _rows_for(
+    router: Router | None, g: _Generation, ids: list[int], keys: list[tuple[float, float]], now: float
+) -> tuple[list, list[int]]:
+    """The rows to use now and the indices of the units without one (call with _lock held)."""
+    rows = _cache.rows if _current_number() == g.number else {}
+    chosen: list = [rows.get(k) for k in keys]
+    moved = [i for i, row in enumerate(chosen) if row is None]
+    for i, row in enumerate(chosen):
+        if row is not None:
+            _cache.seen[ids[i]] = (keys[i], now)
+    if len(moved) <= SYNC_SEARCHES:
+        return chosen, moved
+    for i in moved:
+        _cache.pending[ids[i]] = (keys[i], now)
+        last = _cache.seen.get(ids[i])
+        if last is not None and now - last[1] <= STALE_ROWS_S:
+            chosen[i] = rows.get(last[0])
+    _start_background(router, g)
+    return chosen, [i for i in moved if chosen[i] is None]
+
+
+def _start_background(router: Router | None, g: _Generation) -> None:
+    """Start the one background search unless it runs already (call with _lock held)."""
+    if _cache.refresher is not None:
+        return
+    thread = threading.Thread(target=_background, args=(router, g), name="coverage-etas", daemon=True)
+    _cache.refresher = thread
+    thread.start()
+
+
+def _background(router: Router | None, g: _Generation) -> None:
+    """Search the positions waiting for it until none is left or the generation changed. No
+    database here: the thread that started this one gave it the router."""
+    try:
+        while (batch := _next_batch(g)) is not None:
+            found = _search_keys(router, g, {key for key, _at in batch.values() if key not in _cache.rows})
+            with _lock:
+                for uid, (key, at) in batch.items():
+                    last = _cache.seen.get(uid)
+                    if (key in found or key in _cache.rows) and (last is None or last[1] <= at):
+                        _cache.seen[uid] = (key, at)
+    except Exception:  # a background thread must say why it stopped
+        logger.exception("coverage: the background ETA search failed")
+        with _lock:
+            if _cache.refresher is threading.current_thread():
+                _cache.refresher = None
+
+
+def _next_batch(g: _Generation) -> dict[int, tuple[tuple[float, float], float]] | None:
+    """The positions waiting, taken; None (and the thread no longer counted as running) when
+    there are none or the generation changed."""
+    with _lock:
+        if _current_number() == g.number and _cache.pending:
+            batch, _cache.pending = _cache.pending, {}
+            return batch
+        if _cache.refresher is threading.current_thread():
+            _cache.refresher = None
+        return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,21 +580,28 @@ def snapshot(exclude_unit_ids: Iterable[int] = ()) -> Snapshot:
 
 def snapshot_of(units: Sequence[Unit]) -> Snapshot:
     """Coverage by these units (located ones; their current positions)."""
-    located = [u for u in units if u.position is not None]
-    etas = etas_from((u.position.x, u.position.y) for u in located if u.position is not None)
-    d = demand()
-    if etas.shape[1] != len(d):  # the demand was rebuilt meanwhile
-        etas = etas_from((u.position.x, u.position.y) for u in located if u.position is not None)
-        d = demand()
+    located = [(u.pk, u.position.x, u.position.y) for u in units if u.position is not None]
+    snap = snapshot_at(located, wait=True)
+    assert snap is not None  # waited for it
+    return snap
+
+
+def snapshot_at(units: Sequence[tuple[int, float, float]], *, wait: bool = True) -> Snapshot | None:
+    """Coverage by these units, each (id, lon, lat), their rows as unit_etas gives them: None
+    when `wait` is False and they are not known yet (a background search is on it)."""
+    got = unit_etas(units, wait=wait)
+    if got is None:
+        return None
+    d, etas = got
     target = float(settings.COVERAGE_TARGET_S)
     busy = float(settings.COVERAGE_BUSY_FRACTION)
-    cover = policy.covers(etas, target).reshape(len(located), len(d))
-    counts = policy.coverage_counts(cover) if len(located) else np.zeros(len(d), np.int64)
+    cover = policy.covers(etas, target).reshape(len(units), len(d))
+    counts = policy.coverage_counts(cover) if len(units) else np.zeros(len(d), np.int64)
     uncovered = counts == 0
     total = float(d.weight.sum())
     return Snapshot(
         demand=d,
-        unit_ids=tuple(u.pk for u in located),
+        unit_ids=tuple(uid for uid, _lon, _lat in units),
         cover=cover,
         counts=counts,
         expected_uncovered=policy.expected_uncovered(counts, d.weight, busy),

@@ -43,7 +43,11 @@ How units are ranked, first rule first:
    rule 3's first unit would leave; its row says which district it keeps covered ("keeps 北区
    covered"). A unit more than the margin faster is never passed over. The console's list and
    the ranking the dispatch action re-runs for the override's cost (Assignment.top_pick_eta_s)
-   are the same function on the same state, so they agree.
+   are the same function on the same state, so they agree. The covering units are the
+   candidates free now (this query's moment), but their reach may lag their moves by up to
+   dispatch.coverage.live.STALE_ROWS_S, and when it is not known yet (after a start, or a
+   quiet spell while many units moved) this rule is left out for that call: the recommendation
+   never waits for coverage searches (docs/decisions/0024).
 
 A transporting unit is expected free after its remaining road time to its destination plus a
 typical handover (HANDOVER_S), and its ETA to a new scene is counted from that hospital.
@@ -653,7 +657,9 @@ def keep_covered(ranked: list[_Candidate], priority: int | None) -> list[_Candid
     ]
     if len(near) < 2:
         return ranked
-    snap = coverage.snapshot()
+    snap = coverage.snapshot_at(covering(ranked), wait=False)
+    if snap is None:  # not known yet: a background search is on it, the next call will have it
+        return ranked
     loss = snap.uncovered_without([c.id for c in near])
     if first.id not in loss:
         return ranked
@@ -665,6 +671,15 @@ def keep_covered(ranked: list[_Candidate], priority: int | None) -> list[_Candid
     best.near_equal = [kept_covered_words(districts)]
     first.near_equal.append(left_uncovered_words(districts, best))
     return [best, *(c for c in ranked if c is not best)]
+
+
+def covering(candidates: list[_Candidate]) -> list[tuple[int, float, float]]:
+    """The units that cover the city now, as dispatch.coverage.live.covering_units counts them
+    (free, located, a crew on shift unless not required), from the candidates' row: no second
+    query, and the same moment as the ranking."""
+    return sorted(
+        (c.id, c.lon, c.lat) for c in candidates if c.dispatchable and c.lon is not None and c.lat is not None
+    )
 
 
 def kept_covered_words(districts: list[str]) -> Words:

@@ -7,11 +7,14 @@ E. Sending T-ALS-1 leaves A and B (西区) with no unit within the target; sendi
 nothing uncovered (T-NEG-1 still reaches D and E, T-ALS-1 C).
 """
 
+import threading
 from typing import Any
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from dispatch.coverage import live
 from dispatch.incidents.actions import create_incident, dispatch_unit
@@ -31,6 +34,7 @@ def street(fresh_router: None, world: Any, settings: Any, monkeypatch: pytest.Mo
     place(world.neg1, E)
     place(world.bls1, D, UnitStatus.OUT_OF_SERVICE)
     yield world
+    assert live.wait_for_background()
     live.refresh()
 
 
@@ -110,3 +114,38 @@ def test_the_api_gives_the_console_the_same_order_and_reason(street) -> None:
     assert {"zh": "车程相近，保持西区覆盖", "en": "similar ETA: keeps 西区 covered"} in body["units"][0][
         "reasons"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_coverage_adds_no_query_to_the_recommendation(street) -> None:
+    first_two(2)  # the demand and the units' rows built
+    with CaptureQueriesContext(connection) as fastest_only:
+        assert first_two(1) == ["T-ALS-1", "T-ALS-2"]
+    with CaptureQueriesContext(connection) as coverage_aware:
+        assert first_two(2) == ["T-ALS-2", "T-ALS-1"]
+    # the covering units are the candidates already read, not a second query of the fleet
+    assert len(coverage_aware) == len(fastest_only)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recommendation_never_waits_for_coverage_searches(street, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "SYNC_SEARCHES", 0)  # every search is "too many" to make in the request
+    # nothing searched yet: the fastest goes first, without a coverage reason, at once ...
+    result = recommend_units(SCENE, None, priority=2)
+    assert [u.call_sign for u in result.units[:2]] == ["T-ALS-1", "T-ALS-2"]
+    assert not any("covered" in r.en for u in result.units for r in u.reasons)
+    # ... while the background search makes the rows the next recommendation uses
+    assert live.wait_for_background()
+    assert first_two(2) == ["T-ALS-2", "T-ALS-1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recommendation_during_a_background_search_goes_on_with_the_rows_it_has(street) -> None:
+    assert first_two(2) == ["T-ALS-2", "T-ALS-1"]  # the covering units' rows
+    # thousands of other positions along the street: a background search of about a second
+    lon0, lon1 = LONS[0], LONS[-1]
+    far = [(10_000 + i, lon0 + (lon1 - lon0) * i / 30_000, C[1]) for i in range(30_000)]
+    assert live.snapshot_at(far, wait=False) is None
+    assert first_two(2) == ["T-ALS-2", "T-ALS-1"]
+    searching = [t for t in threading.enumerate() if t.name == "coverage-etas"]
+    assert searching and searching[0].is_alive()  # it did not wait for the search to end
