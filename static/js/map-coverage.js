@@ -8,6 +8,10 @@ import { escapeHtml, getJSON, gettext, interpolate, typing } from "./shared.js";
 
 const REFRESH_MS = 5000;
 const STORE_KEY = "map.coverage";
+const FOLD_KEY = "map.coverage.folded";
+// Narrower than this, the map starts with the legend folded to its first line (the share
+// covered): unfolded it hides the map's top-right corner on a 1366-pixel screen.
+const FOLD_BELOW_PX = 1100;
 const FILL = "#c8102e";
 const KEY = "c";
 
@@ -24,6 +28,8 @@ export class CoverageLayer {
     this.timer = null;
     this.reading = false;
     this.again = false;
+    const stored = localStorage.getItem(FOLD_KEY);
+    this.folded = stored ? stored === "yes" : map.getContainer().clientWidth < FOLD_BELOW_PX;
     this.addStyles();
     this.addControl();
     document.addEventListener("keydown", (event) => {
@@ -55,11 +61,28 @@ export class CoverageLayer {
       this.legend.id = "coverage-legend";
       this.legend.hidden = true;
       this.legend.setAttribute("aria-live", "polite");
+      this.legend.classList.toggle("folded", this.folded);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.on(this.button, "click", () => this.toggle());
       return box;
     };
     control.addTo(this.map);
+  }
+
+  // The legend's details (the swatch, the units counted, the districts) folded or shown; the
+  // choice is remembered on this device.
+  fold(folded) {
+    this.folded = folded;
+    localStorage.setItem(FOLD_KEY, folded ? "yes" : "no");
+    this.legend.classList.toggle("folded", folded);
+    const button = this.legend.querySelector(".coverage-fold");
+    if (button) this.labelFold(button);
+  }
+
+  labelFold(button) {
+    button.textContent = this.folded ? "▸" : "▾";
+    button.title = this.folded ? gettext("Show the legend's details") : gettext("Fold the legend to its first line");
+    button.setAttribute("aria-expanded", String(!this.folded));
   }
 
   toggle() {
@@ -116,7 +139,7 @@ export class CoverageLayer {
     this.legend.dataset.covered = String(coverage.covered_share);
     this.legend.dataset.cells = String(coverage.uncovered.length);
     this.legend.innerHTML =
-      `<p class="coverage-share"><b>${escapeHtml(percent(coverage.covered_share))}</b> ` +
+      `<p class="coverage-share"><button type="button" class="coverage-fold"></button><b>${escapeHtml(percent(coverage.covered_share))}</b> ` +
       `${escapeHtml(interpolate(gettext("of the calls covered within %(minutes)s min"), { minutes }, true))}</p>` +
       `<p><span class="coverage-swatch"></span> ${escapeHtml(gettext("No free unit in time"))}</p>` +
       `<p class="muted">${escapeHtml(interpolate(gettext("%(units)s free units counted"), { units: coverage.units }, true))}</p>` +
@@ -127,5 +150,8 @@ export class CoverageLayer {
     if (short.length) {
       this.legend.querySelector(".coverage-districts").title = gettext("Share of the district's calls no free unit reaches in time");
     }
+    const fold = this.legend.querySelector(".coverage-fold");
+    this.labelFold(fold);
+    fold.addEventListener("click", () => this.fold(!this.folded));
   }
 }

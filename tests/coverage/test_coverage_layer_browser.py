@@ -120,8 +120,19 @@ def test_the_coverage_layer_grows_as_units_leave_and_shrinks_as_they_come_back(b
     page.wait_for_selector("#map-page[data-ready='1']")
     wait_until(page, f"{LEGEND}.dataset.covered")
     assert page.get_attribute("#coverage-toggle", "aria-pressed") == "true"
+    # A 1366-pixel screen: the legend starts folded to its first line, the map's corner clear.
+    assert "folded" in page.get_attribute("#coverage-legend", "class")
+    assert page.is_visible("#coverage-legend .coverage-share") and page.is_hidden(".coverage-districts")
+    folded_height = page.evaluate(f"{LEGEND}.getBoundingClientRect().height")
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENS / "coverage_layer_1366x768.png"))
+    page.click("#coverage-legend .coverage-fold")
+    page.wait_for_selector(".coverage-districts", state="visible")
+    assert page.evaluate(f"{LEGEND}.getBoundingClientRect().height") > 2 * folded_height
+    page.reload()  # the choice is remembered on this device
+    page.wait_for_selector("#map-page[data-ready='1']")
+    page.wait_for_selector(".coverage-districts", state="visible")
+    assert page.get_attribute("#coverage-legend .coverage-fold", "aria-expanded") == "true"
 
 
 def test_the_layer_is_not_offered_to_an_administrator(browser, live_url, demo_city):  # noqa: F811
