@@ -9,7 +9,9 @@ figure and their timelines; the data-quality list; CSV and Excel exports.
 Decisions:
 - Percentile: percentile_disc, nearest rank (numpy method="inverted_cdf"), over every incident
   of the period, never from daily figures. Values are milliseconds rounded up, so compliance
-  ("<= 10 s") is exact and a percentile is exact to the millisecond.
+  ("<= 10 s") is exact; the percentiles are given in whole seconds rounded up, the exact ones
+  rounded up (as the per-day rollups count them: docs/decisions/0021-whole-second-rollups.md),
+  the means exact to the millisecond.
 - The intervals are stored by PostgreSQL beside each incident (generated columns, migration
   0008) with a covering index on created_at: a report sorts small integers instead of
   subtracting timestamps. A year's summary runs as UNION ALL parts that PostgreSQL's parallel

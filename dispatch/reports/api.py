@@ -43,8 +43,12 @@ class TrendQuery(IntervalQuery):
 
 class DrillQuery(Schema):
     interval: str = Field("", max_length=20)
-    min_s: float | None = Field(None, ge=0)
-    max_s: float | None = Field(None, ge=0)
+    min_s: float | None = Field(
+        None, ge=0, description="a histogram bin: intervals over this many seconds (0: from 0), with interval"
+    )
+    max_s: float | None = Field(
+        None, ge=0, description="a histogram bin: intervals up to and including this many seconds"
+    )
     over_target: bool = False
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -52,6 +56,11 @@ class DrillQuery(Schema):
     problems: bool = False
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0)
+
+
+# The percentiles of the intervals (decision 0021): the exact ones rounded up to the whole second.
+WHOLE_MEDIAN = "median (nearest rank), in whole seconds: the exact median rounded up"
+WHOLE_P90 = "90th percentile (nearest rank), in whole seconds: the exact percentile rounded up"
 
 
 class TargetOut(Schema):
@@ -73,14 +82,12 @@ class IntervalOut(Schema):
         description="should have this interval but cannot be measured (impossible, a clock missing, a "
         "handover never completed; for answering: abandoned and unmeasurable calls): outside every target"
     )
-    mean_s: float | None = Field(description="the mean, in seconds (to the millisecond)")
+    mean_s: float | None = Field(description="the mean, in seconds (exact, to the millisecond)")
     median_s: float | None = Field(
-        description="median (nearest rank), in seconds: to the millisecond, rounded up; for answering "
-        "(ring to answer) in whole seconds, rounded up"
+        description="median (nearest rank), in whole seconds: the exact median rounded up"
     )
     p90_s: float | None = Field(
-        description="exact 90th percentile (nearest rank), in seconds: to the millisecond, rounded up; "
-        "for answering (ring to answer) in whole seconds, rounded up"
+        description="90th percentile (nearest rank), in whole seconds: the exact percentile rounded up"
     )
     targets: list[TargetOut]
 
@@ -117,14 +124,14 @@ class BucketOut(Schema):
     bucket: str | int
     incidents: int
     count: int
-    median_s: float | None
-    p90_s: float | None
+    median_s: float | None = Field(None, description=WHOLE_MEDIAN)
+    p90_s: float | None = Field(None, description=WHOLE_P90)
     pct: float | None
 
 
 class BinOut(Schema):
-    from_s: float
-    to_s: float | None
+    from_s: float = Field(description="the bin holds intervals over this (the first bin: from 0)")
+    to_s: float | None = Field(description="up to and including this; None: the last bin, all beyond")
     count: int
 
 
@@ -135,7 +142,7 @@ class GoalOut(Schema):
 
 class DistributionOut(Schema):
     interval: str
-    bin_s: float
+    bin_s: float = Field(description="the bins' width, whole seconds")
     bins: list[BinOut]
     targets: list[GoalOut]
 
@@ -145,8 +152,8 @@ class CellOut(Schema):
     lat: float
     incidents: int
     count: int
-    median_s: float | None
-    p90_s: float | None
+    median_s: float | None = Field(None, description=WHOLE_MEDIAN)
+    p90_s: float | None = Field(None, description=WHOLE_P90)
     pct: float | None
 
 
@@ -154,8 +161,8 @@ class DistrictFiguresOut(Schema):
     incidents: int
     count: int = Field(description="incidents whose interval was measured")
     unmeasured: int = Field(description="should have the interval but cannot be measured: outside the target")
-    median_s: float | None
-    p90_s: float | None
+    median_s: float | None = Field(None, description=WHOLE_MEDIAN)
+    p90_s: float | None = Field(None, description=WHOLE_P90)
     target: TargetOut | None = Field(description="compliance with the interval's first target")
 
 
@@ -203,9 +210,9 @@ class ReportHospitalOut(Schema):
     name: str
     count: int
     unmeasured: int = 0
-    mean_s: float | None = None
-    median_s: float | None = None
-    p90_s: float | None = None
+    mean_s: float | None = Field(None, description="the mean, in seconds (exact, to the millisecond)")
+    median_s: float | None = Field(None, description=WHOLE_MEDIAN)
+    p90_s: float | None = Field(None, description=WHOLE_P90)
     targets: list[TargetOut] = []
     diversion_h: float
 
@@ -215,9 +222,9 @@ class PriorityOut(Schema):
     label: str | None
     incidents: int
     count: int
-    mean_s: float | None = None
-    median_s: float | None = None
-    p90_s: float | None = None
+    mean_s: float | None = Field(None, description="the mean, in seconds (exact, to the millisecond)")
+    median_s: float | None = Field(None, description=WHOLE_MEDIAN)
+    p90_s: float | None = Field(None, description=WHOLE_P90)
     target_mean_s: int | None = None
     target_p90_s: int | None = None
     mean_met: bool | None = None
@@ -228,7 +235,9 @@ class PersonFiguresOut(Schema):
     name: str
     calls_answered: int
     incidents_dispatched: int = Field(description="incidents whose first unit this one sent")
-    processing_median_s: float | None
+    processing_median_s: float | None = Field(
+        description="median call processing (nearest rank), in whole seconds rounded up"
+    )
     overrides: int = Field(description="units sent other than the first recommended")
     override_rank_median: int | None
     override_eta_median_s: float | None = Field(description="median ETA of the units chosen instead")

@@ -4,8 +4,11 @@ The percentile is PostgreSQL's percentile_disc (nearest rank): the smallest obse
 at least p of the incidents are at or below, so "90% were reached within the 90th percentile"
 holds exactly (numpy: method="inverted_cdf"). The median uses the same definition (the lower of
 the two middle values when the count is even). Values are milliseconds rounded up (migration
-0008), so a percentile is the exact one rounded up to the millisecond. Nothing is averaged
-from daily figures: a month's or a year's percentile sorts all of its incidents.
+0008); the percentiles are taken over them in whole seconds rounded up (rollups.ceil_s, decision
+0021), which is the exact percentile rounded up to the whole second, as the rollups hold them.
+"Within Y s" and the mean are counted on the milliseconds (the rollups keep each day's sum of
+them): exact. Nothing is averaged from daily figures: a month's or a year's percentile sorts
+all of its incidents.
 """
 
 import json
@@ -21,7 +24,8 @@ from dispatch.reports import rollups
 from dispatch.reports.calls import answering
 from dispatch.reports.filters import ReportError, ReportFilter
 from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, Target, targets, unmeasurable_mask
-from dispatch.reports.measures import seconds, target_figures
+from dispatch.reports.measures import seconds, target_figures, whole_seconds
+from dispatch.reports.rollups import ceil_s
 from dispatch.reports.sql import fetch, fetch_one
 from fleet.models import RoadNetwork, road_geojson_by_class
 
@@ -30,13 +34,14 @@ SPLIT_ABOVE_ROWS = 200_000
 
 
 def interval_values(interval: Interval, goals: tuple[Target, ...]) -> str:
-    """One interval's figures as a float8 array: count, mean, median, p90, then the count
-    within each target (all exact in float8: counts and milliseconds are far below 2**53)."""
+    """One interval's figures as a float8 array: count, mean (ms), median and p90 (whole seconds
+    rounded up), then the count within each target (all exact in float8: counts and milliseconds
+    are far below 2**53)."""
     c = interval.column
     within = "".join(f", count(*) FILTER (WHERE {c} <= {goal.within_s * 1000})" for goal in goals)
     return (
         f"ARRAY[count({c}), avg({c})]::float8[] "
-        f"|| coalesce(percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c})::float8[], "
+        f"|| coalesce(percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s(c)})::float8[], "
         # NULL || array is the array, so a missing percentile keeps its two places; the NULL
         # before the target counts keeps the layout for an interval with no target.
         f"ARRAY[NULL, NULL]::float8[]) || ARRAY[NULL{within}]::float8[]"
@@ -59,8 +64,8 @@ def interval_figures(
         "impossible": impossible,
         "unmeasured": unmeasured,
         "mean_s": seconds(mean),
-        "median_s": seconds(median),
-        "p90_s": seconds(p90),
+        "median_s": whole_seconds(median),
+        "p90_s": whole_seconds(p90),
         "targets": [
             target_figures(goal, int(hits), count + unmeasured)
             for goal, hits in zip(goals, within, strict=True)
@@ -106,17 +111,23 @@ def served_intervals(f: ReportFilter, raw: bool) -> list[date]:
     """The closed days whose intervals are read from the rollups (none when `raw`)."""
     if raw or not rollups.serves(f):
         return []
-    return rollups.served_days(f, measure=rollups.PROBLEMS)
+    return rollups.served_days(f, measure=rollups.SECONDS_MARKER)
 
 
 def summary_rollups(f: ReportFilter, served: list[date], goals: dict) -> tuple[int, dict[int, int], list]:
-    """The summary's incidents, problem bits and intervals from the rollups' value counts.
-    Answering's counts are not read: summary takes that row from the calls."""
+    """The summary's incidents, problem bits and intervals from the rollups' value counts (whole
+    seconds) and sums of milliseconds (the exact mean). Answering's counts are not read: summary
+    takes that row from the calls."""
+    rest = [iv for iv in INTERVALS if iv.key != "answer"]
     merged = rollups.read_grouped(
         f,
         "intervals",
         served,
-        (*(rollups.interval_measure(iv) for iv in INTERVALS if iv.key != "answer"), rollups.PROBLEMS),
+        (
+            *(rollups.interval_measure(iv) for iv in rest),
+            *(rollups.interval_ms_measure(iv) for iv in rest),
+            rollups.PROBLEMS,
+        ),
         ("measure", f"CASE WHEN measure = {rollups.PROBLEMS} THEN k1 END"),
     )
     problems = {k1: counts.nulls for (measure, k1), counts in merged.items() if measure == rollups.PROBLEMS}
@@ -124,15 +135,17 @@ def summary_rollups(f: ReportFilter, served: list[date], goals: dict) -> tuple[i
     figures = []
     for interval in INTERVALS:
         counts = merged.get((rollups.interval_measure(interval), None), rollups.NOTHING)
+        total_ms = merged.get((rollups.interval_ms_measure(interval), None), rollups.NOTHING).total()
         mine = goals.get(interval.key, ())
         measured = counts.measured
         values = [
             measured,
-            float(Fraction(counts.total(), measured)) if measured else None,
+            float(Fraction(total_ms, measured)) if measured else None,
             counts.percentile(0.5),
             counts.percentile(0.9),
             None,
-            *(counts.within(goal.within_s * 1000) for goal in mine),
+            # Whole seconds rounded up: ceil(t) <= Y exactly when t <= Y, for a whole Y.
+            *(counts.within(goal.within_s) for goal in mine),
         ]
         unmeasured = with_bits(bits, unmeasurable_mask(interval))
         figures.append(interval_figures(interval, mine, values, impossible(bits, interval), unmeasured))
@@ -221,8 +234,8 @@ def charted(f: ReportFilter, interval: Interval) -> tuple[str, list, bool]:
 
 def trend(f: ReportFilter, key: str, bucket: str, raw: bool = False) -> list[dict]:
     """Per local day (every day of the period, empty ones too) or per hour of day: count,
-    median, 90th percentile and compliance with the interval's first target. The closed days
-    come from the rollups unless `raw`."""
+    median, 90th percentile (whole seconds rounded up) and compliance with the interval's first
+    target. The closed days come from the rollups unless `raw`."""
     interval = interval_or_error(key)
     if bucket not in ("day", "hour"):
         raise ReportError("Bucket must be day or hour.")
@@ -239,7 +252,7 @@ def trend(f: ReportFilter, key: str, bucket: str, raw: bool = False) -> list[dic
     within = f"count(*) FILTER (WHERE {c} <= {target})" if target else "NULL::bigint"
     rows = fetch(
         f"SELECT {expr} AS b, count(*), count({c}), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within}, "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s(c)}), {within}, "
         f"{unmeasured_count(interval)} FROM dispatch_incident i WHERE {where} GROUP BY b ORDER BY b",
         [settings.TIME_ZONE, *params],
         index_only=index_only,
@@ -251,7 +264,8 @@ def trend(f: ReportFilter, key: str, bucket: str, raw: bool = False) -> list[dic
 def trend_rollups(f: ReportFilter, interval: Interval, bucket: str, served: list[date]) -> list[dict]:
     """trend's buckets from the rollups' value counts (the day is the rollup's; by hour, the
     HOURLY measure's k1)."""
-    target = first_target_ms(interval.key)
+    goals = targets().get(interval.key, ())
+    target = goals[0].within_s if goals else None
     if bucket == "day":
         merged = rollups.read_grouped(f, "intervals", served, (rollups.interval_measure(interval),), ("day",))
     else:
@@ -307,8 +321,8 @@ def bucket_figures(b, row: tuple | None) -> dict:
         "bucket": label,
         "incidents": incidents,
         "count": count,
-        "median_s": seconds(median),
-        "p90_s": seconds(p90),
+        "median_s": whole_seconds(median),
+        "p90_s": whole_seconds(p90),
         "pct": share(within, count, unmeasured),
     }
 
@@ -323,37 +337,40 @@ def nice_step(raw: float) -> float:
 
 def distribution(f: ReportFilter, key: str, bins: int = 30, raw: bool = False) -> dict:
     """A histogram of one interval, wide enough for its targets and 95% of the incidents;
-    the last bin holds everything beyond. One pass: exact counts per tenth of a second
-    (a hash aggregate, no sort), binned here; the closed days' from the rollups unless `raw`."""
+    the last bin holds everything beyond. One pass: counts per whole second rounded up (a hash
+    aggregate, no sort), binned here; the closed days' from the rollups unless `raw`. A bin is
+    whole seconds wide and holds the intervals over its `from_s` up to and including its `to_s`
+    (the first one 0 too): on whole seconds rounded up that is exact, ceil(t) > a exactly when
+    t > a, so a bin ending at a target holds only incidents within it."""
     interval = interval_or_error(key)
     served = served_intervals(f, raw)
     if served:
-        tenths = tenths_rollups(f, interval, served)
+        whole, counts = seconds_rollups(f, interval, served)
     else:
         where, params, index_only = charted(f, interval)
         c = interval.column
-        tenths = fetch(
-            f"SELECT {c} / 100 AS t, count(*) FROM dispatch_incident i "
-            f"WHERE {where} AND {c} IS NOT NULL GROUP BY t",
+        rows = fetch(
+            f"SELECT {ceil_s(c)} AS s, count(*) FROM dispatch_incident i "
+            f"WHERE {where} AND {c} IS NOT NULL GROUP BY s",
             params,
             index_only=index_only,
         )
+        whole = np.array([second for second, _n in rows], dtype=np.int64)
+        counts = np.array([n for _second, n in rows], dtype=np.int64)
     goals = targets().get(key, ())
-    upper_s = max([tenth_at_rank(tenths, 0.95) / 10, *(1.2 * g.within_s for g in goals), 1.0])
-    width_s = max(nice_step(upper_s / bins), 0.1)
-    width_tenths = round(width_s * 10)
-    counts: dict[int, int] = {}
-    for tenth, count in tenths:
-        b = min(tenth // width_tenths, bins)
-        counts[b] = counts.get(b, 0) + count
+    upper_s = max([second_at_rank(whole, counts, 0.95), *(1.2 * g.within_s for g in goals), 1.0])
+    width_s = int(max(nice_step(upper_s / bins), 1.0))
+    per_bin = np.bincount(
+        np.minimum(np.maximum(whole - 1, 0) // width_s, bins), weights=counts, minlength=bins + 1
+    )
     return {
         "interval": key,
-        "bin_s": width_s,
+        "bin_s": float(width_s),
         "bins": [
             {
-                "from_s": round(b * width_s, 1),
-                "to_s": None if b == bins else round((b + 1) * width_s, 1),
-                "count": counts.get(b, 0),
+                "from_s": float(b * width_s),
+                "to_s": None if b == bins else float((b + 1) * width_s),
+                "count": int(per_bin[b]),
             }
             for b in range(bins + 1)
         ],
@@ -361,24 +378,21 @@ def distribution(f: ReportFilter, key: str, bins: int = 30, raw: bool = False) -
     }
 
 
-def tenths_rollups(f: ReportFilter, interval: Interval, served: list[date]) -> list[tuple[int, int]]:
-    """distribution's counts per tenth of a second (ms // 100) from the rollups' value counts."""
+def seconds_rollups(f: ReportFilter, interval: Interval, served: list[date]) -> tuple[np.ndarray, np.ndarray]:
+    """distribution's whole seconds and their counts from the rollups' value counts."""
     merged = rollups.read_grouped(f, "intervals", served, (rollups.interval_measure(interval),), ("measure",))
     counts = next(iter(merged.values()), rollups.NOTHING)
-    tenths, at = np.unique(counts.values // 100, return_inverse=True)
-    sums = np.bincount(at, weights=counts.counts, minlength=len(tenths))
-    return [(int(t), int(n)) for t, n in zip(tenths, sums, strict=True)]
+    return counts.values.astype(np.int64), counts.counts
 
 
-def tenth_at_rank(tenths: list[tuple[int, int]], share: float) -> int:
-    """The tenth of a second that holds the incident at this share of the sorted counts."""
-    total = sum(count for _tenth, count in tenths)
-    seen = 0
-    for tenth, count in sorted(tenths):
-        seen += count
-        if seen >= share * total:
-            return tenth + 1
-    return 0
+def second_at_rank(whole: np.ndarray, counts: np.ndarray, share: float) -> int:
+    """The whole second (rounded up) that holds the incident at this share of the sorted counts."""
+    total = int(counts.sum())
+    if not total:
+        return 0
+    order = np.argsort(whole, kind="stable")
+    running = np.cumsum(counts[order])
+    return int(whole[order][int(np.searchsorted(running, share * total))])
 
 
 def areas(f: ReportFilter, key: str, cells: int = 24, raw: bool = False) -> dict:
@@ -410,7 +424,7 @@ def grid(interval: Interval, where: str, params: list, cells: int) -> dict:
     rows = fetch(
         f"SELECT floor(ST_X(i.location::geometry) / {size})::int AS gx, "
         f"floor(ST_Y(i.location::geometry) / {size})::int AS gy, count(*), count({c}), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}), {within}, "
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s(c)}), {within}, "
         f"{unmeasured_count(interval)} FROM dispatch_incident i "
         f"WHERE {where} AND i.location IS NOT NULL GROUP BY gx, gy",
         params,
@@ -432,8 +446,8 @@ def cell_figures(row: tuple, size: float) -> dict:
         "lat": round(gy * size, 6),
         "incidents": incidents,
         "count": count,
-        "median_s": seconds(median),
-        "p90_s": seconds(p90),
+        "median_s": whole_seconds(median),
+        "p90_s": whole_seconds(p90),
         "pct": share(within, count, unmeasured),
     }
 
@@ -454,22 +468,23 @@ def districts(
 ) -> dict:
     """Incidents per district (dispatch.models.District, the centre's import): PostGIS point in
     polygon, each incident in one district (the first by code where outlines overlap); how many,
-    the median and 90th percentile of the interval and compliance with its first target. Every
+    the median and 90th percentile of the interval (whole seconds rounded up) and compliance with
+    its first target. Every
     district is listed, with its outline and a point inside it for its name; incidents located
     outside every district and those with no location are counted apart."""
     goals = targets().get(interval.key, ())
     target = goals[0].within_s * 1000 if goals else None
     within = f"count(*) FILTER (WHERE v <= {target})" if target else "NULL::bigint"
     if f is not None and served:
-        rows = district_rollups(f, served, target)
+        rows = district_rollups(f, served, goals[0].within_s if goals else None)
     else:
         rows = district_rows(interval, where, params, within)
     found = {(unlocated, district): rest for unlocated, district, *rest in rows}
     return district_shapes(found, goals, target)
 
 
-def district_rollups(f: ReportFilter, served: list, target: int | None) -> list[tuple]:
-    """district_rows' rows from the rollups' value counts (k2 = 1: unlocated)."""
+def district_rollups(f: ReportFilter, served: list, target_s: int | None) -> list[tuple]:
+    """district_rows' rows from the rollups' value counts in whole seconds (k2 = 1: unlocated)."""
     found = []
     for (unlocated, district), counts in rollups.merge(
         rollups.read(f, "district", served), lambda r: (bool(r[3]), r[2])
@@ -482,7 +497,7 @@ def district_rollups(f: ReportFilter, served: list, target: int | None) -> list[
                 counts.rows,
                 counts.measured,
                 None if median is None or p90 is None else [int(median), int(p90)],
-                None if target is None else counts.within(target),
+                None if target_s is None else counts.within(target_s),
                 counts.unmeasured,
             )
         )
@@ -508,7 +523,7 @@ def district_rows(interval: Interval, where: str, params: list, within: str) -> 
         "AND ST_Intersects(o.polygon, sq.e))) "
         "SELECT g IS NULL AS unlocated, coalesce(w.district, (SELECT d.id FROM dispatch_district d "
         "WHERE g IS NOT NULL AND ST_Covers(d.polygon, g) ORDER BY d.code LIMIT 1)) AS district, "
-        "count(*), count(v), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v), "
+        f"count(*), count(v), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s('v')}), "
         f"{within}, count(*) FILTER (WHERE problems & {unmeasurable_mask(interval)} <> 0) "
         "FROM pts LEFT JOIN whole w USING (gx, gy) GROUP BY 1, 2",
         params,
@@ -559,8 +574,8 @@ def district_figures(row: list | None, goals: tuple[Target, ...]) -> dict:
         "incidents": incidents,
         "count": count,
         "unmeasured": unmeasured,
-        "median_s": seconds(median),
-        "p90_s": seconds(p90),
+        "median_s": whole_seconds(median),
+        "p90_s": whole_seconds(p90),
         "target": target_figures(goals[0], int(within or 0), count + unmeasured) if goals else None,
     }
 

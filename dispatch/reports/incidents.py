@@ -37,9 +37,10 @@ COLUMNS = (
 class Drill:
     """Which incidents of the report's filter a figure stands for.
 
-    interval: those where it could be measured; min_s/max_s: a histogram bin; over_target: the
-    ones beyond its first target; area: a map cell (lon, lat of its corner, size in degrees);
-    problems: the data-quality list.
+    interval: those where it could be measured; min_s/max_s: a histogram bin, over min_s (from 0
+    when min_s is 0) up to and including max_s, as figures.distribution bins whole seconds
+    rounded up; over_target: the ones beyond its first target; area: a map cell (lon, lat of its
+    corner, size in degrees); problems: the data-quality list.
     """
 
     interval: str = ""
@@ -59,11 +60,12 @@ class Drill:
             clauses.append(f"i.{column} IS NOT NULL")
             if self.interval == "answer":
                 clauses.append("i.call_id IS NOT NULL")  # as its charts (figures.charted)
-            if self.min_s is not None:
-                clauses.append(f"i.{column} >= %s")
+            # On the milliseconds rounded up, ms > 1000 a exactly when t > a: the bin's incidents.
+            if self.min_s:
+                clauses.append(f"i.{column} > %s")
                 params.append(round(self.min_s * 1000))
             if self.max_s is not None:
-                clauses.append(f"i.{column} < %s")
+                clauses.append(f"i.{column} <= %s")
                 params.append(round(self.max_s * 1000))
             if self.over_target:
                 target = first_target_ms(self.interval)

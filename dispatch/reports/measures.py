@@ -1,5 +1,5 @@
-"""The small arithmetic every report figure shares: milliseconds as seconds, and a target's
-compliance judged on the counts."""
+"""The small arithmetic every report figure shares: milliseconds as seconds, whole seconds as
+they are, and a target's compliance judged on the counts."""
 
 from fractions import Fraction
 
@@ -8,6 +8,11 @@ from dispatch.reports.intervals import Target
 
 def seconds(ms: int | float | None) -> float | None:
     return None if ms is None else round(ms / 1000, 3)
+
+
+def whole_seconds(s: int | float | None) -> float | None:
+    """A percentile already in whole seconds rounded up (decision 0021), as a float of seconds."""
+    return None if s is None else float(s)
 
 
 def target_figures(goal: Target, hits: int, count: int) -> dict:

@@ -4,7 +4,8 @@ median call processing of those incidents, and overrides of the recommendation.
 - A call counts for whoever answered it (Call.answered_by), in the period of its ring (the
   incident filters do not apply to calls, as in dispatch.reports.calls).
 - An incident counts for whoever sent its first unit (the dispatch that stopped its processing
-  clock), with its processing interval (answer to first unit dispatched).
+  clock), with its processing interval (answer to first unit dispatched); its median in whole
+  seconds rounded up (the exact median rounded up, as the rollups hold it: decision 0021).
 - An override is a unit sent other than the first recommended (Assignment.recommended_rank > 1,
   whose reason the dispatch requires): how many, the reasons given, the median rank, the median
   ETA of the unit chosen, and how much slower it was than the top pick: the chosen unit's ETA
@@ -24,7 +25,8 @@ from django.conf import settings
 from dispatch.models import Seat, SeatSession, User
 from dispatch.reports import rollups
 from dispatch.reports.filters import ReportFilter
-from dispatch.reports.measures import seconds
+from dispatch.reports.measures import whole_seconds
+from dispatch.reports.rollups import ceil_s
 from dispatch.reports.sql import fetch
 
 FIRST_ASSIGNMENT = (
@@ -89,7 +91,7 @@ def from_rows(f: ReportFilter) -> tuple[list[tuple], dict[int, list[dict]]]:
     rows = fetch(
         "SELECT grouping(user_id), user_id, seat_id, count(*) FILTER (WHERE what = 'call'), "
         "count(*) FILTER (WHERE what = 'dispatch'), "
-        "percentile_disc(0.5) WITHIN GROUP (ORDER BY processing), "
+        f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {ceil_s('processing')}), "
         "count(*) FILTER (WHERE what = 'override'), "
         "percentile_disc(0.5) WITHIN GROUP (ORDER BY rank), "
         "percentile_disc(0.5) WITHIN GROUP (ORDER BY eta), "
@@ -161,7 +163,7 @@ def named(f: ReportFilter, rows: list[tuple], reasons: dict[int, list[dict]]) ->
         figures = {
             "calls_answered": calls,
             "incidents_dispatched": dispatched,
-            "processing_median_s": seconds(processing),
+            "processing_median_s": whole_seconds(processing),
             "overrides": overrides,
             "override_rank_median": rank,
             "override_eta_median_s": round(eta, 1) if eta is not None else None,

@@ -12,16 +12,18 @@ from dispatch.models import Event, Priority
 from dispatch.reports import rollups
 from dispatch.reports.filters import ReportFilter
 from dispatch.reports.intervals import BY_KEY, targets
-from dispatch.reports.measures import seconds, target_figures
+from dispatch.reports.measures import seconds, target_figures, whole_seconds
+from dispatch.reports.rollups import ceil_s
 from dispatch.reports.sql import fetch
 
 
 def response_by_priority(f: ReportFilter, raw: bool = False) -> list[dict]:
     """Response (call received to on scene) for every priority, and the untriaged when there
-    are any: incidents, measured, mean, median and exact 90th percentile, each judged against
-    the priority's mean and 90th-centile targets (settings.RESPONSE_TARGETS_BY_PRIORITY).
+    are any: incidents, measured, mean (exact, from the milliseconds), median and 90th percentile
+    (whole seconds rounded up: the exact ones rounded up), each judged against the priority's mean
+    and 90th-centile targets (settings.RESPONSE_TARGETS_BY_PRIORITY).
     The closed days come from the rollups (dispatch.reports.rollups) unless `raw`."""
-    served = [] if raw or not rollups.serves(f) else rollups.served_days(f, measure=rollups.PROBLEMS)
+    served = [] if raw or not rollups.serves(f) else rollups.served_days(f, measure=rollups.SECONDS_MARKER)
     if served:
         found = priority_rollups(f, served)
     else:
@@ -29,7 +31,7 @@ def response_by_priority(f: ReportFilter, raw: bool = False) -> list[dict]:
         where, params = f.where()
         rows = fetch(
             f"SELECT i.priority, count(*), count({c}), sum({c}), "
-            f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {c}) "
+            f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s(c)}) "
             f"FROM dispatch_incident i WHERE {where} GROUP BY 1",
             params,
             index_only=f.index_only(),
@@ -42,38 +44,44 @@ def response_by_priority(f: ReportFilter, raw: bool = False) -> list[dict]:
 
 
 def priority_rollups(f: ReportFilter, served: list) -> dict:
-    """response_by_priority's rows from the rollups' value counts of the response interval."""
+    """response_by_priority's rows from the rollups' value counts of the response interval (whole
+    seconds) and its sums of milliseconds."""
     found: dict = {}
-    measure = rollups.interval_measure(BY_KEY["response"])
-    merged = rollups.read_grouped(f, "intervals", served, (measure,), ("priority",))
-    for (priority,), counts in merged.items():
+    response = BY_KEY["response"]
+    measure, sums = rollups.interval_measure(response), rollups.interval_ms_measure(response)
+    merged = rollups.read_grouped(f, "intervals", served, (measure, sums), ("measure", "priority"))
+    for (m, priority), counts in merged.items():
+        if m != measure:
+            continue
         median, p90 = counts.percentile(0.5), counts.percentile(0.9)
         pcts = None if median is None or p90 is None else [int(median), int(p90)]
-        found[priority] = [counts.rows, counts.measured, counts.total() if counts.measured else None, pcts]
+        total = merged.get((sums, priority), rollups.NOTHING).total()
+        found[priority] = [counts.rows, counts.measured, total if counts.measured else None, pcts]
     return found
 
 
 def priority_figures(priority: int | None, row: list | None) -> dict:
-    """One priority's figures from (incidents, measured, sum of ms, [median, p90] ms). The mean
-    is judged as sum <= target x count in whole milliseconds: the mean rounded to the ms would
-    call 420.0005 s within a 7-minute target."""
+    """One priority's figures from (incidents, measured, sum of ms, [median, p90] in whole seconds
+    rounded up). The mean is judged as sum <= target x count in whole milliseconds: the mean
+    rounded to the ms would call 420.0005 s within a 7-minute target."""
     incidents, count, total, pcts = row or (0, 0, 0, None)  # total is read only when count is not 0
     median, p90 = pcts or (None, None)
     target_mean, target_p90 = priority_targets(priority)
-    mean_s, p90_s = seconds(total / count) if count else None, seconds(p90)
+    mean_s, p90_s = seconds(total / count) if count else None, whole_seconds(p90)
     return {
         "priority": priority,
         "label": str(Priority(priority).label) if priority else None,
         "incidents": incidents,
         "count": count,
         "mean_s": mean_s,
-        "median_s": seconds(median),
+        "median_s": whole_seconds(median),
         "p90_s": p90_s,
         "target_mean_s": target_mean,
         "target_p90_s": target_p90,
         "mean_met": None if target_mean is None or not count else total <= target_mean * 1000 * count,
-        # The percentile is a whole number of ms, so it compares exactly.
-        "p90_met": None if target_p90 is None or p90 is None else p90 <= target_p90 * 1000,
+        # The percentile is the exact one rounded up to the whole second, and the target is whole
+        # seconds: ceil(p) <= Y exactly when p <= Y.
+        "p90_met": None if target_p90 is None or p90 is None else p90 <= target_p90,
     }
 
 
@@ -157,7 +165,8 @@ def unit_condition(f: ReportFilter) -> tuple[str, dict]:
 
 def handovers(f: ReportFilter, raw: bool = False) -> list[dict]:
     """Per receiving hospital, each unit's handover (at hospital to handover complete) over the
-    incidents of the filter: count, median, exact 90th percentile, and the handover targets.
+    incidents of the filter: count, mean (exact), median and 90th percentile (whole seconds rounded
+    up), and the handover targets.
     A handover that cannot be measured (out of order, over a day, or never completed although
     the unit cleared, was stood down or the incident closed) is counted outside every target
     and shown as `unmeasured`; one still going on is not counted yet. The closed days come from
@@ -169,8 +178,10 @@ def handovers(f: ReportFilter, raw: bool = False) -> list[dict]:
 
 
 def handover_rollups(f: ReportFilter, served: list, goals: tuple) -> list[tuple]:
-    """handover_rows' rows from the rollups' value counts."""
-    merged = rollups.merge(rollups.read(f, "handover", served), lambda r: r[2])
+    """handover_rows' rows from the rollups' value counts (whole seconds) and sums of ms."""
+    packed = rollups.read(f, "handover", served)
+    merged = rollups.merge(packed, lambda r: r[2] if r[0] == rollups.HANDOVER else None)
+    sums = rollups.merge(packed, lambda r: r[2] if r[0] == rollups.HANDOVER_MS else None)
     found = []
     for pk, name in fetch(
         "SELECT id, name FROM hospitals_hospital WHERE id = ANY(%s) ORDER BY name", [list(merged)]
@@ -185,9 +196,9 @@ def handover_rollups(f: ReportFilter, served: list, goals: tuple) -> list[tuple]
                 pk,
                 measured,
                 counts.nulls,
-                Fraction(counts.total(), measured) if measured else None,
+                Fraction(sums.get(pk, rollups.NOTHING).total(), measured) if measured else None,
                 None if median is None or p90 is None else [int(median), int(p90)],
-                *(counts.within(g.within_s * 1000) for g in goals),
+                *(counts.within(g.within_s) for g in goals),
             )
         )
     return found
@@ -211,7 +222,7 @@ def handover_rows(f: ReportFilter, goals: tuple) -> list[tuple]:
     # million incidents, docs/targets.md).
     rows = fetch(
         "SELECT h.id, h.name, figures.* FROM (SELECT hospital_id, count(v), count(*) - count(v), avg(v), "
-        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v){within} FROM ("
+        f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s('v')}){within} FROM ("
         f"SELECT a.hospital_id, {value} AS v, {finished} AS finished FROM dispatch_assignment a "
         "JOIN dispatch_incident i ON i.id = a.incident_id "
         f"WHERE {where} AND a.at_hospital_at IS NOT NULL AND a.hospital_id IS NOT NULL) handovers "
@@ -234,8 +245,8 @@ def handover_figures(f: ReportFilter, rows: list[tuple], goals: tuple) -> list[d
                 "count": count,
                 "unmeasured": unmeasured,
                 "mean_s": seconds(float(mean)) if mean is not None else None,
-                "median_s": seconds(median),
-                "p90_s": seconds(p90),
+                "median_s": whole_seconds(median),
+                "p90_s": whole_seconds(p90),
                 "targets": [
                     target_figures(g, n, count + unmeasured) for g, n in zip(goals, hits, strict=True)
                 ],

@@ -3,14 +3,17 @@
 
 For each local day, each measure and each grouping key (dispatcher and seat, district,
 hospital, hour of day; the priority beside), `dispatch_report_rollup` holds how many incidents
-(or calls, or overrides) had each distinct value: milliseconds for intervals, the float itself
-for ETAs. Every interval of the summary is a measure of its own (INTERVAL + n), which also
-serves the response by priority, the trend by day and the distribution; HOURLY is the response
-keyed by the local hour of day, for its trend by hour; PROBLEMS counts the incidents per
-problem bits.
+(or calls, or overrides) had each distinct value: whole seconds rounded up for intervals
+(decision 0021, `ceil_s`), the float itself for ETAs. Every interval of the summary is a measure
+of its own (INTERVAL + n), which also serves the response by priority, the trend by day and the
+distribution, with each day's exact sum of its milliseconds beside (INTERVAL_MS + n, for the exact
+mean); HOURLY is the response keyed by the local hour of day, for its trend by hour; PROBLEMS
+counts the incidents per problem bits.
 Merging the days' counts and walking them in value order gives the nearest-rank percentile
 PostgreSQL's percentile_disc gives over the rows (rank ceil(p x n) in float8, as its own
-code), so a figure read from the rollups is the raw figure, not an estimate.
+code), so a figure read from the rollups is the raw figure, not an estimate. Rounding up to the
+whole second is monotonic, so that percentile of the rounded values is the exact percentile
+rounded up, and the raw paths sort the same rounded values: both give the same whole seconds.
 
 - A day is served from its rollup when it is closed (it ended at least a day ago: a call
   still ringing is unmeasurable only a day later), it has a rollup (`dispatch_report_rollup_day`)
@@ -22,7 +25,9 @@ code), so a figure read from the rollups is the raw figure, not an estimate.
   digest, and a day built under other outlines is not served for the district figures.
 - Filters the rollups do not hold (unit, station, district, hospital, hour of day) read the rows
   (the raw functions), as does `raw=True`. A day rolled up before a measure existed holds no
-  rows of it: the interval figures serve only the days holding PROBLEMS (`served_days(measure=)`).
+  rows of it: the interval figures serve only the days holding SECONDS_MARKER
+  (`served_days(measure=)`), a measure the millisecond rollups never had (migration 0029 also
+  deleted those days, so that the worker builds them again in whole seconds).
 - Answering (dispatch.reports.calls) is kept per day of the ring in whole seconds rounded up
   (CALL_ANSWER, CALL_WAIT, and the day's exact sum of answer ms for the mean; decision 0021): a
   call's answer, end and status are taken as settled once its day is closed (a call's events name
@@ -54,23 +59,28 @@ DAYS = "dispatch_report_rollup_day"
 
 # Measures (the `measure` column).
 PEOPLE_CALL = 1  # a call answered: k1 who, k2 the seat
-PEOPLE_DISPATCH = 2  # an incident's first unit sent: k1, k2; value its processing ms
+PEOPLE_DISPATCH = 2  # an incident's first unit sent: k1, k2; value its processing, whole s rounded up
 PEOPLE_RANK = 3  # an override: its recommended rank, label the reason
 PEOPLE_ETA = 4  # an override: the ETA (s) of the unit chosen
 PEOPLE_SLOWER = 5  # an override: chosen ETA minus the top pick's
-HANDOVER = 10  # a handover: k1 the hospital; value ms, NULL+unmeasured when it cannot be measured
-DISTRICT = 20  # an incident: k1 its district (NULL outside), k2 1 when unlocated; value the response ms
+HANDOVER = 10  # a handover: k1 the hospital; value whole s rounded up, NULL+unmeasured when unmeasurable
+HANDOVER_MS = 11  # per day, priority and hospital (k1): one row, value the sum of the measured handovers' ms
+DISTRICT = 20  # an incident: k1 its district (NULL outside), k2 1 when unlocated; value the response, whole s
 PROBLEMS = 29  # an incident: k1 its report_problems bits (0 too), no value: the summary's counts
 # An incident's interval INTERVALS[n] is measure INTERVAL + n (the summary, the priorities, the
-# trend by day: the day is the rollup's, and the distribution): value the ms, NULL + unmeasured
-# when it cannot be measured. Answering holds only incidents that came from a ringing call, as its
-# charts count (figures.charted); the summary's answering row comes from the calls themselves.
+# trend by day: the day is the rollup's, and the distribution): value whole seconds rounded up,
+# NULL + unmeasured when it cannot be measured. Answering holds only incidents that came from a
+# ringing call, as its charts count (figures.charted); the summary's answering row comes from
+# the calls themselves.
 INTERVAL = 30
 # HOURLY_INTERVAL again, with k1 the local hour of day the incident was created in: the trend by
 # hour of day of the page's default chart (other intervals' read the rows). Keying every interval
 # by hour would make a year's rollups 24 times as many rows for the summary to read.
 HOURLY = 40
 HOURLY_INTERVAL = "response"
+# INTERVALS[n]'s exact sum of milliseconds per day and priority is measure INTERVAL_MS + n: one row
+# (n 1), value the sum (0 when none was measured), for the exact mean beside the whole seconds.
+INTERVAL_MS = 60
 # Squares of dispatch.reports.figures.districts (about 500 m): whole ones need no polygon test.
 DISTRICT_SQUARE_DEG = 0.005
 # The interval the district rollup holds: the page's default chart; others read the rows.
@@ -134,7 +144,7 @@ def people_counts(spans: Spans) -> tuple[str, dict]:
         "c.answered_by_id AS user_id, coalesce(c.answered_at, c.ringing_at) AS at, NULL::float8 AS value, "
         f"'' AS label FROM dispatch_call c WHERE c.answered_by_id IS NOT NULL AND {calls} "
         f"UNION ALL SELECT {local_day('i.created_at')}, {PEOPLE_DISPATCH}, i.priority, fa.dispatched_by_id, "
-        f"fa.dispatched_at, i.report_processing_ms, '' FROM dispatch_incident i "
+        f"fa.dispatched_at, {ceil_s('i.report_processing_ms')}::float8, '' FROM dispatch_incident i "
         f"CROSS JOIN LATERAL {FIRST_ASSIGNMENT} fa WHERE fa.dispatched_by_id IS NOT NULL AND {incidents} "
         f"UNION ALL SELECT {local_day('i.created_at')}, m.measure, i.priority, a.dispatched_by_id, "
         "a.dispatched_at, m.value, m.label FROM dispatch_assignment a "
@@ -149,7 +159,8 @@ def people_counts(spans: Spans) -> tuple[str, dict]:
 
 
 # As dispatch.reports.resources.handovers: milliseconds rounded up, NULL when out of order or over
-# a day; a handover counts once it is finished or measured.
+# a day (kept in whole seconds rounded up, with the sum of the ms); a handover counts once it is
+# finished or measured.
 HANDOVER_VALUE = (
     "CASE WHEN a.handover_at >= a.at_hospital_at AND a.handover_at - a.at_hospital_at <= interval '1 day' "
     "THEN ceil(extract(epoch FROM a.handover_at - a.at_hospital_at) * 1000)::bigint END"
@@ -161,15 +172,19 @@ HANDOVER_FINISHED = (
 
 
 def handover_counts(spans: Spans) -> tuple[str, dict]:
+    """Per day, priority and hospital: the count of each whole second (HANDOVER), and the sum of
+    the measured handovers' milliseconds (HANDOVER_MS)."""
     incidents, params = spans.on("i.created_at", "hi")
     sql = (
-        f"SELECT day, {HANDOVER} AS measure, priority, hospital_id AS k1, NULL::bigint AS k2, v AS value, "
-        "v IS NULL AS unmeasured, '' AS label, count(*)::bigint AS n FROM ("
-        f"SELECT {local_day('i.created_at')} AS day, i.priority, a.hospital_id, {HANDOVER_VALUE} AS v, "
-        f"{HANDOVER_FINISHED} AS finished FROM dispatch_assignment a "
+        f"WITH h AS (SELECT {local_day('i.created_at')} AS day, i.priority, a.hospital_id, "
+        f"{HANDOVER_VALUE} AS v, {HANDOVER_FINISHED} AS finished FROM dispatch_assignment a "
         "JOIN dispatch_incident i ON i.id = a.incident_id "
-        f"WHERE {incidents} AND a.at_hospital_at IS NOT NULL AND a.hospital_id IS NOT NULL) h "
-        "WHERE v IS NOT NULL OR finished GROUP BY day, priority, hospital_id, v"
+        f"WHERE {incidents} AND a.at_hospital_at IS NOT NULL AND a.hospital_id IS NOT NULL) "
+        f"SELECT day, {HANDOVER} AS measure, priority, hospital_id AS k1, NULL::bigint AS k2, "
+        f"{ceil_s('v')}::float8 AS value, v IS NULL AS unmeasured, '' AS label, count(*)::bigint AS n "
+        "FROM h WHERE v IS NOT NULL OR finished GROUP BY day, priority, hospital_id, 6, 7 "
+        f"UNION ALL SELECT day, {HANDOVER_MS}, priority, hospital_id, NULL::bigint, sum(v)::float8, "
+        "false, '', 1::bigint FROM h WHERE v IS NOT NULL GROUP BY day, priority, hospital_id"
     )
     return sql, params
 
@@ -182,7 +197,7 @@ def district_counts(spans: Spans) -> tuple[str, dict]:
     sql = (
         "WITH pts AS (SELECT "
         f"{local_day('i.created_at')} AS day, i.priority, "
-        f"i.{interval.column} AS v, i.report_problems AS problems, i.location::geometry AS g, "
+        f"{ceil_s('i.' + interval.column)} AS v, i.report_problems AS problems, i.location::geometry AS g, "
         f"floor(ST_X(i.location::geometry) / {s})::int AS gx, "
         f"floor(ST_Y(i.location::geometry) / {s})::int AS gy "
         f"FROM dispatch_incident i WHERE {incidents}), "
@@ -207,19 +222,29 @@ def interval_measure(interval: Interval) -> int:
     return INTERVAL + INTERVALS.index(interval)
 
 
+def interval_ms_measure(interval: Interval) -> int:
+    return INTERVAL_MS + INTERVALS.index(interval)
+
+
 def interval_counts(spans: Spans) -> tuple[str, dict]:
     """As dispatch.reports.figures.summary, trend and distribution: every interval's value per
-    incident, by day and priority (HOURLY_INTERVAL's by hour of day too); and the incidents per
-    problem bits."""
+    incident in whole seconds rounded up, by day and priority (HOURLY_INTERVAL's by hour of day
+    too), and its exact sum of milliseconds per day and priority; and the incidents per problem
+    bits."""
     incidents, params = spans.on("i.created_at", "ii")
     hourly = BY_KEY[HOURLY_INTERVAL]
     values = ", ".join(
-        f"({measure}, i.{iv.column}::float8, i.report_problems & {unmeasurable_mask(iv)} <> 0, "
+        f"({measure}, {ceil_s('i.' + iv.column)}::float8, i.report_problems & {unmeasurable_mask(iv)} <> 0, "
         f"{'i.call_id IS NOT NULL' if iv.key == 'answer' else 'true'}, {hour})"
         for measure, iv, hour in [
             *((interval_measure(iv), iv, "NULL::bigint") for iv in INTERVALS),
             (HOURLY, hourly, "extract(hour FROM i.created_at AT TIME ZONE %(tz)s)::bigint"),
         ]
+    )
+    sums = ", ".join(
+        f"({interval_ms_measure(iv)}, i.{iv.column}::bigint, "
+        f"{'i.call_id IS NOT NULL' if iv.key == 'answer' else 'true'})"
+        for iv in INTERVALS
     )
     sql = (
         "SELECT day, measure, priority, k1, NULL::bigint AS k2, value, unmeasured, '' AS label, "
@@ -230,9 +255,22 @@ def interval_counts(spans: Spans) -> tuple[str, dict]:
         f"WHERE {incidents} AND m.counted "
         f"UNION ALL SELECT {local_day('i.created_at')}, {PROBLEMS}, i.priority, i.report_problems::bigint, "
         f"NULL::float8, false FROM dispatch_incident i WHERE {incidents}) v "
-        "GROUP BY day, measure, priority, k1, value, unmeasured"
+        "GROUP BY day, measure, priority, k1, value, unmeasured "
+        f"UNION ALL SELECT {local_day('i.created_at')}, m.measure, i.priority, NULL::bigint, NULL::bigint, "
+        "coalesce(sum(m.ms), 0)::float8, false, '', 1::bigint "
+        f"FROM dispatch_incident i CROSS JOIN LATERAL (VALUES {sums}) m(measure, ms, counted) "
+        f"WHERE {incidents} AND m.counted GROUP BY 1, 2, 3"
     )
     return sql, params
+
+
+def ceil_s(ms: str) -> str:
+    """Whole milliseconds (never negative, already rounded up) as whole seconds rounded up, in
+    integer arithmetic (a year's sort stays one of integers): ceil(ms / 1000), and
+    ceil(ceil(1000 t) / 1000) = ceil(t). Monotonic, so the nearest-rank percentile of these is the
+    exact one rounded up, and for a whole Y, ceil_s(ms) <= Y exactly when ms <= 1000 Y
+    (docs/decisions/0021-whole-second-rollups.md)."""
+    return f"(({ms} + 999) / 1000)"
 
 
 def ms_between(start: str, end: str) -> str:
@@ -281,12 +319,17 @@ def call_counts(spans: Spans) -> tuple[str, dict]:
 
 
 INTERVAL_MEASURES = tuple(interval_measure(iv) for iv in INTERVALS)
+INTERVAL_MS_MEASURES = tuple(interval_ms_measure(iv) for iv in INTERVALS)
+# Held by every day rolled up in whole seconds that has incidents (the response's sum of ms, one
+# row a day and priority), never by a day the millisecond rollups built: the interval figures
+# serve only the days holding it.
+SECONDS_MARKER = INTERVAL_MS + INTERVALS.index(BY_KEY["response"])
 
 COUNTS: dict[str, tuple[tuple[int, ...], Callable[[Spans], tuple[str, dict]]]] = {
     "people": (PEOPLE, people_counts),
-    "handover": ((HANDOVER,), handover_counts),
+    "handover": ((HANDOVER, HANDOVER_MS), handover_counts),
     "district": ((DISTRICT,), district_counts),
-    "intervals": ((*INTERVAL_MEASURES, HOURLY, PROBLEMS), interval_counts),
+    "intervals": ((*INTERVAL_MEASURES, *INTERVAL_MS_MEASURES, HOURLY, PROBLEMS), interval_counts),
     "calls": (CALLS, call_counts),
 }
 
@@ -511,7 +554,7 @@ class Counts:
         return int(self.counts[self.values <= limit].sum())
 
     def total(self) -> int:
-        """The sum of the values (exact: whole milliseconds far below 2**53)."""
+        """The sum of the values (exact: whole seconds, or a sum of milliseconds, far below 2**53)."""
         return int(np.dot(self.values, self.counts.astype(np.float64)))
 
 
@@ -553,26 +596,47 @@ def merge(rows: list[tuple], key: Callable[[tuple], K | None]) -> dict[K, Counts
     for k, group in parts.items():
         values = np.concatenate([np.frombuffer(bytes(r[7]), dtype=">f8") for r in group])
         counts = np.concatenate([np.frombuffer(bytes(r[8]), dtype=">i4") for r in group])
-        order = np.argsort(values)  # ties are equal values: any order of them is the same counts
-        merged[k] = Counts(
-            values[order].astype(np.float64),
-            counts[order].astype(np.int64),
+        merged[k] = sorted_counts(
+            values.astype(np.float64),
+            counts.astype(np.int64),
             sum(int(r[5]) for r in group),
             sum(int(r[6]) for r in group),
         )
     return merged
 
 
+# An interval is at most a day: in whole seconds rounded up, 0 to 86,400.
+MOST_WHOLE_SECONDS = 86_400
+
+
 def counts_of(nulls: int, unmeasured: int, vals: bytes, counts: bytes) -> Counts:
     """One group's packed counts, concatenated over its days, as Counts (values sorted)."""
     # Native byte order before sorting: numpy sorts a big-endian array several times as slowly.
     values = np.frombuffer(bytes(vals), dtype=">f8").astype(np.float64)
+    n = np.frombuffer(bytes(counts), dtype=">i4").astype(np.int64)
+    return sorted_counts(values, n, int(nulls), int(unmeasured))
+
+
+def sorted_counts(values: np.ndarray, n: np.ndarray, nulls: int, unmeasured: int) -> Counts:
+    """Values and their counts, in value order, as Counts. A year's counts of whole seconds are
+    millions of (second, count) pairs over at most 86,401 seconds: those are summed per value (a
+    counting sort, equal values merged: the same counts), in a fraction of a full sort's time."""
+    if small_whole_numbers(values):
+        per_value = np.bincount(values.astype(np.int64), weights=n)
+        seen = np.flatnonzero(per_value)
+        return Counts(seen.astype(np.float64), per_value[seen].astype(np.int64), nulls, unmeasured)
     order = np.argsort(values)  # ties are equal values: any order of them is the same counts
-    return Counts(
-        values[order],
-        np.frombuffer(bytes(counts), dtype=">i4").astype(np.int64)[order],
-        int(nulls),
-        int(unmeasured),
+    return Counts(values[order], n[order], nulls, unmeasured)
+
+
+def small_whole_numbers(values: np.ndarray) -> bool:
+    """Whether every value is a whole number from 0 to a day's seconds (an interval's whole
+    seconds, a rank; not an ETA's fraction nor a day's sum of milliseconds)."""
+    return bool(
+        values.size
+        and values.min() >= 0
+        and values.max() <= MOST_WHOLE_SECONDS
+        and np.array_equal(values, np.floor(values))
     )
 
 

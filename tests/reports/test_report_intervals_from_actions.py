@@ -50,7 +50,8 @@ def test_every_interval_of_a_real_job(world, finished):
     for interval in (iv for iv in INTERVALS if iv.key != "answer"):
         start, end = getattr(finished, interval.start), getattr(finished, interval.end)
         assert start is not None and end is not None, interval.key
-        expected = -(-(end - start) // timedelta(milliseconds=1)) / 1000  # rounded up to the ms
+        # Whole seconds rounded up (decision 0021): the exact interval, ceil.
+        expected = float(-(-(end - start) // timedelta(seconds=1)))
         assert rows[interval.key]["count"] == 1, interval.key
         assert rows[interval.key]["median_s"] == rows[interval.key]["p90_s"] == expected, interval.key
     assert rows["processing"]["count"] == 1 and rows["answer"]["count"] == 0

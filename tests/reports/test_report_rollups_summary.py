@@ -1,8 +1,9 @@
 """The summary's intervals, the response by priority, the trends by day and by hour of day and
 the distribution read from the per-day rollups (dispatch/reports/rollups.py, measures
-INTERVAL + n, HOURLY and PROBLEMS) are the figures counted from the rows, exactly, over the hand-made
-history of tests/support/rollup_history.py (odd milliseconds, ties, missing and impossible
-clocks, unfinished handovers, several priorities), for several ranges and the priority filter;
+INTERVAL + n in whole seconds, INTERVAL_MS + n, HOURLY and PROBLEMS) are the figures counted from
+the rows, exactly, over the hand-made history of tests/support/rollup_history.py (odd
+milliseconds, ties, missing and impossible clocks, unfinished handovers, several priorities), for
+several ranges and the priority filter;
 also after an edit to a closed day, before and after the worker rebuilds it."""
 
 from datetime import timedelta
@@ -46,7 +47,7 @@ def same(figure: str, f: ReportFilter) -> None:
 
 
 def served(f: ReportFilter) -> list:
-    return rollups.served_days(f, measure=rollups.PROBLEMS)
+    return rollups.served_days(f, measure=rollups.SECONDS_MARKER)
 
 
 def test_rollups_give_the_raw_figures(world, history):
@@ -115,7 +116,10 @@ def test_a_day_rolled_up_before_the_measure_existed_is_counted_from_the_rows(wor
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM dispatch_report_rollup WHERE day = %s AND measure = ANY(%s)",
-            [day, [*rollups.INTERVAL_MEASURES, rollups.HOURLY, rollups.PROBLEMS]],
+            [
+                day,
+                [*rollups.INTERVAL_MEASURES, *rollups.INTERVAL_MS_MEASURES, rollups.HOURLY, rollups.PROBLEMS],
+            ],
         )
     f = ranges()[0]
     for figure in sorted(FIGURES):
