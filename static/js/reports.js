@@ -179,13 +179,14 @@ function distributionChart(body) {
   body.bins.forEach((bin, n) => {
     const h = (bin.count / most) * plotH;
     const bar = add(el, "rect", { x: M.left + n * step + 1, y: M.top + plotH - h, width: Math.max(step - 2, 1), height: h, class: "bar" });
-    const range = bin.to_s === null ? `≥ ${shortDuration(bin.from_s)}` : `${shortDuration(bin.from_s)}–${shortDuration(bin.to_s)}`;
+    // A bin holds the intervals over from_s up to and including to_s; the last, all over from_s.
+    const range = bin.to_s === null ? `> ${shortDuration(bin.from_s)}` : `${shortDuration(bin.from_s)}–${shortDuration(bin.to_s)}`;
     tip(bar, `${range}: ${bin.count}`);
     if (bin.count) clickable(bar, () => drill({ interval: body.interval, min_s: bin.from_s, max_s: bin.to_s ?? "" }, `${INTERVALS.get(body.interval).label} ${range}`));
     if (n % 5 === 0 && n < body.bins.length - 2) add(el, "text", { x: M.left + n * step, y: H - 14, class: "axis" }, shortDuration(bin.from_s));
   });
   const last = body.bins[body.bins.length - 1];
-  add(el, "text", { x: M.left + body.bins.length * step, y: H - 14, class: "axis end" }, `≥${shortDuration(last.from_s)}`);
+  add(el, "text", { x: M.left + body.bins.length * step, y: H - 14, class: "axis end" }, `>${shortDuration(last.from_s)}`);
   add(el, "line", { x1: M.left, x2: W - M.right, y1: M.top + plotH, y2: M.top + plotH, class: "base" });
   add(el, "text", { x: 4, y: M.top + 10, class: "axis" }, String(most));
   for (const target of body.targets) {
