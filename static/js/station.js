@@ -8,7 +8,7 @@
 // this station sent, stood down, acknowledged, changing status, moved up to cover elsewhere) reads
 // the board again.
 "use strict";
-import { $, LANG, PRIORITY, centreTime, escapeHtml, getJSON, gettext, interpolate, postJSON } from "./shared.js";
+import { $, KIND, LANG, PRIORITY, centreTime, escapeHtml, getJSON, gettext, interpolate, postJSON } from "./shared.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import { chime, repeatChime, stopChime } from "./sound.js";
 
@@ -202,7 +202,7 @@ new LiveSocket({
   },
   onEvent: (event) => {
     // One of our units sent to cover another area: the people in the garage should know.
-    if (event.kind === "move_up.accepted") chime("notice", 0.3);
+    if (event.kind === KIND.MOVE_UP_ACCEPTED) chime("notice", 0.3);
     reload();
   },
   onResync: () => reload(),
