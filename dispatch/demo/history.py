@@ -929,8 +929,10 @@ def make_history(
         return HistoryResult(start=start, end=end)
     actions_from = end - timedelta(days=action_days) if action_days > 0 else None
     result = History(start, end, calls_per_hour, seed, progress, actions_from).run()
-    # The report's rollups of the closed days, as the rollup worker would build them.
+    # The report's rollups of the closed days and their whole months, as the rollup worker would
+    # build them.
     rollups.build_range(timezone.localtime(start).date(), rollups.last_closed_day(now))
+    rollups.build_months(timezone.localtime(start).date(), rollups.last_closed_day(now), now=now)
     return result
 
 

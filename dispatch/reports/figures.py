@@ -398,44 +398,126 @@ def second_at_rank(whole: np.ndarray, counts: np.ndarray, share: float) -> int:
 def areas(f: ReportFilter, key: str, cells: int = 24, raw: bool = False) -> dict:
     """Incidents by district (districts()), over the road map's main roads; and by square area
     (a grid of about `cells` across the incidents' extent, which the drill-down takes): how
-    many, and the median and 90th percentile of the interval in each. The districts' figures of
-    the closed days come from the rollups (rollups.DISTRICT_INTERVAL only) unless `raw`."""
+    many, and the median and 90th percentile of the interval in each. The closed days of both
+    come from the rollups (rollups.DISTRICT_INTERVAL and GRID_INTERVAL only) unless `raw`."""
     interval = interval_or_error(key)
     where, params, _index_only = charted(f, interval)
-    served = []
+    served, grid_served = [], []
     if not raw and key == rollups.DISTRICT_INTERVAL and rollups.serves(f):
         served = rollups.served_days(f, districts=True)
-    return {**grid(interval, where, params, cells), **districts(interval, where, params, f, served)}
+    if not raw and key == rollups.GRID_INTERVAL and rollups.serves(f):
+        grid_served = rollups.served_days(f, measure=rollups.GRID_MARKER)
+    return {
+        **grid(interval, where, params, cells, f, grid_served),
+        **districts(interval, where, params, f, served),
+    }
 
 
-def grid(interval: Interval, where: str, params: list, cells: int) -> dict:
+def grid(
+    interval: Interval,
+    where: str,
+    params: list,
+    cells: int,
+    f: ReportFilter | None = None,
+    served: list[date] | None = None,
+) -> dict:
+    """The square cells: the box of the located incidents, a cell size from it, and each cell's
+    figures. With `served` days (GRID_INTERVAL only), those days come from the rollups' fine
+    squares, merged per cell, when the cell is a whole multiple of the fine square."""
     key = interval.key
+    box = grid_box_rollups(f, served) if f is not None and served else grid_box_rows(where, params)
+    if box is None:
+        return {"interval": key, "cell_deg": None, "box": None, "cells": [], "target_s": None}
+    size = nice_step(max(box[2] - box[0], box[3] - box[1], 0.001) / cells)
+    target = first_target_ms(key)
+    if f is not None and served and fine_multiple(size):
+        rows = grid_rollups(f, served, fine_multiple(size), target // 1000 if target else None)
+    else:
+        rows = grid_rows(interval, where, params, size, target)
+    return {
+        "interval": key,
+        "cell_deg": size,
+        "box": [float(v) for v in box],
+        "target_s": target / 1000 if target else None,
+        "cells": [cell_figures(row, size) for row in sorted(rows, key=lambda row: (row[0], row[1]))],
+    }
+
+
+def fine_multiple(size: float) -> int:
+    """How many of the rollups' fine squares (rollups.GRID_SQUARE_DEG) a cell is across; 0 when
+    it is not a whole multiple of them (a smaller cell)."""
+    m = round(size / rollups.GRID_SQUARE_DEG)
+    return m if m >= 1 and math.isclose(m * rollups.GRID_SQUARE_DEG, size, rel_tol=1e-9) else 0
+
+
+def grid_cell(size: float) -> tuple[str, str]:
+    """SQL: the cell (gx, gy, whole numbers in float8) of `size` an incident falls in. A whole
+    multiple m of the fine square is the fine square's cell, floor(fine / m) (exact in float8:
+    whole numbers far below 2**53), so that the rows, the rollups (figures.grid_rollups) and the
+    drill-down put an incident on a border in the same cell; a smaller cell is
+    floor(coordinate / size). Dividing first by the cell itself can disagree on a border: 0.15 /
+    0.05 is 2.999..., 0.15 / 0.01 is 15.000...1 (in float8)."""
+    x, y = "ST_X(i.location::geometry)", "ST_Y(i.location::geometry)"
+    m = fine_multiple(size)
+    if m:
+        return f"floor({rollups.grid_square(x)} / {m})", f"floor({rollups.grid_square(y)} / {m})"
+    return f"floor({x} / {float(size)!r})", f"floor({y} / {float(size)!r})"
+
+
+def grid_box_rows(where: str, params: list) -> tuple | None:
     box = fetch_one(
         "SELECT min(ST_X(i.location::geometry)), min(ST_Y(i.location::geometry)), "
         "max(ST_X(i.location::geometry)), max(ST_Y(i.location::geometry)) "
         f"FROM dispatch_incident i WHERE {where} AND i.location IS NOT NULL",
         params,
     )
-    if box[0] is None:
-        return {"interval": key, "cell_deg": None, "box": None, "cells": [], "target_s": None}
-    size = nice_step(max(box[2] - box[0], box[3] - box[1], 0.001) / cells)
-    c, target = interval.column, first_target_ms(key)
+    return None if box[0] is None else box
+
+
+def grid_box_rollups(f: ReportFilter, served: list[date]) -> tuple | None:
+    """grid_box_rows' box from the days' exact extents (rollups.GRID_BOX: k1 0 and 1 the least
+    lon and lat, 2 and 3 the greatest)."""
+    sides = rollups.read_grouped(f, "grid", served, (rollups.GRID_BOX,), ("k1",))
+    if not sides:
+        return None
+    west, south, east, north = (sides[(k,)].values for k in range(4))
+    return (west[0], south[0], east[-1], north[-1])
+
+
+def grid_rows(interval: Interval, where: str, params: list, size: float, target: int | None) -> list[tuple]:
+    c = interval.column
+    gx, gy = grid_cell(size)
     within = f"count(*) FILTER (WHERE {c} <= {target})" if target else "NULL::bigint"
-    rows = fetch(
-        f"SELECT floor(ST_X(i.location::geometry) / {size})::int AS gx, "
-        f"floor(ST_Y(i.location::geometry) / {size})::int AS gy, count(*), count({c}), "
+    return fetch(
+        f"SELECT {gx}::int AS gx, {gy}::int AS gy, count(*), count({c}), "
         f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {ceil_s(c)}), {within}, "
         f"{unmeasured_count(interval)} FROM dispatch_incident i "
         f"WHERE {where} AND i.location IS NOT NULL GROUP BY gx, gy",
         params,
     )
-    return {
-        "interval": key,
-        "cell_deg": size,
-        "box": [float(v) for v in box],
-        "target_s": target / 1000 if target else None,
-        "cells": [cell_figures(row, size) for row in rows],
-    }
+
+
+def grid_rollups(f: ReportFilter, served: list[date], m: int, target_s: int | None) -> list[tuple]:
+    """grid_rows' rows from the rollups' fine squares (rollups.GRID), m of them a cell across,
+    merged per cell in SQL (the same floor(fine / m) as grid_cell)."""
+    merged = rollups.read_grouped(
+        f, "grid", served, (rollups.GRID,), (f"floor(k1::float8 / {m})::int", f"floor(k2::float8 / {m})::int")
+    )
+    rows = []
+    for (gx, gy), counts in merged.items():
+        median, p90 = counts.percentile(0.5), counts.percentile(0.9)
+        rows.append(
+            (
+                gx,
+                gy,
+                counts.rows,
+                counts.measured,
+                None if median is None or p90 is None else [int(median), int(p90)],
+                None if target_s is None else counts.within(target_s),
+                counts.unmeasured,
+            )
+        )
+    return rows
 
 
 def cell_figures(row: tuple, size: float) -> dict:

@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Incident
-from dispatch.reports.figures import first_target_ms, interval_or_error
+from dispatch.reports.figures import first_target_ms, grid_cell, interval_or_error
 from dispatch.reports.filters import ReportError, ReportFilter
 from dispatch.reports.intervals import CLOCK_LABELS, INTERVALS, problem_text, problems
 from dispatch.reports.measures import seconds
@@ -40,7 +40,7 @@ class Drill:
     interval: those where it could be measured; min_s/max_s: a histogram bin, over min_s (from 0
     when min_s is 0) up to and including max_s, as figures.distribution bins whole seconds
     rounded up; over_target: the ones beyond its first target; area: a map cell (lon, lat of its
-    corner, size in degrees); problems: the data-quality list.
+    corner, size in degrees: figures.grid's cell, figures.grid_cell); problems: the data-quality list.
     """
 
     interval: str = ""
@@ -75,13 +75,12 @@ class Drill:
         elif self.min_s is not None or self.max_s is not None or self.over_target:
             raise ReportError("Say which interval the bounds are for.")
         if self.area:
+            # The cell as figures.grid numbers it (its corner is cell x size, rounded to 6
+            # places), by the same expression: an incident on a border is listed in its cell.
             lon, lat, size = self.area
-            clauses.append(
-                "i.location IS NOT NULL AND ST_X(i.location::geometry) >= %s "
-                "AND ST_X(i.location::geometry) < %s "
-                "AND ST_Y(i.location::geometry) >= %s AND ST_Y(i.location::geometry) < %s"
-            )
-            params += [lon, lon + size, lat, lat + size]
+            gx, gy = grid_cell(size)
+            clauses.append(f"i.location IS NOT NULL AND {gx} = %s AND {gy} = %s")
+            params += [float(round(lon / size)), float(round(lat / size))]
         return " AND ".join(clauses) or "TRUE", params
 
     def order(self) -> str:

@@ -1,7 +1,9 @@
 """Units, hospitals and priorities over the period: unit-hour utilisation, handover times,
 diversion hours, and the response time of each priority against its own targets."""
 
-from datetime import datetime
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime
 from fractions import Fraction
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.utils import timezone
 from dispatch.core.event_kinds import EventKind
 from dispatch.models import Event, Priority
 from dispatch.reports import rollups
-from dispatch.reports.filters import ReportFilter
+from dispatch.reports.filters import ReportFilter, local_midnight
 from dispatch.reports.intervals import BY_KEY, targets
 from dispatch.reports.measures import seconds, target_figures, whole_seconds
 from dispatch.reports.rollups import ceil_s
@@ -99,54 +101,84 @@ def elapsed_s(f: ReportFilter, now: datetime | None = None) -> float:
     return max((end - f.start).total_seconds(), 0.0)
 
 
-def clipped(start: str, end: str) -> str:
-    """SQL: [start, end) cut to the report's window [%(from)s, %(until)s), or empty."""
-    lower, upper = f"greatest({start}, %(from)s)", f"least({end}, %(until)s)"
-    return f"CASE WHEN {lower} < {upper} THEN tstzrange({lower}, {upper}) ELSE 'empty'::tstzrange END"
-
-
-def length_s(multirange: str) -> str:
-    """SQL: the seconds a multirange covers (0 for NULL)."""
-    return f"coalesce((SELECT sum(extract(epoch FROM upper(r) - lower(r))) FROM unnest({multirange}) r), 0)"
-
-
-def utilisation(f: ReportFilter, now: datetime | None = None) -> list[dict]:
+def utilisation(f: ReportFilter, now: datetime | None = None, raw: bool = False) -> list[dict]:
     """Unit-hour utilisation per unit: the share of its staffed time (a crew on shift on it,
     several crew members' shifts counted once) that it was committed to a job (dispatched until
     cleared or stood down), busiest first; both up to now. A unit nobody was on shift on has no
     utilisation (None), even with jobs: its staffed time is not known. The unit, station and
-    district filters apply, the others do not."""
+    district filters apply, the others do not. The closed days come from the rollups' unit-days
+    (rollups.UNIT_MEASURES) unless `raw`, the rest of the period from the jobs and shifts."""
     now = now or timezone.now()
+    figures: dict[int, Counter] = {}
+    if f.start < min(f.end, now):
+        window = replace(f, end=min(f.end, now))
+        served = [] if raw else rollups.served_days(window, now=now, measure=rollups.UNITS_MARKER)
+        figures = unit_figures(window, served, now)
     unit_filter, unit_params = unit_condition(f)
-    window = {"from": f.start, "until": min(f.end, now), "now": now}
-    shifts = clipped("s.started_at", "coalesce(s.ended_at, %(now)s)")
-    jobs = clipped("a.dispatched_at", "coalesce(a.cleared_at, a.cancelled_at, %(now)s)")
-    rows = fetch(
-        f"SELECT fu.id, fu.call_sign, coalesce(fs.name, ''), coalesce(j.jobs, 0), {length_s('j.busy')}, "
-        f"{length_s('st.staffed')}, {length_s('j.busy * st.staffed')} "
-        "FROM fleet_unit fu LEFT JOIN fleet_station fs ON fs.id = fu.home_station_id "
-        f"LEFT JOIN (SELECT a.unit_id, count(*) AS jobs, range_agg({jobs}) AS busy "
-        "FROM dispatch_assignment a "
-        "WHERE a.dispatched_at < %(until)s AND coalesce(a.cleared_at, a.cancelled_at, %(now)s) > %(from)s "
-        "GROUP BY a.unit_id) j ON j.unit_id = fu.id "
-        f"LEFT JOIN (SELECT s.unit_id, range_agg({shifts}) AS staffed FROM fleet_crewshift s "
-        "WHERE s.started_at < %(until)s AND coalesce(s.ended_at, %(now)s) > %(from)s "
-        "GROUP BY s.unit_id) st ON st.unit_id = fu.id "
-        f"WHERE {unit_filter} ORDER BY 7 DESC, 5 DESC, fu.call_sign",
-        {**window, **unit_params},
+    units = fetch(
+        "SELECT fu.id, fu.call_sign, coalesce(fs.name, '') FROM fleet_unit fu "
+        f"LEFT JOIN fleet_station fs ON fs.id = fu.home_station_id WHERE {unit_filter} ORDER BY fu.call_sign",
+        unit_params,
     )
-    return [
-        {
-            "id": pk,
-            "unit": call_sign,
-            "station": station,
-            "jobs": jobs,
-            "busy_h": round(float(busy) / 3600, 2),
-            "staffed_h": round(float(staffed) / 3600, 2),
-            "uhu": round(float(busy_staffed) / float(staffed), 6) if staffed else None,
-        }
-        for pk, call_sign, station, jobs, busy, staffed, busy_staffed in rows
-    ]
+    rows = [(pk, call_sign, station, figures.get(pk, Counter())) for pk, call_sign, station in units]
+    # Stable: units equally busy keep the call signs' order.
+    rows.sort(key=lambda row: (-row[3]["both"], -row[3]["busy"]))
+    return [unit_row(*row) for row in rows]
+
+
+def unit_figures(window: ReportFilter, served: list[date], now: datetime) -> dict[int, Counter]:
+    """Per unit: microseconds busy, staffed and both, and the jobs, over the window: the served
+    days' unit-days summed, the rest counted from the jobs and shifts in pieces (the same SQL)."""
+    figures: dict[int, Counter] = {}
+    first_day = timezone.localtime(window.start).date()
+    # The jobs running at the window's start, once: the first served day's own count when the
+    # window starts at its midnight, else the first piece's.
+    starts_served = bool(served) and served[0] == first_day and local_midnight(first_day) == window.start
+    if served:
+        for unit, measure, n in fetch(
+            f"SELECT k1, measure, sum(n_null) FROM {rollups.TABLE} WHERE day = ANY(%(days)s) "
+            "AND (measure = ANY(%(additive)s) OR measure = %(running)s AND day = %(first)s) GROUP BY 1, 2",
+            {
+                "days": served,
+                "additive": [m for m in UNIT_FIGURE if m != rollups.UNIT_JOBS_RUNNING],
+                "running": rollups.UNIT_JOBS_RUNNING if starts_served else -1,
+                "first": first_day,
+            },
+        ):
+            figures.setdefault(unit, Counter())[UNIT_FIGURE[measure]] += int(n)
+    pieces = [(None, a, b) for a, b in rollups.open_spans(window, served).spans]
+    if pieces:
+        sql, params = rollups.unit_pieces(pieces, now)
+        for _day, a, unit, busy, staffed, both, jobs, running in fetch(sql, params):
+            counter = figures.setdefault(unit, Counter())
+            counter.update(busy=busy, staffed=staffed, both=both, jobs=jobs)
+            if a == window.start and not starts_served:
+                counter["jobs"] += running
+    return figures
+
+
+# The unit-day measures, by the figure each adds to.
+UNIT_FIGURE = {
+    rollups.UNIT_BUSY_US: "busy",
+    rollups.UNIT_STAFFED_US: "staffed",
+    rollups.UNIT_BOTH_US: "both",
+    rollups.UNIT_JOBS: "jobs",
+    rollups.UNIT_JOBS_RUNNING: "jobs",
+}
+MICROSECONDS_AN_HOUR = 3_600_000_000
+
+
+def unit_row(pk: int, call_sign: str, station: str, figures: Counter) -> dict:
+    busy, staffed, both = figures["busy"], figures["staffed"], figures["both"]
+    return {
+        "id": pk,
+        "unit": call_sign,
+        "station": station,
+        "jobs": figures["jobs"],
+        "busy_h": round(busy / MICROSECONDS_AN_HOUR, 2),
+        "staffed_h": round(staffed / MICROSECONDS_AN_HOUR, 2),
+        "uhu": round(both / staffed, 6) if staffed else None,
+    }
 
 
 def unit_condition(f: ReportFilter) -> tuple[str, dict]:

@@ -38,17 +38,19 @@ rounded up, and the raw paths sort the same rounded values: both give the same w
 """
 
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.reports.filters import ReportFilter, local_midnight
 from dispatch.reports.intervals import BY_KEY, INTERVALS, Interval, unmeasurable_mask
 from dispatch.reports.sql import fetch, fetch_binary, fetch_one
@@ -94,6 +96,38 @@ CALL_ANSWER = (
 CALL_WAIT = 51  # an abandoned call: value how long the caller waited in whole s, NULL + unmeasured
 CALL_ANSWER_MS = 52  # a day's calls: one row, value the sum of their measured answers in ms (the exact mean)
 CALLS = (CALL_ANSWER, CALL_WAIT, CALL_ANSWER_MS)
+# Unit-hour utilisation (dispatch.reports.resources.utilisation), per day and unit (k1): rows
+# with no value whose count (`n`, stored as n_null) is the figure itself, clipped to the day:
+# the microseconds the unit was committed to a job, staffed (a crew on shift, several counted
+# once), and both at once. Days are disjoint, so the sums over a period's days are exact. Jobs
+# are not additive over days (a job over midnight is in both): a day keeps the jobs dispatched
+# in it and the jobs running at its first instant, and a period counts the jobs running at its
+# start once, plus those dispatched in it. UNITS_MARKER: one row on every day rolled up with them.
+UNIT_BUSY_US = 80
+UNIT_STAFFED_US = 81
+UNIT_BOTH_US = 82
+UNIT_JOBS = 83
+UNIT_JOBS_RUNNING = 84
+UNITS_MARKER = 85
+# Events of a crew shift starting or ending (a unit-day's staffed time).
+SHIFT_KINDS = [EventKind.SHIFT_STARTED.value, EventKind.SHIFT_ENDED.value]
+UNIT_MEASURES = (UNIT_BUSY_US, UNIT_STAFFED_US, UNIT_BOTH_US, UNIT_JOBS, UNIT_JOBS_RUNNING, UNITS_MARKER)
+# The area grid (dispatch.reports.figures.grid) of GRID_INTERVAL, per day and priority. Its cells
+# are 1, 2 or 5 x 10^k degrees, chosen from the period's extent: a cell a whole multiple of
+# GRID_SQUARE_DEG is the fine squares k1 // m, k2 // m (figures.grid_cell), the same definition
+# on the raw path; smaller cells read the rows. 0.01 degrees (about 1.1 by 1.0 km here): the
+# coarsest 1, 2, 5 step that still divides the cell of a city 0.12 degrees (13 km) across or more
+# (a year of the benchmark city, 0.2 degrees, has 0.01-degree cells); a finer square would give
+# a day's incidents nearly a row each (0.005: four times the squares), and the rollups would be
+# no smaller than the rows.
+GRID_SQUARE_DEG = 0.01
+GRID_INTERVAL = DISTRICT_INTERVAL
+GRID = 90  # a located incident: k1, k2 its fine square; value the interval, whole s, NULL + unmeasured
+# The located incidents' extent per day and priority, exactly: k1 0 least lon, 1 least lat,
+# 2 greatest lon, 3 greatest lat; value the coordinate (float8, as ST_X and ST_Y give it).
+GRID_BOX = 91
+GRID_MARKER = 92  # one row on every day rolled up with the grid
+GRID_MEASURES = (GRID, GRID_BOX, GRID_MARKER)
 PEOPLE = (PEOPLE_CALL, PEOPLE_DISPATCH, PEOPLE_RANK, PEOPLE_ETA, PEOPLE_SLOWER)
 # Measures of calls, which no incident filter narrows (dispatch.reports.people).
 UNPRIORITISED = (PEOPLE_CALL, *CALLS)
@@ -218,6 +252,40 @@ def district_counts(spans: Spans) -> tuple[str, dict]:
     return sql, params
 
 
+def grid_square(coordinate: str) -> str:
+    """SQL: the fine square (GRID_SQUARE_DEG) a longitude or latitude falls in, as float8, the
+    one expression both the rollups and figures.grid use."""
+    return f"floor({coordinate} / {GRID_SQUARE_DEG}::float8)"
+
+
+def grid_counts(spans: Spans) -> tuple[str, dict]:
+    """As dispatch.reports.figures.grid: the located incidents per day, priority and fine square
+    (GRID), their exact extent (GRID_BOX), and a marker on each whole day (GRID_MARKER)."""
+    incidents, params = spans.on("i.created_at", "gi")
+    interval = BY_KEY[GRID_INTERVAL]
+    days = [
+        timezone.localdate(a) + timedelta(days=n)
+        for a, b in spans.spans
+        for n in range((timezone.localdate(b) - timezone.localdate(a)).days)
+    ]
+    sql = (
+        f"WITH pts AS (SELECT {local_day('i.created_at')} AS day, i.priority, "
+        f"{ceil_s('i.' + interval.column)}::float8 AS v, "
+        f"i.report_problems & {unmeasurable_mask(interval)} <> 0 AS unmeasured, "
+        "ST_X(i.location::geometry) AS x, ST_Y(i.location::geometry) AS y "
+        f"FROM dispatch_incident i WHERE {incidents} AND i.location IS NOT NULL) "
+        f"SELECT day, {GRID} AS measure, priority, {grid_square('x')}::bigint AS k1, "
+        f"{grid_square('y')}::bigint AS k2, v AS value, unmeasured, '' AS label, count(*)::bigint AS n "
+        "FROM pts GROUP BY 1, 3, 4, 5, 6, 7 "
+        f"UNION ALL SELECT day, {GRID_BOX}, priority, b.k, NULL::bigint, b.value, false, '', 1::bigint "
+        "FROM (SELECT day, priority, min(x) AS w, min(y) AS s, max(x) AS e, max(y) AS n FROM pts "
+        "GROUP BY 1, 2) d CROSS JOIN LATERAL (VALUES (0::bigint, w), (1, s), (2, e), (3, n)) b(k, value) "
+        f"UNION ALL SELECT day, {GRID_MARKER}, NULL::smallint, NULL::bigint, NULL::bigint, NULL::float8, "
+        "false, '', 0::bigint FROM unnest(%(g_days)s::date[]) day"
+    )
+    return sql, {**params, "g_days": days}
+
+
 def interval_measure(interval: Interval) -> int:
     return INTERVAL + INTERVALS.index(interval)
 
@@ -318,6 +386,83 @@ def call_counts(spans: Spans) -> tuple[str, dict]:
     return sql, {**params, "cnow": timezone.now()}
 
 
+# A job's end, for finding the jobs that reach into a period on an index
+# (assignment_report_end, migration 0030): cleared, stood down, or still running.
+JOB_END = "coalesce(a.cleared_at, a.cancelled_at, 'infinity'::timestamptz)"
+
+
+def microseconds(multirange: str) -> str:
+    """SQL: the microseconds a multirange covers, exactly (0 for NULL)."""
+    return (
+        "coalesce((SELECT sum(((extract(epoch FROM upper(r)) - extract(epoch FROM lower(r))) "
+        f"* 1000000)::bigint) FROM unnest({multirange}) r), 0)::bigint"
+    )
+
+
+def unit_pieces(pieces: Sequence[tuple[date | None, datetime, datetime]], now: datetime) -> tuple[str, dict]:
+    """SQL: per piece of time [a, b) (disjoint; `day` names it, or NULL) and unit with a job or a
+    shift in it, the columns `day, a, unit_id, busy_us, staffed_us, both_us, jobs, running`:
+    committed, staffed and both, clipped to the piece, in microseconds; the jobs dispatched in it
+    and those running at its first instant. A job runs from its dispatch until cleared or stood
+    down (or now), a shift until it ends (or now); a job that ends before it began is no job."""
+    piece = "(SELECT min(p.a) FROM p)", "(SELECT max(p.b) FROM p)"
+    sql = (
+        "WITH p AS (SELECT * FROM unnest(%(u_days)s::date[], %(u_a)s::timestamptz[], %(u_b)s::timestamptz[]) "
+        "p(day, a, b)), "
+        "j AS (SELECT a.unit_id, a.dispatched_at AS s, "
+        "coalesce(a.cleared_at, a.cancelled_at, %(u_now)s) AS e "
+        f"FROM dispatch_assignment a WHERE a.dispatched_at < {piece[1]} AND {JOB_END} > {piece[0]}), "
+        "sh AS (SELECT s.unit_id, s.started_at AS s, coalesce(s.ended_at, %(u_now)s) AS e "
+        f"FROM fleet_crewshift s WHERE s.started_at < {piece[1]} "
+        f"AND coalesce(s.ended_at, 'infinity'::timestamptz) > {piece[0]}), "
+        "busy AS (SELECT p.day, p.a, j.unit_id, "
+        "range_agg(tstzrange(greatest(j.s, p.a), least(j.e, p.b))) AS r, "
+        "count(*) FILTER (WHERE j.s >= p.a) AS jobs, count(*) FILTER (WHERE j.s < p.a) AS running "
+        "FROM p JOIN j ON j.s < p.b AND j.e > p.a AND j.s < j.e GROUP BY 1, 2, 3), "
+        "staffed AS (SELECT p.day, p.a, sh.unit_id, "
+        "range_agg(tstzrange(greatest(sh.s, p.a), least(sh.e, p.b))) AS r "
+        "FROM p JOIN sh ON sh.s < p.b AND sh.e > p.a GROUP BY 1, 2, 3) "
+        "SELECT coalesce(b.day, s.day) AS day, coalesce(b.a, s.a) AS a, "
+        "coalesce(b.unit_id, s.unit_id) AS unit_id, "
+        f"{microseconds('b.r')} AS busy_us, {microseconds('s.r')} AS staffed_us, "
+        f"{microseconds('b.r * s.r')} AS both_us, coalesce(b.jobs, 0)::bigint AS jobs, "
+        "coalesce(b.running, 0)::bigint AS running "
+        "FROM busy b FULL JOIN staffed s ON s.a = b.a AND s.unit_id = b.unit_id"
+    )
+    days, starts, ends = zip(*pieces, strict=True) if pieces else ((), (), ())
+    return sql, {"u_days": list(days), "u_a": list(starts), "u_b": list(ends), "u_now": now}
+
+
+def unit_counts(spans: Spans) -> tuple[str, dict]:
+    """The unit-days (UNIT_MEASURES) of the whole local days `spans` cover."""
+    days = [
+        timezone.localdate(a) + timedelta(days=n)
+        for a, b in spans.spans
+        for n in range((timezone.localdate(b) - timezone.localdate(a)).days)
+    ]
+    pieces, params = unit_pieces(
+        [(day, local_midnight(day), local_midnight(day + timedelta(days=1))) for day in days], timezone.now()
+    )
+    figures = ", ".join(
+        f"({measure}, {column})"
+        for measure, column in [
+            (UNIT_BUSY_US, "busy_us"),
+            (UNIT_STAFFED_US, "staffed_us"),
+            (UNIT_BOTH_US, "both_us"),
+            (UNIT_JOBS, "jobs"),
+            (UNIT_JOBS_RUNNING, "running"),
+        ]
+    )
+    sql = (
+        "SELECT day, m.measure, NULL::smallint AS priority, unit_id AS k1, NULL::bigint AS k2, "
+        "NULL::float8 AS value, false AS unmeasured, '' AS label, m.n "
+        f"FROM ({pieces}) pieces CROSS JOIN LATERAL (VALUES {figures}) m(measure, n) WHERE m.n > 0 "
+        f"UNION ALL SELECT day, {UNITS_MARKER}, NULL::smallint, NULL::bigint, NULL::bigint, NULL::float8, "
+        "false, '', 0::bigint FROM unnest(%(u_days)s::date[]) day"
+    )
+    return sql, params
+
+
 INTERVAL_MEASURES = tuple(interval_measure(iv) for iv in INTERVALS)
 INTERVAL_MS_MEASURES = tuple(interval_ms_measure(iv) for iv in INTERVALS)
 # Held by every day rolled up in whole seconds that has incidents (the response's sum of ms, one
@@ -325,12 +470,19 @@ INTERVAL_MS_MEASURES = tuple(interval_ms_measure(iv) for iv in INTERVALS)
 # serve only the days holding it.
 SECONDS_MARKER = INTERVAL_MS + INTERVALS.index(BY_KEY["response"])
 
+# Measures every day built today holds, one row a day at least: a day lacking one was built before
+# it existed, and the worker builds it again (missing_days); the figures it serves read such a
+# day from the rows meanwhile (served_days(measure=)).
+MARKERS = (UNITS_MARKER, GRID_MARKER)
+
 COUNTS: dict[str, tuple[tuple[int, ...], Callable[[Spans], tuple[str, dict]]]] = {
     "people": (PEOPLE, people_counts),
     "handover": ((HANDOVER, HANDOVER_MS), handover_counts),
     "district": ((DISTRICT,), district_counts),
     "intervals": ((*INTERVAL_MEASURES, *INTERVAL_MS_MEASURES, HOURLY, PROBLEMS), interval_counts),
     "calls": (CALLS, call_counts),
+    "units": (UNIT_MEASURES, unit_counts),
+    "grid": (GRID_MEASURES, grid_counts),
 }
 
 
@@ -409,7 +561,9 @@ def build_days(days: Iterable[date]) -> int:
             )
             written += cursor.rowcount
         cursor.execute(
-            f"UPDATE {DAYS} SET seq = %s, districts = %s, built_at = now() WHERE day = ANY(%s::date[])",
+            # The clock, not the transaction's start: a month merged from this day compares it.
+            f"UPDATE {DAYS} SET seq = %s, districts = %s, built_at = clock_timestamp(), stale = false "
+            "WHERE day = ANY(%s::date[])",
             [seq, digest, wanted],
         )
     return written
@@ -425,30 +579,96 @@ def build_range(first: date, last: date, chunk_days: int = 31) -> int:
     return written
 
 
+WATCH = "dispatch_report_rollup_watch"
+
+
+def touched_days(days: str, events: str) -> str:
+    """SQL: (day, seq) for the days of `days` (a relation with day and seq) whose rollup an event
+    of `events` (dispatch_event rows) may have changed since it was built, seq the newest such
+    event: an event naming one of the day's incidents, or an incident whose unit's job reached
+    into the day, or a shift event of a unit with a shift in the day (the unit-days: a job's or a
+    shift's clocks are written as they happen, so these only catch a clock corrected afterwards).
+    The events are taken per incident and per unit first (an incident has dozens), and a job's or
+    a shift's days are listed from its local days, so a year of events costs one pass over them."""
+    now = "statement_timestamp()"
+    return (
+        f"WITH per_incident AS (SELECT incident_id, max(seq) AS seq FROM {events} "
+        "WHERE incident_id IS NOT NULL GROUP BY incident_id), "
+        f"per_unit AS (SELECT unit_id, max(seq) AS seq FROM {events} "
+        "WHERE unit_id IS NOT NULL AND kind = ANY(%(shift_kinds)s) GROUP BY unit_id), "
+        "reached AS ("
+        f"SELECT {local_day('i.created_at')} AS day, e.seq FROM per_incident e "
+        "JOIN dispatch_incident i ON i.id = e.incident_id "
+        "UNION ALL SELECT g::date, e.seq FROM per_incident e "
+        "JOIN dispatch_assignment a ON a.incident_id = e.incident_id "
+        f"CROSS JOIN LATERAL generate_series({local_day('a.dispatched_at')}, "
+        f"{local_day(f'least(coalesce(a.cleared_at, a.cancelled_at, {now}), {now})')}, interval '1 day') g "
+        f"UNION ALL SELECT g::date, e.seq FROM per_unit e JOIN fleet_crewshift s ON s.unit_id = e.unit_id "
+        f"CROSS JOIN LATERAL generate_series({local_day('s.started_at')}, "
+        f"{local_day(f'least(coalesce(s.ended_at, {now}), {now})')}, interval '1 day') g) "
+        f"SELECT r.day, max(reached.seq) AS seq FROM reached JOIN {days} r ON r.day = reached.day "
+        "WHERE reached.seq > r.seq GROUP BY r.day"
+    )
+
+
+def rolled_days(condition: str) -> str:
+    return f"(SELECT day, seq, stale FROM {DAYS} WHERE {condition})"
+
+
 def stale_days(first: date, last: date) -> list[date]:
-    """Days in [first, last] whose rollup an event after it may have changed."""
+    """Days in [first, last] whose rollup an event after it may have changed (touched_days):
+    those the worker has flagged (mark_stale), and those an event it has not read yet touches."""
     rows = fetch(
-        f"WITH r AS (SELECT day, seq FROM {DAYS} WHERE day BETWEEN %(first)s AND %(last)s) "
-        "SELECT DISTINCT r.day FROM dispatch_event e JOIN dispatch_incident i ON i.id = e.incident_id "
-        f"JOIN r ON r.day = {local_day('i.created_at')} "
-        "WHERE e.seq > (SELECT coalesce(min(seq), 0) FROM r) AND e.seq > r.seq ORDER BY 1",
-        {"first": first, "last": last, "tz": settings.TIME_ZONE},
+        f"WITH r AS {rolled_days('day BETWEEN %(first)s AND %(last)s')}, "
+        f"e AS (SELECT * FROM dispatch_event WHERE seq > greatest("
+        f"(SELECT coalesce(min(seq), 0) FROM r), (SELECT coalesce(max(seq), 0) FROM {WATCH}))) "
+        f"SELECT day FROM r WHERE stale UNION SELECT day FROM ({touched_days('r', 'e')}) t ORDER BY 1",
+        {"first": first, "last": last, "tz": settings.TIME_ZONE, "shift_kinds": SHIFT_KINDS},
     )
     return [day for (day,) in rows]
 
 
+def mark_stale() -> int:
+    """Read the events since the last pass once, and flag the rolled-up days they touch (rebuilt
+    by catch_up; a day rebuilt since an event is not flagged by it). Returns the days flagged."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {WATCH} (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+        cursor.execute(f"SELECT seq FROM {WATCH} WHERE id = 1 FOR UPDATE")  # one worker at a time
+        (watched,) = cursor.fetchone()
+        # Every event up to the counter's committed value is committed (numbered in commit order).
+        cursor.execute("SELECT coalesce((SELECT last_seq FROM dispatch_eventcounter LIMIT 1), 0)")
+        (newest,) = cursor.fetchone()
+        if newest <= watched:
+            return 0
+        # `t.seq > d.seq` in the UPDATE itself: a day being rebuilt meanwhile is compared with its
+        # new event number once its row is free.
+        cursor.execute(
+            f"WITH r AS {rolled_days('TRUE')}, "
+            "e AS (SELECT * FROM dispatch_event WHERE seq > %(watched)s AND seq <= %(newest)s) "
+            f"UPDATE {DAYS} d SET stale = true FROM ({touched_days('r', 'e')}) t "
+            "WHERE d.day = t.day AND t.seq > d.seq AND NOT d.stale",
+            {"watched": watched, "newest": newest, "tz": settings.TIME_ZONE, "shift_kinds": SHIFT_KINDS},
+        )
+        flagged = cursor.rowcount
+        cursor.execute(f"UPDATE {WATCH} SET seq = %s WHERE id = 1", [newest])
+    return flagged
+
+
 def missing_days(first: date, last: date) -> list[date]:
-    """Closed days in [first, last] with incidents or calls but no rollup."""
+    """Closed days in [first, last] with incidents or calls but no rollup, or a rollup built
+    before one of the measures that mark a day as built with them (MARKERS)."""
     rows = fetch(
         "SELECT d::date FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') d "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {DAYS} r WHERE r.day = d::date) "
+        f"WHERE (NOT EXISTS (SELECT 1 FROM {DAYS} r WHERE r.day = d::date) "
+        f"OR (SELECT count(DISTINCT r.measure) FROM {TABLE} r WHERE r.measure = ANY(%(markers)s) "
+        "AND r.day = d::date) < cardinality(%(markers)s)) "
         "AND (EXISTS (SELECT 1 FROM dispatch_incident i WHERE i.created_at >= "
         "(d::date::timestamp AT TIME ZONE %(tz)s) "
         "AND i.created_at < ((d::date + 1)::timestamp AT TIME ZONE %(tz)s)) "
         "OR EXISTS (SELECT 1 FROM dispatch_call c WHERE c.ringing_at >= "
         "(d::date::timestamp AT TIME ZONE %(tz)s) "
         "AND c.ringing_at < ((d::date + 1)::timestamp AT TIME ZONE %(tz)s))) ORDER BY 1",
-        {"first": first, "last": last, "tz": settings.TIME_ZONE},
+        {"first": first, "last": last, "tz": settings.TIME_ZONE, "markers": list(MARKERS)},
     )
     return [day for (day,) in rows]
 
@@ -463,10 +683,131 @@ def catch_up(now: datetime | None = None) -> dict[str, int]:
     """One pass of the rollup worker: rebuild stale days, then build missing closed ones."""
     last = last_closed_day(now)
     first = last - timedelta(days=KEEP_DAYS)
+    mark_stale()
     stale = stale_days(first, last)[:DAYS_A_PASS]
     missing = missing_days(first, last)[: DAYS_A_PASS - len(stale)]
     build_days([*stale, *missing])
     return {"stale_rebuilt": len(stale), "built": len(missing)}
+
+
+# --------------------------------------------------------------------------- months
+# A closed month whose days are all rolled up is kept merged as well (migration 0031): each
+# group's counts summed per value, so that a year is read as twelve rows a group, not 365.
+MONTHS = "dispatch_report_rollup_month"
+MONTHS_BUILT = "dispatch_report_rollup_month_built"
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+# SQL: the digest of the build times of month %(m)s's days, in day order (changes whenever
+# one of them is rebuilt, or deleted).
+DAYS_DIGEST = (
+    f"(SELECT md5(coalesce(string_agg(d.day::text || '@' || d.built_at::text || '#' || d.seq::text, ',' "
+    f"ORDER BY d.day), '')) FROM {DAYS} d "
+    "WHERE d.day >= {month} AND d.day < ({month} + interval '1 month')::date)"
+)
+
+
+def build_months(first: date | None = None, last: date | None = None, now: datetime | None = None) -> int:
+    """Merge the closed months from first to last (default: the worker's year) whose days are all
+    rolled up and fresh, where their month rows are missing or older than one of their days.
+    Returns the months merged."""
+    last = min(last or last_closed_day(now), last_closed_day(now))
+    first = month_of(first or last - timedelta(days=KEEP_DAYS))
+    stale = {month_of(day) for day in stale_days(first, last)}
+    complete = fetch(
+        f"SELECT m FROM (SELECT date_trunc('month', day)::date AS m, count(*) AS n FROM {DAYS} "
+        "WHERE day BETWEEN %(first)s AND %(last)s AND seq >= 0 GROUP BY 1) c "
+        "WHERE n = extract(day FROM m + interval '1 month' - interval '1 day') "
+        f"EXCEPT SELECT b.month FROM {MONTHS_BUILT} b WHERE b.days = {DAYS_DIGEST.format(month='b.month')} "
+        "ORDER BY 1",
+        {"first": first, "last": last},
+    )
+    months = [m for (m,) in complete if next_month(m) <= last + timedelta(days=1) and m not in stale]
+    for month in months:
+        build_month(month)
+    return len(months)
+
+
+def build_month(month: date) -> int:
+    """One month's rows merged from its days' rows, under a share lock on the days (a day being
+    rebuilt is waited for; one rebuilt after changes the digest). Returns the rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        span = {"m": month, "next": next_month(month)}
+        cursor.execute(f"SELECT day FROM {DAYS} WHERE day >= %(m)s AND day < %(next)s FOR SHARE", span)
+        cursor.execute(f"SELECT {DAYS_DIGEST.format(month='%(m)s::date')}", span)
+        (digest,) = cursor.fetchone()
+        with psycopg.Cursor(connection.connection) as binary:
+            binary.execute(
+                "SELECT measure, priority, k1, k2, label, sum(n_null)::bigint, sum(n_unmeasured)::bigint, "
+                "string_agg(vals, ''::bytea ORDER BY day), string_agg(counts, ''::bytea ORDER BY day) "
+                f"FROM {TABLE} WHERE day >= %(m)s AND day < %(next)s GROUP BY 1, 2, 3, 4, 5",
+                span,
+                binary=True,
+            )
+            groups = binary.fetchall()
+        cursor.execute(f"DELETE FROM {MONTHS} WHERE month = %(m)s", span)
+        cursor.executemany(
+            f"INSERT INTO {MONTHS} (month, {STORED}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [(month, *group[:5], *packed(counts_of(*group[5:]))) for group in groups],
+        )
+        cursor.execute(
+            f"INSERT INTO {MONTHS_BUILT} (month, days, built_at) VALUES (%(m)s, %(days)s, now()) "
+            "ON CONFLICT (month) DO UPDATE SET days = excluded.days, built_at = excluded.built_at",
+            {**span, "days": digest},
+        )
+    return len(groups)
+
+
+def packed(counts: "Counts") -> tuple[int, int, bytes, bytes]:
+    """Counts as a stored row's n_null, n_unmeasured, vals, counts (the values ascending)."""
+    return (
+        counts.nulls,
+        counts.unmeasured,
+        counts.values.astype(">f8").tobytes(),
+        counts.counts.astype(">i4").tobytes(),
+    )
+
+
+def merged_months(served: list[date]) -> tuple[list[date], list[date]]:
+    """The served days as the whole months that can be read merged (every day of the month
+    served, its month rows built from the days as they are now) and the other days."""
+    by_month: dict[date, int] = {}
+    for day in served:
+        by_month[month_of(day)] = by_month.get(month_of(day), 0) + 1
+    whole = [m for m, n in by_month.items() if n == (next_month(m) - m).days]
+    if not whole:
+        return [], served
+    current = {
+        m
+        for (m,) in fetch(
+            f"SELECT b.month FROM {MONTHS_BUILT} b WHERE b.month = ANY(%(months)s) "
+            f"AND b.days = {DAYS_DIGEST.format(month='b.month')}",
+            {"months": whole},
+        )
+    }
+    return sorted(current), [day for day in served if month_of(day) not in current]
+
+
+def stored_rows(served: list[date], day_column: bool = False, by_day: bool = False) -> tuple[str, dict]:
+    """SQL: the stored rows of the served days for %(measures)s (`day_column`: with a first
+    column `day`, a month's first day for its merged rows), the whole months merged unless the
+    counts are wanted per day."""
+    months, days = ([], served) if by_day else merged_months(served)
+    day, month = ("day, ", "month AS day, ") if day_column else ("", "")
+    sql = f"SELECT {day}{STORED} FROM {TABLE} WHERE measure = ANY(%(measures)s) AND day = ANY(%(days)s)"
+    if months:
+        sql += (
+            f" UNION ALL SELECT {month}{STORED} FROM {MONTHS} "
+            "WHERE measure = ANY(%(measures)s) AND month = ANY(%(months)s)"
+        )
+    return sql, {"days": days, "months": months}
 
 
 # --------------------------------------------------------------------------- reading
@@ -566,9 +907,9 @@ def read(f: ReportFilter, figure: str, served: list[date]) -> list[tuple]:
     sql, params = counts(open_spans(f, served))
     parts = [f"SELECT {PACKED} FROM ({sql}) counts GROUP BY measure, priority, k1, k2, label"]
     if served:
-        parts.insert(
-            0, f"SELECT {STORED} FROM {TABLE} WHERE measure = ANY(%(measures)s) AND day = ANY(%(days)s)"
-        )
+        stored, stored_params = stored_rows(served)
+        parts.insert(0, stored)
+        params = {**params, **stored_params}
     where = ""
     if f.priority is not None:
         where = " WHERE (measure = ANY(%(unprioritised)s) OR priority = %(priority)s)"
@@ -578,7 +919,6 @@ def read(f: ReportFilter, figure: str, served: list[date]) -> list[tuple]:
             **params,
             "tz": settings.TIME_ZONE,
             "measures": list(measures),
-            "days": served,
             "unprioritised": list(UNPRIORITISED),
             "priority": f.priority,
         },
@@ -652,9 +992,9 @@ def read_grouped(
     sql, params = counts(open_spans(f, served))
     parts = [f"SELECT day, {PACKED} FROM ({sql}) counts GROUP BY day, measure, priority, k1, k2, label"]
     if served:
-        parts.insert(
-            0, f"SELECT day, {STORED} FROM {TABLE} WHERE measure = ANY(%(measures)s) AND day = ANY(%(days)s)"
-        )
+        stored, stored_params = stored_rows(served, day_column=True, by_day="day" in by)
+        parts.insert(0, stored)
+        params = {**params, **stored_params}
     where = " WHERE measure = ANY(%(measures)s)"
     if f.priority is not None:
         where += " AND priority = %(priority)s"
@@ -666,7 +1006,6 @@ def read_grouped(
             **params,
             "tz": settings.TIME_ZONE,
             "measures": list(measures),
-            "days": served,
             "priority": f.priority,
         },
     )

@@ -1,4 +1,5 @@
-"""(Re)build the report's per-day rollups (dispatch/reports/rollups.py) for a range of local days.
+"""(Re)build the report's per-day rollups (dispatch/reports/rollups.py) for a range of local days,
+then merge the whole closed months among them.
 
     python manage.py build_report_rollups                                  # every closed day of the last year
     python manage.py build_report_rollups --start 2025-01-01 --end 2025-12-31
@@ -31,4 +32,5 @@ class Command(BaseCommand):
                 f"days after {rollups.last_closed_day()} are not closed yet: the reports count their rows"
             )
         written = rollups.build_range(start, end)
-        self.stdout.write(f"rollups for {start} to {end}: {written} rows")
+        months = rollups.build_months(start, end)
+        self.stdout.write(f"rollups for {start} to {end}: {written} rows, {months} whole months merged")

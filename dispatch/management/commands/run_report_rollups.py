@@ -1,5 +1,6 @@
 """Keep the report's per-day rollups current (dispatch/reports/rollups.py): each pass rebuilds the
-closed days an event has touched since their rollup and builds the closed days that lack one.
+closed days an event has touched since their rollup and builds the closed days that lack one,
+then merges the closed months whose days are all rolled up (when their days changed since).
 
     python manage.py run_report_rollups          # loop (also run by run_workers)
     python manage.py run_report_rollups --once
@@ -17,4 +18,4 @@ class Command(LoopCommand):
     interval = 60.0
 
     def one_pass(self, **options) -> bool:
-        return self.report(rollups.catch_up())
+        return self.report({**rollups.catch_up(), "months_merged": rollups.build_months()})
