@@ -152,6 +152,23 @@ class Spans:
             params[f"{prefix}{n}a"], params[f"{prefix}{n}b"] = a, b
         return "(" + " OR ".join(parts) + ")", params
 
+    def local_days(self) -> list[date]:
+        """The local days the spans cover (spans of whole days, as build_days gives)."""
+        return [
+            timezone.localdate(a) + timedelta(days=n)
+            for a, b in self.spans
+            for n in range((timezone.localdate(b) - timezone.localdate(a)).days)
+        ]
+
+
+def marker_rows(measure: int, days_param: str) -> str:
+    """SQL: one row of `measure` on each day of the date[] parameter `days_param` (the days were
+    built with it), in the counts' columns."""
+    return (
+        f"SELECT day, {measure}, NULL::smallint, NULL::bigint, NULL::bigint, NULL::float8, "
+        f"false, '', 0::bigint FROM unnest(%({days_param})s::date[]) day"
+    )
+
 
 # --------------------------------------------------------------------------- the counts, from rows
 # Each returns SQL with the columns `day, measure, priority, k1, k2, value, unmeasured, label, n`
@@ -263,11 +280,6 @@ def grid_counts(spans: Spans) -> tuple[str, dict]:
     (GRID), their exact extent (GRID_BOX), and a marker on each whole day (GRID_MARKER)."""
     incidents, params = spans.on("i.created_at", "gi")
     interval = BY_KEY[GRID_INTERVAL]
-    days = [
-        timezone.localdate(a) + timedelta(days=n)
-        for a, b in spans.spans
-        for n in range((timezone.localdate(b) - timezone.localdate(a)).days)
-    ]
     sql = (
         f"WITH pts AS (SELECT {local_day('i.created_at')} AS day, i.priority, "
         f"{ceil_s('i.' + interval.column)}::float8 AS v, "
@@ -280,10 +292,9 @@ def grid_counts(spans: Spans) -> tuple[str, dict]:
         f"UNION ALL SELECT day, {GRID_BOX}, priority, b.k, NULL::bigint, b.value, false, '', 1::bigint "
         "FROM (SELECT day, priority, min(x) AS w, min(y) AS s, max(x) AS e, max(y) AS n FROM pts "
         "GROUP BY 1, 2) d CROSS JOIN LATERAL (VALUES (0::bigint, w), (1, s), (2, e), (3, n)) b(k, value) "
-        f"UNION ALL SELECT day, {GRID_MARKER}, NULL::smallint, NULL::bigint, NULL::bigint, NULL::float8, "
-        "false, '', 0::bigint FROM unnest(%(g_days)s::date[]) day"
+        f"UNION ALL {marker_rows(GRID_MARKER, 'g_days')}"
     )
-    return sql, {**params, "g_days": days}
+    return sql, {**params, "g_days": spans.local_days()}
 
 
 def interval_measure(interval: Interval) -> int:
@@ -435,13 +446,9 @@ def unit_pieces(pieces: Sequence[tuple[date | None, datetime, datetime]], now: d
 
 def unit_counts(spans: Spans) -> tuple[str, dict]:
     """The unit-days (UNIT_MEASURES) of the whole local days `spans` cover."""
-    days = [
-        timezone.localdate(a) + timedelta(days=n)
-        for a, b in spans.spans
-        for n in range((timezone.localdate(b) - timezone.localdate(a)).days)
-    ]
     pieces, params = unit_pieces(
-        [(day, local_midnight(day), local_midnight(day + timedelta(days=1))) for day in days], timezone.now()
+        [(day, local_midnight(day), local_midnight(day + timedelta(days=1))) for day in spans.local_days()],
+        timezone.now(),
     )
     figures = ", ".join(
         f"({measure}, {column})"
@@ -457,8 +464,7 @@ def unit_counts(spans: Spans) -> tuple[str, dict]:
         "SELECT day, m.measure, NULL::smallint AS priority, unit_id AS k1, NULL::bigint AS k2, "
         "NULL::float8 AS value, false AS unmeasured, '' AS label, m.n "
         f"FROM ({pieces}) pieces CROSS JOIN LATERAL (VALUES {figures}) m(measure, n) WHERE m.n > 0 "
-        f"UNION ALL SELECT day, {UNITS_MARKER}, NULL::smallint, NULL::bigint, NULL::bigint, NULL::float8, "
-        "false, '', 0::bigint FROM unnest(%(u_days)s::date[]) day"
+        f"UNION ALL {marker_rows(UNITS_MARKER, 'u_days')}"
     )
     return sql, params
 
