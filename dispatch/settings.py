@@ -211,6 +211,8 @@ def channel_layer_hosts() -> list[dict]:
 
 # dispatch/asgi.py: how long a thread may hold the interpreter lock when another wants it.
 INTERPRETER_SWITCH_INTERVAL_S = float(os.environ.get("INTERPRETER_SWITCH_INTERVAL_S", "0.0005"))
+# dispatch/core/view_gate.py: Django requests served at once by one app process (0: no limit).
+VIEW_CONCURRENCY = env_int("VIEW_CONCURRENCY", 4)
 
 CHANNEL_LAYERS = {
     "default": {

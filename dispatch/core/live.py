@@ -16,11 +16,13 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.backends.db import SessionStore
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import last_seq, serialize_event
 from dispatch.core.fanout import POSITIONS_GROUP, events_frame, fanout
 from dispatch.core.permissions import (
     crew_unit_id,
     hears_doorbell_only,
+    is_crew,
     is_event_visible,
     receives_positions,
     station_unit_ids,
@@ -45,7 +47,8 @@ COALESCE_SECONDS = 0.05
 __all__ = ["POSITIONS_GROUP", "LiveConsumer"]
 
 shift_unit_id = database_sync_to_async(crew_unit_id)
-screen_unit_ids = database_sync_to_async(station_unit_ids)
+# The events that bind a crew member to a unit or free them from it: each names the member.
+SHIFT_KINDS = frozenset({EventKind.SHIFT_STARTED, EventKind.SHIFT_ENDED})
 
 
 @database_sync_to_async
@@ -61,6 +64,10 @@ def events_after(user, after: int) -> tuple[list[dict[str, Any]], int, bool]:
     return [serialize_event(e) for e in rows], upto, False
 
 
+# A socket that may not go on: the close code and why.
+Refusal = tuple[int, str]
+
+
 class SessionHolder:
     """What django.contrib.auth.get_user reads: a session, here one loaded by its key."""
 
@@ -68,8 +75,7 @@ class SessionHolder:
         self.session = SessionStore(session_key=session_key)
 
 
-@database_sync_to_async
-def why_not_allowed(user: Any, session_key: str | None) -> tuple[int, str] | None:
+def why_not_allowed(user: Any, session_key: str | None) -> Refusal | None:
     """Whether this socket may go on: None, or the close code and why. The session must still
     be signed in as this user (not signed out, not expired, the password not changed, the
     account not disabled), and the user's role, hospital and station must be those it connected with,
@@ -91,6 +97,18 @@ def why_not_allowed(user: Any, session_key: str | None) -> tuple[int, str] | Non
     return None
 
 
+@database_sync_to_async
+def socket_check(user: Any, session_key: str | None) -> tuple[Refusal | None, int | None, frozenset[int]]:
+    """A socket's heartbeat in one trip to a database thread: whether it may go on
+    (why_not_allowed's answer), the crew member's unit now and a station screen's units now. All
+    of a process's sockets share that one thread (channels' database_sync_to_async), so three
+    trips a socket every heartbeat queued the sockets' other reads behind them under load."""
+    refusal = why_not_allowed(user, session_key)
+    if refusal is not None:
+        return refusal, None, frozenset()
+    return None, crew_unit_id(user), station_unit_ids(user)
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
@@ -101,16 +119,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "reason": "login required"})
             await self.close(code=CLOSE_SIGNED_OUT)
             return
-        self.user = user
+        # The user itself, not the scope's lazy proxy (resolved by the check above): each event
+        # is checked against it for every socket, and each attribute read through the proxy
+        # cost a lookup more.
+        self.user = getattr(user, "_wrapped", user)
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
-        refusal = await why_not_allowed(user, self.session_key)
+        refusal, self.crew_unit_id, self.station_units = await socket_check(user, self.session_key)
         if refusal is not None:
             await self.send_json({"type": "error", "reason": refusal[1]})
             await self.close(code=refusal[0])
             return
-        self.crew_unit_id = await shift_unit_id(user)
-        self.station_units = await screen_unit_ids(user)
         self.cursor = self.after_from_query()
         self.lock = asyncio.Lock()
         self.backlog: deque[dict[str, Any]] = deque()
@@ -202,7 +221,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             or self.backlog
             or self.lock.locked()
             or (self.drainer is not None and not self.drainer.done())
-            or (self.crew_unit_id is not None and event["unit"] == self.crew_unit_id)
+            or self.shift_may_change(event)
         )
         if slow:
             self.backlog.append(event)
@@ -214,6 +233,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.queue_event(encoded)
         elif hears_doorbell_only(self.user):
             self.start_cursor()
+
+    def shift_may_change(self, event: dict[str, Any]) -> bool:
+        """Whether this event may bind a crew member to another unit or end their shift: a shift
+        event of their unit or naming them. Only those wait for the shift to be read again; the
+        unit's other events go straight out (reading the shift for each of them put a database
+        trip in the way of every status a crew tapped)."""
+        if event["kind"] not in SHIFT_KINDS or not is_crew(self.user):
+            return False
+        data = event.get("data") or {}
+        return event["unit"] == self.crew_unit_id or data.get("user") == self.user.get_username()
 
     def start_cursor(self) -> None:
         """The wallboard's frame: only the number, so it reads its figures again."""
@@ -243,9 +272,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         async with self.lock:
             if event["seq"] == self.cursor + 1:
                 self.cursor = event["seq"]
-                if self.crew_unit_id is not None and event["unit"] == self.crew_unit_id:
-                    # A crew's shift may have ended since the last heartbeat: what it receives
-                    # is its unit's, only while it is on that unit.
+                if self.shift_may_change(event):
+                    # What a crew receives is its unit's, only while it is on that unit.
                     self.crew_unit_id = await shift_unit_id(self.user)
                 if is_event_visible(self.user, event, self.crew_unit_id, self.station_units):
                     await self.emit({"type": "event", "event": event})
@@ -257,16 +285,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
             try:
-                refusal = await why_not_allowed(self.user, self.session_key)
+                # A crew may have started or ended a shift since it connected, a station
+                # screen's units may have changed (one moved to another station).
+                refusal, crew_unit, station_units = await socket_check(self.user, self.session_key)
                 if refusal is not None:
                     code, reason = refusal
                     await self.send_json({"type": "error", "reason": reason})
                     await self.close(code=code)
                     return
-                # A crew may have started or ended a shift since it connected.
-                self.crew_unit_id = await shift_unit_id(self.user)
-                # A station screen's units may have changed (one moved to another station).
-                self.station_units = await screen_unit_ids(self.user)
+                self.crew_unit_id, self.station_units = crew_unit, station_units
                 if self.fanout.delivered is None or self.fanout.delivered > self.cursor:
                     # Something the listener handed on did not reach this socket, or the
                     # listener has nothing yet: read from the table.

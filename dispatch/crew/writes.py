@@ -88,6 +88,10 @@ def checked_job(user: User, unit: Unit, status: str, assignment_id: int | None) 
         if live is not None and status in STATUS_CLOCKS:
             raise ActionError(_("Say which assignment this status is for."), "assignment_required", 422)
         return live
+    if live is not None and live.pk == assignment_id:
+        # The usual tap, for the job in hand: the unit's live job is its crew's on shift
+        # (Assignment.objects.for_crew), so it is not read a second time.
+        return live
     assignment = crew.crew_assignment(user, assignment_id)
     crew.refuse_unless_live(assignment, unit)
     return assignment

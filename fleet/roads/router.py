@@ -1476,6 +1476,25 @@ def get_router() -> Router | None:
         _build_lock.release()
 
 
+def warm_router() -> None:
+    """Build the router and run one search before the first request needs them: a node's start
+    (dispatch/asgi.py, in a thread of its own). Reading the network and loading the compiled
+    searches take seconds, which would otherwise fall on the first call located after a restart
+    or a failover, and hold the interpreter while every screen waits. A failure is only logged:
+    the first use builds it then."""
+    from django.db import connection
+
+    try:
+        router = get_router()
+        if router is not None and router.vertex_count:
+            lon, lat = float(router.lon[0]), float(router.lat[0])
+            router.travel_times_to(lon, lat, [(lon, lat)])
+    except Exception:  # noqa: BLE001  (the database may not be up yet: built on first use)
+        logger.warning("road router not built ahead of the first request", exc_info=True)
+    finally:
+        connection.close()
+
+
 def reset_router() -> None:
     """Forget the router (tests; or to force a rebuild on the next get_router())."""
     with _build_lock:

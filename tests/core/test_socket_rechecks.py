@@ -100,6 +100,50 @@ def test_a_crew_off_shift_gets_nothing_more_of_its_unit(world, settings):
     assert "shift.ended" in kinds  # its own shift's end it hears: the tablet clears the job
 
 
+def test_a_crew_moved_to_another_unit_follows_it_from_the_next_event(world, settings):
+    """Starting a shift on another unit ends the old one without an event of the old unit: the
+    new shift's event names the member, and from it on the tablet has the new unit's events only."""
+    settings.LIVE_HEARTBEAT_SECONDS = 60  # no heartbeat in between
+
+    async def scenario() -> list[tuple[str, int | None]]:
+        await sync_to_async(on_shift)(world.carol, world.als1)
+        socket = await open_socket(world.carol)
+        await sync_to_async(on_shift)(world.carol, world.bls1)
+        for unit in (world.als1, world.bls1):
+            await sync_to_async(set_unit_status)(unit, UnitStatus.OUT_OF_SERVICE, actor=world.bob)
+        seen = []
+        while not await socket.receive_nothing(timeout=0.3):
+            seen.extend((e["kind"], e["unit"]) for e in events_in(await socket.receive_json_from()))
+        await socket.disconnect()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert ("shift.started", world.bls1.pk) in seen
+    assert ("unit.status", world.bls1.pk) in seen
+    assert ("unit.status", world.als1.pk) not in seen
+
+
+def test_a_crew_starting_a_shift_hears_its_unit_at_once(world, settings):
+    """A tablet signed in before its shift gets the unit's events from the shift's start, not
+    from the next heartbeat."""
+    settings.LIVE_HEARTBEAT_SECONDS = 60
+
+    async def scenario() -> list[tuple[str, int | None]]:
+        socket = await open_socket(world.carol)
+        await sync_to_async(on_shift)(world.carol, world.als1)
+        for status in (UnitStatus.OUT_OF_SERVICE, UnitStatus.AVAILABLE):
+            await sync_to_async(set_unit_status)(world.als1, status, actor=world.bob)
+        seen = []
+        while not await socket.receive_nothing(timeout=0.3):
+            seen.extend((e["kind"], e["data"].get("to")) for e in events_in(await socket.receive_json_from()))
+        await socket.disconnect()
+        return seen
+
+    seen = asyncio.run(scenario())
+    statuses = [status for kind, status in seen if kind == "unit.status"]
+    assert statuses == [UnitStatus.OUT_OF_SERVICE, UnitStatus.AVAILABLE]
+
+
 def test_a_crew_hears_only_its_own_shift_end(world):
     """Ended on another tablet or by the control room, the member's shift end reaches the tablet
     (live and on catch-up); another crew member's does not."""

@@ -336,7 +336,9 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def start_profile(args: argparse.Namespace, ctx: dict, rate: float, seconds: float) -> tuple | None:
-    """py-spy on the (first) daphne for the step, collapsed stacks to --profile's folder."""
+    """py-spy on the (first) daphne for the step, collapsed stacks to --profile's folder. Only the
+    thread holding the interpreter lock is sampled (--gil): the process is bound by that lock, and
+    sampling every thread counted the threads waiting for it as busy."""
     if not args.profile:
         return None
     spy = shutil.which("py-spy", path=str(PYTHON.parent)) or shutil.which("py-spy")
@@ -355,7 +357,7 @@ def start_profile(args: argparse.Namespace, ctx: dict, rate: float, seconds: flo
         "--rate",
         "50",
     ]
-    argv += ["--nonblocking", "--format", "raw", "--output", str(out)]
+    argv += ["--nonblocking", "--gil", "--format", "raw", "--output", str(out)]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
 
 
@@ -757,7 +759,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--finish-within", type=float, default=30.0, help="for the last jobs after the calls")
     parser.add_argument("--drain", type=float, default=15.0, help="seconds for the consoles to catch up")
     parser.add_argument("--keep-logs", action="store_true")
-    parser.add_argument("--profile", type=Path, help="py-spy on daphne each step, into this folder")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy on daphne each step, into this folder: the thread holding the interpreter lock "
+        "(where the process's CPU goes; waits are not in it)",
+    )
     args = parser.parse_args(argv)
     args.dispatchers = min(args.dispatchers, args.consoles)
     return args
