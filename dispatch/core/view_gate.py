@@ -1,5 +1,6 @@
 """At most VIEW_CONCURRENCY of Django's requests run at once in an app process under daphne; the
-others wait their turn on the event loop, in the order they came.
+others wait their turn on the event loop, in the order they came, except that the reports and
+the audit trail wait behind everything else and never hold more than half the places.
 
 Django runs each request's view in a thread of its own. In a surge (ops/bench/surge: twenty
 dispatchers, fifty tablets, the admin's report) that was dozens of threads at once, each wanting
@@ -8,7 +9,9 @@ tracker's fix. The loop gives the lock up at each wait on the network and then q
 behind all of them, so the consoles fell seconds behind while the process still showed spare
 CPU, and the requests themselves, sharing the lock many ways, all got slower together. A few
 threads keep the database and the interpreter busy as well as dozens do; a request waiting
-here costs the loop nothing.
+here costs the loop nothing. A director's year report (nine requests of up to a second each)
+must not take every place from a dispatcher at a ringing call: it goes last, and at most half
+the places are ever its.
 
 The health probe and the trackers' fast path are in front of the gate (dispatch/asgi.py): a busy
 node still answers HAProxy, and fixes are stored by their own writer threads. WebSockets never
@@ -16,9 +19,76 @@ pass through it. One gate per event loop (tests may run several loops, one after
 """
 
 import asyncio
+import heapq
+import itertools
 import weakref
 
 from django.conf import settings
+
+FIRST, LATER = 0, 1
+# Figures and records read at leisure: they wait behind the requests of the calls in hand.
+LATER_PREFIXES = ("/api/reports", "/reports", "/api/audit", "/audit")
+
+
+def priority_of(path: str) -> int:
+    return LATER if path.startswith(LATER_PREFIXES) else FIRST
+
+
+class Places:
+    """The places of one event loop: `limit` in all, at most `later_limit` held by LATER
+    requests; a freed place goes to the first waiting FIRST request, else the first LATER one
+    that may have it."""
+
+    def __init__(self, limit: int, later_limit: int) -> None:
+        self.free = limit
+        self.later_free = later_limit
+        self.waiting: list[tuple[int, int, asyncio.Future]] = []
+        self.arrivals = itertools.count()
+
+    def may_enter(self, priority: int) -> bool:
+        return self.free > 0 and (priority == FIRST or self.later_free > 0)
+
+    def take(self, priority: int) -> None:
+        self.free -= 1
+        if priority == LATER:
+            self.later_free -= 1
+
+    async def enter(self, priority: int) -> None:
+        granted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self.waiting, (priority, next(self.arrivals), granted))
+        self.hand_on()  # at once when a place is free and nobody is before it
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.leave(priority)  # granted as the request went away: hand the place on
+            else:
+                self.waiting = [w for w in self.waiting if w[2] is not granted]
+                heapq.heapify(self.waiting)
+            raise
+
+    def leave(self, priority: int) -> None:
+        self.free += 1
+        if priority == LATER:
+            self.later_free += 1
+        self.hand_on()
+
+    def hand_on(self) -> None:
+        """Grant places to the waiting, first come first within each priority; a LATER request
+        that may not have one yet lets a FIRST one behind it by."""
+        passed: list[tuple[int, int, asyncio.Future]] = []
+        while self.waiting and self.free > 0:
+            entry = heapq.heappop(self.waiting)
+            priority, _arrival, granted = entry
+            if granted.done():
+                continue  # cancelled meanwhile
+            if not self.may_enter(priority):
+                passed.append(entry)
+                continue
+            self.take(priority)
+            granted.set_result(None)
+        for entry in passed:
+            heapq.heappush(self.waiting, entry)
 
 
 class ViewGate:
@@ -28,19 +98,22 @@ class ViewGate:
     def __init__(self, app, limit: int | None = None) -> None:
         self.app = app
         self.limit = limit if limit is not None else settings.VIEW_CONCURRENCY
-        self.places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.places: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> Places
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or self.limit <= 0:
             return await self.app(scope, receive, send)
-        async with self.place():
+        places = self.places_here()
+        priority = priority_of(scope["path"])
+        await places.enter(priority)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            places.leave(priority)
 
-    def place(self) -> asyncio.Semaphore:
+    def places_here(self) -> Places:
         loop = asyncio.get_running_loop()
         found = self.places.get(loop)
         if found is None:
-            found = self.places[loop] = asyncio.Semaphore(self.limit)
+            found = self.places[loop] = Places(self.limit, max(1, self.limit // 2))
         return found
