@@ -1,6 +1,7 @@
 """At most VIEW_CONCURRENCY of Django's requests run at once in an app process under daphne; the
 others wait their turn on the event loop, in the order they came, except that the reports and
-the audit trail wait behind everything else and never hold more than half the places.
+the audit trail get only every fourth place while others wait, and never more than half the
+places.
 
 Django runs each request's view in a thread of its own. In a surge (ops/bench/surge: twenty
 dispatchers, fifty tablets, the admin's report) that was dozens of threads at once, each wanting
@@ -10,8 +11,8 @@ behind all of them, so the consoles fell seconds behind while the process still 
 CPU, and the requests themselves, sharing the lock many ways, all got slower together. A few
 threads keep the database and the interpreter busy as well as dozens do; a request waiting
 here costs the loop nothing. A director's year report (nine requests of up to a second each)
-must not take every place from a dispatcher at a ringing call: it goes last, and at most half
-the places are ever its.
+must not take every place from a dispatcher at a ringing call, nor wait for good on a node that
+stays busy: it gets every fourth place freed, and never more than half of them.
 
 The health probe and the trackers' fast path are in front of the gate (dispatch/asgi.py): a busy
 node still answers HAProxy, and fixes are stored by their own writer threads. WebSockets never
@@ -19,15 +20,16 @@ pass through it. One gate per event loop (tests may run several loops, one after
 """
 
 import asyncio
-import heapq
-import itertools
 import weakref
+from collections import deque
 
 from django.conf import settings
 
 FIRST, LATER = 0, 1
 # Figures and records read at leisure: they wait behind the requests of the calls in hand.
 LATER_PREFIXES = ("/api/reports", "/reports", "/api/audit", "/audit")
+# While both wait, every fourth place freed goes to them.
+LATER_TURN = 4
 
 
 def priority_of(path: str) -> int:
@@ -36,35 +38,27 @@ def priority_of(path: str) -> int:
 
 class Places:
     """The places of one event loop: `limit` in all, at most `later_limit` held by LATER
-    requests; a freed place goes to the first waiting FIRST request, else the first LATER one
-    that may have it."""
+    requests. A freed place goes to the longest-waiting FIRST request, except that every
+    LATER_TURN-th place goes to the longest-waiting LATER one (when it may have one), so a
+    report waits behind the calls in hand but is never starved by a node that stays busy."""
 
     def __init__(self, limit: int, later_limit: int) -> None:
         self.free = limit
         self.later_free = later_limit
-        self.waiting: list[tuple[int, int, asyncio.Future]] = []
-        self.arrivals = itertools.count()
-
-    def may_enter(self, priority: int) -> bool:
-        return self.free > 0 and (priority == FIRST or self.later_free > 0)
-
-    def take(self, priority: int) -> None:
-        self.free -= 1
-        if priority == LATER:
-            self.later_free -= 1
+        self.waiting: dict[int, deque[asyncio.Future]] = {FIRST: deque(), LATER: deque()}
+        self.turn = 0
 
     async def enter(self, priority: int) -> None:
         granted = asyncio.get_running_loop().create_future()
-        heapq.heappush(self.waiting, (priority, next(self.arrivals), granted))
+        self.waiting[priority].append(granted)
         self.hand_on()  # at once when a place is free and nobody is before it
         try:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():
                 self.leave(priority)  # granted as the request went away: hand the place on
-            else:
-                self.waiting = [w for w in self.waiting if w[2] is not granted]
-                heapq.heapify(self.waiting)
+            elif granted in self.waiting[priority]:
+                self.waiting[priority].remove(granted)
             raise
 
     def leave(self, priority: int) -> None:
@@ -74,21 +68,27 @@ class Places:
         self.hand_on()
 
     def hand_on(self) -> None:
-        """Grant places to the waiting, first come first within each priority; a LATER request
-        that may not have one yet lets a FIRST one behind it by."""
-        passed: list[tuple[int, int, asyncio.Future]] = []
-        while self.waiting and self.free > 0:
-            entry = heapq.heappop(self.waiting)
-            priority, _arrival, granted = entry
-            if granted.done():
-                continue  # cancelled meanwhile
-            if not self.may_enter(priority):
-                passed.append(entry)
-                continue
-            self.take(priority)
-            granted.set_result(None)
-        for entry in passed:
-            heapq.heappush(self.waiting, entry)
+        while self.free > 0:
+            priority = self.next_priority()
+            if priority is None:
+                return
+            self.free -= 1
+            if priority == LATER:
+                self.later_free -= 1
+            self.turn += 1
+            self.waiting[priority].popleft().set_result(None)
+
+    def next_priority(self) -> int | None:
+        """Whose turn it is, or None when nobody waiting may have the free place."""
+        for line in self.waiting.values():
+            while line and line[0].done():  # gone while waiting
+                line.popleft()
+        later = bool(self.waiting[LATER]) and self.later_free > 0
+        if later and (not self.waiting[FIRST] or self.turn % LATER_TURN == LATER_TURN - 1):
+            return LATER
+        if self.waiting[FIRST]:
+            return FIRST
+        return None
 
 
 class ViewGate:
