@@ -10,7 +10,7 @@
 import { LiveSocket, showConnectionState } from "./live.js";
 import {
   $, KIND, LANG, PRIORITY, SEX, ageText, centreTime, escapeHtml, getJSON, gettext, interpolate, ngettext, pgettext,
-  postJSON as post,
+  postJSON as post, redraw,
 } from "./shared.js";
 import { chime } from "./sound.js";
 
@@ -291,16 +291,6 @@ function render() {
   });
   renderStatus(hospital);
   tick();
-}
-
-// A list is drawn again only when what it shows changed: drawing replaces its buttons, and a tap
-// that lands while they are being replaced is lost (the board reads itself on every event, and an
-// acknowledgement's own event follows its answer by a moment).
-const drawn = new WeakMap();
-function redraw(list, html) {
-  if (drawn.get(list) === html) return;
-  list.innerHTML = html;
-  drawn.set(list, html);
 }
 
 // A reply being typed survives the board re-drawing itself (every event, every 15 s).

@@ -8,7 +8,7 @@
 // when the page wakes: no timer reads it. A newly allocated patient or a new or changed notice
 // chimes (unless the board's sound is off).
 "use strict";
-import { $, SEX, ageText, centreTime, escapeHtml, gettext, getJSON, interpolate, postJSON } from "./shared.js";
+import { $, SEX, ageText, centreTime, escapeHtml, gettext, getJSON, interpolate, postJSON, redraw } from "./shared.js";
 import { chime } from "./sound.js";
 
 const TAGS = ["red", "yellow", "green", "black"];
@@ -101,7 +101,7 @@ function notice(c) {
 function render() {
   const majors = state.majors;
   box.hidden = majors.length === 0;
-  box.innerHTML = majors.map((m) => {
+  redraw(box, majors.map((m) => {
     const rows = [...m.casualties].sort((a, b) => TAGS.indexOf(a.tag) - TAGS.indexOf(b.tag) || a.id - b.id);
     const counts = TAGS.filter((t) => m.counts[t]).map((t) => `<span class="mp-count tag-${t}">${escapeHtml(TAG_SHORT[t])} ${m.counts[t]}</span>`).join("");
     return `<article class="er-major-card" data-major="${m.id}">
@@ -118,7 +118,7 @@ function render() {
         </div>
         ${notice(c)}
       </li>`).join("")}</ul></article>`;
-  }).join("");
+  }).join(""));
 }
 
 if (box) {

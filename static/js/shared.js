@@ -9,6 +9,17 @@ export function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+// An element's HTML is set again only when it changed: setting it replaces the buttons inside,
+// and a tap that lands while they are being replaced is lost. Boards read themselves again on
+// every event (an acknowledgement's own event follows its answer by a moment, a socket's resync
+// follows the first read), mostly to find nothing changed.
+const drawn = new WeakMap();
+export function redraw(element, html) {
+  if (drawn.get(element) === html) return;
+  element.innerHTML = html;
+  drawn.set(element, html);
+}
+
 // Whether a key pressed on this element is typed into it. A radio, a checkbox or a button takes
 // no text, so a shortcut pressed after clicking one (a board filter, say) still works.
 const KEYLESS_INPUTS = ["radio", "checkbox", "button", "submit", "reset"];
