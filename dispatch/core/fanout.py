@@ -11,7 +11,8 @@ Doorbells from different writers can arrive out of order. The listener puts them
 (for up to REORDER_WAIT_SECONDS), and when one stays missing it reads the gap from the event
 table once for the whole process, not once per socket; every heartbeat it also compares the
 table's last number with what it delivered, so a lost doorbell (Redis down or failing over)
-costs seconds of latency, never an event.
+costs seconds of latency, never an event. The sockets do not rely on the listener alone: one
+whose cursor the table has been ahead of for a heartbeat reads the table itself (Fanout.owes).
 
 One listener per event loop: daphne has one; tests may run several loops, one after another.
 The listener starts with its loop's first socket and stops with its last.
@@ -20,7 +21,7 @@ The listener starts with its loop's first socket and stops with its last.
 import asyncio
 import json
 import logging
-import weakref
+from collections import deque
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
@@ -28,6 +29,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
+from dispatch.core.per_loop import PerLoop
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class Fanout:
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
         self.listening = asyncio.Event()
+        # The table's last event number at the last two heartbeats (watch_table).
+        self.table_seqs: deque[int] = deque(maxlen=2)
 
     @property
     def running(self) -> bool:
@@ -121,6 +125,7 @@ class Fanout:
             self.gap_timer.cancel()
             self.gap_timer = None
         self.waiting.clear()
+        self.table_seqs.clear()
         self.delivered = None
         channel, self.channel = self.channel, None
         if channel is not None:
@@ -233,6 +238,12 @@ class Fanout:
                 socket.deliver_event(event, encoded)
             if self.delivered is None or event["seq"] > self.delivered:
                 self.delivered = event["seq"]
+        if self.waiting and self.delivered is not None:
+            # A doorbell that came while the table was being read, for an event the read also
+            # brought: handed on already. Left waiting, it would stand first in line for good,
+            # and every later gap would be read as the empty one before it.
+            for seq in [seq for seq in self.waiting if seq <= self.delivered]:
+                del self.waiting[seq]
 
     async def watch_table(self) -> None:
         """Every heartbeat: join the groups again, and read the table's last number, the
@@ -243,24 +254,30 @@ class Fanout:
                 await self.join_groups()
             except Exception:
                 log.warning("live fan-out: groups not joined; retrying", exc_info=True)
-            if self.delivered is None or self.filling:
-                continue
             try:
                 upto = await database_sync_to_async(last_seq)()
             except Exception:
                 log.warning("live fan-out: last event number not read", exc_info=True)
                 continue
+            self.table_seqs.append(upto)
+            if self.delivered is None or self.filling:
+                continue
             if upto > self.delivered and not self.waiting:
                 await self.fill_gap(None)
 
+    def owes(self, cursor: int) -> bool:
+        """Whether a socket that has everything up to `cursor` misses something: an event this
+        listener handed on, or one the table had a heartbeat ago (which the listener should
+        have handed on by now). The second is the sockets' own safety net: whatever state the
+        listener is in, a socket is never more than about two heartbeats behind the table."""
+        if self.delivered is None or self.delivered > cursor:
+            return True
+        return len(self.table_seqs) == 2 and self.table_seqs[0] > cursor
 
-_fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout]" = weakref.WeakKeyDictionary()
+
+_fanouts = PerLoop(Fanout)
 
 
 def fanout() -> Fanout:
     """This event loop's listener."""
-    loop = asyncio.get_running_loop()
-    found = _fanouts.get(loop)
-    if found is None:
-        found = _fanouts[loop] = Fanout()
-    return found
+    return _fanouts.here()

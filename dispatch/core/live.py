@@ -294,9 +294,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.close(code=code)
                     return
                 self.crew_unit_id, self.station_units = crew_unit, station_units
-                if self.fanout.delivered is None or self.fanout.delivered > self.cursor:
-                    # Something the listener handed on did not reach this socket, or the
-                    # listener has nothing yet: read from the table.
+                if self.fanout.owes(self.cursor):
+                    # Something the listener handed on did not reach this socket, the listener
+                    # has nothing yet, or the table has had more for a heartbeat: read from it.
                     await self.catch_up()
             except Exception:
                 log.warning("heartbeat failed; will retry", exc_info=True)

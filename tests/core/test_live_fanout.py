@@ -15,7 +15,7 @@ from django.db import transaction
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import EVENTS_GROUP, next_seq, serialize_event
-from dispatch.core.fanout import POSITIONS_GROUP
+from dispatch.core.fanout import POSITIONS_GROUP, fanout
 from dispatch.incidents.actions import create_incident
 from dispatch.models import Event
 from tests.support.live_sockets import connect, events_in, receive_events, receive_until_cursor
@@ -123,6 +123,51 @@ def test_a_last_doorbell_lost_is_found_at_the_next_heartbeat(world, settings):
         await ring([first])  # the last one's doorbell never comes, and nothing follows it
         got = await receive_events(console, 2)
         assert [e["seq"] for e in got] == [first["seq"], last["seq"]]
+        await console.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_doorbell_that_comes_while_the_table_is_read_does_not_block_later_gaps(world):
+    """The heartbeat's read of the table brings an event whose doorbell then waits in line: it
+    must leave the line, or every later gap is read as the empty one before it, for good (a
+    failover drill's consoles stopped receiving anything after one such race)."""
+
+    async def scenario():
+        (console,) = await open_consoles(world.alice, 1)
+        listener = fanout()
+        first, *between, late = await events_without_doorbells(4)
+        await ring([first])
+        await receive_events(console, 1)
+        await listener.ring(late)  # ahead of two lost doorbells: it waits for them
+        await listener.fill_gap(None)  # meanwhile the heartbeat reads the table up to its end
+        assert listener.waiting == {}
+        got = await receive_events(console, 3)
+        assert [e["seq"] for e in got] == [e["seq"] for e in [*between, late]]
+        lost, rung = await events_without_doorbells(2)
+        await ring([rung])  # the next gap: read from the table at once, not at a heartbeat
+        got = await receive_events(console, 2)
+        assert [e["seq"] for e in got] == [lost["seq"], rung["seq"]]
+        await console.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_socket_reads_the_table_itself_when_its_listener_is_stuck(world, settings):
+    settings.LIVE_HEARTBEAT_SECONDS = 0.3
+
+    async def scenario():
+        (console,) = await open_consoles(world.alice, 1)
+        listener = fanout()
+        first = (await events_without_doorbells(1))[0]
+        await ring([first])
+        await receive_events(console, 1)
+        listener.filling = True  # a read of the table under way that does not come back
+        lost = await events_without_doorbells(2)  # their doorbells lost too
+        got = await receive_events(console, 2)
+        assert [e["seq"] for e in got] == [e["seq"] for e in lost]
+        assert listener.delivered == first["seq"]  # the socket read them itself
+        listener.filling = False
         await console.disconnect()
 
     asyncio.run(scenario())
