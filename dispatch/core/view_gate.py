@@ -20,10 +20,11 @@ pass through it. One gate per event loop (tests may run several loops, one after
 """
 
 import asyncio
-import weakref
 from collections import deque
 
 from django.conf import settings
+
+from dispatch.core.per_loop import PerLoop
 
 FIRST, LATER = 0, 1
 # Figures and records read at leisure: they wait behind the requests of the calls in hand.
@@ -98,22 +99,15 @@ class ViewGate:
     def __init__(self, app, limit: int | None = None) -> None:
         self.app = app
         self.limit = limit if limit is not None else settings.VIEW_CONCURRENCY
-        self.places: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> Places
+        self.places = PerLoop(lambda: Places(self.limit, max(1, self.limit // 2)))
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or self.limit <= 0:
             return await self.app(scope, receive, send)
-        places = self.places_here()
+        places = self.places.here()
         priority = priority_of(scope["path"])
         await places.enter(priority)
         try:
             await self.app(scope, receive, send)
         finally:
             places.leave(priority)
-
-    def places_here(self) -> Places:
-        loop = asyncio.get_running_loop()
-        found = self.places.get(loop)
-        if found is None:
-            found = self.places[loop] = Places(self.limit, max(1, self.limit // 2))
-        return found

@@ -98,7 +98,7 @@ def test_a_request_gone_while_waiting_gives_no_place_away():
         await asyncio.sleep(0.01)
         gone.future.cancel()  # as daphne does when the client is gone
         rest = await burst(gate, 3)
-        places = gate.places_here()
+        places = gate.places.here()
         return [await first, *rest], (places.free, [list(line) for line in places.waiting.values()])
 
     responses, (free, waiting) = asyncio.run(scenario())
