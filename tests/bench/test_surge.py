@@ -80,6 +80,9 @@ def test_short_surge_runs_everything_at_once_and_loses_nothing():
             assert isinstance(value, float) and value > 0, (action, q, value)
     for key in ("position_age_p50_ms", "position_age_p95_ms"):
         assert isinstance(result[key], float) and result[key] > 0, key
+    # The age's parts: sent after due (never before it), and answered-to-shown within the whole.
+    assert isinstance(result["fix_sent_late_p95_ms"], float) and result["fix_sent_late_p95_ms"] > -5
+    assert 0 < result["position_stored_to_shown_p95_ms"] <= result["position_age_p95_ms"] + 1
     assert result["calls_sent"] == result["calls_taken"] == result["dispatched"] == 20
     assert result["unfinished_calls"] == result["unfinished_jobs"] == 0 and result["jobs_done"] == 20
     assert result["replays_same"] == 20  # every acknowledgement resent with its key answered the same

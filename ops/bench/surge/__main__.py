@@ -26,7 +26,9 @@ deleted).
 Progress goes to stderr; each step prints a JSON line; the LAST line on stdout is one JSON object:
 concurrency used; per action p50/p99 in ms (take, locate, triage, recommendation, dispatch,
 crew_tap, webhook, event = an event's commit to the LAST console having it, position_age = a fix's
-due time to a console having it or a later fix of that unit, with p95); errors; events_lost
+due time to a console having it or a later fix of that unit, with p95, and its parts:
+fix_sent_late = due to sent, osmand = the request, position_stored_to_shown = answered to shown);
+errors; events_lost
 (console, event) pairs never delivered; fixes_lost (sent, not stored) and fixes_unseen (stored
 fixes a sampled console never had); every never-arrived one counts as infinitely late, so its
 percentile is null. Percentiles are nearest-rank (ops/bench/stats.py). load_avg is
@@ -577,21 +579,26 @@ def summarize_events(consoles: list[Screen], owed: dict[int, float]) -> dict[str
 
 def summarize_fixes(rows: list, consoles: list[Screen]) -> dict[str, Any]:
     """Per (sampled console, stored fix that moved its unit): due time to the first positions
-    frame with that fix or a later one of the unit; never: infinitely late."""
+    frame with that fix or a later one of the unit; never: infinitely late. The age in three
+    parts: due to sent (the trackers' own backlog), the request (osmand), and stored to shown (the
+    batch, the fan-out and the console's socket)."""
     sent = len(rows)
     stored = [(r[0], r[1]) for r in rows if r[3]]
-    moved = [(r[0], r[1]) for r in rows if r[3] and r[4]]
-    ages, unseen = [], 0
+    moved = [(r[0], r[1], r[1] / 1000 + r[7] + r[5]) for r in rows if r[3] and r[4]]
+    ages, after_store, unseen = [], [], 0
     for console in consoles:
-        for unit, due in moved:
+        for unit, due, answered in moved:
             times = console.fixes.get(unit)
             i = bisect.bisect_left(times[0], due) if times else 0
             if not times or i == len(times[0]):
                 unseen += 1
                 ages.append(INF)
+                after_store.append(INF)
             else:
                 ages.append(times[1][i] - due / 1000)
+                after_store.append(times[1][i] - answered)
     http = [r[5] for r in rows if r[2]]
+    late = [r[7] for r in rows]
     problems = [r[6] for r in rows if r[6]]
     for problem in problems[:3]:
         log(f"fix not stored: {problem}")
@@ -603,7 +610,9 @@ def summarize_fixes(rows: list, consoles: list[Screen]) -> dict[str, Any]:
         "position_age_p50_ms": ms(percentile(ages, 50)),
         "position_age_p95_ms": ms(percentile(ages, 95)),
         "position_age_p99_ms": ms(percentile(ages, 99)),
+        "position_stored_to_shown_p95_ms": ms(percentile(after_store, 95)),
         "osmand_p99_ms": ms(percentile(http, 99)),
+        "fix_sent_late_p95_ms": ms(percentile(late, 95)),
     }
 
 

@@ -9,7 +9,7 @@ sending side (no free connection) shows in the position age instead of hiding in
 
 SPEC: {"host", "port", "units": [{"id", "key", "lon", "lat"}], "interval", "seconds",
 "start_wall", "connections"}. OUT: [[unit id, due ms, HTTP status (0: none), stored, moved,
-seconds, problem], ...].
+seconds, problem, seconds from due to sent], ...].
 """
 
 import asyncio
@@ -48,12 +48,13 @@ async def drive(pool: Pool, unit: dict, k: int, first: float, spec: dict, wall0:
         path = "/api/osmand?" + query(unit, heading, due - spec["_start"], due_ms)
         try:
             status, body, took = await pool.request("GET", path)
+            late = loop.time() - took - due  # sent this long after it was due: the sending side's backlog
             answer = parse(body) or {}
             stored, moved = bool(answer.get("stored")), bool(answer.get("moved"))
             problem = "" if status == 200 and stored else f"HTTP {status} {str(answer)[:150]}"
-            out.append([unit["id"], due_ms, status, stored, moved, took, problem])
+            out.append([unit["id"], due_ms, status, stored, moved, took, problem, late])
         except HttpError as exc:
-            out.append([unit["id"], due_ms, 0, False, False, 0.0, str(exc)])
+            out.append([unit["id"], due_ms, 0, False, False, 0.0, str(exc), loop.time() - due])
         due += spec["interval"]
 
 
