@@ -603,8 +603,20 @@ HAPROXY_RATES_PER_MINUTE = {
 }
 
 
+def app_server_lines(apps: list[tuple[str, int]]) -> str:
+    """The app nodes in HAProxy's backend (ops/ha/templates/haproxy.cfg): each once as a checked
+    server, and once more as an unchecked backup (`fallback-<name>`). HAProxy sends to the backups
+    only when no checked server is up; then a node too busy to pass its checks still serves,
+    slowly, instead of every request getting 503 (the surge bench saw both nodes of an overloaded
+    pair taken out together), and a backup that is really dead refuses the connection, which
+    HAProxy retries on another (`retry-on conn-failure`, `option redispatch`)."""
+    checked = [f"    server {name} {HOST}:{port} check" for name, port in apps]
+    fallback = [f"    server fallback-{name} {HOST}:{port} backup" for name, port in apps]
+    return "\n".join(checked + fallback)
+
+
 def start_haproxy(topo: Topology) -> int:
-    servers = "\n".join(f"    server {a['name']} {HOST}:{a['port']} check" for a in topo.apps)
+    servers = app_server_lines([(a["name"], a["port"]) for a in topo.apps])
     config = render(
         "haproxy.cfg",
         topo.path / "haproxy.cfg",

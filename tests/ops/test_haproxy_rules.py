@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 
 sys.path.insert(0, str(Path(settings.BASE_DIR) / "ops" / "ha"))
-from cluster import render  # noqa: E402
+from cluster import app_server_lines, render  # noqa: E402
 
 from tests.support.ports import free_ports  # noqa: E402
 
@@ -50,7 +50,7 @@ def proxy(tmp_path_factory):
     threading.Thread(target=backend.serve_forever, daemon=True).start()
     (port,) = free_ports(1)
     home = tmp_path_factory.mktemp("haproxy")
-    server = f"    server app1 127.0.0.1:{backend.server_address[1]} check"
+    server = app_server_lines([("app1", backend.server_address[1])])
     config = render(
         "haproxy.cfg", home / "haproxy.cfg", dir=home, host="127.0.0.1", port=port, servers=server, **RATES
     )

@@ -207,7 +207,7 @@ class Servers:
         # tracker shares 127.0.0.1, so the guard is raised to the fleet's own pace, twice over.
         rates = {**cluster.HAPROXY_RATES_PER_MINUTE}
         rates["tracker_per_minute"] = max(rates["tracker_per_minute"], units * 12 * 2)
-        servers = "\n".join(f"    server app{k + 1} {HOST}:{p} check" for k, p in enumerate(ports[:apps]))
+        servers = cluster.app_server_lines([(f"app{k + 1}", p) for k, p in enumerate(ports[:apps])])
         config = cluster.render(
             "haproxy.cfg", self.folder / "haproxy.cfg", dir=self.folder, host=HOST, port=ports[apps],
             servers=servers, **rates,
