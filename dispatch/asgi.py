@@ -32,17 +32,27 @@ from dispatch.core.health import HealthProbe  # noqa: E402
 from dispatch.core.origin import SameOriginValidator  # noqa: E402
 from dispatch.core.routing import websocket_urlpatterns  # noqa: E402
 from dispatch.core.view_gate import ViewGate  # noqa: E402
+from dispatch.coverage.live import warm_demand  # noqa: E402
 from dispatch.positions.fast_path import TrackerFastPath  # noqa: E402
 from fleet.roads.router import warm_router  # noqa: E402
 
 # Every route loaded now, not on the first request: importing all features' views and the API
 # takes seconds, which would otherwise fall on the first dispatcher after a restart or failover.
 get_resolver().url_patterns  # noqa: B018
-# The road router too, in a thread so the node answers at once (fleet.roads.router.warm_router);
-# only when daphne's command line loads the app (an app node), not when a test or a command
-# imports it: there the database may not be the one the router should come from.
+
+
+def warm_up() -> None:
+    """The road router, then the coverage demand built on it (fleet.roads.router.warm_router,
+    dispatch.coverage.live.warm_demand): seconds that would otherwise fall on the first calls."""
+    warm_router()
+    warm_demand()
+
+
+# In a thread so the node answers at once; only when daphne's command line loads the app (an
+# app node), not when a test or a command imports it: there the database may not be the one the
+# router should come from.
 if "daphne.cli" in sys.modules:
-    threading.Thread(target=warm_router, name="router-warmup", daemon=True).start()
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
 
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 # Trackers' fixes (/api/osmand) are answered before Django's stack: see TrackerFastPath. The

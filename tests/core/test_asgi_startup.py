@@ -1,7 +1,7 @@
 """What an app node does when daphne loads it, before any request: every route imported (so the
-first dispatcher after a restart or failover does not wait seconds for it), the road router
-built in a thread of its own, and the interpreter's switch interval shortened for the event
-loop's sake (dispatch/asgi.py)."""
+first dispatcher after a restart or failover does not wait seconds for it), the road router and
+the coverage demand built in a thread of its own, and the interpreter's switch interval
+shortened for the event loop's sake (dispatch/asgi.py)."""
 
 import os
 import subprocess
@@ -18,7 +18,7 @@ from tests.support.road_grids import river_city
 PROBE = (
     "import sys, threading; import dispatch.asgi; "
     "print('dispatch.api' in sys.modules, 'dispatch.reports.api' in sys.modules, sys.getswitchinterval(), "
-    "any(t.name == 'router-warmup' for t in threading.enumerate()))"
+    "any(t.name == 'warm-up' for t in threading.enumerate()))"
 )
 
 
@@ -37,7 +37,7 @@ def test_loading_the_app_loads_every_route_and_shortens_the_switch_interval():
 
 WITHOUT_A_DATABASE = (
     "import threading, daphne.cli, dispatch.asgi; "
-    "[t.join(60) for t in threading.enumerate() if t.name == 'router-warmup']; print('up')"
+    "[t.join(60) for t in threading.enumerate() if t.name == 'warm-up']; print('up')"
 )
 
 
@@ -56,6 +56,7 @@ def test_an_app_node_comes_up_while_its_database_does_not_answer():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["up"]
     assert "road router not built ahead of the first request" in done.stderr
+    assert "coverage demand not built ahead of the first request" in done.stderr
 
 
 @pytest.mark.django_db
@@ -65,3 +66,18 @@ def test_the_router_is_built_and_searched_before_the_first_request(fresh_router)
     warm_router()
     built = roads._state.router
     assert built is not None and built.vertex_count == len(river_city().lon)
+
+
+@pytest.mark.django_db
+def test_the_coverage_demand_is_built_before_the_first_request(fresh_router):
+    """Otherwise the first call weighing coverage after a start builds it in its recommendation."""
+    from dispatch.coverage import live
+
+    save_network(river_city(), "river city", "tests/core/test_asgi_startup.py")
+    live.refresh()
+    assert live._cache.generation is None
+    live.warm_demand()
+    built = live._cache.generation
+    assert built is not None and built.demand.by_road
+    assert built.demand.network_id == roads.get_router().network_id
+    live.refresh()
