@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (served by daphne)."""
 
+import gc
 import os
 import sys
 import threading
@@ -43,9 +44,22 @@ get_resolver().url_patterns  # noqa: B018
 
 def warm_up() -> None:
     """The road router, then the coverage demand built on it (fleet.roads.router.warm_router,
-    dispatch.coverage.live.warm_demand): seconds that would otherwise fall on the first calls."""
+    dispatch.coverage.live.warm_demand): seconds that would otherwise fall on the first calls.
+    Then the heap as it stands is set aside from the garbage collector."""
     warm_router()
     warm_demand()
+    set_aside_the_loaded_heap()
+
+
+def set_aside_the_loaded_heap() -> None:
+    """Move every object alive now (Django, every route, the router, half a million in all) out
+    of the collector's reach. A full collection walks every object it tracks, and each one
+    stopped the whole process, event loop and every screen, for 160 to 190 ms (measured in
+    daphne at 1,000 units), about once a minute; frozen, they are never walked again, and a
+    full collection walks only what was made since (10 to 30 ms measured). They are all meant
+    to live as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 # In a thread so the node answers at once; only when daphne's command line loads the app (an

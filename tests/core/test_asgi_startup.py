@@ -36,14 +36,16 @@ def test_loading_the_app_loads_every_route_and_shortens_the_switch_interval():
 
 
 WITHOUT_A_DATABASE = (
-    "import threading, daphne.cli, dispatch.asgi; "
-    "[t.join(60) for t in threading.enumerate() if t.name == 'warm-up']; print('up')"
+    "import gc, threading, daphne.cli, dispatch.asgi; "
+    "[t.join(60) for t in threading.enumerate() if t.name == 'warm-up']; print('up', gc.get_freeze_count())"
 )
 
 
 def test_an_app_node_comes_up_while_its_database_does_not_answer():
     """The router is built ahead of the first request in a thread of its own: a node whose
-    database is down (a failover under way) still loads, and builds the router on first use."""
+    database is down (a failover under way) still loads, and builds the router on first use.
+    The heap loaded by then is set aside from the garbage collector all the same: a full
+    collection walking it stopped the process for 160 to 190 ms each time."""
     env = {**os.environ, "DATABASE_URL": "postgres://nobody:secret@127.0.0.1:9/none", "DB_POOL": "0"}
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_A_DATABASE],
@@ -54,7 +56,8 @@ def test_an_app_node_comes_up_while_its_database_does_not_answer():
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["up"]
+    up, frozen = done.stdout.split()
+    assert up == "up" and int(frozen) > 100_000, done.stdout
     assert "road router not built ahead of the first request" in done.stderr
     assert "coverage demand not built ahead of the first request" in done.stderr
 
