@@ -237,8 +237,8 @@ def warm_demand() -> None:
     """Build the demand before the first recommendation that weighs coverage needs it: a node's
     start (dispatch/asgi.py, in the thread that builds the router). Otherwise the first priority
     II or III call after a restart or failover builds it inside its recommendation (the incidents'
-    query, the grid, the nodes snapped: 150 ms measured at 1,000 units, the recommendation's whole
-    budget three times over). A failure is only logged: the first use builds it then."""
+    query, the grid, the nodes snapped), whose whole budget is 50 ms. A failure is only logged:
+    the first use builds it then."""
     try:
         _generation(get_router(), wait=True)
     except Exception:  # noqa: BLE001  (the database may not be up yet: built on first use)
