@@ -36,19 +36,19 @@ refuses, ops/ha/lease/d120_lease.c): two through the app's multi-host URL, one p
 address.
 
 One line per scenario on stdout, then one JSON line: scenarios, acked_writes (and by kind),
-lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles),
-the pre-arrival notice sends (each acknowledged send received by the hospital once, or its
-outbox row recorded as sent), split_brain_s per scenario (how long two nodes answered as
-primary at once), stale_reads_after_promotion per scenario (reads through the app's URL
-answered by the old primary after the new one first answered as primary),
-max_write_gap_s per scenario and write_gaps_s (every repeat) (the longest stretch from the fault
-to the healthy cluster with no write acknowledged), max_write_latency_s per scenario (the
-slowest single write, from its first attempt to its answer), console_lag_s per scenario (after
-the cluster was healthy again, until every console had every event), the FHIR deliveries
-(queued, received, resent after a lost outcome, sent by two workers at once, undelivered),
-primary_lease_s (the lease PostgreSQL checks, ops/ha/lease/d120_lease.c; 0: off), and the
-Patroni timings used. Exit status 1 unless lost, duplicates, missing console events, writes
-given up, FHIR rows undelivered, Bundles sent twice at once and notice sends missing are all 0.
+lost_acked_writes, duplicates (and by kind), missing_console_events (summed over consoles;
+missing_console_detail names the events, at most 20), the pre-arrival notice sends (each
+acknowledged send received by the hospital once, or its outbox row recorded as sent), split_brain_s
+per scenario (how long two nodes answered as primary at once), stale_reads_after_promotion per
+scenario (reads through the app's URL answered by the old primary after the new one first answered
+as primary), max_write_gap_s per scenario and write_gaps_s (every repeat) (the longest stretch from
+the fault to the healthy cluster with no write acknowledged), max_write_latency_s per scenario (the
+slowest single write, from its first attempt to its answer), console_lag_s per scenario (after the
+cluster was healthy again, until every console had every event), the FHIR deliveries (queued,
+received, resent after a lost outcome, sent by two workers at once, undelivered), primary_lease_s
+(the lease PostgreSQL checks, ops/ha/lease/d120_lease.c; 0: off), and the Patroni timings used.
+Exit status 1 unless lost, duplicates, missing console events, writes given up, FHIR rows
+undelivered, Bundles sent twice at once and notice sends missing are all 0.
 Progress goes to stderr.
 The load is bounded (MAX_WRITES, MAX_LOAD_S) and the whole drill stops itself after
 DRILL_LIMIT_S. Everything lives in a temporary directory that is removed at the end (kept with
@@ -647,6 +647,29 @@ class Reads:
 # the database, read through the current primary
 
 
+def missing_detail(topo: Topology, consoles: Consoles, all_seqs: set[int]) -> list[dict[str, Any]]:
+    """The events some console never got (at most 20), to tell a lost doorbell from a number the
+    table gave twice: each event's number, kind and commit time, which consoles missed it, and
+    the highest number each of them had at the end and its last connection error."""
+    missed: dict[int, list[int]] = {}
+    for c in consoles.consoles:
+        for seq in all_seqs - c.seen:
+            missed.setdefault(seq, []).append(c.index)
+    seqs = sorted(missed)[:20]
+    rows = primary_query(topo, "SELECT seq, kind, at FROM dispatch_event WHERE seq = ANY(%s)", (seqs,))
+    return [
+        {
+            "seq": seq,
+            "kind": kind,
+            "at": at.isoformat(),
+            "consoles": missed[seq],
+            "their_cursors": [consoles.consoles[k].cursor for k in missed[seq]],
+            "their_last_errors": [consoles.consoles[k].last_error[:120] for k in missed[seq]],
+        }
+        for seq, kind, at in sorted(rows)
+    ]
+
+
 def primary_query(topo: Topology, sql: str, params: tuple = ()) -> list[tuple]:
     import psycopg
 
@@ -1117,6 +1140,7 @@ def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any
     }
     missing = sum(len(all_seqs - c.seen) for c in consoles.consoles)
     return {
+        "missing_console_detail": missing_detail(topo, consoles, all_seqs) if missing else [],
         "acked_writes": len(load.acks),
         "acked_incidents": len(acks["incident"]),
         "acked_status_changes": len(acks["status"]),
