@@ -57,6 +57,7 @@ DRILL_LIMIT_S. Everything lives in a temporary directory that is removed at the 
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -381,6 +382,7 @@ class Delivery:
     identifier: str
     started: float
     ended: float = 0.0
+    digest: str = ""  # of the Bundle's bytes: the same row sent twice, or two revisions
 
 
 @dataclass
@@ -403,8 +405,10 @@ class HospitalEndpoint:
 
             def do_POST(self) -> None:  # noqa: N802
                 delivery = Delivery("", time.monotonic())
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(raw or b"{}")
                 delivery.identifier = str((body.get("identifier") or {}).get("value", ""))
+                delivery.digest = hashlib.sha256(raw).hexdigest()[:12]
                 time.sleep(0.05)  # a hospital's server takes a moment: overlaps would show
                 answer = json.dumps(
                     {
@@ -435,14 +439,30 @@ class HospitalEndpoint:
 
     def overlapping(self) -> int:
         """Deliveries of one Bundle that were in flight at the same time."""
+        return len(self.overlapping_pairs())
+
+    def overlapping_pairs(self) -> list[tuple[Delivery, Delivery]]:
         by_id: dict[str, list[Delivery]] = {}
         for d in self.deliveries:
             by_id.setdefault(d.identifier, []).append(d)
-        overlaps = 0
+        pairs = []
         for runs in by_id.values():
             runs.sort(key=lambda d: d.started)
-            overlaps += sum(1 for a, b in zip(runs, runs[1:], strict=False) if b.started < a.ended)
-        return overlaps
+            pairs += [(a, b) for a, b in zip(runs, runs[1:], strict=False) if b.started < a.ended]
+        return pairs
+
+    def overlapping_detail(self) -> list[dict[str, Any]]:
+        """The overlapping deliveries named: the Bundle, when each was in flight (monotonic
+        seconds) and whether the bytes were the same (one row sent twice) or not (two rows)."""
+        return [
+            {
+                "identifier": a.identifier,
+                "first": [round(a.started, 3), round(a.ended, 3), a.digest],
+                "second": [round(b.started, 3), round(b.ended, 3), b.digest],
+                "same_bytes": a.digest == b.digest,
+            }
+            for a, b in self.overlapping_pairs()
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1195,6 +1215,7 @@ def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[s
         # conditional updates absorb (at-least-once delivery, dispatch/core/outbox.py).
         "fhir_resent": sum(n - 1 for n in received.values() if n > 1),
         "fhir_concurrent_sends": hospital.overlapping(),
+        "fhir_concurrent_detail": hospital.overlapping_detail(),
         "fhir_undelivered": not_sent + latest_missing,
     }
 
