@@ -4,7 +4,7 @@
 // does, dispatch/major/rules.py, and the confirmation), and their scenes on the console's map
 // (major-map.js). Kept current by the major.* events of the socket.
 "use strict";
-import { escapeHtml, getJSON, gettext, interpolate, pgettext, postJSON } from "./shared.js";
+import { escapeHtml, getJSON, gettext, interpolate, oneReadAtATime, pgettext, postJSON } from "./shared.js";
 import { chooseIn } from "./console-dialogs.js";
 import { LEVEL_ROMAN, MajorLayer } from "./major-map.js";
 
@@ -12,7 +12,6 @@ const majors = new Map(); // incident id → its active major incident
 let layer = null;
 let config = { levels: [], floors: [] };
 let changed = () => {};
-let reading = null;
 
 // config: { levels: [{value, label}], floors: [[patients, level], ...] } (the console page's);
 // onChange: the list and the detail drawn again.
@@ -24,19 +23,13 @@ export function setUpMajors(map, { levels, floors }, onChange) {
 
 export const majorOf = (incidentId) => majors.get(incidentId) || null;
 
-export async function loadMajors() {
-  if (reading) return reading;
-  reading = (async () => {
-    try {
-      const rows = await getJSON("/api/major");
-      majors.clear();
-      for (const m of rows) majors.set(m.incident, m);
-      layer?.draw(rows);
-      changed();
-    } finally { reading = null; }
-  })();
-  return reading;
-}
+export const loadMajors = oneReadAtATime(async () => {
+  const rows = await getJSON("/api/major");
+  majors.clear();
+  for (const m of rows) majors.set(m.incident, m);
+  layer?.draw(rows);
+  changed();
+});
 
 // The level the rule gives this many patients (the gravest whose floor it reaches).
 export function ruleLevel(patients) {

@@ -10,7 +10,7 @@
 import { LiveSocket, showConnectionState } from "./live.js";
 import {
   $, KIND, LANG, PRIORITY, SEX, ageText, centreTime, escapeHtml, getJSON, gettext, interpolate, ngettext, pgettext,
-  postJSON as post, redraw,
+  oneReadAtATime, postJSON as post, redraw,
 } from "./shared.js";
 import { chime } from "./sound.js";
 
@@ -40,30 +40,22 @@ const clockTime = centreTime(config.time_zone, { seconds: true });
 const at = (iso) => (iso ? hhmm(iso) : "");
 
 const state = {
-  board: null, seen: new Set(), seenMessages: new Set(), loading: null, again: false,
+  board: null, seen: new Set(), seenMessages: new Set(),
   sound: localStorage.getItem("er-sound") !== "off",
 };
 
-// One load at a time; events during a load ask for one more afterwards.
-async function load() {
-  if (state.loading) { state.again = true; return state.loading; }
-  state.loading = (async () => {
-    try {
-      const board = await getJSON(`/api/er/board?hospital=${config.hospital}`);
-      announceNew(board);
-      state.board = board;
-      $("er-error").hidden = true;
-      render();
-    } catch (error) {
-      $("er-error").textContent = interpolate(gettext("The board could not update: %(error)s (retrying)"), { error: error.message }, true);
-      $("er-error").hidden = false;
-    } finally {
-      state.loading = null;
-      if (state.again) { state.again = false; load(); }
-    }
-  })();
-  return state.loading;
-}
+const load = oneReadAtATime(async () => {
+  try {
+    const board = await getJSON(`/api/er/board?hospital=${config.hospital}`);
+    announceNew(board);
+    state.board = board;
+    $("er-error").hidden = true;
+    render();
+  } catch (error) {
+    $("er-error").textContent = interpolate(gettext("The board could not update: %(error)s (retrying)"), { error: error.message }, true);
+    $("er-error").hidden = false;
+  }
+});
 
 // A notice not seen before, and not yet acknowledged, chimes once; so does a crew message not
 // seen before (not on the first load: those were there before the page opened, and notices

@@ -8,7 +8,9 @@
 // when the page wakes: no timer reads it. A newly allocated patient or a new or changed notice
 // chimes (unless the board's sound is off).
 "use strict";
-import { $, SEX, ageText, centreTime, escapeHtml, gettext, getJSON, interpolate, postJSON, redraw } from "./shared.js";
+import {
+  $, SEX, ageText, centreTime, escapeHtml, gettext, getJSON, interpolate, oneReadAtATime, postJSON, redraw,
+} from "./shared.js";
 import { chime } from "./sound.js";
 
 const TAGS = ["red", "yellow", "green", "black"];
@@ -26,25 +28,21 @@ const RENDER_MS = 30000; // the notices' ages and the ETAs count on; nothing is 
 const box = $("er-major");
 const config = JSON.parse($("er-config")?.textContent || "{}");
 const hhmm = centreTime(config.time_zone);
-const state = { majors: [], seen: null, refused: false, reading: null, again: false };
+const state = { majors: [], seen: null, refused: false };
 
-// One read at a time; events during a read ask for one more afterwards.
-async function read() {
-  if (state.refused || !box) return;
-  if (state.reading) { state.again = true; return; }
-  state.reading = (async () => {
-    try {
-      const majors = await getJSON("/api/hospital/major");
-      announce(majors);
-      state.majors = majors;
-      render();
-    } catch (error) {
-      if (error.status === 403) state.refused = true; // the control room's view of a board: not theirs
-    } finally {
-      state.reading = null;
-      if (state.again) { state.again = false; read(); }
-    }
-  })();
+const readOnce = oneReadAtATime(async () => {
+  try {
+    const majors = await getJSON("/api/hospital/major");
+    announce(majors);
+    state.majors = majors;
+    render();
+  } catch (error) {
+    if (error.status === 403) state.refused = true; // the control room's view of a board: not theirs
+  }
+});
+
+function read() {
+  if (!state.refused && box) readOnce();
 }
 
 // A patient not seen before, or a notice new or changed since, chimes once (not on the first read).

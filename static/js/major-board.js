@@ -7,7 +7,9 @@
 // or as the road route from the staging point to the scene (drawn by major-map.js, as on the
 // console's, the city map's and the crews' tablets' maps).
 "use strict";
-import { $, answer, csrfToken, escapeHtml, getJSON, gettext, interpolate, postJSON, typing } from "./shared.js";
+import {
+  $, answer, csrfToken, escapeHtml, getJSON, gettext, interpolate, oneReadAtATime, postJSON, typing,
+} from "./shared.js";
 import { CityMap } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import { MajorLayer, STAGING_GLYPH, simplifiedRoute } from "./major-map.js";
@@ -27,7 +29,6 @@ const WHERE_LABEL = {
 const SITREP_FIELDS = ["exact_location", "incident_type", "hazards", "access", "casualties_reported", "casualty_notes", "services"];
 let picture = config.picture;
 let proposal = null;
-let reading = null;
 let sitrepDirty = false;
 
 function levelLabel(value) {
@@ -226,16 +227,13 @@ function render() {
   $("major").dataset.casualties = String(picture.casualties.length);
 }
 
-async function reread() {
-  if (reading) return reading;
-  reading = getJSON(`/api/major/${picture.id}`).then((fresh) => {
-    const before = picture.casualties.length;
-    picture = fresh;
-    render();
-    if (fresh.casualties.length > before) chime("notice", 0.3);
-  }).finally(() => { reading = null; });
-  return reading;
-}
+const reread = oneReadAtATime(async () => {
+  const fresh = await getJSON(`/api/major/${picture.id}`);
+  const before = picture.casualties.length;
+  picture = fresh;
+  render();
+  if (fresh.casualties.length > before) chime("notice", 0.3);
+});
 
 async function register(tag) {
   showError("register-error", "");

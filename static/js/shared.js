@@ -111,6 +111,27 @@ export async function postJSON(url, body = {}) {
   }));
 }
 
+// A read of a screen's picture, one at a time: asked for while one is in flight, it runs exactly
+// once more after it (however often it was asked), and that promise is what the asker gets. An
+// event that arrives during a read may describe a change the read started too early to see;
+// dropping the ask would leave the screen one change behind until the next event, which in a
+// quiet minute never comes.
+export function oneReadAtATime(readOnce) {
+  let running = null;
+  let queued = null;
+  return function read() {
+    if (queued) return queued;
+    if (running) {
+      queued = running.catch(() => {}).then(() => { queued = null; return read(); });
+      return queued;
+    }
+    running = (async () => {
+      try { return await readOnce(); } finally { running = null; }
+    })();
+    return running;
+  };
+}
+
 // ---------------------------------------------------------------- event kinds
 
 // The server's one catalogue (dispatch/core/event_kinds.py, the `event-kinds` JSON of

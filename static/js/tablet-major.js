@@ -9,7 +9,7 @@
 // it is on), once at start and when the tablet wakes: no timer. A registration or a notice keeps
 // its client id until the server has it, so a retry after a dropped connection adds nothing.
 "use strict";
-import { $, SEX, answer, centreTime, csrfToken, escapeHtml, gettext, interpolate } from "./shared.js";
+import { $, SEX, answer, centreTime, csrfToken, escapeHtml, gettext, interpolate, oneReadAtATime } from "./shared.js";
 import { newKey } from "./tablet-queue.js";
 import { vitalsFromForm } from "./tablet-vitals.js";
 
@@ -31,7 +31,6 @@ const state = {
   open: null, // the casualty whose notice form is open
   notices: new Map(), // casualty id -> the notice waiting to be sent (its client id kept)
   drafts: new Map(), // casualty id -> what a refused notice said, to correct it
-  reading: null, again: false,
 };
 let top, aboardBox, aboardShown = "";
 
@@ -45,25 +44,18 @@ async function call(method, url, body) {
   }));
 }
 
-// One read at a time; a change during a read asks for one more afterwards.
 // The map draws the same answer (major-map.js followCrewMajor): one read for both.
 function announce() {
   document.dispatchEvent(new CustomEvent("tablet:major", { detail: state.mine }));
 }
 
-async function read() {
-  if (state.reading) { state.again = true; return state.reading; }
-  state.reading = (async () => {
-    try {
-      state.mine = await call("GET", "/api/major/mine");
-      announce();
-    } catch { /* offline: the tablet says so; the panel keeps what it last had */ }
-    render();
-    state.reading = null;
-    if (state.again) { state.again = false; read(); }
-  })();
-  return state.reading;
-}
+const read = oneReadAtATime(async () => {
+  try {
+    state.mine = await call("GET", "/api/major/mine");
+    announce();
+  } catch { /* offline: the tablet says so; the panel keeps what it last had */ }
+  render();
+});
 
 // Tap a tag: queued with its own id at once (shown as waiting), sent, and sent again until the
 // server has it.

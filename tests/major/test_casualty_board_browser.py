@@ -38,6 +38,15 @@ def casualties_shown(page, n: int) -> None:
     wait_until(page, f"document.getElementById('major').dataset.casualties === '{n}'", seconds=15)
 
 
+def pump_until(page, condition, failure: str, seconds: float = 15.0) -> None:
+    """Waits in the page (so Playwright's events and routes are handled) until condition() holds."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(failure)
+
+
 def test_a_mass_casualty_incident_on_one_board(browser, live_url, world, crash):  # noqa: F811
     major = declare_major_incident(crash, level=3, actor=world.alice, casualties_reported=9)
     dispatch_units(crash, [world.als1, world.als2], actor=world.alice, command_unit=world.als1)
@@ -105,3 +114,41 @@ def test_the_board_in_english_and_on_a_small_screen(browser, live_url, world, cr
     # An admin follows but does not act: no register buttons.
     watcher = board(browser, live_url, world.erin, major)
     assert watcher.is_hidden("#register-form") and watcher.is_hidden("#plan-box")
+
+
+def test_a_casualty_told_during_a_read_is_read_after_it(browser, live_url, world, crash):  # noqa: F811
+    """The board's read of the picture is held in flight (the answer fetched, not yet given to the
+    page) while a second casualty is registered and its event reaches the page. The held answer
+    predates the second casualty, so the board must read once more after it; a board that drops
+    the ask shows one casualty fewer until some later event, which in a quiet minute never comes."""
+    major = declare_major_incident(crash, level=3, actor=world.alice, casualties_reported=2)
+    dispatch_units(crash, [world.als1], actor=world.alice, command_unit=world.als1)
+    page = signed_in_page(browser, live_url, world.alice, viewport={"width": 1366, "height": 768})
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.goto(f"{live_url}/major/{major.pk}/")
+    page.wait_for_selector("#major[data-ready='1']")
+    page.wait_for_selector("#conn.conn-live")
+    casualties_shown(page, 0)
+
+    held = []
+
+    def hold_the_first_read(route):
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # the server's answer now, given to the page later
+
+    page.route(f"**/api/major/{major.pk}", hold_the_first_read)
+    register_casualty(major, tag="red", actor=world.carol, unit=world.als1)
+    pump_until(page, lambda: held, "the board never read the picture after the first casualty")
+    register_casualty(major, tag="green", actor=world.carol, unit=world.als1)
+    pump_until(  # the second casualty's event reaches the page while the read is held
+        page,
+        lambda: sum('"casualty.registered"' in f for f in frames) >= 2,
+        f"the second casualty's event never reached the page: {frames[-3:]}",
+    )
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    casualties_shown(page, 2)
+    assert page.inner_text("#tile-green .big") == "1"
