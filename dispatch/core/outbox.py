@@ -27,6 +27,7 @@ from dispatch.models import Outbox, OutboxStatus
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+CLAIM_CANDIDATES = 20  # due rows looked at per claim: enough that racing workers each find one
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 5
 BACKOFF_CAP_S = 600
@@ -72,16 +73,20 @@ def claim(pk: int, now: datetime) -> Outbox | None:
     return Outbox.objects.get(pk=pk) if won else None
 
 
-def claim_batch(limit: int = 20, now: datetime | None = None) -> list[Outbox]:
-    """Up to `limit` rows this worker now owns, oldest due first."""
+def claim_next(now: datetime | None = None) -> Outbox | None:
+    """The oldest due row this worker now owns, or None when nothing is due.
+
+    One row at a time, claimed just before its send: a lease taken for a whole batch would start
+    running out while the rows before it were sent (slowly, say, while the database fails over),
+    and another worker would take over a row this one was about to send, both sending it at once.
+    Rows another worker wins meanwhile are passed over."""
     now = now or timezone.now()
-    channels = list(senders())
-    ids = (
-        Outbox.objects.filter(claimable(now), channel__in=channels)
+    candidates = (
+        Outbox.objects.filter(claimable(now), channel__in=list(senders()))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)[:CLAIM_CANDIDATES]
     )
-    return [row for row in (claim(pk, now) for pk in ids) if row is not None]
+    return next((row for row in (claim(pk, now) for pk in candidates) if row is not None), None)
 
 
 def ours(row: Outbox):
@@ -144,8 +149,11 @@ def deliver(row: Outbox) -> str:
 
 
 def run_once(limit: int = 20) -> dict[str, int]:
-    """Claim and deliver one batch; counts by outcome."""
+    """Claim and deliver up to `limit` rows, one after another; counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for row in claim_batch(limit):
+    for _ in range(limit):
+        row = claim_next()
+        if row is None:
+            break
         counts[deliver(row)] += 1
     return counts

@@ -116,13 +116,35 @@ def test_channels_without_a_sender_are_left_for_their_worker(world, fake_twilio)
 
 def test_an_expired_lease_is_taken_over(world, fake_twilio):  # noqa: F811
     row = queue_sms("+8613912345678", "测试", actor=world.alice)
-    (claimed,) = outbox.claim_batch()
-    assert outbox.claim_batch() == []  # leased
+    claimed = outbox.claim_next()
+    assert claimed is not None and claimed.pk == row.pk
+    assert outbox.claim_next() is None  # leased
     Outbox.objects.filter(pk=row.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    (again,) = outbox.claim_batch()  # the first worker died
+    again = outbox.claim_next()  # the first worker died
+    assert again is not None
     assert again.attempts == 2
     assert not outbox.mark_sent(claimed, "SM-stale")  # the dead worker's late write is ignored
     assert outbox.mark_sent(again, "SM-new")
+
+
+def test_a_row_is_leased_only_when_its_own_send_begins(world):
+    """Three rows in one pass: while each is sent, the rows after it are still pending, free for
+    another worker, rather than leased by a worker that reaches them only after the sends before."""
+    rows = [Outbox.objects.create(channel="probe", recipient=f"probe-{n}", payload={}) for n in range(3)]
+    seen: list[list[str]] = []
+
+    def probe(row: Outbox) -> str:
+        statuses = dict(Outbox.objects.filter(channel="probe").values_list("pk", "status"))
+        seen.append([statuses[r.pk] for r in rows])
+        return f"probe-ref-{row.pk}"
+
+    outbox.register("probe", probe)
+    try:
+        assert outbox.run_once() == {"sent": 3, "retry": 0, "failed": 0}
+    finally:
+        outbox.SENDERS.pop("probe")
+    S, P, D = OutboxStatus.SENDING, OutboxStatus.PENDING, OutboxStatus.SENT
+    assert seen == [[S, P, P], [D, S, P], [D, D, S]]
 
 
 @pytest.mark.django_db(transaction=True)
