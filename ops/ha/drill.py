@@ -437,11 +437,8 @@ class HospitalEndpoint:
         self.server.shutdown()
         self.server.server_close()
 
-    def overlapping(self) -> int:
-        """Deliveries of one Bundle that were in flight at the same time."""
-        return len(self.overlapping_pairs())
-
     def overlapping_pairs(self) -> list[tuple[Delivery, Delivery]]:
+        """Deliveries of one Bundle that were in flight at the same time."""
         by_id: dict[str, list[Delivery]] = {}
         for d in self.deliveries:
             by_id.setdefault(d.identifier, []).append(d)
@@ -1176,7 +1173,7 @@ def verify(topo: Topology, load: Load, consoles: Consoles, seeded: dict[str, Any
     }
 
 
-def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[str, Any]) -> dict[str, int]:
+def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[str, Any]) -> dict[str, Any]:
     """After the load: the outbox drains (a row whose worker died or whose outcome could not be
     recorded is sent again once its lease runs out), the notice's latest revision reached the
     hospital, and no Bundle was ever being sent by two workers at once."""
@@ -1207,6 +1204,7 @@ def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[s
     if notice:
         latest_missing = int(received.get(f"{notice[0][0]}-{notice[0][1]}", 0) == 0)
     not_sent = sum(n for status, n in by_status.items() if status != "sent")
+    concurrent = hospital.overlapping_detail()
     return {
         "fhir_queued": sum(by_status.values()),
         "fhir_bundles_received": len(hospital.deliveries),
@@ -1214,8 +1212,8 @@ def verify_deliveries(topo: Topology, hospital: HospitalEndpoint, seeded: dict[s
         # Sent again after a lost outcome: the same Bundle identifier, which the hospital's
         # conditional updates absorb (at-least-once delivery, dispatch/core/outbox.py).
         "fhir_resent": sum(n - 1 for n in received.values() if n > 1),
-        "fhir_concurrent_sends": hospital.overlapping(),
-        "fhir_concurrent_detail": hospital.overlapping_detail(),
+        "fhir_concurrent_sends": len(concurrent),
+        "fhir_concurrent_detail": concurrent,
         "fhir_undelivered": not_sent + latest_missing,
     }
 
