@@ -23,7 +23,7 @@ from dispatch.models import PushSubscription
 from tests.support.browser import browser, own_daphne, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.crew_tablet import job
 from tests.support.fake_push import FakePushService, fake_push  # noqa: F401  (fixture)
-from tests.support.page_waits import wait_until
+from tests.support.page_waits import pump_until, wait_until
 from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -123,11 +123,8 @@ def test_the_service_worker_shows_the_alert_with_an_acknowledge_action(browser, 
         ),
     )
     cdp.send("ServiceWorker.enable")
-    for _ in range(50):  # the registrations arrive as a DevTools event
-        if registrations:
-            break
-        page.wait_for_timeout(100)
-    assert registrations, "the tablet's worker is registered"
+    # the registrations arrive as a DevTools event
+    pump_until(page, lambda: registrations, "the tablet's worker is registered", seconds=5)
     payload = alert_payload(assignment, "zh-hans")
     data = json.dumps(payload, ensure_ascii=False)
     message = {"origin": server.url, "registrationId": registrations[-1], "data": data}

@@ -16,7 +16,7 @@ from dispatch.major.actions import (
 )
 from dispatch.models import Casualty
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
-from tests.support.page_waits import wait_until
+from tests.support.page_waits import pump_until, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,15 +36,6 @@ def board(browser, live_url, user, major, width=1920, height=1080, language=""):
 
 def casualties_shown(page, n: int) -> None:
     wait_until(page, f"document.getElementById('major').dataset.casualties === '{n}'", seconds=15)
-
-
-def pump_until(page, condition, failure: str, seconds: float = 15.0) -> None:
-    """Waits in the page (so Playwright's events and routes are handled) until condition() holds."""
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(failure)
 
 
 def test_a_mass_casualty_incident_on_one_board(browser, live_url, world, crash):  # noqa: F811

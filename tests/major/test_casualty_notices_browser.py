@@ -10,6 +10,7 @@ socket says something changed instead of on a timer.
   a re-send updates it and the board says so. Screenshots in /tmp/major-shots.
 """
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from dispatch.models import Assignment, CasualtyNotice
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
-from tests.support.page_waits import wait_until
+from tests.support.page_waits import pump_until, wait_until
 from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,6 +54,10 @@ def open_page(browser, live_url, user, path, viewport, *, clock=False):  # noqa:
     return page
 
 
+def has_read(page, path: str) -> bool:
+    return any(url.endswith(path) for url in page.reads)
+
+
 def test_idle_panels_make_no_requests_and_still_show_a_major_incident_live(
     browser,  # noqa: F811
     live_url,
@@ -64,10 +69,7 @@ def test_idle_panels_make_no_requests_and_still_show_a_major_incident_live(
     er = open_page(browser, live_url, world.dave, "/er/", {"width": 1920, "height": 1080}, clock=True)
     er.wait_for_selector("#er[data-ready='1']")
     for page, path in ((tab, READS[0]), (er, READS[1])):
-        for _ in range(150):  # the one read at start
-            if any(url.endswith(path) for url in page.reads):
-                break
-            page.wait_for_timeout(100)
+        pump_until(page, partial(has_read, page, path), f"no read of {path} at start")
         page.wait_for_timeout(1500)
         assert sum(url.endswith(path) for url in page.reads) == 1, page.reads
         page.reads.clear()

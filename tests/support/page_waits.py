@@ -18,3 +18,14 @@ def wait_until(page, expression: str, seconds: float = 20.0):
             raise AssertionError(f"not true within {seconds} s: {expression}")
         page.wait_for_timeout(100)  # Playwright's own wait: its event loop keeps running
     return value
+
+
+def pump_until(page, condition, failure: str, seconds: float = 15.0) -> None:
+    """Waits until condition() (a test-side check, as a frame or a request seen) holds, in
+    Playwright's own waits so its events and routes go on being handled; AssertionError(failure)
+    after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(failure)
+        page.wait_for_timeout(100)
