@@ -499,8 +499,10 @@ def main() -> None:
         signal.alarm(0)
         if a is None and (directory / "topology.json").exists():
             a = Topology.load(directory)
+        # Site B as recorded on disk: the promote command (another process) starts site B's
+        # background loops and records them only there, not in the copy this process holds.
         b = state.get("b")
-        if b is None and a is not None and (second_site.site_b_dir(a) / "topology.json").exists():
+        if a is not None and (second_site.site_b_dir(a) / "topology.json").exists():
             b = Topology.load(second_site.site_b_dir(a))
         stretched = b.path / "stretched" / "topology.json" if b is not None else None
         if stretched is not None and stretched.exists():  # the sync option's member, if left running
