@@ -9,7 +9,7 @@ import { LiveSocket, showConnectionState } from "./live.js";
 import { CoverageLayer } from "./map-coverage.js";
 import { MajorLayer, activeMajors } from "./major-map.js";
 import { followSelection } from "./second-screen.js";
-import { $, KIND, PRIORITY, escapeHtml, getJSON } from "./shared.js";
+import { $, KIND, PRIORITY, escapeHtml, getJSON, oneReadAtATime } from "./shared.js";
 
 const root = $("map-page");
 const t = JSON.parse($("map-i18n").textContent);
@@ -20,7 +20,7 @@ let routes = [];
 let selected = null; // the incident followed (or clicked here)
 const city = new CityMap("map", { labels: t, staleSeconds });
 const majors = new MajorLayer(city.map); // major incidents' scenes, staging points, access routes
-const loadMajors = async () => majors.draw(await activeMajors());
+const loadMajors = oneReadAtATime(async () => majors.draw(await activeMajors()));
 const MAJOR_KINDS = [KIND.MAJOR_DECLARED, KIND.MAJOR_SCENE, KIND.MAJOR_SITREP, KIND.MAJOR_STOOD_DOWN];
 const coverage = new CoverageLayer(city.map); // the places no free unit reaches in time (C)
 const follow = $("follow");
@@ -45,13 +45,15 @@ function renderUnitList() {
   if (!rows.length) list.innerHTML = `<li class="empty">${t.no_units}</li>`;
 }
 
-async function loadUnits() {
+// Each list is read one read at a time, asked again after a read in flight: two overlapping
+// reads could land out of order and leave the older picture on the map.
+const loadUnits = oneReadAtATime(async () => {
   for (const unit of await getJSON("/api/units")) {
     units.set(unit.id, unit);
     city.drawUnit(unit);
   }
   renderUnitList();
-}
+});
 
 // ---------------------------------------------------------------- incidents and routes
 
@@ -62,19 +64,19 @@ function drawIncidents() {
   for (const [id, marker] of city.incidentMarkers) marker.on("click", () => select(id, { centre: false }));
 }
 
-async function loadIncidents() {
+const loadIncidents = oneReadAtATime(async () => {
   const rows = await getJSON("/api/incidents");
   incidents.clear();
   for (const incident of rows) incidents.set(incident.id, incident);
   drawIncidents();
   renderFollowed();
-}
+});
 
-async function loadRoutes() {
+const loadRoutes = oneReadAtATime(async () => {
   try { routes = await getJSON("/api/roads/unit-routes"); } catch { routes = []; }
   city.drawRoutes(routes);
   renderFollowed();
-}
+});
 
 // The incident followed: what it is, and each of its units with its status and road time.
 function renderFollowed() {
