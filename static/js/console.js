@@ -9,7 +9,7 @@ import { CityMap, STATUS_COLOR } from "./citymap.js";
 import { LiveSocket, showConnectionState } from "./live.js";
 import {
   $, KIND, LANG, PRIORITY, centreTime, escapeHtml, eventLabel, getJSON, gettext, interpolate, pgettext,
-  postJSON as post, typing,
+  oneReadAtATime, postJSON as post, typing,
 } from "./shared.js";
 import { chime } from "./sound.js";
 import { handleCallEvent } from "./calls.js";
@@ -170,7 +170,9 @@ function renderUnits() {
   renderBoard();
 }
 
-async function loadUnits() {
+// The board and the list are read whole one read at a time, asked again after a read in flight:
+// two overlapping reads could land out of order and leave the older picture on the screen.
+const loadUnits = oneReadAtATime(async () => {
   for (const unit of await getJSON("/api/units")) {
     // A move-up's note ("to/at 东待命点") stays while the unit's status is the one it was set for.
     const before = state.units.get(unit.id);
@@ -179,37 +181,46 @@ async function loadUnits() {
     city.drawUnit(unit);
   }
   renderUnits();
-}
+});
 
 // ---------------------------------------------------------------- incidents from the server
 
+async function readIncident(id) {
+  try {
+    const incident = await getJSON(`/api/incidents/${id}`);
+    state.incidents.set(id, incident);
+    if (state.intake?.incident?.id === id) {
+      state.intake.incident = incident;
+      // A position adopted from the caller's phone (calls panel) fills the intake too.
+      if (takeLocation(incident)) { checkDuplicates(); loadRecommendation(); }
+    }
+  } catch {
+    state.incidents.delete(id);
+  }
+  renderIncidents();
+  if (state.selected === id) renderDetail();
+}
+
+// Each incident is read one read at a time (a small reader per incident this page has seen), as
+// the lists are: a read still in flight when the next event's comes could land after it.
+const incidentReaders = new Map();
 const pending = new Map();
 function refreshIncident(id) {
   // Several events about one incident often arrive together: fetch it once.
   clearTimeout(pending.get(id));
-  pending.set(id, setTimeout(async () => {
+  pending.set(id, setTimeout(() => {
     pending.delete(id);
-    try {
-      const incident = await getJSON(`/api/incidents/${id}`);
-      state.incidents.set(id, incident);
-      if (state.intake?.incident?.id === id) {
-        state.intake.incident = incident;
-        // A position adopted from the caller's phone (calls panel) fills the intake too.
-        if (takeLocation(incident)) { checkDuplicates(); loadRecommendation(); }
-      }
-    } catch {
-      state.incidents.delete(id);
-    }
-    renderIncidents();
-    if (state.selected === id) renderDetail();
+    if (!incidentReaders.has(id)) incidentReaders.set(id, oneReadAtATime(() => readIncident(id)));
+    incidentReaders.get(id)();
   }, 80));
 }
 
-async function loadIncidents() {
+const loadIncidents = oneReadAtATime(async () => {
+  const rows = await getJSON("/api/incidents");
   state.incidents.clear();
-  for (const incident of await getJSON("/api/incidents")) state.incidents.set(incident.id, incident);
+  for (const incident of rows) state.incidents.set(incident.id, incident);
   renderIncidents();
-}
+});
 
 // ---------------------------------------------------------------- intake
 

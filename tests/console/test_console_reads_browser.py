@@ -1,0 +1,102 @@
+"""The console reads again on events: its unit board on some (a unit added or changed in the
+admin, a job stood down, a tap undone), an incident on every event about it. Each is read one read
+at a time: a read asked while one is in flight runs after it, so an older answer can never land
+last and leave the screen showing what is no longer so.
+
+Each test holds the first read in flight (the server's answer fetched, not yet given to the page),
+changes the thing twice so the second event reaches the page meanwhile, then gives the page the
+held, older answer. A console that read again at once got the newer answer first and then the
+older one, and showed it until some later event, which in a quiet minute never comes."""
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from dispatch.incidents.actions import create_incident, locate_incident
+from dispatch.registry.actions import save_unit
+from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.page_waits import pump_until, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCENE = Point(119.60, 24.90, srid=4326)
+
+
+def console_with_probes(browser, live_url, user, frames: list[str], answers: list[str], read: str):  # noqa: F811
+    """The console, with every socket frame in `frames` and every answer to `read` (a path's
+    end) in `answers` from the moment it is ready."""
+    page = signed_in_page(browser, live_url, user, viewport={"width": 1600, "height": 900})
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.on("response", lambda answer: answers.append(answer.url) if answer.url.endswith(read) else None)
+    page.goto(f"{live_url}/console/")
+    page.wait_for_selector("#console[data-ready='1']")
+    page.wait_for_selector("#conn.conn-live")
+    answers.clear()
+    return page
+
+
+def hold_first_read(page, pattern: str) -> list:
+    """The first request to `pattern` from now on is answered by the server but held back from
+    the page: (route, answer) in the list returned; later ones pass."""
+    held: list = []
+
+    def hold(route):
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route(pattern, hold)
+    return held
+
+
+def release_after_second_event(page, frames: list[str], kind: str, held: list, answers: list[str]) -> None:
+    """Once the second `kind` event has reached the page, the held answer is given to it; returns
+    when both reads' answers came and whichever came last has been drawn."""
+    pump_until(
+        page,
+        lambda: sum(kind in f for f in frames) >= 2,
+        f"the second change's event never reached the page: {frames[-3:]}",
+    )
+    page.wait_for_timeout(300)  # longer than the console's wait to gather an incident's events
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    pump_until(page, lambda: len(answers) >= 2, f"the console read {len(answers)} times, not 2")
+    page.wait_for_timeout(300)
+
+
+def test_a_unit_changed_during_a_read_is_shown_as_it_is_now(browser, live_url, world):  # noqa: F811
+    """T-BLS-1 is changed to an ALS unit and back while the board's read of the units is held:
+    the held answer says ALS, the board must say BLS."""
+    frames: list[str] = []
+    answers: list[str] = []
+    page = console_with_probes(browser, live_url, world.alice, frames, answers, "/api/units")
+    tile = f"#unit-{world.bls1.pk} .kind"
+    bls, als = page.inner_text(tile), page.inner_text(f"#unit-{world.als1.pk} .kind")
+    assert bls != als
+    held = hold_first_read(page, "**/api/units")
+    save_unit("T-BLS-1", kind="als", home_station=world.north, actor=world.erin)
+    pump_until(page, lambda: held, "the console never read the units after the first change")
+    save_unit("T-BLS-1", kind="bls", home_station=world.north, actor=world.erin)
+    release_after_second_event(page, frames, '"unit.updated"', held, answers)
+    wait_until(page, f"document.querySelector('{tile}').textContent === {bls!r}", seconds=5)
+
+
+def test_an_incident_changed_during_its_read_is_shown_as_it_is_now(browser, live_url, world):  # noqa: F811
+    """The incident's address is corrected twice while its read is held: the list must show the
+    second correction."""
+    incident = create_incident(
+        actor=world.alice, location=SCENE, location_source="pin", address="滨海路 1 号", priority=2
+    )
+    frames: list[str] = []
+    answers: list[str] = []
+    page = console_with_probes(
+        browser, live_url, world.alice, frames, answers, f"/api/incidents/{incident.pk}"
+    )
+    row = f"#incident-{incident.pk} .line2"
+    assert page.inner_text(row) == "滨海路 1 号"
+    held = hold_first_read(page, f"**/api/incidents/{incident.pk}")
+    locate_incident(incident, SCENE, actor=world.alice, source="pin", address="滨海路 2 号")
+    pump_until(page, lambda: held, "the console never read the incident after the first correction")
+    locate_incident(incident, SCENE, actor=world.alice, source="pin", address="滨海路 3 号")
+    release_after_second_event(page, frames, '"incident.located"', held, answers)
+    wait_until(page, f"document.querySelector('{row}').textContent === '滨海路 3 号'", seconds=5)
