@@ -79,14 +79,14 @@ function stationName(id) {
 function tile(u) {
   const li = document.createElement("li");
   li.id = `unit-${u.id}`;
-  li.className = `unit-tile${onJob(u) ? " on-job" : ""}${u.status === "out_of_service" ? " out" : ""}`;
+  const why = unitLine(u);
+  li.className = `unit-tile${onJob(u) ? " on-job" : ""}${u.status === "out_of_service" ? " out" : ""}${why ? " noted" : ""}`;
   li.dataset.status = u.status;
   li.tabIndex = -1;
   li.style.setProperty("--status", STATUS_COLOR[u.status] || "#333");
   const stale = isStale(u, ctx.staleSeconds);
   const status = ctx.labels.status[u.status] || u.status;
   const kind = ctx.labels.kind[u.kind] || u.kind;
-  const why = unitLine(u);
   li.title = [u.call_sign, kind, status, why, stale ? ctx.labels.stale : ""].filter(Boolean).join(" · ");
   li.innerHTML = `<span class="line"><b class="call-sign">${escapeHtml(u.call_sign)}</b>` +
     `<span class="kind">${escapeHtml((ctx.labels.kind_short || {})[u.kind] || kind)}</span></span>` +

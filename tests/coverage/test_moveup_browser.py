@@ -114,6 +114,11 @@ def test_a_move_up_accepted_end_to_end(browser, live_url, world, monkeypatch):  
     assert third.state == MoveUpState.DONE and Unit.objects.get(pk=world.bls1.pk).status == "available"
     console.set_viewport_size({"width": 1920, "height": 1080})
     console.screenshot(path=str(SHOTS / "console-1920-arrived.png"))
+    # The note reads whole on the tile (it takes two columns), not cut to "在 东待…".
+    status = console.locator(f"#unit-{world.bls1.pk} .status")
+    assert status.evaluate("e => e.scrollWidth <= e.clientWidth"), status.evaluate(
+        "e => [e.scrollWidth, e.clientWidth]"
+    )
     # 5. the unit list read again (a shift starts on another unit): the note stays
     with console.expect_response(lambda r: r.url.endswith("/api/units")):
         on_shift(User.objects.create_user("crew-late", role=Role.CREW), world.als2)
