@@ -32,6 +32,11 @@ def next_seq() -> int:
         return cursor.fetchone()[0]
 
 
+def key_of(thing: Any) -> int | None:
+    """A row's primary key, given the row (a model instance) or the key itself."""
+    return thing if thing is None or isinstance(thing, int) else thing.pk
+
+
 def record_event(
     kind: str,
     *,
@@ -41,16 +46,18 @@ def record_event(
     hospital=None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append an event in the caller's transaction; ring the doorbell after it commits."""
+    """Append an event in the caller's transaction; ring the doorbell after it commits. The
+    incident, unit and hospital are each a row or its primary key: an action that has only a
+    job's own row names them by its keys, and nothing is read to name them."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the action's transaction")
     event = Event.objects.create(
         seq=next_seq(),
         kind=kind,
         actor=actor if actor and actor.pk else None,
-        incident=incident,
-        unit=unit,
-        hospital=hospital,
+        incident_id=key_of(incident),
+        unit_id=key_of(unit),
+        hospital_id=key_of(hospital),
         data=data or {},
     )
     payload = serialize_event(event)
@@ -64,9 +71,9 @@ def record_job_event(kind: str, assignment, *, actor: User | None = None, data: 
     return record_event(
         kind,
         actor=actor,
-        incident=assignment.incident,
-        unit=assignment.unit,
-        hospital=assignment.hospital,
+        incident=assignment.incident_id,
+        unit=assignment.unit_id,
+        hospital=assignment.hospital_id,
         data=data,
     )
 

@@ -85,6 +85,12 @@ def live_assignment(unit: Unit) -> Assignment | None:
     return Assignment.objects.live().filter(unit=unit).select_related(*related).first()
 
 
+def live_job(unit: Unit) -> Assignment | None:
+    """The unit's live assignment, its own row only: what a tap is checked against, where
+    live_assignment's joined rows (all of the incident's) would be read for nothing."""
+    return Assignment.objects.live().filter(unit=unit).first()
+
+
 def crew_message(user: User, message_id: int) -> Message:
     message = Message.objects.for_crew(user).select_related("sender", "unit").filter(pk=message_id).first()
     if message is None:

@@ -83,7 +83,7 @@ def change_status(
 def checked_job(user: User, unit: Unit, status: str, assignment_id: int | None) -> Assignment | None:
     """The job a status tap names must be the unit's current one: a tap queued offline for a job
     since cancelled must not move the unit on its next job."""
-    live = crew.live_assignment(unit)
+    live = crew.live_job(unit)
     if assignment_id is None:
         if live is not None and status in STATUS_CLOCKS:
             raise ActionError(_("Say which assignment this status is for."), "assignment_required", 422)
@@ -111,7 +111,7 @@ def apply_undo(user: User, op: UndoOp, client_time: datetime | None) -> Result:
             409,
         )
     correct_status(unit, op.status, op.back_to, actor=user)
-    live = crew.live_assignment(unit)
+    live = crew.live_job(unit)
     body = {
         "unit": crew.unit_out(unit),
         "assignment": live.pk if live else None,

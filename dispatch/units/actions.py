@@ -108,7 +108,7 @@ def set_unit_status(
         )
     if current == UnitStatus.OUT_OF_SERVICE:
         clear_out_of_service(unit)
-    assignment = Assignment.objects.live().filter(unit=unit).select_related("incident", "hospital").first()
+    assignment = Assignment.objects.live().filter(unit=unit).first()  # its own row: the keys name the rest
     now = unit.status_changed_at
     stamped = stamp_clocks(assignment, current, status, now) if assignment else []
     if assignment and stamped and client_time:
@@ -117,8 +117,8 @@ def set_unit_status(
         EventKind.UNIT_STATUS,
         actor=actor,
         unit=unit,
-        incident=assignment.incident if assignment else None,
-        hospital=assignment.hospital if assignment else None,
+        incident=assignment.incident_id if assignment else None,
+        hospital=assignment.hospital_id if assignment else None,
         data={
             "from": current,
             "to": status,

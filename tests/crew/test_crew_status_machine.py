@@ -2,6 +2,9 @@
 Each tap is stamped by the server and keeps the tablet's own time; a tap out of order is a
 409 that says what may come next, and changes nothing."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from dispatch.crew.actions import record_vitals, send_message
 from dispatch.incidents.actions import cancel_assignment
 from dispatch.models import Assignment, Event
@@ -147,3 +150,23 @@ def test_my_assignment_costs_the_same_queries_however_long_the_job(
     with django_assert_num_queries(9):
         body = tablet.get("/api/crew/assignment").json()
     assert len(body["assignment"]["vitals"]) == 5 and len(body["assignment"]["messages"]) == 5
+
+
+def test_a_tap_reads_no_incident_or_hospital_row(tablet, assignment):
+    """The crew's most frequent write reads the job's own row and names its incident and
+    hospital by the job's keys: their rows (the incident's the widest of all) are never read,
+    and the tap's event still names all three."""
+    post(tablet, f"/api/crew/assignments/{assignment.pk}/acknowledge")
+    with CaptureQueriesContext(connection) as tap:
+        status, body = post(tablet, "/api/crew/status", {"status": "en_route", "assignment": assignment.pk})
+    assert status == 200, body
+    reads = [q["sql"] for q in tap.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    joined = [sql for sql in reads if '"dispatch_incident"' in sql or '"hospitals_hospital"' in sql]
+    assert reads and not joined, joined
+    event = Event.objects.filter(kind="unit.status").latest("seq")
+    assert (event.incident_id, event.unit_id, event.hospital_id) == (
+        assignment.incident_id,
+        assignment.unit_id,
+        assignment.hospital_id,
+    )
+    assert event.hospital_id is not None and event.data["assignment"] == assignment.pk
