@@ -185,7 +185,9 @@ const loadUnits = oneReadAtATime(async () => {
 
 // ---------------------------------------------------------------- incidents from the server
 
+const reading = new Set(); // incidents with a read in flight
 async function readIncident(id) {
+  reading.add(id);
   try {
     const incident = await getJSON(`/api/incidents/${id}`);
     state.incidents.set(id, incident);
@@ -196,9 +198,33 @@ async function readIncident(id) {
     }
   } catch {
     state.incidents.delete(id);
+  } finally {
+    reading.delete(id);
   }
   renderIncidents();
   if (state.selected === id) renderDetail();
+}
+
+// A crew's tap moves one job on and stamps its clocks, each the first time (stamp_clocks in
+// dispatch/units/actions.py; its event names the clocks): the list applies it from the event, as
+// the unit board does, instead of every console reading the incident again for every tap. The
+// incident in the detail or the intake is read (its times and timeline), as is one with a read
+// in flight, whose answer may predate the tap.
+function applyTap(event) {
+  const id = event.incident;
+  if (event.kind !== KIND.UNIT_STATUS || state.selected === id || state.intake?.incident?.id === id) return false;
+  if (pending.has(id) || reading.has(id) || listReading) return false;
+  const incident = state.incidents.get(id);
+  const job = incident?.assignments?.find((a) => a.id === event.data.assignment);
+  if (!job) return false;
+  job.unit_status = event.data.to;
+  for (const clock of event.data.clocks || []) {
+    if (clock in job && !job[clock]) job[clock] = event.at;
+  }
+  // The first unit on scene stops the incident's response clock (overdue() reads it).
+  if (event.data.clocks?.includes("on_scene_at") && !incident.on_scene_at) incident.on_scene_at = event.at;
+  renderIncidents();
+  return true;
 }
 
 // Each incident is read one read at a time (a small reader per incident this page has seen), as
@@ -215,10 +241,16 @@ function refreshIncident(id) {
   }, 80));
 }
 
+let listReading = false;
 const loadIncidents = oneReadAtATime(async () => {
-  const rows = await getJSON("/api/incidents");
-  state.incidents.clear();
-  for (const incident of rows) state.incidents.set(incident.id, incident);
+  listReading = true;
+  try {
+    const rows = await getJSON("/api/incidents");
+    state.incidents.clear();
+    for (const incident of rows) state.incidents.set(incident.id, incident);
+  } finally {
+    listReading = false;
+  }
   renderIncidents();
 });
 
@@ -1336,7 +1368,7 @@ function onEvent(event) {
   callBackEvent(event); // missed calls to call back
   if (event.incident) {
     if (event.kind === KIND.INCIDENT_CREATED && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
-    refreshIncident(event.incident);
+    if (!applyTap(event)) refreshIncident(event.incident);
   }
   if (event.kind.startsWith("unit.") || event.kind.startsWith("assignment.")) {
     const unit = state.units.get(event.unit);

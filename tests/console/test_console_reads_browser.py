@@ -1,19 +1,24 @@
 """The console reads again on events: its unit board on some (a unit added or changed in the
-admin, a job stood down, a tap undone), an incident on every event about it. Each is read one read
-at a time: a read asked while one is in flight runs after it, so an older answer can never land
-last and leave the screen showing what is no longer so.
+admin, a job stood down, a tap undone), an incident on every event about it but a crew's tap,
+which it applies from the event. Each is read one read at a time: a read asked while one is in
+flight runs after it, so an older answer can never land last and leave the screen showing what
+is no longer so.
 
-Each test holds the first read in flight (the server's answer fetched, not yet given to the page),
-changes the thing twice so the second event reaches the page meanwhile, then gives the page the
-held, older answer. A console that read again at once got the newer answer first and then the
-older one, and showed it until some later event, which in a quiet minute never comes."""
+The first two tests hold the first read in flight (the server's answer fetched, not yet given to
+the page), change the thing twice so the second event reaches the page meanwhile, then give the
+page the held, older answer. A console that read again at once got the newer answer first and
+then the older one, and showed it until some later event, which in a quiet minute never comes."""
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import translation
 
 from dispatch.incidents.actions import create_incident, locate_incident
 from dispatch.registry.actions import save_unit
+from dispatch.units.actions import set_unit_status
+from fleet.models import UnitStatus
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
+from tests.support.crew_tablet import job
 from tests.support.page_waits import pump_until, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -100,3 +105,33 @@ def test_an_incident_changed_during_its_read_is_shown_as_it_is_now(browser, live
     locate_incident(incident, SCENE, actor=world.alice, source="pin", address="滨海路 3 号")
     release_after_second_event(page, frames, '"incident.located"', held, answers)
     wait_until(page, f"document.querySelector('{row}').textContent === '滨海路 3 号'", seconds=5)
+
+
+def test_a_crews_taps_move_the_list_without_reading_the_incident(browser, live_url, world):  # noqa: F811
+    """A tap's event says what the list shows of it (the job's new status, the clocks it
+    stamped): the console applies it as its unit board does, and reads the incident again only
+    when it shows it in the detail. Read for every tap, a hundred consoles made a hundred reads
+    of the incident for each tap of each crew."""
+    assignment = job(world, world.als1, hospital=world.city)
+    frames: list[str] = []
+    answers: list[str] = []
+    read = f"/api/incidents/{assignment.incident_id}"
+    page = console_with_probes(browser, live_url, world.alice, frames, answers, read)
+    chip = f"#incident-{assignment.incident_id} .chip"
+    for status in ("acknowledged", "en_route", "on_scene"):
+        set_unit_status(world.als1, status, actor=world.alice)
+        with translation.override("zh-hans"):
+            label = str(UnitStatus(status).label)
+        wait_until(page, f"document.querySelector('{chip}')?.textContent.endsWith('{label}')", seconds=10)
+    assert not page.locator(f"#incident-{assignment.incident_id}.overdue").count()  # on scene in time
+    assert answers == [], answers
+
+    page.click(f"#incident-{assignment.incident_id}")  # shown in the detail: its times are read
+    page.wait_for_selector("#detail:not([hidden])")
+    set_unit_status(world.als1, "patient_contact", actor=world.alice)
+    pump_until(page, lambda: len(answers) == 1, f"the incident in the detail was read {len(answers)} times")
+    page.keyboard.press("Escape")
+    set_unit_status(world.als1, "transporting", actor=world.alice)
+    set_unit_status(world.als1, "at_hospital", actor=world.alice)
+    set_unit_status(world.als1, "available", actor=world.alice)  # the job is done: its chip goes
+    wait_until(page, f"!document.querySelector('{chip}')", seconds=10)
