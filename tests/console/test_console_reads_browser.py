@@ -19,7 +19,7 @@ from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.crew_tablet import job
-from tests.support.page_waits import pump_until, wait_until
+from tests.support.page_waits import hold_first_read, pump_until, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,21 +37,6 @@ def console_with_probes(browser, live_url, user, frames: list[str], answers: lis
     page.wait_for_selector("#conn.conn-live")
     answers.clear()
     return page
-
-
-def hold_first_read(page, pattern: str) -> list:
-    """The first request to `pattern` from now on is answered by the server but held back from
-    the page: (route, answer) in the list returned; later ones pass."""
-    held: list = []
-
-    def hold(route):
-        if held:
-            route.continue_()
-        else:
-            held.append((route, route.fetch()))
-
-    page.route(pattern, hold)
-    return held
 
 
 def release_after_second_event(page, frames: list[str], kind: str, held: list, answers: list[str]) -> None:

@@ -16,7 +16,7 @@ from dispatch.major.actions import (
 )
 from dispatch.models import Casualty
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
-from tests.support.page_waits import pump_until, wait_until
+from tests.support.page_waits import hold_first_read, pump_until, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -122,15 +122,7 @@ def test_a_casualty_told_during_a_read_is_read_after_it(browser, live_url, world
     page.wait_for_selector("#conn.conn-live")
     casualties_shown(page, 0)
 
-    held = []
-
-    def hold_the_first_read(route):
-        if held:
-            route.continue_()
-        else:
-            held.append((route, route.fetch()))  # the server's answer now, given to the page later
-
-    page.route(f"**/api/major/{major.pk}", hold_the_first_read)
+    held = hold_first_read(page, f"**/api/major/{major.pk}")
     register_casualty(major, tag="red", actor=world.carol, unit=world.als1)
     pump_until(page, lambda: held, "the board never read the picture after the first casualty")
     register_casualty(major, tag="green", actor=world.carol, unit=world.als1)

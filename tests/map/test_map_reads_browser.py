@@ -7,7 +7,7 @@ from dispatch.incidents.actions import create_incident
 from dispatch.models import Place, PlaceKind, Role, User
 from tests.support.browser import browser, live_url, signed_in_page  # noqa: F401  (fixtures)
 from tests.support.console_desk import demo_city  # noqa: F401  (fixture)
-from tests.support.page_waits import pump_until
+from tests.support.page_waits import hold_first_read, pump_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,15 +35,7 @@ def test_an_incident_told_during_a_read_is_on_the_map_after_it(browser, live_url
     page.wait_for_selector("#conn.conn-live")
     answers.clear()
 
-    held = []
-
-    def hold_the_first_read(route):
-        if held:
-            route.continue_()
-        else:
-            held.append((route, route.fetch()))  # the server's answer now, given to the page later
-
-    page.route("**/api/incidents", hold_the_first_read)
+    held = hold_first_read(page, "**/api/incidents")
     first = incident_at(alice, places[0])
     pump_until(page, lambda: held, "the map never read the incidents after the first one opened")
     second = incident_at(alice, places[1])

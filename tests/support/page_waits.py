@@ -29,3 +29,19 @@ def pump_until(page, condition, failure: str, seconds: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(failure)
         page.wait_for_timeout(100)
+
+
+def hold_first_read(page, pattern: str) -> list:
+    """The first request to `pattern` from now on is answered by the server but held back from
+    the page, as a read still in flight: (route, answer) in the list returned, for the test to
+    give with route.fulfill(response=answer) when it chooses; later requests pass."""
+    held: list = []
+
+    def hold(route):
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route(pattern, hold)
+    return held
