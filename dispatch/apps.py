@@ -8,7 +8,9 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         from dispatch.audit import admin_edits
-        from dispatch.core import signin
+        from dispatch.core import fanout, signin
+        from dispatch.incidents.reads import incident_rows
 
         signin.connect()
         admin_edits.connect()
+        fanout.serve_incident_rows(incident_rows)

@@ -14,6 +14,11 @@ table's last number with what it delivered, so a lost doorbell (Redis down or fa
 costs seconds of latency, never an event. The sockets do not rely on the listener alone: one
 whose cursor the table has been ahead of for a heartbeat reads the table itself (Fanout.owes).
 
+The listener also reads, once for all of its process's consoles, what a console's list shows of
+each incident the events named (its row, as GET /api/incidents/<id> answers a dispatcher) and hands
+that on as one frame: a hundred consoles each reading the incident again for every event about it
+made a hundred reads of it per event (docs/architecture.md, "Incident rows on the live socket").
+
 One listener per event loop: daphne has one; tests may run several loops, one after another.
 The listener starts with its loop's first socket and stops with its last.
 """
@@ -22,12 +27,14 @@ import asyncio
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
 from dispatch.core.per_loop import PerLoop
 
@@ -41,6 +48,32 @@ REORDER_WAIT_SECONDS = 0.15
 GAP_LIMIT = 500
 RETRY_SECONDS = 1.0
 JOIN_WAIT_SECONDS = 5.0
+# How long the incidents named by events wait to be read together: the events of one action (a
+# dispatch writes several) and of the actions close to it make one read and one frame. Each read
+# costs the process some milliseconds and each frame a send to every console; the list's row a
+# fifth of a second after the event is soon enough (a crew's tap the console applies at once).
+ROWS_GATHER_SECONDS = 0.2
+# Incidents read at a time (a gap filled from the table may name hundreds).
+ROWS_LIMIT = 100
+
+# What the consoles' list shows of incidents, by their ids: a JSON array of rows, each with its
+# "id" (dispatch.incidents.reads.incident_rows, registered by dispatch.apps: this layer reads
+# nothing of an incident itself). None: no rows are sent and the consoles read for themselves.
+IncidentRowsReader = Callable[[list[int]], str]
+incident_rows_reader: IncidentRowsReader | None = None
+
+
+def serve_incident_rows(reader: IncidentRowsReader | None) -> None:
+    global incident_rows_reader
+    incident_rows_reader = reader
+
+
+def names_row_change(event: dict[str, Any]) -> bool:
+    """Whether the consoles want the incident's row after this event: not after a crew's tap
+    (most of a busy hour's events), whose event says all the list shows of it (the job's status
+    and the clocks it stamped); the console applies it itself, and the one console showing the
+    incident in its detail reads it."""
+    return event.get("incident") is not None and event["kind"] != EventKind.UNIT_STATUS
 
 
 class LiveSocket(Protocol):
@@ -49,6 +82,8 @@ class LiveSocket(Protocol):
     def deliver_event(self, event: dict[str, Any], encoded: str) -> None: ...
 
     async def deliver_frame(self, frame: str) -> None: ...
+
+    def deliver_rows(self, frame: str) -> None: ...
 
 
 @database_sync_to_async
@@ -78,6 +113,9 @@ class Fanout:
     def __init__(self) -> None:
         self.event_sockets: set[LiveSocket] = set()
         self.position_sockets: set[LiveSocket] = set()
+        self.row_sockets: set[LiveSocket] = set()  # consoles that asked for incident rows
+        self.rows_due: set[int] = set()  # incidents named by events since their rows were read
+        self.rows_task: asyncio.Task | None = None
         self.delivered: int | None = None  # the last event number handed on in order
         self.waiting: dict[int, dict[str, Any]] = {}  # events that came before a predecessor
         self.gap_timer: asyncio.TimerHandle | None = None
@@ -92,7 +130,7 @@ class Fanout:
     def running(self) -> bool:
         return bool(self.tasks) and not all(t.done() for t in self.tasks)
 
-    async def join(self, socket: LiveSocket, positions: bool) -> None:
+    async def join(self, socket: LiveSocket, positions: bool, rows: bool = False) -> None:
         """Hand this socket what the groups bring from now on. Returns once the listener is in
         the groups (or after JOIN_WAIT_SECONDS if Redis does not answer: the socket then
         relies on its heartbeat's reads), so a socket's first read of the table misses no
@@ -100,6 +138,8 @@ class Fanout:
         self.event_sockets.add(socket)
         if positions:
             self.position_sockets.add(socket)
+        if rows:
+            self.row_sockets.add(socket)
         if not self.running:
             self.listening = asyncio.Event()
             self.tasks = [
@@ -114,13 +154,16 @@ class Fanout:
     async def leave(self, socket: LiveSocket) -> None:
         self.event_sockets.discard(socket)
         self.position_sockets.discard(socket)
+        self.row_sockets.discard(socket)
         if not self.event_sockets:
             await self.stop()
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        self.tasks = []
+        for task in [*self.tasks, self.rows_task]:
+            if task is not None:
+                task.cancel()
+        self.tasks, self.rows_task = [], None
+        self.rows_due.clear()
         if self.gap_timer is not None:
             self.gap_timer.cancel()
             self.gap_timer = None
@@ -238,12 +281,39 @@ class Fanout:
                 socket.deliver_event(event, encoded)
             if self.delivered is None or event["seq"] > self.delivered:
                 self.delivered = event["seq"]
+        if self.row_sockets and incident_rows_reader is not None:
+            self.rows_due.update(event["incident"] for event in events if names_row_change(event))
+            if self.rows_due and (self.rows_task is None or self.rows_task.done()):
+                self.rows_task = asyncio.get_running_loop().create_task(self.send_rows(), name="live-rows")
         if self.waiting and self.delivered is not None:
             # A doorbell that came while the table was being read, for an event the read also
             # brought: handed on already. Left waiting, it would stand first in line for good,
             # and every later gap would be read as the empty one before it.
             for seq in [seq for seq in self.waiting if seq <= self.delivered]:
                 del self.waiting[seq]
+
+    # ------------------------------------------------------------------ incident rows
+
+    async def send_rows(self) -> None:
+        """Read the rows of the incidents events named, once for this process's consoles, and
+        hand them on as one frame, until none is due. The frame's "seq" is the last event handed
+        on before the read: every event up to it had committed, so the rows show it. A read that
+        fails sends nothing; each console reads for itself when no row came (static/js/console.js)."""
+        while self.rows_due:
+            await asyncio.sleep(ROWS_GATHER_SECONDS)
+            ids = sorted(self.rows_due)[:ROWS_LIMIT]
+            self.rows_due.difference_update(ids)
+            upto, reader = self.delivered, incident_rows_reader
+            if reader is None or not self.row_sockets:
+                continue
+            try:
+                rows = await database_sync_to_async(reader)(ids)
+            except Exception:
+                log.warning("live fan-out: incident rows not read; the consoles read them", exc_info=True)
+                continue
+            frame = f'{{"type": "incidents", "seq": {json.dumps(upto)}, "incidents": {rows}}}'
+            for socket in list(self.row_sockets):
+                socket.deliver_rows(frame)
 
     async def watch_table(self) -> None:
         """Every heartbeat: join the groups again, and read the table's last number, the

@@ -22,6 +22,7 @@ from dispatch.core.fanout import POSITIONS_GROUP, events_frame, fanout
 from dispatch.core.permissions import (
     crew_unit_id,
     hears_doorbell_only,
+    is_control_room,
     is_crew,
     is_event_visible,
     receives_positions,
@@ -109,6 +110,13 @@ def socket_check(user: Any, session_key: str | None) -> tuple[Refusal | None, in
     return None, crew_unit_id(user), station_unit_ids(user)
 
 
+def after_from(query: dict[str, str]) -> int:
+    try:
+        return max(0, int(query.get("after", "0")))
+    except ValueError:
+        return 0
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
@@ -130,7 +138,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "reason": refusal[1]})
             await self.close(code=refusal[0])
             return
-        self.cursor = self.after_from_query()
+        query = self.query()
+        self.cursor = after_from(query)
         self.lock = asyncio.Lock()
         self.backlog: deque[dict[str, Any]] = deque()
         self.drainer: asyncio.Task | None = None
@@ -141,20 +150,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Group messages reach this socket through its process's one listener
         # (dispatch.core.fanout), not through a channel-layer subscription of its own.
         self.fanout = fanout()
-        await self.fanout.join(self, positions=receives_positions(user))
+        # Incident rows (dispatch.core.fanout) are the control room's view of every incident:
+        # only a control-room screen gets them, and only one that asks (the console).
+        rows = query.get("rows") == "1" and is_control_room(user)
+        await self.fanout.join(self, positions=receives_positions(user), rows=rows)
         await self.catch_up()
         self.heartbeat_task = asyncio.create_task(self.heartbeat())
 
-    def after_from_query(self) -> int:
-        query = dict(
+    def query(self) -> dict[str, str]:
+        return dict(
             part.split("=", 1)
             for part in self.scope.get("query_string", b"").decode().split("&")
             if "=" in part
         )
-        try:
-            return max(0, int(query.get("after", "0")))
-        except ValueError:
-            return 0
 
     async def disconnect(self, code: int) -> None:
         self.gone = True
@@ -174,8 +182,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def emit(self, content: dict[str, Any]) -> None:
         """A frame that is not a queued event: the queued ones leave first, in order."""
+        await self.emit_text(await self.encode_json(content))
+
+    async def emit_text(self, frame: str) -> None:
         await self.flush()
-        await self.send_json(content)
+        await self.send(text_data=frame)
 
     def queue_event(self, encoded: str) -> None:
         self.outbox.append(encoded)
@@ -261,6 +272,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver_frame(self, frame: str) -> None:
         await self.send(text_data=frame)
+
+    def deliver_rows(self, frame: str) -> None:
+        """Incident rows from the listener (encoded once), after the events queued before them."""
+        if not getattr(self, "gone", False):
+            self.spawn(self.emit_text(frame))
 
     async def event_ring(self, message: dict) -> None:
         event = message["event"]

@@ -1,11 +1,14 @@
 """Incidents and assignments as the API and the screens read them, and the search that finds
 any incident, open or closed."""
 
+import json
 import re
 from datetime import datetime
 
 from django.db.models import Q
+from ninja.responses import NinjaJSONEncoder
 
+from dispatch.incidents.schemas import IncidentOut
 from dispatch.models import Assignment, Incident, IncidentStatus
 
 
@@ -157,6 +160,18 @@ def incidents_with_assignments():
 
 def fresh(incident: Incident) -> dict:
     return incident_out(incidents_with_assignments().get(pk=incident.pk))
+
+
+def incident_rows(ids: list[int]) -> str:
+    """The control room's view of these incidents, a JSON array encoded exactly as GET
+    /api/incidents/<id> answers a dispatcher (the API's schema and encoder): the rows the live
+    socket hands to every console (dispatch.core.fanout), read once for all of them. An id no
+    longer found is left out."""
+    rows = incidents_with_assignments().filter(pk__in=ids).order_by("pk")
+    return json.dumps(
+        [IncidentOut.model_validate(incident_out(incident)).model_dump() for incident in rows],
+        cls=NinjaJSONEncoder,
+    )
 
 
 FOUND_FIELDS = (

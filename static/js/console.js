@@ -185,35 +185,44 @@ const loadUnits = oneReadAtATime(async () => {
 
 // ---------------------------------------------------------------- incidents from the server
 
-const reading = new Set(); // incidents with a read in flight
 async function readIncident(id) {
-  reading.add(id);
   try {
-    const incident = await getJSON(`/api/incidents/${id}`);
-    state.incidents.set(id, incident);
-    if (state.intake?.incident?.id === id) {
-      state.intake.incident = incident;
-      // A position adopted from the caller's phone (calls panel) fills the intake too.
-      if (takeLocation(incident)) { checkDuplicates(); loadRecommendation(); }
-    }
+    showIncident(await getJSON(`/api/incidents/${id}`));
   } catch {
     state.incidents.delete(id);
-  } finally {
-    reading.delete(id);
+    renderIncidents();
+    if (state.selected === id) renderDetail();
+  }
+}
+
+// An incident as the server says it is now: in the list, the intake if it is the one being taken,
+// and the detail if shown.
+function showIncident(incident) {
+  const id = incident.id;
+  state.incidents.set(id, incident);
+  if (state.intake?.incident?.id === id) {
+    state.intake.incident = incident;
+    // A position adopted from the caller's phone (calls panel) fills the intake too.
+    if (takeLocation(incident)) { checkDuplicates(); loadRecommendation(); }
   }
   renderIncidents();
   if (state.selected === id) renderDetail();
 }
 
+// Whether an answer about this incident is still to come that may predate what the page learns
+// now: its own read in flight or due, or the whole list's.
+function readUnderWay(id) {
+  return pending.has(id) || Boolean(incidentReaders.get(id)?.busy()) || loadIncidents.busy();
+}
+
 // A crew's tap moves one job on and stamps its clocks, each the first time (stamp_clocks in
 // dispatch/units/actions.py; its event names the clocks): the list applies it from the event, as
-// the unit board does, instead of every console reading the incident again for every tap. The
-// incident in the detail or the intake is read (its times and timeline), as is one with a read
-// in flight, whose answer may predate the tap.
+// the unit board does; no row follows a tap. The incident in the detail or the intake is read
+// (its times and timeline), as is one with a read under way, whose answer may predate the tap.
 function applyTap(event) {
   const id = event.incident;
-  if (event.kind !== KIND.UNIT_STATUS || state.selected === id || state.intake?.incident?.id === id) return false;
-  if (pending.has(id) || reading.has(id) || listReading) return false;
+  if (state.selected === id || state.intake?.incident?.id === id) return false;
+  if (readUnderWay(id)) return false;
   const incident = state.incidents.get(id);
   const job = incident?.assignments?.find((a) => a.id === event.data.assignment);
   if (!job) return false;
@@ -228,7 +237,7 @@ function applyTap(event) {
 }
 
 // Each incident is read one read at a time (a small reader per incident this page has seen), as
-// the lists are: a read still in flight when the next event's comes could land after it.
+// the lists are: a read still in flight when the next event's read is asked for could land after it.
 const incidentReaders = new Map();
 const pending = new Map();
 function refreshIncident(id) {
@@ -241,18 +250,49 @@ function refreshIncident(id) {
   }, 80));
 }
 
-let listReading = false;
 const loadIncidents = oneReadAtATime(async () => {
-  listReading = true;
-  try {
-    const rows = await getJSON("/api/incidents");
-    state.incidents.clear();
-    for (const incident of rows) state.incidents.set(incident.id, incident);
-  } finally {
-    listReading = false;
-  }
+  const rows = await getJSON("/api/incidents");
+  state.incidents.clear();
+  for (const incident of rows) state.incidents.set(incident.id, incident);
   renderIncidents();
 });
+
+// ---------------------------------------------------------------- incident rows from the socket
+
+// After events about an incident the server reads it once for every console and sends its row
+// (what /api/incidents/<id> answers; dispatch/core/fanout.py): a hundred consoles each reading it
+// for every event made a hundred reads an event. The console waits for the row that shows the
+// event, and reads the incident itself only when none has come within ROW_WAIT_MS (the server's
+// read failed, or the events came from the socket's catch-up, which sends no rows).
+const ROW_WAIT_MS = 3000;
+const rowSeqs = new Map(); // incident id -> the last event its last row showed
+const rowWaits = new Map(); // incident id -> { seq, timer }: a row awaited
+
+function awaitRow(event) {
+  const id = event.incident;
+  if ((rowSeqs.get(id) ?? 0) >= event.seq) return; // a row already showed it
+  const wait = rowWaits.get(id);
+  if (wait) { wait.seq = Math.max(wait.seq, event.seq); return; }
+  rowWaits.set(id, {
+    seq: event.seq,
+    timer: setTimeout(() => { rowWaits.delete(id); refreshIncident(id); }, ROW_WAIT_MS),
+  });
+}
+
+function takeRows(rows, seq) {
+  for (const incident of rows) {
+    const id = incident.id;
+    if (seq < (rowSeqs.get(id) ?? 0)) continue; // an older row than one shown
+    rowSeqs.set(id, seq);
+    const wait = rowWaits.get(id);
+    if (wait && wait.seq <= seq) { clearTimeout(wait.timer); rowWaits.delete(id); }
+    showIncident(incident);
+    // A read under way may answer with an older picture after this row: read once more after
+    // it, so what lands last is newer than the row.
+    if (loadIncidents.busy()) loadIncidents();
+    else if (readUnderWay(id)) refreshIncident(id);
+  }
+}
 
 // ---------------------------------------------------------------- intake
 
@@ -1368,7 +1408,10 @@ function onEvent(event) {
   callBackEvent(event); // missed calls to call back
   if (event.incident) {
     if (event.kind === KIND.INCIDENT_CREATED && !state.incidents.has(event.incident) && event.actor !== null) chime("incident");
-    if (!applyTap(event)) refreshIncident(event.incident);
+    // A tap brings no row (names_row_change in dispatch/core/fanout.py): the list applies it,
+    // and the console showing the incident in its detail or intake reads it.
+    if (event.kind !== KIND.UNIT_STATUS) awaitRow(event);
+    else if (!applyTap(event)) refreshIncident(event.incident);
   }
   if (event.kind.startsWith("unit.") || event.kind.startsWith("assignment.")) {
     const unit = state.units.get(event.unit);
@@ -1475,6 +1518,7 @@ async function start() {
     after: Number(root.dataset.lastSeq),
     onState: reloadUnitsOnReconnect(showConnectionState($("conn"))),
     onEvent,
+    onIncidents: takeRows,
     onPositions: (rows) => {
       for (const row of rows) {
         const unit = state.units.get(row.id);

@@ -4,9 +4,13 @@
 import { gettext } from "./shared.js";
 
 export class LiveSocket {
-  constructor({ after = 0, onEvent, onPositions, onResync, onState }) {
+  // `onIncidents(rows, seq)`: a screen that gives it asks for incident rows (the console: what
+  // /api/incidents/<id> answers, read by the server once for every console after events about
+  // them; `seq`, the last event the rows show; dispatch/core/fanout.py).
+  constructor({ after = 0, onEvent, onPositions, onResync, onState, onIncidents }) {
     this.cursor = after;
     this.onEvent = onEvent || (() => {});
+    this.onIncidents = onIncidents;
     this.onPositions = onPositions || (() => {});
     this.onResync = onResync || (() => location.reload());
     this.onState = onState || (() => {});
@@ -16,7 +20,7 @@ export class LiveSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return `${scheme}://${location.host}/ws/live/?after=${this.cursor}`;
+    return `${scheme}://${location.host}/ws/live/?after=${this.cursor}${this.onIncidents ? "&rows=1" : ""}`;
   }
 
   connect() {
@@ -55,6 +59,9 @@ export class LiveSocket {
         break;
       case "positions":
         this.onPositions(message.units);
+        break;
+      case "incidents":
+        this.onIncidents?.(message.incidents, message.seq);
         break;
       case "resync":
         this.onResync(message.seq);

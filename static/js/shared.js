@@ -115,11 +115,12 @@ export async function postJSON(url, body = {}) {
 // once more after it (however often it was asked), and that promise is what the asker gets. An
 // event that arrives during a read may describe a change the read started too early to see;
 // dropping the ask would leave the screen one change behind until the next event, which in a
-// quiet minute never comes.
+// quiet minute never comes. `read.busy()`: whether a read is in flight or asked for after it (an
+// answer still to come that may predate what the screen learnt meanwhile).
 export function oneReadAtATime(readOnce) {
   let running = null;
   let queued = null;
-  return function read() {
+  function read() {
     if (queued) return queued;
     if (running) {
       queued = running.catch(() => {}).then(() => { queued = null; return read(); });
@@ -129,7 +130,9 @@ export function oneReadAtATime(readOnce) {
       try { return await readOnce(); } finally { running = null; }
     })();
     return running;
-  };
+  }
+  read.busy = () => Boolean(running || queued);
+  return read;
 }
 
 // ---------------------------------------------------------------- event kinds

@@ -9,22 +9,28 @@ from django.test import Client
 from dispatch.asgi import application
 
 
+async def frames_for(socket, seconds: float):
+    """(arrival time, frame) of each frame the socket gets for `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # receive_nothing, not a receive timeout: a timed-out receive cancels the consumer.
+        if await socket.receive_nothing(timeout=0.02, interval=0.005):
+            continue
+        frame = await socket.receive_json_from(timeout=1)
+        yield time.monotonic(), frame
+
+
 async def positions_within(
     socket, seconds: float, unit_ids: set[int], first_only: bool = False
 ) -> list[tuple[float, dict]]:
     """(arrival time, {unit id: row}) of each positions message naming our units, until timeout
     (or the first such message)."""
     found = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        # receive_nothing, not a receive timeout: a timed-out receive cancels the consumer.
-        if await socket.receive_nothing(timeout=0.02, interval=0.005):
-            continue
-        message = await socket.receive_json_from(timeout=1)
+    async for at, message in frames_for(socket, seconds):
         if message["type"] == "positions":
             rows = {row["id"]: row for row in message["units"] if row["id"] in unit_ids}
             if rows:
-                found.append((time.monotonic(), rows))
+                found.append((at, rows))
                 if first_only:
                     break
     return found
@@ -48,9 +54,11 @@ def session_headers(user) -> list[tuple[bytes, bytes]]:
     return [(b"cookie", cookie.encode()), *SITE]
 
 
-async def connect(user, after: int = 0) -> WebsocketCommunicator:
+async def connect(user, after: int = 0, rows: bool = False) -> WebsocketCommunicator:
+    """A socket as a page opens it; `rows`: asking for incident rows, as the console does."""
     headers = await sync_to_async(session_headers)(user) if user else list(SITE)
-    communicator = WebsocketCommunicator(application, f"/ws/live/?after={after}", headers=headers)
+    path = f"/ws/live/?after={after}" + ("&rows=1" if rows else "")
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect()
     assert connected
     return communicator
