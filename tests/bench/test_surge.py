@@ -16,7 +16,7 @@ ROOT = Path(settings.BASE_DIR)
 sys.path.insert(0, str(ROOT / "ops" / "bench"))
 from stats import ms, percentile  # noqa: E402
 
-ACTIONS = ("take", "locate", "triage", "recommendation", "dispatch", "crew_tap", "webhook", "event")
+ACTIONS = ("take", "locate", "triage", "recommendation", "dispatch", "crew_tap", "webhook", "event", "row")
 
 
 def bench_databases() -> set[str]:
@@ -90,6 +90,9 @@ def test_short_surge_runs_everything_at_once_and_loses_nothing():
     assert result["events"] > 100 and result["fixes_sent"] >= 700
     assert result["errors"] == 0 and result["action_errors"] == 0 and result["screens_closed"] == 0
     assert result["events_lost"] == 0
+    # Every event about an incident but a crew's tap (created, located, triaged, dispatched...)
+    # reached every console as a row too.
+    assert result["row_events"] >= 3 * 20 and result["rows_unseen"] == 0
     assert result["fixes_lost"] == 0 and result["fixes_unseen"] == 0
     assert result["board_frames"] > 0 and result["tablet_frames"] > 0
     assert len(result["load_avg"].split()) == 3 and result["cpu_cores"] >= 1

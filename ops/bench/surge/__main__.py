@@ -15,7 +15,8 @@ ops/ha/templates/haproxy.cfg by ops/ha/cluster.py):
 - positions from every unit every --interval seconds through the OsmAnd endpoint
   (ops/bench/surge/trackers.py, a process of its own);
 - --consoles dispatcher consoles, --boards ER boards and --tablets crew tablets on /ws/live/ (this
-  process), and an admin loading the year report once a minute.
+  process; the consoles ask for incident rows, as the console page does), and an admin loading
+  the year report once a minute.
 
 Set-up and clean-up, all by itself, even on failure or Ctrl-C: a database of its own
 (bench_surge_<pid>: migrated, the demo city 明湾市 by make_demo_city, units added up to --units on
@@ -26,16 +27,18 @@ deleted).
 Progress goes to stderr; each step prints a JSON line; the LAST line on stdout is one JSON object:
 concurrency used; per action p50/p99 in ms (take, locate, triage, recommendation, dispatch,
 crew_tap, webhook, event = an event's commit to the LAST console having it, position_age = a fix's
-due time to a console having it or a later fix of that unit, with p95, and its parts:
-fix_sent_late = due to sent, osmand = the request, position_stored_to_shown = answered to shown);
-errors; events_lost
-(console, event) pairs never delivered; fixes_lost (sent, not stored) and fixes_unseen (stored
-fixes a sampled console never had); every never-arrived one counts as infinitely late, so its
-percentile is null. Percentiles are nearest-rank (ops/bench/stats.py). load_avg is
-/proc/loadavg at the end of the step: the machine may be shared, read it beside the figures.
+due time to a console having it or a later fix of that unit, with p95, and its parts: fix_sent_late
+= due to sent, osmand = the request, position_stored_to_shown = answered to shown); errors;
+events_lost (console, event) pairs never delivered; fixes_lost (sent, not stored) and fixes_unseen
+(stored fixes a sampled console never had); row = an event about an incident (but a crew's tap) to
+the LAST console having a row of the incident that shows it, rows_late (console, event) pairs with
+none within 3 s (each a read the real console would make itself and this bench does not) and
+rows_unseen with none; every never-arrived one counts as infinitely late, so its percentile is
+null. Percentiles are nearest-rank (ops/bench/stats.py). load_avg is /proc/loadavg at the end of
+the step: the machine may be shared, read it beside the figures.
 A step passes when recommendation p99 <= 50 ms, event p99 <= 250 ms, position age p95 <= 1,500 ms,
-no error and nothing lost; the capacity is the largest --rates step that passed (steps go up and
-stop at the first that fails).
+no error, nothing lost and no console's row late; the capacity is the largest --rates step that
+passed (steps go up and stop at the first that fails).
 """
 
 import argparse
@@ -44,6 +47,7 @@ import bisect
 import json
 import math
 import os
+import re
 import resource
 import shutil
 import signal
@@ -71,6 +75,16 @@ HOST = "127.0.0.1"
 TOKEN = "surge-bench-twilio-token-0123456789"
 ACCOUNT = "AC" + "5" * 32
 GOALS = {"recommendation_p99_ms": 50.0, "event_p99_ms": 250.0, "position_age_p95_ms": 1500.0}
+# A console waits this long for an incident's row after an event about it before it reads the
+# incident itself (ROW_WAIT_MS in static/js/console.js).
+ROW_WAIT_SECONDS = 3.0
+ROWS_FRAME = '{"type": "incidents"'
+ROWS_SEQ = re.compile(r'"seq": (\d+)')
+ROW_ID = re.compile(r'\{"id": (\d+), "number": ')
+# event number -> the incident it names, as the consoles received them
+EVENT_INCIDENTS: dict[int, int] = {}
+# --consoles-read: every console's reads of incidents (seconds each) and their errors, this step
+CONSOLE_READS: dict[str, list] = {"times": [], "errors": []}
 
 
 def log(message: str) -> None:
@@ -244,6 +258,9 @@ class Screen:
     last_seq: int = 0
     # unit id -> ([fix ms], [receive wall]) in arrival order
     fixes: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
+    # incident id -> ([row frame's seq], [receive wall]) in arrival order (consoles only)
+    rows: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
+    reader: "IncidentReads | None" = None  # --consoles-read: reads the incidents itself
     frames: int = 0
     resyncs: int = 0
     closed: str | None = None
@@ -274,11 +291,23 @@ async def read_screen(screen: Screen, uri: str, session: str, origin: str) -> No
                         times[0].append(fix_ms(row["position_at"]))
                         times[1].append(received)
                     continue
+                if raw.startswith(ROWS_FRAME):  # the incidents' rows: the number and ids only
+                    seq = int(ROWS_SEQ.search(raw, 0, 60).group(1))
+                    for found in ROW_ID.finditer(raw):
+                        times = screen.rows.setdefault(int(found.group(1)), ([], []))
+                        times[0].append(seq)
+                        times[1].append(received)
+                    continue
                 message = json.loads(raw)
                 kind = message.get("type")
                 if kind in ("event", "events"):  # one, or several that came close together
                     for event in message["events"] if kind == "events" else [message["event"]]:
                         screen.events.setdefault(event["seq"], received)
+                        if event["incident"] is not None:
+                            if event["kind"] != "unit.status":  # a tap brings no row: applied
+                                EVENT_INCIDENTS[event["seq"]] = event["incident"]
+                            if screen.reader is not None:
+                                screen.reader.event_about(event)
                         screen.last_seq = max(screen.last_seq, event["seq"])
                 elif kind == "cursor":
                     screen.last_seq = max(screen.last_seq, message.get("seq", 0))
@@ -298,9 +327,53 @@ async def read_screen(screen: Screen, uri: str, session: str, origin: str) -> No
         screen.ready.set()
 
 
+class IncidentReads:
+    """--consoles-read: a console as it was before incident rows (decision 26): 80 ms after an
+    event about an incident (several close together: once), it reads the incident, except for a
+    crew's tap, which it applies from the event. The load the rows take away, to measure."""
+
+    def __init__(self, pool: Any, session_key: str, tally: dict[str, list]) -> None:
+        from actors import CSRF
+        from client import Session
+
+        self.session = Session(pool, session_key, CSRF)
+        self.due: dict[int, asyncio.TimerHandle] = {}
+        self.tally = tally
+        self.tasks: set[asyncio.Task] = set()
+
+    def event_about(self, event: dict) -> None:
+        if event["kind"] == "unit.status":
+            return
+        incident = event["incident"]
+        if incident in self.due:
+            self.due[incident].cancel()
+        self.due[incident] = asyncio.get_running_loop().call_later(0.08, self.start_read, incident)
+
+    def start_read(self, incident: int) -> None:
+        del self.due[incident]
+        task = asyncio.ensure_future(self.read(incident))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def read(self, incident: int) -> None:
+        from client import HttpError
+
+        try:
+            status, _body, took = await self.session.get(f"/api/incidents/{incident}")
+        except HttpError as exc:
+            self.tally["errors"].append(str(exc))
+            return
+        if status != 200:
+            self.tally["errors"].append(f"GET /api/incidents/{incident}: {status}")
+        self.tally["times"].append(took)
+
+
 async def open_screens(port: int, people: dict, args: argparse.Namespace, after: int) -> tuple[list, list]:
     uri = f"ws://{HOST}:{port}/ws/live/?after={after}"
     origin = f"http://{HOST}:{port}"
+    # A console asks for incident rows (static/js/live.js), the others do not; with
+    # --consoles-read it reads the incidents itself instead.
+    uris = {"console": uri + ("" if args.consoles_read else "&rows=1"), "board": uri, "tablet": uri}
     sample_every = max(1, args.consoles // max(1, args.position_sample))
     wanted = [("console", people["consoles"][k], k % sample_every == 0) for k in range(args.consoles)]
     wanted += [("board", people["boards"][k], False) for k in range(args.boards)]
@@ -308,10 +381,19 @@ async def open_screens(port: int, people: dict, args: argparse.Namespace, after:
         ("tablet", people["units"][k]["crew"], False) for k in range(min(args.tablets, len(people["units"])))
     ]
     screens = [Screen(kind, k, sample) for k, (kind, _s, sample) in enumerate(wanted)]
+    if args.consoles_read:
+        from client import Pool
+
+        pool = Pool(HOST, port, size=args.consoles)
+        for screen, (kind, session, _sample) in zip(screens, wanted, strict=True):
+            if kind == "console":
+                screen.reader = IncidentReads(pool, session, CONSOLE_READS)
     tasks = []
     for start in range(0, len(wanted), 10):
         batch = range(start, min(start + 10, len(wanted)))
-        tasks += [asyncio.create_task(read_screen(screens[k], uri, wanted[k][1], origin)) for k in batch]
+        for k in batch:
+            kind, session, _sample = wanted[k]
+            tasks.append(asyncio.create_task(read_screen(screens[k], uris[kind], session, origin)))
         await asyncio.wait_for(asyncio.gather(*(screens[k].ready.wait() for k in batch)), timeout=120)
     failed = [s for s in screens if s.closed]
     if failed:
@@ -486,6 +568,7 @@ async def step(
         "seconds": seconds,
         **summarize_actions(actors),
         **summarize_events(consoles, owed),
+        **(summarize_console_reads() if args.consoles_read else summarize_rows(consoles, owed)),
         **summarize_fixes(fixes, [c for c in consoles if c.positions]),
         "screens_closed": sum(1 for s in screens if s.closed),
         "resyncs": sum(s.resyncs for s in screens),
@@ -496,7 +579,7 @@ async def step(
         "cpu_postgres_pct": round(100 * (cpu1[3] - cpu0[3]) / wall),
         "load_avg": " ".join(load_avg),
     }
-    result["errors"] = len(actors["errors"]) + result["screens_closed"]
+    result["errors"] = len(actors["errors"]) + result["screens_closed"] + result.get("console_read_errors", 0)
     result["passed"] = passed(result)
     for error in actors["errors"][:8]:
         log(f"error: {error}")
@@ -577,6 +660,52 @@ def summarize_events(consoles: list[Screen], owed: dict[int, float]) -> dict[str
     }
 
 
+def summarize_rows(consoles: list[Screen], owed: dict[int, float]) -> dict[str, Any]:
+    """Per event naming an incident (but a crew's tap, which the console applies itself and
+    which brings no row): commit to the LAST console having a row of that incident
+    that shows it (a rows frame of the same or a later number). rows_late counts the (console,
+    event) pairs with no such row within ROW_WAIT_SECONDS of the commit: each is a read of the
+    incident the real console makes itself, which this bench does not make (its load would be
+    missing from the figures, so a step with any fails); rows_unseen those with none at all."""
+    last, late, unseen = [], 0, 0
+    for seq, at in owed.items():
+        incident = EVENT_INCIDENTS.get(seq)
+        if incident is None:
+            continue
+        times = []
+        for console in consoles:
+            seqs, received = console.rows.get(incident, ([], []))
+            i = bisect.bisect_left(seqs, seq)
+            times.append(received[i] if i < len(seqs) else INF)
+        late += sum(1 for t in times if t - at > ROW_WAIT_SECONDS)
+        unseen += sum(1 for t in times if t == INF)
+        last.append(max(times) - at)
+    return {
+        "row_events": len(last),
+        "rows_late": late,
+        "rows_unseen": unseen,
+        "row_p50_ms": ms(percentile(last, 50)),
+        "row_p99_ms": ms(percentile(last, 99)),
+    }
+
+
+def summarize_console_reads() -> dict[str, Any]:
+    """--consoles-read: the consoles' own reads of incidents this step (then emptied)."""
+    times, errors = CONSOLE_READS["times"], CONSOLE_READS["errors"]
+    for error in errors[:3]:
+        log(f"console read: {error}")
+    out = {
+        "console_reads": len(times),
+        "console_read_errors": len(errors),
+        "console_read_p50_ms": ms(percentile(times, 50)),
+        "console_read_p99_ms": ms(percentile(times, 99)),
+        "rows_late": 0,  # no rows asked for: the consoles read instead
+        "rows_unseen": 0,
+    }
+    CONSOLE_READS["times"], CONSOLE_READS["errors"] = [], []
+    return out
+
+
 def summarize_fixes(rows: list, consoles: list[Screen]) -> dict[str, Any]:
     """Per (sampled console, stored fix that moved its unit): due time to the first positions
     frame with that fix or a later one of the unit; never: infinitely late. The age in three
@@ -620,7 +749,7 @@ def passed(result: dict[str, Any]) -> bool:
     for key, goal in GOALS.items():
         if result[key] is None or result[key] > goal:
             return False
-    lost = result["events_lost"] + result["fixes_lost"] + result["fixes_unseen"]
+    lost = result["events_lost"] + result["fixes_lost"] + result["fixes_unseen"] + result["rows_late"]
     undone = result["unfinished_calls"] + result["unfinished_jobs"]
     return result["errors"] == 0 and lost == 0 and undone == 0 and result["dispatched"] > 0
 
@@ -762,6 +891,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--boards", type=int, default=20)
     parser.add_argument("--tablets", type=int, default=50)
     parser.add_argument("--position-sample", type=int, default=20, help="consoles whose positions are timed")
+    parser.add_argument(
+        "--consoles-read",
+        action="store_true",
+        help="consoles read each incident on the events about it, as before incident rows (decision 26)",
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between a unit's fixes")
     parser.add_argument("--tracker-connections", type=int, default=200)
     parser.add_argument("--tap-gap", type=float, default=2.0, help="seconds between a crew's taps")
