@@ -28,11 +28,13 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import close_old_connections
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import EVENTS_GROUP, last_seq, serialize_event
@@ -63,9 +65,48 @@ IncidentRowsReader = Callable[[list[int]], str]
 incident_rows_reader: IncidentRowsReader | None = None
 
 
+# The rows are read on a thread of their own. channels' database_sync_to_async runs every
+# socket's heartbeat and catch-up of a process on one shared thread; queued behind them in a busy
+# hour, a read of rows waited seconds while the consoles' fallback timers ran out.
+ROWS_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-rows")
+
+
 def serve_incident_rows(reader: IncidentRowsReader | None) -> None:
     global incident_rows_reader
     incident_rows_reader = reader
+
+
+async def incident_rows_frame(ids: list[int], seq: int | None) -> str | None:
+    """The consoles' frame of these incidents' rows, read now, after every event up to `seq`
+    had committed (so the rows show it): {"type": "incidents", "seq": N, "incidents": [...]}.
+    None when no reader is registered or the read failed: each console then reads for itself
+    when no row came (static/js/console.js)."""
+    reader = incident_rows_reader
+    if reader is None or not ids:
+        return None
+    try:
+        rows = await asyncio.get_running_loop().run_in_executor(ROWS_THREAD, read_on_rows_thread, reader, ids)
+    except Exception:
+        log.warning("live fan-out: incident rows not read; the consoles read them", exc_info=True)
+        return None
+    return f'{{"type": "incidents", "seq": {json.dumps(seq)}, "incidents": {rows}}}'
+
+
+def read_on_rows_thread(reader: IncidentRowsReader, ids: list[int]) -> str:
+    """As channels' database_sync_to_async does: a connection broken meanwhile (the database
+    failed over) is dropped before, and the connection goes back to the pool after."""
+    close_old_connections()
+    try:
+        return reader(ids)
+    finally:
+        close_old_connections()
+
+
+def rows_named(events: list[dict[str, Any]]) -> list[list[int]]:
+    """The incidents whose rows the consoles want after these events, in reads of at most
+    ROWS_LIMIT."""
+    ids = sorted({event["incident"] for event in events if names_row_change(event)})
+    return [ids[i : i + ROWS_LIMIT] for i in range(0, len(ids), ROWS_LIMIT)]
 
 
 def names_row_change(event: dict[str, Any]) -> bool:
@@ -297,21 +338,20 @@ class Fanout:
     async def send_rows(self) -> None:
         """Read the rows of the incidents events named, once for this process's consoles, and
         hand them on as one frame, until none is due. The frame's "seq" is the last event handed
-        on before the read: every event up to it had committed, so the rows show it. A read that
-        fails sends nothing; each console reads for itself when no row came (static/js/console.js)."""
+        on before the read: every event up to it had committed, so the rows show it. Ids gather
+        for ROWS_GATHER_SECONDS first; those a full read left over go at once."""
+        gather = True
         while self.rows_due:
-            await asyncio.sleep(ROWS_GATHER_SECONDS)
+            if gather:
+                await asyncio.sleep(ROWS_GATHER_SECONDS)
             ids = sorted(self.rows_due)[:ROWS_LIMIT]
             self.rows_due.difference_update(ids)
-            upto, reader = self.delivered, incident_rows_reader
-            if reader is None or not self.row_sockets:
+            gather = len(ids) < ROWS_LIMIT
+            if not self.row_sockets:
                 continue
-            try:
-                rows = await database_sync_to_async(reader)(ids)
-            except Exception:
-                log.warning("live fan-out: incident rows not read; the consoles read them", exc_info=True)
+            frame = await incident_rows_frame(ids, self.delivered)
+            if frame is None:
                 continue
-            frame = f'{{"type": "incidents", "seq": {json.dumps(upto)}, "incidents": {rows}}}'
             for socket in list(self.row_sockets):
                 socket.deliver_rows(frame)
 

@@ -18,7 +18,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from dispatch.core.event_kinds import EventKind
 from dispatch.core.events import last_seq, serialize_event
-from dispatch.core.fanout import POSITIONS_GROUP, events_frame, fanout
+from dispatch.core.fanout import POSITIONS_GROUP, events_frame, fanout, incident_rows_frame, rows_named
 from dispatch.core.permissions import (
     crew_unit_id,
     hears_doorbell_only,
@@ -152,8 +152,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.fanout = fanout()
         # Incident rows (dispatch.core.fanout) are the control room's view of every incident:
         # only a control-room screen gets them, and only one that asks (the console).
-        rows = query.get("rows") == "1" and is_control_room(user)
-        await self.fanout.join(self, positions=receives_positions(user), rows=rows)
+        self.wants_rows = query.get("rows") == "1" and is_control_room(user)
+        await self.fanout.join(self, positions=receives_positions(user), rows=self.wants_rows)
         await self.catch_up()
         self.heartbeat_task = asyncio.create_task(self.heartbeat())
 
@@ -219,6 +219,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "event", "event": event})
             self.cursor = max(self.cursor, upto)
             await self.send_json({"type": "cursor", "seq": self.cursor})
+            if self.wants_rows:
+                await self.send_caught_up_rows(events, upto)
+
+    async def send_caught_up_rows(self, events: list[dict[str, Any]], upto: int) -> None:
+        """The rows of the incidents a catch-up's events named, read for this socket alone: the
+        listener sent none for them. After an app node dies its consoles reconnect to another
+        and catch up together; without rows each would read every incident it caught up on."""
+        for ids in rows_named(events):
+            frame = await incident_rows_frame(ids, upto)
+            if frame is not None:
+                await self.send(text_data=frame)
 
     def deliver_event(self, event: dict[str, Any], encoded: str) -> None:
         """An event from the process's listener, encoded once for every socket. In order and

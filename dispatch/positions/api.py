@@ -327,10 +327,13 @@ def osmand_fix(params: QueryDict) -> Fix:
     )
 
 
-def parse_timestamp(value: str | None) -> datetime:
-    """Unix seconds, unix milliseconds or ISO 8601 (naive means UTC); none means now."""
+def parse_timestamp(value: object) -> datetime:
+    """Unix seconds, unix milliseconds or ISO 8601 (naive means UTC); none means now. A JSON
+    fix may carry anything here: a list, an object or true is refused, not tried as a number."""
     if value is None or value == "":
         return timezone.now()
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise bad_input(_("timestamp must be unix time or ISO 8601 text."))
     try:
         numeric = float(value)
     except ValueError:
@@ -342,7 +345,7 @@ def parse_timestamp(value: str | None) -> datetime:
         except (OverflowError, OSError, ValueError) as exc:
             raise bad_input(_("timestamp %(value)r is out of range.") % {"value": value}) from exc
     try:
-        at = datetime.fromisoformat(value.strip())
+        at = datetime.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise bad_input(_("timestamp %(value)r is not unix time or ISO 8601.") % {"value": value}) from exc
     return at if timezone.is_aware(at) else at.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ APT_PACKAGES=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-cont
   libgeos-c1v5 libproj25 redis-server gettext nodejs npm
   etcd-server haproxy  # etcd, haproxy: tests/ha/ runs the leader watch, tests/ops/ the proxy's rules, for real
   nftables  # tests/ha/: a blackholed database host, in a network namespace of the test's own
+  pgbackrest  # tests/ha/test_backup_config.py: the backup configuration read by pgBackRest itself
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)  # WeasyPrint: the month report's PDF, in Chinese
 BROWSER_PACKAGES=(chromium fonts-noto-cjk)
 

@@ -212,7 +212,11 @@ function showIncident(incident) {
 // Whether an answer about this incident is still to come that may predate what the page learns
 // now: its own read in flight or due, or the whole list's.
 function readUnderWay(id) {
-  return pending.has(id) || Boolean(incidentReaders.get(id)?.busy()) || loadIncidents.busy();
+  return ownReadUnderWay(id) || loadIncidents.busy();
+}
+
+function ownReadUnderWay(id) {
+  return pending.has(id) || Boolean(incidentReaders.get(id)?.busy());
 }
 
 // A crew's tap moves one job on and stamps its clocks, each the first time (stamp_clocks in
@@ -263,7 +267,7 @@ const loadIncidents = oneReadAtATime(async () => {
 // (what /api/incidents/<id> answers; dispatch/core/fanout.py): a hundred consoles each reading it
 // for every event made a hundred reads an event. The console waits for the row that shows the
 // event, and reads the incident itself only when none has come within ROW_WAIT_MS (the server's
-// read failed, or the events came from the socket's catch-up, which sends no rows).
+// read failed). A reconnected socket's catch-up brings the rows of what it caught up on too.
 const ROW_WAIT_MS = 3000;
 const rowSeqs = new Map(); // incident id -> the last event its last row showed
 const rowWaits = new Map(); // incident id -> { seq, timer }: a row awaited
@@ -290,7 +294,7 @@ function takeRows(rows, seq) {
     // A read under way may answer with an older picture after this row: read once more after
     // it, so what lands last is newer than the row.
     if (loadIncidents.busy()) loadIncidents();
-    else if (readUnderWay(id)) refreshIncident(id);
+    else if (ownReadUnderWay(id)) refreshIncident(id);
   }
 }
 

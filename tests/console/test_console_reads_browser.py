@@ -11,6 +11,7 @@ page), change the thing twice so the second event reaches the page meanwhile, th
 the held, older answer. A console that read again at once got the newer answer first and then the
 older one, and showed it until some later event, which in a quiet minute never comes."""
 
+import json
 import re
 
 import pytest
@@ -31,13 +32,18 @@ SCENE = Point(119.60, 24.90, srid=4326)
 ROWS_FRAME = '{"type": "incidents"'
 
 
-def socket_frames_kept(page, frames: list[str], drop_rows) -> None:
+def socket_frames_kept(page, frames: list[str], drop_rows, node: "AppNode | None" = None) -> None:
     """Every frame the live socket brings, kept in `frames`; with `drop_rows` (or while
     drop_rows() says so), the server's incident rows are kept from the page (as when its read of
-    them failed)."""
+    them failed). `node`: the socket's app node, which a test can take down and bring back."""
 
     def route(ws):
+        if node is not None and node.down:
+            ws.close()  # refused: the page tries again later
+            return
         server = ws.connect_to_server()
+        if node is not None:
+            node.sockets.append((ws, server))
 
         def from_server(message):
             frames.append(str(message))
@@ -51,6 +57,23 @@ def socket_frames_kept(page, frames: list[str], drop_rows) -> None:
     page.route_web_socket(re.compile(r".*/ws/live/.*"), route)
 
 
+class AppNode:
+    """The app node a page's live socket reaches, as the page sees it: down, it closes the
+    sockets it has and refuses new ones, as when the node dies and the other has not yet taken
+    its sockets."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.sockets: list = []
+
+    def die(self) -> None:
+        self.down = True
+        for page_side, server_side in self.sockets:
+            server_side.close()
+            page_side.close()
+        self.sockets.clear()
+
+
 def console_with_probes(
     browser,  # noqa: F811
     live_url,
@@ -59,11 +82,12 @@ def console_with_probes(
     answers: list[str],
     read,
     drop_rows=False,
+    node: AppNode | None = None,
 ):
     """The console, with every socket frame in `frames` and every answer to `read` (a path's
     end, or a test of the address) in `answers` from the moment it is ready."""
     page = signed_in_page(browser, live_url, user, viewport={"width": 1600, "height": 900})
-    socket_frames_kept(page, frames, drop_rows)
+    socket_frames_kept(page, frames, drop_rows, node)
     wanted = read if callable(read) else lambda url: url.endswith(read)
     page.on("response", lambda answer: answers.append(answer.url) if wanted(answer.url) else None)
     page.goto(f"{live_url}/console/")
@@ -79,12 +103,12 @@ def release_after_second_event(page, frames: list[str], kind: str, held: list, a
     pump_until(
         page,
         lambda: sum(kind in f for f in frames) >= 2,
-        f"the second change's event never reached the page: {frames[-3:]}",
+        lambda: f"the second change's event never reached the page: {frames[-3:]}",
     )
     page.wait_for_timeout(300)  # longer than the console's wait to gather an incident's events
     route, answer = held[0]
     route.fulfill(response=answer)
-    pump_until(page, lambda: len(answers) >= 2, f"the console read {len(answers)} times, not 2")
+    pump_until(page, lambda: len(answers) >= 2, lambda: f"the console read {len(answers)} times, not 2")
     page.wait_for_timeout(300)
 
 
@@ -149,7 +173,7 @@ def test_a_row_that_comes_during_a_read_is_followed_by_one_read_more(browser, li
     wait_until(page, f"document.querySelector('{row}').textContent === '滨海路 3 号'", seconds=10)
     route, answer = held[0]
     route.fulfill(response=answer)  # 滨海路 2 号
-    pump_until(page, lambda: len(answers) >= 2, f"the console read {len(answers)} times, not 2")
+    pump_until(page, lambda: len(answers) >= 2, lambda: f"the console read {len(answers)} times, not 2")
     page.wait_for_timeout(300)
     wait_until(page, f"document.querySelector('{row}').textContent === '滨海路 3 号'", seconds=5)
 
@@ -175,7 +199,9 @@ def test_a_crews_taps_move_the_list_without_reading_the_incident(browser, live_u
     page.click(f"#incident-{assignment.incident_id}")  # shown in the detail: its times are read
     page.wait_for_selector("#detail:not([hidden])")
     set_unit_status(world.als1, "patient_contact", actor=world.alice)
-    pump_until(page, lambda: len(answers) == 1, f"the incident in the detail was read {len(answers)} times")
+    pump_until(
+        page, lambda: len(answers) == 1, lambda: f"the incident in the detail was read {len(answers)} times"
+    )
     contact = label_of("patient_contact")
     wait_until(page, f"document.querySelector('#detail').textContent.includes('{contact}')")
     set_unit_status(world.als1, "transporting", actor=world.alice)
@@ -216,3 +242,38 @@ def test_a_run_of_calls_reaches_the_list_as_rows_without_a_read(browser, live_ur
         )
     assert answers == [], answers
     assert sum(f.startswith(ROWS_FRAME) for f in frames) >= 4
+
+
+def test_a_console_that_reconnects_gets_what_it_missed_as_rows_without_a_read(browser, live_url, world):  # noqa: F811
+    """Its app node dies while an incident is corrected and another is created; the console
+    reconnects and catches up from the log. The rows of both come with the catch-up: the list
+    shows them and the console reads neither (before, each console read every incident it caught
+    up on, all of them at once, at the moment a node was already down)."""
+    corrected = create_incident(
+        actor=world.alice, location=SCENE, location_source="pin", address="滨海路 1 号", priority=2
+    )
+    frames: list[str] = []
+    answers: list[str] = []
+    node = AppNode()
+    page = console_with_probes(
+        browser, live_url, world.alice, frames, answers, lambda url: "/api/incidents/" in url, node=node
+    )
+    node.die()
+    page.wait_for_selector("#conn:not(.conn-live)")
+    locate_incident(corrected, SCENE, actor=world.alice, source="pin", address="滨海路 2 号")
+    created = create_incident(actor=world.alice, location=SCENE, location_source="pin", address="滨海路 3 号")
+    frames.clear()
+    node.down = False
+    page.wait_for_selector("#conn.conn-live", timeout=20_000)
+    wait_until(
+        page, f"document.querySelector('#incident-{corrected.pk} .line2')?.textContent === '滨海路 2 号'"
+    )
+    wait_until(
+        page, f"document.querySelector('#incident-{created.pk} .line2')?.textContent === '滨海路 3 号'"
+    )
+    page.wait_for_timeout(3500)  # longer than the console waits for a row before reading itself
+    assert answers == [], answers
+    rows = [json.loads(f) for f in frames if f.startswith(ROWS_FRAME)]
+    assert [{r["id"]: r["address"] for r in frame["incidents"]} for frame in rows] == [
+        {corrected.pk: "滨海路 2 号", created.pk: "滨海路 3 号"}
+    ]

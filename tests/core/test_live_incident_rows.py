@@ -4,14 +4,17 @@ console that asked for rows, instead of every console reading it again for every
 control room gets them. Real Redis channel layer, real database, real consumers."""
 
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from dispatch.core import fanout
+from dispatch.core.events import last_seq
 from dispatch.incidents.actions import create_incident, locate_incident
 from dispatch.incidents.reads import incident_rows
 from dispatch.units.actions import set_unit_status
@@ -33,7 +36,8 @@ def rows_frames(frames: list[dict]) -> list[dict]:
 
 
 async def opened(user, rows: bool):
-    socket = await connect(user, rows=rows)
+    """A socket as a page opens it: from the number its snapshot showed (nothing to catch up)."""
+    socket = await connect(user, after=await sync_to_async(last_seq)(), rows=rows)
     await receive_until_cursor(socket)
     return socket
 
@@ -143,6 +147,92 @@ def test_when_the_rows_cannot_be_read_the_events_still_come(world):
         second = await sync_to_async(create_incident)(actor=world.alice, address="二号")
         rows = rows_frames(await frames_within(console, 1.0))
         assert [r["id"] for f in rows for r in f["incidents"]] == [second.pk]
+        await console.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_reconnected_console_gets_the_rows_of_what_it_caught_up_on(world):
+    """An app node dies; its consoles reconnect to another and catch up from the log. The
+    incidents the caught-up events changed come as rows right after the catch-up, read once for
+    the socket and showing everything up to its cursor: no console reads each of them itself, all
+    at once, while a node is down. A tap needs no row; a screen that did not ask, or is not the
+    control room's, gets none."""
+    corrected = create_incident(actor=world.alice, location=SCENE, location_source="pin", address="旧址")
+    tapped = job(world, world.als1, hospital=world.city)
+    away_from = last_seq()
+    locate_incident(corrected, SCENE, actor=world.alice, source="pin", address='滨海路 9 号 <b>&"')
+    created = create_incident(actor=world.alice, address="新的")
+    set_unit_status(world.als1, "acknowledged", actor=world.alice)
+
+    async def scenario():
+        console = await connect(world.alice, after=away_from, rows=True)
+        events, cursor = await receive_until_cursor(console)
+        assert {(e["kind"], e["incident"]) for e in events} >= {
+            ("incident.located", corrected.pk),
+            ("incident.created", created.pk),
+            ("unit.status", tapped.incident_id),
+        }
+        frame = await console.receive_json_from(timeout=5)
+        assert frame["type"] == "incidents" and frame["seq"] == cursor
+        assert [r["id"] for r in frame["incidents"]] == sorted([corrected.pk, created.pk])
+        for row in frame["incidents"]:
+            assert row == await sync_to_async(api_row)(world.alice, row["id"])
+        assert frame["incidents"][[r["id"] for r in frame["incidents"]].index(corrected.pk)]["address"] == (
+            '滨海路 9 号 <b>&"'
+        )
+        assert not rows_frames(await frames_within(console, 0.5))  # once, not again by the listener
+        for user, rows in ((world.alice, False), (world.dave, True), (world.carol, True)):
+            other = await connect(user, after=away_from, rows=rows)
+            await receive_until_cursor(other)
+            assert not rows_frames(await frames_within(other, 0.5))
+            await other.disconnect()
+        await console.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_long_catch_up_reads_its_rows_in_parts(world, monkeypatch):
+    """More incidents than one read takes: every one of them comes, in reads of ROWS_LIMIT."""
+    monkeypatch.setattr(fanout, "ROWS_LIMIT", 2)
+    away_from = last_seq()
+    made = [create_incident(actor=world.alice, address=f"{n} 号").pk for n in range(5)]
+
+    async def scenario():
+        console = await connect(world.alice, after=away_from, rows=True)
+        _events, cursor = await receive_until_cursor(console)
+        frames = [await console.receive_json_from(timeout=5) for _ in range(3)]
+        assert [f["type"] for f in frames] == ["incidents"] * 3
+        assert [[r["id"] for r in f["incidents"]] for f in frames] == [made[:2], made[2:4], made[4:]]
+        assert {f["seq"] for f in frames} == {cursor}
+        await console.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_rows_do_not_wait_behind_the_sockets_shared_database_thread(world):
+    """Every socket's heartbeat and catch-up of a process queue on channels' one database
+    thread; the rows are read on a thread of their own, so a busy shared thread (held here for 3
+    s) does not hold them back past the consoles' wait for them."""
+
+    def created_elsewhere():
+        try:
+            return create_incident(actor=world.alice, address="三号")
+        finally:
+            connection.close()
+
+    async def scenario():
+        console = await opened(world.alice, rows=True)
+        held = asyncio.ensure_future(database_sync_to_async(time.sleep)(3))
+        await asyncio.sleep(0.1)
+        incident = await asyncio.to_thread(created_elsewhere)
+        started = time.monotonic()
+        frames = await frames_within(console, 1.5)
+        assert not held.done()
+        rows = rows_frames(frames)
+        assert [r["id"] for f in rows for r in f["incidents"]] == [incident.pk], [f["type"] for f in frames]
+        assert time.monotonic() - started < 2.5
+        await held
         await console.disconnect()
 
     asyncio.run(scenario())

@@ -47,7 +47,9 @@ def test_an_incident_told_during_a_read_is_on_the_map_after_it(browser, live_url
     page.wait_for_timeout(600)  # longer than the map's wait to gather events before it reads
     route, answer = held[0]
     route.fulfill(response=answer)
-    pump_until(page, lambda: len(answers) >= 2, f"the map read the incidents {len(answers)} times, not 2")
+    pump_until(
+        page, lambda: len(answers) >= 2, lambda: f"the map read the incidents {len(answers)} times, not 2"
+    )
     page.wait_for_timeout(300)  # whichever answer came last is drawn by now
     for incident in (first, second):
         page.wait_for_selector(f".incident-icon[data-incident='{incident.pk}']", timeout=5000)

@@ -165,6 +165,30 @@ def test_impossible_fixes_are_refused_counted_and_change_nothing(client, world, 
     assert PositionReport.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"timestamp": [1]},
+        {"timestamp": {"at": "2026-12-07T08:00:00Z"}},
+        {"timestamp": True},
+        {"timestamp": "1e400"},
+        {"coords": {"latitude": [LAT], "longitude": LON}},
+        {"coords": {"latitude": LAT, "longitude": LON, "speed": {"value": 3}}},
+    ],
+    ids=["list", "object", "true", "huge", "coords-list", "speed-object"],
+)
+def test_a_json_fix_with_a_field_of_the_wrong_kind_is_refused_and_changes_nothing(client, world, location):
+    """Found by the schema fuzz: a timestamp that was a list reached float() and answered 500."""
+    before = unit_state(world.als1)
+    fields = {"timestamp": soon().isoformat(), "coords": {"latitude": LAT, "longitude": LON}, **location}
+    body = {"device_id": key(), "location": fields}
+    response = client.post(URL, json.dumps(body), content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["stored"], response.json()["code"]) == (False, "bad_input")
+    assert unit_state(world.als1) == before
+    assert PositionReport.objects.count() == 0
+
+
 def test_a_jump_faster_than_an_ambulance_is_refused_and_says_why(client, world):
     assert client.get(URL, fix_params(soon())).json()["moved"] is True
     before = unit_state(world.als1)

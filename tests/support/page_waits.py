@@ -7,6 +7,7 @@ through the DevTools protocol, which the policy does not restrict, so polling fr
 """
 
 import time
+from collections.abc import Callable
 
 
 def wait_until(page, expression: str, seconds: float = 20.0):
@@ -20,14 +21,15 @@ def wait_until(page, expression: str, seconds: float = 20.0):
     return value
 
 
-def pump_until(page, condition, failure: str, seconds: float = 15.0) -> None:
+def pump_until(page, condition, failure: str | Callable[[], str], seconds: float = 15.0) -> None:
     """Waits until condition() (a test-side check, as a frame or a request seen) holds, in
     Playwright's own waits so its events and routes go on being handled; AssertionError(failure)
-    after `seconds`."""
+    after `seconds`. A callable `failure` is asked at the failure, so it can tell what was seen
+    by then (an f-string would tell what was seen when the wait began)."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(failure)
+            raise AssertionError(failure() if callable(failure) else failure)
         page.wait_for_timeout(100)
 
 

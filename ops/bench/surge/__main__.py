@@ -68,6 +68,8 @@ sys.path.insert(0, str(HERE.parent))  # ops/bench: stats.py
 sys.path.insert(0, str(ROOT / "ops" / "ha"))  # cluster.py: daphne's command line, HAProxy's config
 
 import cluster  # noqa: E402
+from actors import CSRF  # noqa: E402  (this folder: the clients' process, its HTTP client)
+from client import HttpError, Pool, Session  # noqa: E402
 from stats import INF, ms, percentile  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -330,14 +332,14 @@ async def read_screen(screen: Screen, uri: str, session: str, origin: str) -> No
 class IncidentReads:
     """--consoles-read: a console as it was before incident rows (decision 26): 80 ms after an
     event about an incident (several close together: once), it reads the incident, except for a
-    crew's tap, which it applies from the event. The load the rows take away, to measure."""
+    crew's tap, which it applies from the event; one read of an incident at a time, one asked
+    meanwhile made once after it (oneReadAtATime in static/js/shared.js). The load the rows take
+    away, to measure."""
 
     def __init__(self, pool: Any, session_key: str, tally: dict[str, list]) -> None:
-        from actors import CSRF
-        from client import Session
-
         self.session = Session(pool, session_key, CSRF)
         self.due: dict[int, asyncio.TimerHandle] = {}
+        self.reading: dict[int, bool] = {}  # incident -> whether one more read is asked after this
         self.tally = tally
         self.tasks: set[asyncio.Task] = set()
 
@@ -351,13 +353,23 @@ class IncidentReads:
 
     def start_read(self, incident: int) -> None:
         del self.due[incident]
+        if incident in self.reading:
+            self.reading[incident] = True
+            return
+        self.reading[incident] = False
         task = asyncio.ensure_future(self.read(incident))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     async def read(self, incident: int) -> None:
-        from client import HttpError
+        again = True
+        while again:
+            self.reading[incident] = False
+            await self.read_once(incident)
+            again = self.reading[incident]
+        del self.reading[incident]
 
+    async def read_once(self, incident: int) -> None:
         try:
             status, _body, took = await self.session.get(f"/api/incidents/{incident}")
         except HttpError as exc:
@@ -382,8 +394,6 @@ async def open_screens(port: int, people: dict, args: argparse.Namespace, after:
     ]
     screens = [Screen(kind, k, sample) for k, (kind, _s, sample) in enumerate(wanted)]
     if args.consoles_read:
-        from client import Pool
-
         pool = Pool(HOST, port, size=args.consoles)
         for screen, (kind, session, _sample) in zip(screens, wanted, strict=True):
             if kind == "console":
