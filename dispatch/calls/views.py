@@ -51,17 +51,18 @@ def position_from(body: dict) -> tuple:
     """The point, its accuracy and the phone's time of the fix, from the page's JSON."""
     point = checked_point(coordinate(body.get("lon")), coordinate(body.get("lat")))
     accuracy = body.get("accuracy_m")
-    if accuracy is not None and not isinstance(accuracy, int | float):
+    if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, int | float)):
         raise ActionError(_("Accuracy must be a number of metres."), "bad_accuracy")
     return point, accuracy, measured_at(body.get("measured_at"))
 
 
 def coordinate(value: object) -> float:
-    """A coordinate of the page's JSON: a number, or a string of one (float() reads both)."""
-    if isinstance(value, int | float | str):
+    """A coordinate of the page's JSON: a number, or a string of one (float() reads both). Not
+    true or false, and not an integer too large for a float (JSON's integers have no limit)."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
         try:
             return float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     raise ActionError("Coordinates must be numbers.", "bad_coordinates")
 

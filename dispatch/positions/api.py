@@ -300,7 +300,7 @@ def number(params: Mapping[str, Any], name: str, scale: float = 1.0) -> float | 
         return None
     try:
         return float(value) * scale
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: a JSON integer past a float
         raise bad_input(_("%(name)s is not a number: %(value)r.") % {"name": name, "value": value}) from exc
 
 
@@ -336,6 +336,8 @@ def parse_timestamp(value: object) -> datetime:
         raise bad_input(_("timestamp must be unix time or ISO 8601 text."))
     try:
         numeric = float(value)
+    except OverflowError as exc:  # a JSON integer past a float's range, shown cut short
+        raise bad_input(_("timestamp %(value)r is out of range.") % {"value": f"{str(value)[:20]}…"}) from exc
     except ValueError:
         pass
     else:

@@ -54,7 +54,18 @@ def test_expired_or_unknown_token_is_refused(world):
 
 @pytest.mark.parametrize(
     "body",
-    ["{broken", {"lat": 95, "lon": 119.6}, {"lat": 0, "lon": 0}, {**POSITION, "accuracy_m": "near"}],
+    [
+        "{broken",
+        {"lat": 95, "lon": 119.6},
+        {"lat": 0, "lon": 0},
+        {**POSITION, "accuracy_m": "near"},
+        # Integers too large for a float (JSON has no limit): a clear refusal, not a 500.
+        '{"lat": 1' + "0" * 400 + ', "lon": 119.6}',
+        '{"lat": 24.95, "lon": 119.6, "accuracy_m": 1' + "0" * 400 + "}",
+        {**POSITION, "accuracy_m": -5},
+        {**POSITION, "accuracy_m": True},
+    ],
+    ids=["broken", "lat-95", "null-island", "accuracy-text", "huge-lat", "huge-accuracy", "negative", "true"],
 )
 def test_bad_positions_are_refused_and_keep_the_link(world, body):
     path = send_link(world, taken_call(world))

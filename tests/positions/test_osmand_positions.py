@@ -174,8 +174,10 @@ def test_impossible_fixes_are_refused_counted_and_change_nothing(client, world, 
         {"timestamp": "1e400"},
         {"coords": {"latitude": [LAT], "longitude": LON}},
         {"coords": {"latitude": LAT, "longitude": LON, "speed": {"value": 3}}},
+        {"timestamp": 10**400},  # JSON's integers have no limit; a float's do
+        {"coords": {"latitude": 10**400, "longitude": LON}},
     ],
-    ids=["list", "object", "true", "huge", "coords-list", "speed-object"],
+    ids=["list", "object", "true", "huge", "coords-list", "speed-object", "huge-int", "huge-int-latitude"],
 )
 def test_a_json_fix_with_a_field_of_the_wrong_kind_is_refused_and_changes_nothing(client, world, location):
     """Found by the schema fuzz: a timestamp that was a list reached float() and answered 500."""
