@@ -7,7 +7,8 @@
 // It reads GET /api/major/mine when the tablet's socket says something changed for this unit
 // (the "tablet:event" event from tablet.js: this unit's job, and every event of the major incident
 // it is on), once at start and when the tablet wakes: no timer. A registration or a notice keeps
-// its client id until the server has it, so a retry after a dropped connection adds nothing.
+// its client id until the server has it, so a retry after a dropped connection adds nothing; a
+// registration that got no answer is sent again after a few seconds.
 "use strict";
 import { $, SEX, answer, centreTime, csrfToken, escapeHtml, gettext, interpolate, oneReadAtATime } from "./shared.js";
 import { newKey } from "./tablet-queue.js";
@@ -60,15 +61,23 @@ const read = oneReadAtATime(async () => {
 // Tap a tag: queued with its own id at once (shown as waiting), sent, and sent again until the
 // server has it.
 async function register(tag) {
-  const major = state.mine?.major;
-  if (!major) return;
-  const item = { tag, client_id: `tablet-${newKey()}` };
-  state.waiting.push(item);
+  if (!state.mine?.major) return;
+  state.waiting.push({ tag, client_id: `tablet-${newKey()}` });
   render();
-  await flush(major.id);
+  await sendWaiting();
 }
 
-async function flush(majorId) {
+// The waiting registrations are sent one send at a time, in order; a tap during a send is sent by
+// the one that follows it. (Each tap sending every waiting one itself made the requests grow with
+// the square of quick taps: on a slow line they timed out, and what was left waited for the next
+// tap.) One that gets no answer (no network, a timeout, a 5xx) is sent again RETRY_MS later.
+const RETRY_MS = 5000;
+let retryTimer = null;
+const sendWaiting = oneReadAtATime(async () => {
+  const majorId = state.mine?.major?.id;
+  if (!majorId) return;
+  clearTimeout(retryTimer);
+  retryTimer = null;
   for (const item of [...state.waiting]) {
     try {
       await call("POST", `/api/major/${majorId}/casualties`, item);
@@ -80,12 +89,13 @@ async function flush(majorId) {
         state.error = error.message;
       } else {
         state.error = gettext("No network: the casualty is kept and sent when there is signal.");
+        retryTimer = setTimeout(sendWaiting, RETRY_MS);
         break;
       }
     }
   }
   await read();
-}
+});
 
 async function load() {
   const major = state.mine?.major;
@@ -269,7 +279,7 @@ if (box) {
   });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) read(); });
   window.addEventListener("online", () => {
-    if (state.mine?.major && state.waiting.length) flush(state.mine.major.id);
+    if (state.waiting.length) sendWaiting();
     if (state.notices.size) flushNotices(); else read();
   });
   read();

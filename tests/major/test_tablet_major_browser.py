@@ -85,3 +85,47 @@ def test_two_tablets_tag_a_scene_and_load_an_ambulance(browser, live_url, world,
     )
     SHOTS.mkdir(exist_ok=True)
     first_tab.screenshot(path=str(SHOTS / "tablet-1280-zh.png"), full_page=True)
+
+
+def test_quick_taps_send_once_each_and_an_unanswered_one_is_sent_again_by_itself(
+    browser,  # noqa: F811
+    live_url,
+    world,
+    crash,
+):
+    """Ten quick taps make ten registrations from ten requests (not one send of every waiting
+    casualty per tap: the requests grew with the square of the taps and timed out on a slow line).
+    The last tap's request gets no answer (the line drops): the casualty waits on the tablet and
+    is sent again by itself a few seconds later, with no other tap, and registered once."""
+    major = declare_major_incident(crash, level=3, actor=world.alice)
+    dispatch_units(crash, [world.als1], actor=world.alice, command_unit=world.als1)
+    on_shift(world.carol, world.als1)
+    set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
+    page = tablet(browser, live_url, world.carol)
+    posts: list[str] = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and "/casualties" in r.url else None
+    )
+    for _ in range(10):
+        page.click("#major-panel .mp-tag.tag-green")
+    counted(page, "green", 10)
+    assert len(posts) == 10, posts
+    assert Casualty.objects.filter(major=major).count() == 10
+
+    dropped: list[str] = []
+
+    def drop_the_first(route):
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+
+    page.route("**/casualties", drop_the_first)
+    page.click("#major-panel .mp-tag.tag-red")
+    kept = "document.querySelector('#major-panel').textContent"
+    wait_until(page, f"{kept}.includes('无网络') || {kept}.includes('No network')", seconds=10)
+    assert dropped and Casualty.objects.filter(major=major).count() == 10
+    counted(page, "red", 1)  # sent again within seconds, no tap
+    assert Casualty.objects.filter(major=major).count() == 11
+    assert len(posts) == 12  # ten, the dropped one, its retry
