@@ -67,34 +67,41 @@ async function register(tag) {
   await sendWaiting();
 }
 
-// The waiting registrations are sent one send at a time, in order; a tap during a send is sent by
-// the one that follows it. (Each tap sending every waiting one itself made the requests grow with
-// the square of quick taps: on a slow line they timed out, and what was left waited for the next
-// tap.) One that gets no answer (no network, a timeout, a 5xx) is sent again RETRY_MS later.
+// What the crew queued (registrations, notices) is sent one send at a time, in order; asked for
+// during a send, one more send follows it. (Each tap sending every waiting one itself made the
+// requests grow with the square of quick taps: on a slow line they timed out, and what was left
+// waited for the next tap.) `sendAll` sends what waits and says false when a send got no answer
+// (no network, a timeout, a 5xx): the rest is sent again RETRY_MS later, with no tap needed.
 const RETRY_MS = 5000;
-let retryTimer = null;
-const sendWaiting = oneReadAtATime(async () => {
+function queueSender(sendAll) {
+  let retryTimer = null;
+  const send = oneReadAtATime(async () => {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (!(await sendAll())) retryTimer = setTimeout(send, RETRY_MS);
+    await read();
+  });
+  return send;
+}
+
+const sendWaiting = queueSender(async () => {
   const majorId = state.mine?.major?.id;
-  if (!majorId) return;
-  clearTimeout(retryTimer);
-  retryTimer = null;
+  if (!majorId) return true;
   for (const item of [...state.waiting]) {
     try {
       await call("POST", `/api/major/${majorId}/casualties`, item);
       state.waiting = state.waiting.filter((w) => w !== item);
       state.error = "";
     } catch (error) {
-      if (error.status && error.status < 500) { // refused for good: say why, drop it
-        state.waiting = state.waiting.filter((w) => w !== item);
-        state.error = error.message;
-      } else {
+      if (!(error.status && error.status < 500)) {
         state.error = gettext("No network: the casualty is kept and sent when there is signal.");
-        retryTimer = setTimeout(sendWaiting, RETRY_MS);
-        break;
+        return false;
       }
+      state.waiting = state.waiting.filter((w) => w !== item); // refused for good: say why, drop it
+      state.error = error.message;
     }
   }
-  await read();
+  return true;
 });
 
 async function load() {
@@ -145,25 +152,24 @@ async function sendNotice(form, id) {
   await flushNotices();
 }
 
-async function flushNotices() {
+const flushNotices = queueSender(async () => {
   for (const [id, body] of [...state.notices]) {
     try {
       await call("POST", `/api/major/casualties/${id}/notice`, body);
       state.notices.delete(id);
       state.error = "";
     } catch (error) {
-      if (error.status && error.status < 500) { // refused: the form again, with what was typed and why
-        state.notices.delete(id);
-        state.drafts.set(id, { ...body, problem: error.message });
-        state.open = id;
-      } else {
+      if (!(error.status && error.status < 500)) {
         state.error = gettext("No network: the notice is kept and sent when there is signal.");
-        break;
+        return false;
       }
+      state.notices.delete(id); // refused: the form again, with what was typed and why
+      state.drafts.set(id, { ...body, problem: error.message });
+      state.open = id;
     }
   }
-  await read();
-}
+  return true;
+});
 
 function noticeState(c) {
   if (state.notices.has(c.id)) return `<span class="mp-waiting">${escapeHtml(gettext("Notice waiting to be sent"))}</span>`;

@@ -190,3 +190,41 @@ def test_a_crew_sends_a_notice_per_casualty_and_the_er_sees_each_live(browser, l
     ).scroll_into_view_if_needed()
     tab.screenshot(path=str(SHOTS / "tablet-notice-390-vitals.png"))
     er.screenshot(path=str(SHOTS / "er-notice-1920.png"), full_page=True)
+
+
+def test_a_notice_that_got_no_answer_is_sent_again_by_itself(browser, live_url, world, crash):  # noqa: F811
+    """The line drops as the crew sends a notice: the tablet says it is kept, and sends it again a
+    few seconds later with no other tap (it used to wait for the next notice or an `online`
+    event, which a tablet that never lost its network never fires); the hospital gets it once."""
+    major = declare_major_incident(crash, level=3, actor=world.alice)
+    dispatch_units(crash, [world.als1], actor=world.alice)
+    on_shift(world.carol, world.als1)
+    set_unit_status(world.als1, UnitStatus.ACKNOWLEDGED, actor=world.carol)
+    red = register_casualty(major, tag="red", actor=world.alice)
+    allocate_casualties(major, {red.pk: world.city.pk}, actor=world.alice)
+    transport_casualties([red], Assignment.objects.get(incident=crash, unit=world.als1), actor=world.carol)
+    tab = open_page(browser, live_url, world.carol, "/tablet/", {"width": 1280, "height": 800})
+    tab.wait_for_selector(f"#major-panel [data-open-notice='{red.pk}']")
+    posts: list[str] = []
+    tab.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/notice") else None
+    )
+    dropped: list[str] = []
+
+    def drop_the_first(route):
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+
+    tab.route("**/notice", drop_the_first)
+    form = fill_notice(tab, red.pk, chips=["head"], vitals={"heart_rate": 128})
+    tab.click(f"{form} button[type='submit']")
+    panel = "document.querySelector('#major-panel').textContent"
+    wait_until(tab, f"{panel}.includes('无网络') || {panel}.includes('No network')", seconds=10)
+    assert dropped and CasualtyNotice.objects.count() == 0
+    tab.wait_for_selector(f"#major-panel [data-aboard='{red.pk}'] .mp-sent", timeout=15000)
+    notice = CasualtyNotice.objects.get(casualty=red)
+    assert notice.version == 1 and notice.heart_rate == 128
+    assert len(posts) == 2  # the dropped one and its retry
