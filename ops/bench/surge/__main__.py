@@ -2,8 +2,9 @@
 
 Run as `cd /work/main && . var/env && .venv/bin/python ops/bench/surge [--units 1000] [--rate 10]
 [--seconds 60]` (short: `--seconds 20 --rate 1 --units 200`), the capacity search with
-`--search [--rates 2,4,6,8,10,12,15,20] [--step-seconds 40]`, two app nodes behind HAProxy with
-`--apps 2`. `make bench-surge` runs the search at 1,000 and 5,000 units, one and two nodes.
+`--search [--rates 1,2,3,4,6,8,10,12,15,20] [--step-seconds 40]` (it stops at the first rate
+that fails), two app nodes behind HAProxy with `--apps 2`. `make bench-surge` runs the search at
+1,000 and 5,000 units, one and two nodes.
 
 All at once, against one daphne (or two behind HAProxy, its configuration rendered from
 ops/ha/templates/haproxy.cfg by ops/ha/cluster.py):
@@ -363,11 +364,13 @@ class IncidentReads:
 
     async def read(self, incident: int) -> None:
         again = True
-        while again:
-            self.reading[incident] = False
-            await self.read_once(incident)
-            again = self.reading[incident]
-        del self.reading[incident]
+        try:
+            while again:
+                self.reading[incident] = False
+                await self.read_once(incident)
+                again = self.reading[incident]
+        finally:  # whatever ended it, the next event about the incident starts a read again
+            del self.reading[incident]
 
     async def read_once(self, incident: int) -> None:
         try:
@@ -891,7 +894,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=10.0, help="calls a second (one run)")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of load (one run)")
     parser.add_argument("--search", action="store_true", help="step the rate up to find the capacity")
-    parser.add_argument("--rates", default="2,4,6,8,10,12,15,20", help="the search's steps, calls a second")
+    parser.add_argument(
+        "--rates", default="1,2,3,4,6,8,10,12,15,20", help="the search's steps, calls a second"
+    )
     parser.add_argument("--step-seconds", type=float, default=40.0)
     parser.add_argument(
         "--apps", type=int, default=1, choices=(1, 2), help="daphne nodes (2: behind HAProxy)"
