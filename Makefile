@@ -85,7 +85,8 @@ bench-coverage:
 
 # The worst hour (ops/bench/surge, docs/targets.md): everything at once against a real daphne,
 # the capacity search at 1,000 and 5,000 units, on one app node and on two behind HAProxy. One
-# JSON line per step and one last per search; run it on a quiet machine (about 40 minutes).
+# JSON line per step and one last per search; run it on a quiet machine. Each search stops at
+# the first rate that fails.
 .PHONY: bench-surge
 bench-surge:
 	$(ENV) $(PY) ops/bench/surge --search --units 1000 $(SURGE_ARGS)
