@@ -294,6 +294,17 @@ def bad_input(message: str) -> ActionError:
     return ActionError(message, "bad_input", 422)
 
 
+# A refused value is quoted in the answer at most this long: a JSON integer may have hundreds
+# of digits, a text thousands of characters.
+QUOTED_CHARS = 20
+
+
+def quoted(value: object) -> object:
+    """The value as a refusal quotes it, cut to QUOTED_CHARS characters."""
+    text = str(value)
+    return value if len(text) <= QUOTED_CHARS else f"{text[:QUOTED_CHARS]}…"
+
+
 def number(params: Mapping[str, Any], name: str, scale: float = 1.0) -> float | None:
     value = params.get(name)
     if value is None or value == "":
@@ -301,7 +312,8 @@ def number(params: Mapping[str, Any], name: str, scale: float = 1.0) -> float | 
     try:
         return float(value) * scale
     except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: a JSON integer past a float
-        raise bad_input(_("%(name)s is not a number: %(value)r.") % {"name": name, "value": value}) from exc
+        message = _("%(name)s is not a number: %(value)r.") % {"name": name, "value": quoted(value)}
+        raise bad_input(message) from exc
 
 
 def osmand_fix(params: QueryDict) -> Fix:
@@ -336,8 +348,8 @@ def parse_timestamp(value: object) -> datetime:
         raise bad_input(_("timestamp must be unix time or ISO 8601 text."))
     try:
         numeric = float(value)
-    except OverflowError as exc:  # a JSON integer past a float's range, shown cut short
-        raise bad_input(_("timestamp %(value)r is out of range.") % {"value": f"{str(value)[:20]}…"}) from exc
+    except OverflowError as exc:  # a JSON integer past a float's range
+        raise bad_input(_("timestamp %(value)r is out of range.") % {"value": quoted(value)}) from exc
     except ValueError:
         pass
     else:
@@ -345,11 +357,12 @@ def parse_timestamp(value: object) -> datetime:
         try:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise bad_input(_("timestamp %(value)r is out of range.") % {"value": value}) from exc
+            raise bad_input(_("timestamp %(value)r is out of range.") % {"value": quoted(value)}) from exc
     try:
         at = datetime.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise bad_input(_("timestamp %(value)r is not unix time or ISO 8601.") % {"value": value}) from exc
+        message = _("timestamp %(value)r is not unix time or ISO 8601.") % {"value": quoted(value)}
+        raise bad_input(message) from exc
     return at if timezone.is_aware(at) else at.replace(tzinfo=UTC)
 
 
