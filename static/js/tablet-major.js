@@ -73,6 +73,9 @@ async function register(tag) {
 // waited for the next tap.) `sendAll` sends what waits and says false when a send got no answer
 // (no network, a timeout, a 5xx): the rest is sent again RETRY_MS later, with no tap needed.
 const RETRY_MS = 5000;
+// No answer (no network, a timeout, a 5xx): kept and sent again. A 4xx is the server's refusal.
+const noAnswer = (error) => !(error.status && error.status < 500);
+
 function queueSender(sendAll) {
   let retryTimer = null;
   const send = oneReadAtATime(async () => {
@@ -93,7 +96,7 @@ const sendWaiting = queueSender(async () => {
       state.waiting = state.waiting.filter((w) => w !== item);
       state.error = "";
     } catch (error) {
-      if (!(error.status && error.status < 500)) {
+      if (noAnswer(error)) {
         state.error = gettext("No network: the casualty is kept and sent when there is signal.");
         return false;
       }
@@ -159,7 +162,7 @@ const flushNotices = queueSender(async () => {
       state.notices.delete(id);
       state.error = "";
     } catch (error) {
-      if (!(error.status && error.status < 500)) {
+      if (noAnswer(error)) {
         state.error = gettext("No network: the notice is kept and sent when there is signal.");
         return false;
       }

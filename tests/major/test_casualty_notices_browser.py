@@ -26,7 +26,7 @@ from dispatch.models import Assignment, CasualtyNotice
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
-from tests.support.page_waits import pump_until, wait_until
+from tests.support.page_waits import drop_first_request, pump_until, wait_until
 from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -195,7 +195,8 @@ def test_a_crew_sends_a_notice_per_casualty_and_the_er_sees_each_live(browser, l
 def test_a_notice_that_got_no_answer_is_sent_again_by_itself(browser, live_url, world, crash):  # noqa: F811
     """The line drops as the crew sends a notice: the tablet says it is kept, and sends it again a
     few seconds later with no other tap (it used to wait for the next notice or an `online`
-    event, which a tablet that never lost its network never fires); the hospital gets it once."""
+    event, which a tablet that never lost its network never fires); the hospital gets it once.
+    The update that follows is dropped too, and is sent again the same way."""
     major = declare_major_incident(crash, level=3, actor=world.alice)
     dispatch_units(crash, [world.als1], actor=world.alice)
     on_shift(world.carol, world.als1)
@@ -209,22 +210,30 @@ def test_a_notice_that_got_no_answer_is_sent_again_by_itself(browser, live_url, 
     tab.on(
         "request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/notice") else None
     )
-    dropped: list[str] = []
-
-    def drop_the_first(route):
-        if dropped:
-            route.continue_()
-        else:
-            dropped.append(route.request.url)
-            route.abort("connectionreset")
-
-    tab.route("**/notice", drop_the_first)
+    dropped = drop_first_request(tab, "**/notice")
     form = fill_notice(tab, red.pk, chips=["head"], vitals={"heart_rate": 128})
     tab.click(f"{form} button[type='submit']")
     panel = "document.querySelector('#major-panel').textContent"
     wait_until(tab, f"{panel}.includes('无网络') || {panel}.includes('No network')", seconds=10)
     assert dropped and CasualtyNotice.objects.count() == 0
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / "tablet-notice-waiting-1280.png"), full_page=True)
     tab.wait_for_selector(f"#major-panel [data-aboard='{red.pk}'] .mp-sent", timeout=15000)
     notice = CasualtyNotice.objects.get(casualty=red)
     assert notice.version == 1 and notice.heart_rate == 128
     assert len(posts) == 2  # the dropped one and its retry
+
+    # The next send that gets no answer is kept and sent again the same way.
+    again = drop_first_request(tab, "**/notice")
+    form = fill_notice(tab, red.pk)
+    tab.fill(f"{form} input[name='heart_rate']", "96")
+    tab.click(f"{form} button[type='submit']")
+    pump_until(tab, lambda: again, "the second send was not tried", seconds=10)
+    pump_until(
+        tab,
+        lambda: CasualtyNotice.objects.get(casualty=red).version == 2,
+        lambda: f"not sent again by itself; POSTs {len(posts)}",
+        seconds=15,
+    )
+    assert CasualtyNotice.objects.get(casualty=red).heart_rate == 96
+    assert len(posts) == 4

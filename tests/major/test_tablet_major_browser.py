@@ -14,7 +14,7 @@ from dispatch.models import Casualty
 from dispatch.units.actions import set_unit_status
 from fleet.models import UnitStatus
 from tests.support.browser import browser, signed_in_page  # noqa: F401  (fixtures)
-from tests.support.page_waits import wait_until
+from tests.support.page_waits import drop_first_request, wait_until
 from tests.support.roster import on_shift
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -112,16 +112,7 @@ def test_quick_taps_send_once_each_and_an_unanswered_one_is_sent_again_by_itself
     assert len(posts) == 10, posts
     assert Casualty.objects.filter(major=major).count() == 10
 
-    dropped: list[str] = []
-
-    def drop_the_first(route):
-        if dropped:
-            route.continue_()
-        else:
-            dropped.append(route.request.url)
-            route.abort("connectionreset")
-
-    page.route("**/casualties", drop_the_first)
+    dropped = drop_first_request(page, "**/casualties")
     page.click("#major-panel .mp-tag.tag-red")
     kept = "document.querySelector('#major-panel').textContent"
     wait_until(page, f"{kept}.includes('无网络') || {kept}.includes('No network')", seconds=10)

@@ -47,3 +47,19 @@ def hold_first_read(page, pattern: str) -> list:
 
     page.route(pattern, hold)
     return held
+
+
+def drop_first_request(page, pattern: str) -> list[str]:
+    """The first request to `pattern` from now on gets no answer (the line drops: the connection
+    is reset), its URL in the list returned; later requests pass."""
+    dropped: list[str] = []
+
+    def drop(route):
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+
+    page.route(pattern, drop)
+    return dropped
